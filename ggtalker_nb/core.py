@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['SHAPE_VOCAB', 'FORMAT_VERSION', 'GGTalkerError', 'InputError', 'AssetError', 'UnsafeFileError',
            'MissingDependencyError', 'get_device', 'seed_everything', 'check_tensor', 'atomic_write',
-           'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'data_samples_path', 'StageTimer']
+           'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'data_samples_path', 'StageTimer', 'ffmpeg_exe']
 
-# %% ../nbs/00_core.ipynb #a88da1a2
+# %% ../nbs/00_core.ipynb #7ce03fd9
 import contextlib, json, os, random, tempfile, time
 from pathlib import Path
 from typing import Any, Iterator
@@ -15,7 +15,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-# %% ../nbs/00_core.ipynb #bc66c6ff
+# %% ../nbs/00_core.ipynb #c5d08afd
 class GGTalkerError(Exception):
     "Base class of the errors this package raises on purpose."
 
@@ -31,7 +31,7 @@ class UnsafeFileError(AssetError):
 class MissingDependencyError(GGTalkerError, ImportError):
     "An optional dependency or asset (gsplat CUDA, espeak-ng, Wav2Vec2 weights, mediapipe) is not available."
 
-# %% ../nbs/00_core.ipynb #9a272e20
+# %% ../nbs/00_core.ipynb #384fb17c
 def get_device(
     prefer: str | torch.device | None = None,  # explicit device; `None` = env `GGTALKER_DEVICE`, else CUDA if available
 ) -> torch.device:
@@ -49,7 +49,7 @@ def seed_everything(seed: int = 0) -> torch.Generator:
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
-# %% ../nbs/00_core.ipynb #63927743
+# %% ../nbs/00_core.ipynb #6471be4d
 SHAPE_VOCAB = dict(B="batch", T="frames", C="cameras", N="Gaussians", V="vertices", F="faces", J="joints",
                    E="expression coefficients", S="shape coefficients", H="image height", W="image width",
                    U="UV-map height", Vv="UV-map width", D="feature channels")
@@ -78,7 +78,7 @@ def check_tensor(
         raise InputError(f"{name}: contains NaN or inf ({int((~torch.isfinite(x)).sum())} values)")
     return x
 
-# %% ../nbs/00_core.ipynb #0b63c3d3
+# %% ../nbs/00_core.ipynb #b46d90d7
 @contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike,  # the final file
@@ -100,7 +100,7 @@ def atomic_save_bytes(path: str | os.PathLike, data: bytes):
     "Write `data` to `path` atomically."
     with atomic_write(path, "wb") as f: f.write(data)
 
-# %% ../nbs/00_core.ipynb #fc48ec5e
+# %% ../nbs/00_core.ipynb #77e49516
 FORMAT_VERSION = 1  # bump when a saved format changes incompatibly
 
 def save_safetensors(
@@ -135,7 +135,7 @@ def load_safetensors(
         raise AssetError(f"{path}: written by a newer ggtalker-nb (format {v} > {FORMAT_VERSION}); upgrade the package")
     return {k: t.to(device) for k, t in tensors.items()}, meta
 
-# %% ../nbs/00_core.ipynb #2b1844f6
+# %% ../nbs/00_core.ipynb #30a70151
 def data_samples_path(*parts: str, must_exist: bool = False) -> Path:
     "Path inside the shipped `data_samples/` folder (or `$GGTALKER_DATA`)."
     import ggtalker_nb
@@ -145,7 +145,7 @@ def data_samples_path(*parts: str, must_exist: bool = False) -> Path:
         raise AssetError(f"{p}: missing shipped sample file; set GGTALKER_DATA to a folder holding data_samples/")
     return p
 
-# %% ../nbs/00_core.ipynb #58788296
+# %% ../nbs/00_core.ipynb #fb510b2b
 class StageTimer:
     "Accumulate wall-clock seconds per named stage: `with t('render'): ...`; `t.table()` formats them."
     def __init__(self, sync_cuda: bool = True): self.times, self.sync = {}, sync_cuda
@@ -163,3 +163,19 @@ class StageTimer:
         w = max([len(k) for k in self.times] + [5])
         rows = [f"{k:<{w}}  {v:8.3f} s" for k, v in self.times.items()] + [f"{'total':<{w}}  {self.total:8.3f} s"]
         return "\n".join(rows)
+
+# %% ../nbs/00_core.ipynb #fabe4108
+def ffmpeg_exe() -> str:
+    "Path of an ffmpeg binary (imageio-ffmpeg's bundled one, else `ffmpeg` on PATH); also set it for mediapy."
+    import shutil
+    try:
+        import imageio_ffmpeg
+        exe = imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:
+        exe = shutil.which("ffmpeg")
+    if not exe: raise MissingDependencyError("no ffmpeg binary found: `pip install imageio-ffmpeg` or install ffmpeg")
+    try:
+        import mediapy
+        mediapy.set_ffmpeg(exe)
+    except ImportError: pass
+    return exe

@@ -1,6 +1,6 @@
-"Run every notebook in nbs/ as a test (nbdev's `test_nb`), honouring `tst_flags`.
+"""Run every notebook in nbs/ as a test (nbdev's `test_nb`), honouring `tst_flags`.
 
-`NBDEV_FLAGS="slow"` (or `"cuda slow"` on a GPU machine) also runs the cells carrying those flags."
+`NBDEV_FLAGS="slow"` (or `"cuda slow"` on a GPU machine) also runs the cells carrying those flags."""
 import os
 from pathlib import Path
 
