@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['demo_motion', 'demo', 'convert_flame_cmd', 'info', 'main', 'bench']
 
-# %% ../nbs/90_cli.ipynb #109d1481
+# %% ../nbs/90_cli.ipynb #a86f5a91
 import argparse, json, math, sys, time
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 
 from .core import GGTalkerError, StageTimer, get_device
 
-# %% ../nbs/90_cli.ipynb #997220e7
+# %% ../nbs/90_cli.ipynb #67e78461
 def demo_motion(
     seconds: float = 5.0, fps: float = 25.0,
     n_expr: int = 50,          # expression coefficients of the model
@@ -52,7 +52,7 @@ def demo_motion(
     pose[:, 6] = jaw_open
     return dict(expr=expr, pose=pose, fps=fps)
 
-# %% ../nbs/90_cli.ipynb #6c85a9d2
+# %% ../nbs/90_cli.ipynb #51888840
 def demo(
     out: str = "out/demo.mp4",  # output mp4
     seconds: float = 5.0,       # length of the clip
@@ -77,11 +77,12 @@ def demo(
         with torch.no_grad():
             verts = flame(expr=mot["expr"].to(dev), pose=mot["pose"].to(dev)).vertices   # (T, V, 3)
     T = verts.shape[0]
-    center = assets.v_template.mean(0) if hasattr(assets.v_template, "mean") else np.zeros(3)
-    target = tuple(float(x) for x in np.asarray(center))
-    front = orbit_camera(0.0, 0.0, 0.75, target=target, fov_deg=22, width=size, height=size, device=dev)
+    # frame the head: centre between the crown and a bit below the chin, as FLAME trackers usually crop
+    vt_ = np.asarray(assets.v_template); top = float(vt_[:, 1].max())
+    target = (0.0, top - 0.13, float(vt_[:, 2].mean()))
+    front = orbit_camera(0.0, 0.0, 0.8, target=target, fov_deg=22, width=size, height=size, device=dev)
     yaw = 50 * torch.sin(torch.arange(T) / T * 2 * math.pi); pitch = 12 * torch.sin(torch.arange(T) / T * 4 * math.pi)
-    orbit = orbit_camera(yaw, pitch, 0.75, target=target, fov_deg=22, width=size, height=size, device=dev)
+    orbit = orbit_camera(yaw, pitch, 0.8, target=target, fov_deg=22, width=size, height=size, device=dev)
     tex = torch.as_tensor(assets.texture, device=dev)
     faces = torch.as_tensor(assets.faces, device=dev); vt = torch.as_tensor(assets.vt, device=dev); ft = torch.as_tensor(assets.ft, device=dev)
     with timer("render"):
@@ -97,7 +98,7 @@ def demo(
         print(timer.table())
     return dict(path=str(path), frames=T, times=timer.times)
 
-# %% ../nbs/90_cli.ipynb #2e4c79af
+# %% ../nbs/90_cli.ipynb #fd9b8e55
 def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None, quiet: bool = False):
     "Convert an official FLAME pkl (+ optional UV OBJ, landmark embedding, masks pkl) to our npz."
     from ggtalker_nb.flame import convert_flame
@@ -105,7 +106,7 @@ def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: s
     if not quiet: print(f"wrote {out}")
     return res
 
-# %% ../nbs/90_cli.ipynb #bcda242d
+# %% ../nbs/90_cli.ipynb #0fa1099a
 def info() -> dict:
     "Versions, device, and which optional backends are usable here."
     import ggtalker_nb
@@ -120,7 +121,7 @@ def info() -> dict:
     except Exception as e: d["espeak-ng"] = f"unknown ({type(e).__name__})"
     return d
 
-# %% ../nbs/90_cli.ipynb #b344d889
+# %% ../nbs/90_cli.ipynb #6b3c6528
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ggtalker", description="GGTalker toolkit: talking 3D Gaussian heads from speech.")
     sub = p.add_subparsers(dest="cmd", required=True)
