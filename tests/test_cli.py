@@ -12,7 +12,7 @@ def run(*args, timeout=300):
 def test_help_lists_commands():
     p = run("--help")
     assert p.returncode == 0
-    for cmd in ("demo", "convert-flame", "bench", "info"):
+    for cmd in ("demo", "convert-flame", "synthtalk", "bench", "info"):
         assert cmd in p.stdout
 
 
@@ -35,3 +35,19 @@ def test_convert_flame_missing_file_is_a_clear_error(tmp_path):
     p = run("convert-flame", str(tmp_path / "nope.pkl"), "--out", str(tmp_path / "x.npz"))
     assert p.returncode == 2 and "nope.pkl" in p.stderr
     assert not (tmp_path / "x.npz").exists()
+
+
+def test_synthtalk_builds_a_tiny_set_and_resumes(tmp_path):
+    from ggtalker_nb.data.video import list_clips, read_clip
+    args = ("synthtalk", "--out", str(tmp_path / "st"), "--identities", "1", "--clips-per-identity", "1",
+            "--size", "64", "--max-seconds", "0.6")
+    p = run(*args)
+    assert p.returncode == 0, p.stderr
+    clips = list_clips(tmp_path / "st")
+    assert len(clips) == 1
+    c = read_clip(clips[0])
+    assert c.frames.shape[1:] == (64, 64, 3) and c.frames.shape[0] == c.flame.expr.shape[0]
+    mtime = (clips[0] / "meta.json").stat().st_mtime
+    p = run(*args)                                   # a second run finds the clip complete and skips it
+    assert p.returncode == 0, p.stderr
+    assert (clips[0] / "meta.json").stat().st_mtime == mtime
