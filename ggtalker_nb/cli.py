@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['demo_motion', 'demo', 'convert_flame_cmd', 'info', 'main', 'bench']
 
-# %% ../nbs/90_cli.ipynb #ba845527
+# %% ../nbs/90_cli.ipynb #9416660a
 import argparse, json, math, sys, time
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 
 from .core import GGTalkerError, StageTimer, get_device
 
-# %% ../nbs/90_cli.ipynb #0dbeaf1f
+# %% ../nbs/90_cli.ipynb #3fe0f5d6
 def demo_motion(
     seconds: float = 5.0, fps: float = 25.0,
     n_expr: int = 50,          # expression coefficients of the model
@@ -52,7 +52,7 @@ def demo_motion(
     pose[:, 6] = jaw_open
     return dict(expr=expr, pose=pose, fps=fps)
 
-# %% ../nbs/90_cli.ipynb #140144d2
+# %% ../nbs/90_cli.ipynb #eef081d0
 def demo(
     out: str = "out/demo.mp4",  # output mp4
     seconds: float = 5.0,       # length of the clip
@@ -98,15 +98,16 @@ def demo(
         print(timer.table())
     return dict(path=str(path), frames=T, times=timer.times)
 
-# %% ../nbs/90_cli.ipynb #0390241a
-def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None, quiet: bool = False):
+# %% ../nbs/90_cli.ipynb #20df30dd
+def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None,
+                      n_shape: int | None = None, quiet: bool = False):
     "Convert an official FLAME pkl (+ optional UV OBJ, landmark embedding, masks pkl) to our npz."
     from ggtalker_nb.flame import convert_flame
-    res = convert_flame(model, out, obj=obj, landmarks=landmarks, masks_pkl=masks)
+    res = convert_flame(model, out, obj=obj, landmarks=landmarks, masks_pkl=masks, n_shape=n_shape)
     if not quiet: print(f"wrote {out}")
     return res
 
-# %% ../nbs/90_cli.ipynb #87a3063f
+# %% ../nbs/90_cli.ipynb #bf80cc3c
 def info() -> dict:
     "Versions, device, and which optional backends are usable here."
     import ggtalker_nb
@@ -121,7 +122,7 @@ def info() -> dict:
     except Exception as e: d["espeak-ng"] = f"unknown ({type(e).__name__})"
     return d
 
-# %% ../nbs/90_cli.ipynb #a6bd3349
+# %% ../nbs/90_cli.ipynb #071baae8
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ggtalker", description="GGTalker toolkit: talking 3D Gaussian heads from speech.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -133,6 +134,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("model", help="generic_model.pkl or flame2023.pkl"); c.add_argument("--out", required=True)
     c.add_argument("--obj", help="head_template_mesh.obj (UV atlas)"); c.add_argument("--landmarks", help="landmark_embedding_with_eyes.npy")
     c.add_argument("--masks", help="FLAME_masks.pkl")
+    c.add_argument("--n-shape", type=int, default=None, help="shape components in shapedirs (default: 300 of FLAME's 400)")
     st = sub.add_parser("synthtalk", help="build a SynthTalk dataset (TTS speech + procedural identities, exact ground truth)")
     st.add_argument("--out", required=True); st.add_argument("--identities", type=int, default=20)
     st.add_argument("--clips-per-identity", type=int, default=12); st.add_argument("--size", type=int, default=256)
@@ -150,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.cmd == "demo":
             demo(out=args.out, seconds=args.seconds, size=args.size, fps=args.fps, device=args.device)
         elif args.cmd == "convert-flame":
-            convert_flame_cmd(args.model, args.out, obj=args.obj, landmarks=args.landmarks, masks=args.masks)
+            convert_flame_cmd(args.model, args.out, obj=args.obj, landmarks=args.landmarks, masks=args.masks, n_shape=args.n_shape)
         elif args.cmd == "synthtalk":
             from ggtalker_nb.data.synthtalk import build_synthtalk
             stats = build_synthtalk(args.out, n_identities=args.identities, clips_per_identity=args.clips_per_identity,

@@ -51,3 +51,18 @@ def test_synthtalk_builds_a_tiny_set_and_resumes(tmp_path):
     p = run(*args)                                   # a second run finds the clip complete and skips it
     assert p.returncode == 0, p.stderr
     assert (clips[0] / "meta.json").stat().st_mtime == mtime
+
+
+def test_convert_flame_from_an_official_style_pickle(tmp_path):
+    import numpy as np
+    from ggtalker_nb.flame import load_flame_npz, random_flame_assets, save_flame_pkl_official_style
+    a = random_flame_assets(n_verts=300, n_shape=20, n_expr=10, seed=1)
+    pkl = tmp_path / "generic_model.pkl"
+    save_flame_pkl_official_style(a, pkl)
+    out = tmp_path / "flame.npz"
+    p = run("convert-flame", str(pkl), "--out", str(out), "--n-shape", "20")
+    assert p.returncode == 0, p.stderr
+    b = load_flame_npz(out)
+    for k in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "faces", "parents"):
+        np.testing.assert_allclose(getattr(b, k), getattr(a, k), rtol=0, atol=1e-6, err_msg=k)
+    assert b.n_shape == 20 and b.n_expr == 10
