@@ -8,7 +8,7 @@ __all__ = ['CLIP_FORMAT', 'CLIP_VERSION', 'AUDIO_SR', 'FLAME_KEYS', 'GL_TO_CV', 
            'ClipReader', 'read_clip', 'opengl_c2w_to_viewmat', 'convert_transforms', 'make_transforms_folder',
            'ClipCache', 'AudioMotionDataset', 'FramePairDataset', 'IdentityFramesDataset']
 
-# %% ../../nbs/31_data.video.ipynb #939f81ac
+# %% ../../nbs/31_data.video.ipynb #0f541858
 import json, os, shutil, uuid, wave
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
@@ -21,9 +21,10 @@ from torch.utils.data import Dataset
 
 from ..core import AssetError, InputError
 from ..geometry import Camera
+from ..flame import read_npz_safe
 from ..media import read_video, write_video
 
-# %% ../../nbs/31_data.video.ipynb #f0e4df9f
+# %% ../../nbs/31_data.video.ipynb #d81a1808
 CLIP_FORMAT = "ggtalker-clip"
 CLIP_VERSION = 1
 AUDIO_SR = 16000           # sample rate of every clip's audio.wav
@@ -81,7 +82,7 @@ class FlameTrack:
         z = lambda d: np.zeros((T, d), np.float32)
         return FlameTrack(np.zeros(n_shape, np.float32), z(n_expr), z(3), z(3), z(3), z(6), z(3))
 
-# %% ../../nbs/31_data.video.ipynb #88d5dcfc
+# %% ../../nbs/31_data.video.ipynb #bc1d19b0
 @dataclass
 class Clip:
     "One tracked clip in memory; see the format table above."
@@ -123,7 +124,7 @@ def _check_clip(clip: Clip):
         a = np.asarray(clip.audio)
         if a.ndim != 1 or not np.isfinite(a).all(): raise InputError(f"clip.audio: expected finite (N,) samples, got shape {a.shape}")
 
-# %% ../../nbs/31_data.video.ipynb #93ea8b2e
+# %% ../../nbs/31_data.video.ipynb #ee1b96ce
 def write_wav(path: str | os.PathLike, samples: np.ndarray, sr: int = AUDIO_SR):
     "Write mono float samples in [-1, 1] as a PCM-16 WAV."
     pcm = (np.clip(np.asarray(samples, np.float32), -1, 1) * 32767).round().astype("<i2")
@@ -153,7 +154,7 @@ def camera_from_json(d: dict) -> Camera:
                       int(d["width"]), int(d["height"]))
     except KeyError as e: raise AssetError(f"camera.json: missing key {e}") from None
 
-# %% ../../nbs/31_data.video.ipynb #dad98066
+# %% ../../nbs/31_data.video.ipynb #348ae4f6
 def _partial_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
@@ -211,7 +212,7 @@ def remove_partials(root: str | os.PathLike) -> int:
         if p.is_dir(): shutil.rmtree(p, ignore_errors=True); n += 1
     return n
 
-# %% ../../nbs/31_data.video.ipynb #7411f620
+# %% ../../nbs/31_data.video.ipynb #7b2fdf4f
 def is_clip_dir(path: str | os.PathLike) -> bool:
     "True for a complete clip folder (ours: `meta.json`; tracker layout: `transforms*.json`)."
     p = Path(path)
@@ -228,11 +229,10 @@ def list_clips(root: str | os.PathLike) -> list[Path]:
     return out
 
 def _load_flame_npz(path: Path) -> FlameTrack:
-    if not path.is_file(): raise AssetError(f"{path}: missing")
-    with np.load(path, allow_pickle=False) as z:
-        miss = [k for k in FLAME_KEYS if k not in z]
-        if miss: raise AssetError(f"{path}: missing FLAME arrays {miss}")
-        return FlameTrack(**{k: z[k] for k in FLAME_KEYS}, static_offset=z["static_offset"] if "static_offset" in z else None)
+    z = read_npz_safe(path)
+    miss = [k for k in FLAME_KEYS if k not in z]
+    if miss: raise AssetError(f"{path}: missing FLAME arrays {miss}")
+    return FlameTrack(**{k: z[k] for k in FLAME_KEYS}, static_offset=z.get("static_offset"))
 
 class ClipReader:
     "Lazy access to one clip folder (our format or a `transforms*.json` tracker folder)."
@@ -304,16 +304,16 @@ class ClipReader:
             if self.kind == "transforms": return self._tf["masks"]() if self._tf["masks"] else None
             p = self.path / "masks.npz"
             if not p.is_file(): return None
-            with np.load(p, allow_pickle=False) as z:
-                shp = tuple(int(s) for s in z["shape"])
-                return np.unpackbits(z["masks"], axis=-1, count=shp[-1]).astype(bool).reshape(shp)
+            z = read_npz_safe(p)
+            shp = tuple(int(s) for s in z["shape"])
+            return np.unpackbits(z["masks"], axis=-1, count=shp[-1]).astype(bool).reshape(shp)
         return self._get("masks", load)
     @property
     def landmarks(self) -> np.ndarray | None:
         p = self.path / "landmarks.npz"
         def load():
             if not p.is_file(): return None
-            with np.load(p, allow_pickle=False) as z: return z["landmarks"]
+            return read_npz_safe(p)["landmarks"]
         return self._get("landmarks", load)
 
     def _frame_files(self) -> list[Path] | None:
@@ -369,7 +369,7 @@ def read_clip(path: str | os.PathLike, frames: bool = True, camera_index: int | 
     "Read a whole clip folder (our format or a `transforms*.json` tracker folder)."
     return ClipReader(path, camera_index).load(frames)
 
-# %% ../../nbs/31_data.video.ipynb #c3898174
+# %% ../../nbs/31_data.video.ipynb #6af00e60
 def _transforms_files(p: Path) -> list[Path]:
     if (p / "transforms.json").is_file(): return [p / "transforms.json"]
     return sorted(p.glob("transforms_*.json"))
@@ -387,13 +387,13 @@ def _vhap_flame(files: list[Path]) -> FlameTrack:
     cols = {k: [] for k in names}; shape = static = None
     for f in files:
         if not f.is_file(): raise AssetError(f"{f}: missing FLAME parameter file")
-        with np.load(f, allow_pickle=False) as z:
-            miss = [v for v in list(names.values()) + ["shape"] if v not in z]
-            if miss: raise AssetError(f"{f}: missing FLAME keys {miss}")
-            for k, v in names.items(): cols[k].append(np.asarray(z[v], np.float32).reshape(-1))
-            if shape is None:
-                shape = np.asarray(z["shape"], np.float32).reshape(-1)
-                if "static_offset" in z: static = np.asarray(z["static_offset"], np.float32).reshape(-1, 3)
+        z = read_npz_safe(f)
+        miss = [v for v in list(names.values()) + ["shape"] if v not in z]
+        if miss: raise AssetError(f"{f}: missing FLAME keys {miss}")
+        for k, v in names.items(): cols[k].append(np.asarray(z[v], np.float32).reshape(-1))
+        if shape is None:
+            shape = np.asarray(z["shape"], np.float32).reshape(-1)
+            if "static_offset" in z: static = np.asarray(z["static_offset"], np.float32).reshape(-1, 3)
     return FlameTrack(shape=shape, static_offset=static, **{k: np.stack(v) for k, v in cols.items()})
 
 def _read_transforms(p: Path, camera_index: int | None) -> dict:
@@ -441,7 +441,7 @@ def convert_transforms(
     c.meta = {k: v for k, v in c.meta.items() if k not in ("format", "frames")} | (meta or {})
     return write_clip(dst, c, **kw)
 
-# %% ../../nbs/31_data.video.ipynb #37456232
+# %% ../../nbs/31_data.video.ipynb #5d706a45
 def make_transforms_folder(
     path: str | os.PathLike,
     clip: Clip,                 # frames, flame and camera to store
@@ -472,7 +472,7 @@ def make_transforms_folder(
         (p / f"transforms_{s}.json").write_text(json.dumps(dict(frames=frames[j::len(split_names)])))
     return p
 
-# %% ../../nbs/31_data.video.ipynb #d2add1f0
+# %% ../../nbs/31_data.video.ipynb #3ce32ca5
 class ClipCache:
     "Keep at most `max_clips` open `ClipReader`s, evicting the least recently used."
     def __init__(self, max_clips: int = 4):
@@ -486,7 +486,7 @@ class ClipCache:
         return r
     def __len__(self): return len(self._d)
 
-# %% ../../nbs/31_data.video.ipynb #a3202003
+# %% ../../nbs/31_data.video.ipynb #3668f557
 def _flame_frame_tensors(fl: FlameTrack, i: int) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in fl.frame(i).items()}
 
