@@ -7,7 +7,7 @@ __all__ = ['A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer',
            'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'a2e_loss', 'sample', 'save_a2e',
            'load_a2e']
 
-# %% ../../nbs/41_a2e.model.ipynb #c2858fba
+# %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math, time
 from dataclasses import asdict, dataclass, field, fields
 from typing import Callable
@@ -23,7 +23,7 @@ from torch import Tensor
 from ..core import AssetError, InputError, check_tensor, load_safetensors, save_safetensors
 from .audio import sinusoidal_positions
 
-# %% ../../nbs/41_a2e.model.ipynb #17625b39
+# %% ../../nbs/41_a2e.model.ipynb #1aea5e9d
 @dataclass
 class A2EConfig:
     "Hyper-parameters of the A2E denoiser (stored in saved files)."
@@ -64,7 +64,7 @@ class A2EConfig:
         "A small configuration that trains and samples on a CPU."
         return cls(**{**dict(d=128, layers=4, heads=4, ffn=512, cond_layers=1, window=40, context=10), **kw})
 
-# %% ../../nbs/41_a2e.model.ipynb #491d4e37
+# %% ../../nbs/41_a2e.model.ipynb #5e197f21
 def motion_from_batch(batch: dict, with_pose: bool = False) -> Float[Tensor, "B T D"]:
     "Concatenate `expr`, `jaw` (and `rotation`) of an `AudioMotionDataset` batch into motion vectors."
     keys = ["expr", "jaw"] + (["rotation"] if with_pose else [])
@@ -91,7 +91,7 @@ class MotionNormalizer(nn.Module):
     def normalize(self, x): return (x - self.mean) / self.std
     def denormalize(self, x): return x * self.std + self.mean
 
-# %% ../../nbs/41_a2e.model.ipynb #cb145d27
+# %% ../../nbs/41_a2e.model.ipynb #e7f174d5
 class FiLM(nn.Module):
     "LayerNorm whose output is scaled and shifted by the time embedding; zero-init so it starts as plain LN."
     def __init__(self, d: int):
@@ -184,7 +184,7 @@ class A2EModel(nn.Module):
         for blk in self.blocks: h = blk(h, tau, a, self.N_PREFIX, ca_mask)
         return self.out(self.out_norm(h[:, self.N_PREFIX:]))
 
-# %% ../../nbs/41_a2e.model.ipynb #386370c9
+# %% ../../nbs/41_a2e.model.ipynb #8f01f3dc
 def cosine_alpha_bar(steps: int, s: float = 0.008) -> Tensor:
     "Cumulative ᾱ_k (k = 0…steps−1) of the cosine schedule, with β_k ≤ 0.999."
     t = torch.arange(steps + 1, dtype=torch.float64) / steps
@@ -197,7 +197,7 @@ def q_sample(model: A2EModel, x0: Tensor, k: Tensor, noise: Tensor) -> Tensor:
     ab = model.alpha_bar[k][:, None, None]
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
 
-# %% ../../nbs/41_a2e.model.ipynb #15adeb98
+# %% ../../nbs/41_a2e.model.ipynb #6bf23a38
 def sample_context_mask(B: int, N: int, context: int, generator=None, device=None) -> Tensor:
     "Random context lengths for training: 30 % none, 40 % exactly `context`, 30 % uniform in [1, N−1]; → (B,N) bool."
     u = torch.rand(B, generator=generator); r = torch.randint(1, max(N, 2), (B,), generator=generator)
@@ -236,7 +236,7 @@ def a2e_loss(model: A2EModel, batch: dict, encoder: nn.Module | None = None,
     out["loss"] = loss
     return out
 
-# %% ../../nbs/41_a2e.model.ipynb #c12abd0f
+# %% ../../nbs/41_a2e.model.ipynb #b0bd5171
 def _guided(model, x, k, audio, ident, ctx, cm, ga: float, gi: float):
     B = x.shape[0]
     if ga == 1 and gi == 1: return model(x, k, audio, ident, ctx, cm)
@@ -305,21 +305,21 @@ def sample(model: A2EModel,
     finally: model.train(was)
     return out if normalized else model.normalizer.denormalize(out)
 
-# %% ../../nbs/41_a2e.model.ipynb #709a3e5a
-def save_a2e(model: A2EModel, path, encoder: nn.Module | None = None, extra_meta: dict | None = None):
-    "Save the A2E model (+ optional audio encoder) with its config in the metadata."
+# %% ../../nbs/41_a2e.model.ipynb #7cad4c3d
+def save_a2e(model: nn.Module, path, encoder: nn.Module | None = None, extra_meta: dict | None = None, kind: str = "a2e"):
+    "Save an A2E model (+ optional audio encoder) with its config and `kind` in the metadata."
     t = {f"model.{k}": v for k, v in model.state_dict().items()}
-    meta = dict(kind="a2e", a2e_config=asdict(model.config), **(extra_meta or {}))
+    meta = dict(kind=kind, a2e_config=asdict(model.config), **(extra_meta or {}))
     if encoder is not None:
         t.update({f"encoder.{k}": v for k, v in encoder.state_dict().items()}); meta["audio_encoder"] = encoder.config()
     save_safetensors(t, path, meta)
 
-def load_a2e(path, device="cpu") -> tuple[A2EModel, nn.Module | None]:
-    "Load a model saved by `save_a2e`; returns (model, audio encoder or None)."
+def load_a2e(path, device="cpu", kind: str = "a2e", cls: type | None = None) -> tuple[nn.Module, nn.Module | None]:
+    "Load a model saved by `save_a2e` (of class `cls`, default `A2EModel`); returns (model, audio encoder or None)."
     t, meta = load_safetensors(path, device)
-    if meta.get("kind") != "a2e": raise AssetError(f"{path}: not an A2E model file (kind={meta.get('kind')!r})")
+    if meta.get("kind") != kind: raise AssetError(f"{path}: not an {kind} model file (kind={meta.get('kind')!r})")
     known = {f.name for f in fields(A2EConfig)}
-    model = A2EModel(A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in known})).to(device)
+    model = (cls or A2EModel)(A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in known})).to(device)
     model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
     enc = None
     if "audio_encoder" in meta:

@@ -8,7 +8,7 @@ __all__ = ['CKPT_LATEST', 'CKPT_PREVIOUS', 'TrainingDivergedError', 'TrainConfig
            'predict_regression', 'region_flame', 'LipVertexLoss', 'save_checkpoint', 'load_checkpoint', 'find_resume',
            'evaluate', 'train_a2e', 'load_regressor']
 
-# %% ../../nbs/42_a2e.train.ipynb #a04eeb96
+# %% ../../nbs/42_a2e.train.ipynb #ef4575be
 import json, math, os, time, warnings
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -24,10 +24,10 @@ from torch import Tensor
 from ..core import (AssetError, GGTalkerError, InputError, atomic_save_bytes, get_device, load_safetensors,
                               save_safetensors)
 from .audio import build_audio_encoder, sinusoidal_positions
-from .model import (A2EConfig, A2EModel, MotionNormalizer, a2e_loss, motion_from_batch, save_a2e,
+from .model import (A2EConfig, A2EModel, MotionNormalizer, a2e_loss, motion_from_batch, save_a2e, load_a2e,
                                    split_motion)
 
-# %% ../../nbs/42_a2e.train.ipynb #a724ae48
+# %% ../../nbs/42_a2e.train.ipynb #711a502b
 class TrainingDivergedError(GGTalkerError, RuntimeError):
     "Training produced too many non-finite losses/gradients in a row, or non-finite weights."
 
@@ -67,7 +67,7 @@ def lr_at(cfg: TrainConfig, step: int) -> float:
     t = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * t)))
 
-# %% ../../nbs/42_a2e.train.ipynb #04afb04c
+# %% ../../nbs/42_a2e.train.ipynb #bcfa1022
 def seed_for(seed: int, *parts) -> int:
     "A 63-bit seed derived from `seed` and any ints/strings (stable across processes and Python versions)."
     import hashlib
@@ -100,7 +100,7 @@ class StepBatchSampler(torch.utils.data.Sampler):
         while True: yield self.indices(s); s += 1
     def __len__(self): return 2**62
 
-# %% ../../nbs/42_a2e.train.ipynb #eea2b43b
+# %% ../../nbs/42_a2e.train.ipynb #ba2332e1
 def optimizer_state_to_tensors(opt: torch.optim.Optimizer, prefix: str = "optim.") -> tuple[dict[str, Tensor], dict]:
     "Flatten `opt.state_dict()` into (tensors, JSON-able metadata)."
     sd = opt.state_dict(); tensors, scalars = {}, {}
@@ -126,7 +126,7 @@ def optimizer_state_from_tensors(opt: torch.optim.Optimizer, tensors: dict[str, 
         raise AssetError("optimizer state does not match the model's parameters (different architecture?)")
     opt.load_state_dict(dict(state=state, param_groups=groups))
 
-# %% ../../nbs/42_a2e.train.ipynb #ac1e2ea6
+# %% ../../nbs/42_a2e.train.ipynb #6d02f321
 class A2ERegressor(nn.Module):
     "Deterministic baseline: audio (+ identity) → normalised motion, with A2EModel's audio/condition/identity encoders."
     def __init__(self, config: A2EConfig):
@@ -176,7 +176,7 @@ def predict_regression(model: A2ERegressor, audio_feats: Float[Tensor, "B T Da"]
     try: return model.normalizer.denormalize(model(audio_feats, ident))
     finally: model.train(was)
 
-# %% ../../nbs/42_a2e.train.ipynb #14474d7d
+# %% ../../nbs/42_a2e.train.ipynb #db6ec553
 def region_flame(assets, region: str = "lips"):
     "A `FLAME` over only `region`'s vertices + the joint regressor's support; its region vertices equal the full model's."
     from ggtalker_nb.flame import FLAME, FlameAssets, load_flame
@@ -222,7 +222,7 @@ class LipVertexLoss(nn.Module):
         d = (self.verts(pred, shape) - tv) * 100.0   # m → cm
         return d.square().sum(-1).mean()
 
-# %% ../../nbs/42_a2e.train.ipynb #6b2d94bb
+# %% ../../nbs/42_a2e.train.ipynb #fdf6e73f
 CKPT_LATEST, CKPT_PREVIOUS = "latest.safetensors", "previous.safetensors"
 
 def save_checkpoint(out_dir: str | os.PathLike, model: nn.Module, encoder: nn.Module | None, opt: torch.optim.Optimizer,
@@ -257,7 +257,7 @@ def find_resume(out_dir: str | os.PathLike) -> tuple[dict[str, Tensor], dict, Pa
         except AssetError as e: warnings.warn(f"cannot resume from {p} ({e}); trying the previous checkpoint")
     return None
 
-# %% ../../nbs/42_a2e.train.ipynb #104a9fc3
+# %% ../../nbs/42_a2e.train.ipynb #db7dca53
 def _dist_info(device: str | None = None):
     import torch.distributed as dist
     ws = int(os.environ.get("WORLD_SIZE", "1"))
@@ -307,7 +307,7 @@ def evaluate(model, encoder, ds, loss_fn, extra, seed: int, batch_size: int, dev
         model.train(wm); encoder is not None and encoder.train(we)
     return tot / max(n, 1)
 
-# %% ../../nbs/42_a2e.train.ipynb #74f6058b
+# %% ../../nbs/42_a2e.train.ipynb #f6c3b6a2
 def train_a2e(cfg: TrainConfig,
               model_cfg: A2EConfig,
               train_clips,                   # clips root / clip folders / a Dataset of AudioMotionDataset items
@@ -462,23 +462,9 @@ def train_a2e(cfg: TrainConfig,
                 model=model, encoder=encoder)
 
 def _save_final(path, model, encoder, kind, names, step):
-    if kind == "diffusion": save_a2e(model, path, encoder, extra_meta=dict(identity_names=names, step=step))
-    else:
-        t = {f"model.{k}": v for k, v in model.state_dict().items()}
-        meta = dict(kind="a2e_regression", a2e_config=asdict(model.config), identity_names=names, step=step)
-        if encoder is not None:
-            t.update({f"encoder.{k}": v for k, v in encoder.state_dict().items()}); meta["audio_encoder"] = encoder.config()
-        save_safetensors(t, path, meta)
+    save_a2e(model, path, encoder, extra_meta=dict(identity_names=names, step=step),
+             kind="a2e" if kind == "diffusion" else "a2e_regression")
 
 def load_regressor(path, device="cpu") -> tuple[A2ERegressor, nn.Module | None]:
     "Load a baseline saved by `train_a2e(kind='regression')`; returns (model, audio encoder or None)."
-    t, meta = load_safetensors(path, device)
-    if meta.get("kind") != "a2e_regression": raise AssetError(f"{path}: not an A2E regression model (kind={meta.get('kind')!r})")
-    known = {f.name for f in fields(A2EConfig)}
-    model = A2ERegressor(A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in known})).to(device)
-    model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
-    enc = None
-    if "audio_encoder" in meta:
-        enc = build_audio_encoder(**meta["audio_encoder"]).to(device)
-        enc.load_state_dict({k[8:]: v for k, v in t.items() if k.startswith("encoder.")}); enc.eval()
-    return model.eval(), enc
+    return load_a2e(path, device, kind="a2e_regression", cls=A2ERegressor)
