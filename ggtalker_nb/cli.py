@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['demo_motion', 'demo', 'convert_flame_cmd', 'info', 'main', 'bench']
 
-# %% ../nbs/90_cli.ipynb #9416660a
+# %% ../nbs/90_cli.ipynb #20c20739
 import argparse, json, math, sys, time
 from pathlib import Path
 
@@ -14,7 +14,7 @@ import torch
 
 from .core import GGTalkerError, StageTimer, get_device
 
-# %% ../nbs/90_cli.ipynb #3fe0f5d6
+# %% ../nbs/90_cli.ipynb #1bd2ce01
 def demo_motion(
     seconds: float = 5.0, fps: float = 25.0,
     n_expr: int = 50,          # expression coefficients of the model
@@ -52,7 +52,7 @@ def demo_motion(
     pose[:, 6] = jaw_open
     return dict(expr=expr, pose=pose, fps=fps)
 
-# %% ../nbs/90_cli.ipynb #eef081d0
+# %% ../nbs/90_cli.ipynb #1a5c3b0f
 def demo(
     out: str = "out/demo.mp4",  # output mp4
     seconds: float = 5.0,       # length of the clip
@@ -98,7 +98,7 @@ def demo(
         print(timer.table())
     return dict(path=str(path), frames=T, times=timer.times)
 
-# %% ../nbs/90_cli.ipynb #20df30dd
+# %% ../nbs/90_cli.ipynb #0901a40d
 def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None,
                       n_shape: int | None = None, quiet: bool = False):
     "Convert an official FLAME pkl (+ optional UV OBJ, landmark embedding, masks pkl) to our npz."
@@ -107,7 +107,7 @@ def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: s
     if not quiet: print(f"wrote {out}")
     return res
 
-# %% ../nbs/90_cli.ipynb #bf80cc3c
+# %% ../nbs/90_cli.ipynb #2649a7de
 def info() -> dict:
     "Versions, device, and which optional backends are usable here."
     import ggtalker_nb
@@ -122,7 +122,7 @@ def info() -> dict:
     except Exception as e: d["espeak-ng"] = f"unknown ({type(e).__name__})"
     return d
 
-# %% ../nbs/90_cli.ipynb #071baae8
+# %% ../nbs/90_cli.ipynb #a87927ad
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ggtalker", description="GGTalker toolkit: talking 3D Gaussian heads from speech.")
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -141,7 +141,7 @@ def _parser() -> argparse.ArgumentParser:
     st.add_argument("--seed", type=int, default=0); st.add_argument("--tracking-noise", type=float, default=0.0)
     st.add_argument("--max-seconds", type=float, default=None, help="trim clips (quick sets)")
     b = sub.add_parser("bench", help="benchmarks that print tables")
-    b.add_argument("what", choices=["render", "mesh", "flame"]); b.add_argument("--quick", action="store_true")
+    b.add_argument("what", choices=["render", "mesh", "flame"], help="render: Gaussian rasterizer; mesh: mesh rasterizer; flame: LBS"); b.add_argument("--quick", action="store_true")
     sub.add_parser("info", help="versions and available backends")
     return p
 

@@ -7,14 +7,14 @@ __all__ = ['NPZ_FORMAT', 'LMK_KEYS', 'FlameAssets', 'save_flame_npz', 'read_npz_
            'ChumpyStub', 'SparseStub', 'materialise', 'SafeUnpickler', 'safe_unpickle', 'load_pickle_safe',
            'save_flame_pkl_official_style', 'read_npy_safe', 'load_landmark_embedding', 'ObjMesh', 'load_obj',
            'load_flame_pkl', 'load_flame_masks', 'load_flame', 'convert_flame', 'lbs', 'landmarks_from_mesh',
-           'FlameOutput', 'FLAME', 'load_flame_params']
+           'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
 
-# %% ../nbs/03_flame.ipynb #ea69917e
+# %% ../nbs/03_flame.ipynb #3888ed86
 import io, os, pickle, re, struct
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 import torch
@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from .core import AssetError, InputError, UnsafeFileError, atomic_write, check_tensor, FORMAT_VERSION
 from .geometry import axis_angle_to_matrix
 
-# %% ../nbs/03_flame.ipynb #e86eb1ab
+# %% ../nbs/03_flame.ipynb #5c45f649
 _OPTIONAL = ("vt", "ft", "lmk_faces_idx", "lmk_bary_coords", "static_lmk_faces_idx", "static_lmk_bary_coords",
              "dynamic_lmk_faces_idx", "dynamic_lmk_bary_coords", "texture")
 _INT_KEYS = {"parents", "faces", "ft", "lmk_faces_idx", "static_lmk_faces_idx", "dynamic_lmk_faces_idx"}
@@ -109,7 +109,7 @@ def _normalise(a: FlameAssets):
     a.expr_names = [str(s) for s in (a.expr_names or [])]
     a.flame_version = str(a.flame_version or "")
 
-# %% ../nbs/03_flame.ipynb #8ce4f945
+# %% ../nbs/03_flame.ipynb #d188b547
 def _validate(a: FlameAssets, src: str):
     def bad(key, msg): raise AssetError(f"{src}: '{key}' {msg}")
     def shape(key, arr, want):
@@ -153,7 +153,7 @@ def _validate(a: FlameAssets, src: str):
         shape("texture", a.texture, (None, None, 3))
     if len(a.expr_names) > a.n_expr: bad("expr_names", f"names {len(a.expr_names)} components but there are {a.n_expr}")
 
-# %% ../nbs/03_flame.ipynb #be7a2dd9
+# %% ../nbs/03_flame.ipynb #5095f9fa
 def save_flame_npz(
     assets: FlameAssets,     # what to save (validated first)
     path: str | os.PathLike, # destination `.npz`
@@ -213,7 +213,7 @@ def load_flame_npz(path: str | os.PathLike) -> FlameAssets:
               expr_names=[str(s) for s in names.reshape(-1)], flame_version=str(fv))
     return FlameAssets(**kw).validate(str(path))
 
-# %% ../nbs/03_flame.ipynb #a5149484
+# %% ../nbs/03_flame.ipynb #71fd8795
 def random_flame_assets(
     n_verts: int = 5023,  # V (vertices beyond the sphere grid are left unreferenced)
     n_shape: int = 20,    # S
@@ -252,7 +252,7 @@ def random_flame_assets(
         parents=np.array([-1, 0, 1, 1, 1]), faces=faces, vt=uv, ft=ft, lmk_faces_idx=lf, lmk_bary_coords=lb,
         masks={"face": np.nonzero(v[:, 2] > 0.02)[0], "neck": low}, flame_version="random").validate("random_flame_assets")
 
-# %% ../nbs/03_flame.ipynb #f44d908b
+# %% ../nbs/03_flame.ipynb #ba0c4f3e
 class ChumpyStub:
     "Stand-in for a pickled chumpy object: keeps its state, never runs chumpy; `materialise()` gives the array."
     chumpy_name = "chumpy.ch.Ch"
@@ -336,7 +336,7 @@ def materialise(obj, depth: int = 0):
         return out
     return obj
 
-# %% ../nbs/03_flame.ipynb #6ad075bf
+# %% ../nbs/03_flame.ipynb #2e6795ce
 def _np_multiarray():
     try: from numpy._core import multiarray as m
     except ImportError: from numpy.core import multiarray as m  # numpy < 2
@@ -391,7 +391,7 @@ _SPARSE_MODULES = {"scipy.sparse", "scipy.sparse.csc", "scipy.sparse._csc", "sci
                    "scipy.sparse._arrays"}
 _SPARSE_NAMES = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
 
-# %% ../nbs/03_flame.ipynb #8b4bb34e
+# %% ../nbs/03_flame.ipynb #37de11d6
 class SafeUnpickler(pickle._Unpickler):
     "Pure-Python unpickler that resolves only an allow-list of globals and maps chumpy/scipy.sparse to stand-ins."
     def __init__(self, file, source: str = "<bytes>", allow_torch: bool = False):
@@ -464,7 +464,7 @@ def load_pickle_safe(path: str | os.PathLike, allow_torch: bool = False):
     try: return materialise(obj)
     except AssetError as e: raise AssetError(f"{path}: {e}") from None
 
-# %% ../nbs/03_flame.ipynb #858625f1
+# %% ../nbs/03_flame.ipynb #f3d356a4
 class _Global(NamedTuple):
     module: str
     name: str
@@ -519,7 +519,7 @@ def save_flame_pkl_official_style(
     buf = io.BytesIO(); _Py2StylePickler(buf, protocol=2).dump(d)
     with atomic_write(path, "wb") as fh: fh.write(buf.getvalue())
 
-# %% ../nbs/03_flame.ipynb #13655276
+# %% ../nbs/03_flame.ipynb #2869c2c3
 def read_npy_safe(
     path: str | os.PathLike,   # an .npy file
     allow_torch: bool = True,  # accept torch tensors inside an object array
@@ -573,7 +573,7 @@ def load_landmark_embedding(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise AssetError(f"{path}: no landmark embedding found (keys {sorted(map(str, d))}); expected {LMK_KEYS}")
     return out
 
-# %% ../nbs/03_flame.ipynb #3dd9362b
+# %% ../nbs/03_flame.ipynb #ba455b74
 class ObjMesh(NamedTuple):
     v: np.ndarray               # (V, 3) float32 positions
     vt: np.ndarray | None       # (VT, 2) float32 UVs as in the file (v up)
@@ -624,7 +624,7 @@ def load_obj(path: str | os.PathLike, max_bytes: int = 2**30) -> ObjMesh:
     if VT is not None and not np.isfinite(VT).all(): raise AssetError(f"{path}: non-finite UV coordinates")
     return ObjMesh(V, VT, np.asarray(fv, np.int64), np.asarray(ft, np.int64) if ft else None)
 
-# %% ../nbs/03_flame.ipynb #3a55e3b1
+# %% ../nbs/03_flame.ipynb #1e429a52
 _PKL_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
 
 def _guess_version(path: Path) -> str:
@@ -721,7 +721,7 @@ def convert_flame(
     save_flame_npz(a, out_npz)
     return a
 
-# %% ../nbs/03_flame.ipynb #dfb1b661
+# %% ../nbs/03_flame.ipynb #ff6e9810
 def lbs(
     coeffs: Float[Tensor, "B K"],           # shape then expression coefficients
     pose: Float[Tensor, "B J 3"],           # axis-angle per joint (joint 0 = global)
@@ -765,7 +765,7 @@ def landmarks_from_mesh(
     tri = vertices[:, faces[faces_idx]]                                        # (B, L, 3, 3)
     return einsum(tri, bary.to(vertices.dtype), "b l k c, l k -> b l c")
 
-# %% ../nbs/03_flame.ipynb #6589c4d5
+# %% ../nbs/03_flame.ipynb #c52f5bc2
 class FlameOutput(NamedTuple):
     vertices: Tensor          # (B, V, 3) posed vertices, metres
     joints: Tensor            # (B, J, 3) posed joints
@@ -885,7 +885,7 @@ class FLAME(nn.Module):
     def extra_repr(self) -> str:
         return f"V={self.n_verts}, F={self.faces.shape[0]}, J={self.n_joints}, n_shape={self.n_shape}, n_expr={self.n_expr}, version={self.flame_version!r}"
 
-# %% ../nbs/03_flame.ipynb #ae0038b9
+# %% ../nbs/03_flame.ipynb #d17e602b
 _PARAM_ALIASES = {"shape": ("shape", "betas", "shape_params"), "expr": ("expr", "expression", "exp", "expression_params"),
                   "global_orient": ("rotation", "global_orient", "global_pose", "root_pose"),
                   "neck_pose": ("neck_pose", "neck"), "jaw_pose": ("jaw_pose", "jaw"), "eye_pose": ("eyes_pose", "eye_pose", "eyes"),
@@ -938,3 +938,50 @@ def load_flame_params(
         if "vertex_offsets" in out and out["vertex_offsets"].shape[0] != V:
             raise AssetError(f"{path}: 'static_offset' is for {out['vertex_offsets'].shape[0]} vertices, the model has {V}")
     return out
+
+# %% ../nbs/03_flame.ipynb #83e7fa45
+def bench_lbs(
+    quick: bool = False,            # tiny batch, one repeat, one thread count (a smoke run)
+    batch: int = 100,               # frames per LBS call
+    threads: Sequence[int] = (1, 2),
+    repeats: int = 10,              # best of `repeats` (the least disturbed by other processes)
+) -> list[dict]:
+    "Time FLAME LBS (forward, shared shape, forward+backward, smplx's `lbs` if installed) and print a markdown table."
+    import time
+    from ggtalker_nb.core import data_samples_path
+    try: from smplx.lbs import lbs as smplx_lbs
+    except ImportError: smplx_lbs = None
+    if quick: batch, threads, repeats = 4, tuple(threads)[:1], 1
+    def best(fn, n):
+        fn(); ts = []
+        for _ in range(n):
+            t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+        return min(ts)
+    models = {"random FLAME-sized (300 + 100)": random_flame_assets(n_verts=5023, n_shape=300, n_expr=100, seed=0)}
+    shp = data_samples_path("sample_head.npz")
+    if shp.is_file(): models["sample head (50 + 50)"] = load_flame_npz(shp)
+    rows, old = [], torch.get_num_threads()
+    print("| model | V | threads | forward, B = %d | forward, shared `shape (S,)` | forward + backward | `smplx.lbs.lbs` forward |" % batch)
+    print("|---|---|---|---|---|---|---|")
+    try:
+        for th in threads:
+            torch.set_num_threads(th)
+            for name, assets in models.items():
+                fl = FLAME(assets); B = batch
+                args = dict(shape=torch.randn(B, fl.n_shape) * 0.5, expr=torch.randn(B, fl.n_expr) * 0.5,
+                            pose=torch.randn(B, 15) * 0.2, transl=torch.zeros(B, 3))
+                with torch.no_grad():
+                    t_fwd = best(lambda: fl(**args), repeats)
+                    t_shared = best(lambda: fl(**{**args, "shape": args["shape"][0]}), repeats)
+                    t_smplx = float("nan")
+                    if smplx_lbs is not None:
+                        pd_flat = rearrange(fl.posedirs, "v c p -> p (v c)")
+                        t_smplx = best(lambda: smplx_lbs(torch.cat([args["shape"], args["expr"]], 1), args["pose"], fl.v_template,
+                                                         fl.shapedirs, pd_flat, fl.J_regressor, fl.parents, fl.weights), repeats)
+                req = {k: v.clone().requires_grad_() for k, v in args.items()}
+                t_bwd = best(lambda: fl(**req).vertices.square().sum().backward(), max(1, repeats // 2))
+                r = dict(model=name, verts=fl.n_verts, threads=th, batch=B, fwd_s=t_fwd, fwd_shared_s=t_shared, fwd_bwd_s=t_bwd, smplx_fwd_s=t_smplx)
+                rows.append(r)
+                print(f"| {name} | {fl.n_verts} | {th} | {t_fwd*1e3:.0f} ms | {t_shared*1e3:.0f} ms | {t_bwd*1e3:.0f} ms | {t_smplx*1e3:.0f} ms |")
+    finally: torch.set_num_threads(old)
+    return rows
