@@ -66,3 +66,12 @@ def test_convert_flame_from_an_official_style_pickle(tmp_path):
     for k in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "faces", "parents"):
         np.testing.assert_allclose(getattr(b, k), getattr(a, k), rtol=0, atol=1e-6, err_msg=k)
     assert b.n_shape == 20 and b.n_expr == 10
+
+
+def test_bench_quick_runs_print_tables():
+    p = run("bench", "flame", "--quick")
+    assert p.returncode == 0, p.stderr
+    assert "sample head" in p.stdout and "ms" in p.stdout
+    p = run("bench", "mesh", "--quick")
+    assert p.returncode == 0, p.stderr
+    assert "ms/frame" in p.stdout and "sample head" in p.stdout
