@@ -8,7 +8,7 @@ __all__ = ['SH_C0', 'as_numpy', 'to_uint8_image', 'to_png_bytes', 'image_grid', 
            'show_points', 'update_points', 'quat_to_matrix_np', 'ellipsoid_mesh', 'show_gaussians', 'update_gaussians',
            'plot_curves', 'plot_timeline', 'SliderPanel', 'NovelViewWidget']
 
-# %% ../nbs/01_viz.ipynb #92419ac7
+# %% ../nbs/01_viz.ipynb #17844200
 import io, math, shutil, time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,7 +22,7 @@ from .core import InputError, MissingDependencyError, ffmpeg_exe
 if TYPE_CHECKING:  # heavy UI packages are imported lazily, inside the functions that need them
     import k3d, plotly.graph_objects as go, ipywidgets
 
-# %% ../nbs/01_viz.ipynb #017c0e6d
+# %% ../nbs/01_viz.ipynb #16f14847
 def as_numpy(
     x: Any,                       # numpy array, torch tensor (any device) or nested sequence
     name: str = "array",          # argument name for error messages
@@ -62,7 +62,7 @@ def to_uint8_image(
     if np.issubdtype(a.dtype, np.integer): a = a.astype(np.float32) / 255  # ints other than uint8: assume 0..255
     return (np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8)
 
-# %% ../nbs/01_viz.ipynb #9a514a07
+# %% ../nbs/01_viz.ipynb #0cad98e6
 def to_png_bytes(
     image: Any,              # (H, W), (H, W, 1|3|4) float in [0, 1] or uint8; numpy or torch
     compress_level: int = 1, # zlib level 0–9 (1: fast)
@@ -75,7 +75,7 @@ def to_png_bytes(
     Image.fromarray(a[..., 0] if mode == "L" else a, mode=mode).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
-# %% ../nbs/01_viz.ipynb #5f83d285
+# %% ../nbs/01_viz.ipynb #05b31baf
 def _to_float_rgb(image: Any, name: str, bg: float) -> np.ndarray:
     a = to_uint8_image(image, name).astype(np.float32) / 255
     if a.shape[-1] == 1: a = repeat(a, "h w 1 -> h w c", c=3)
@@ -107,7 +107,7 @@ def image_grid(
         out[y:y + a.shape[0], x:x + a.shape[1]] = a
     return out
 
-# %% ../nbs/01_viz.ipynb #f990438c
+# %% ../nbs/01_viz.ipynb #d171e621
 def _mediapy_with_ffmpeg():
     import mediapy
     ffmpeg_exe()   # points mediapy at imageio-ffmpeg's binary (or PATH's)
@@ -160,7 +160,7 @@ def show_video(
     mediapy = _mediapy_with_ffmpeg()
     return mediapy.show_video(u8, fps=fps, title=title, height=height, return_html=return_html, **kwargs)
 
-# %% ../nbs/01_viz.ipynb #47e37ba2
+# %% ../nbs/01_viz.ipynb #61ea6663
 def new_plot(
     height: int = 480,             # pixels
     grid_visible: bool = False,
@@ -209,7 +209,7 @@ def find_object(
         if o.name == name: return o
     raise InputError(f"plot has no object named {name!r}; it has {[o.name for o in plot.objects]}")
 
-# %% ../nbs/01_viz.ipynb #7f4f1329
+# %% ../nbs/01_viz.ipynb #3fd353ef
 def icosphere(
     subdivisions: int = 2,
 ) -> tuple[np.ndarray, np.ndarray]:   # verts (V, 3) float32 on the unit sphere, faces (F, 3) int64, CCW seen from outside
@@ -232,7 +232,7 @@ def icosphere(
         v = np.concatenate([v, mid])
     return v.astype(np.float32), f
 
-# %% ../nbs/01_viz.ipynb #4a3f217e
+# %% ../nbs/01_viz.ipynb #5dfc4c83
 def _mesh_color_kwargs(colors: Any, n: int, name: str) -> dict:
     "k3d mesh/points keyword arguments for `colors` = None | (n, 3) RGB | (n,) scalar field."
     if colors is None: return {}
@@ -326,7 +326,7 @@ def update_points(
         for k, val in _mesh_color_kwargs(colors, len(p), "colors").items(): setattr(points_obj, k, val)
         if opacities is not None: points_obj.opacities = _check_opacities(opacities, len(p))
 
-# %% ../nbs/01_viz.ipynb #817d353b
+# %% ../nbs/01_viz.ipynb #b099663d
 SH_C0 = 0.28209479177387814  # degree-0 real spherical harmonic, 1/(2√π)
 
 def quat_to_matrix_np(
@@ -358,7 +358,7 @@ def ellipsoid_mesh(
     faces = f[None] + (np.arange(k) * len(u))[:, None, None]
     return rearrange(v, "k v i -> (k v) i").astype(np.float32), rearrange(faces, "k f i -> (k f) i")
 
-# %% ../nbs/01_viz.ipynb #96198bac
+# %% ../nbs/01_viz.ipynb #8f203d3c
 def _gaussian_fields(means, colors, opacities, scales, quats):
     if hasattr(means, "means") and hasattr(means, "quats"):   # a Gaussians-like object
         g = means
@@ -456,7 +456,7 @@ def update_gaussians(
         ell.vertices = v.astype(np.float32)
     update_points(pts, mu, opacities=opacities)
 
-# %% ../nbs/01_viz.ipynb #6a75e168
+# %% ../nbs/01_viz.ipynb #d14962a2
 def plot_curves(
     curves: Mapping[str, Any],  # name → (T,) or (T, K) values (NaN leaves a gap)
     fps: float = 25.0,          # frames per second of the tracks
@@ -509,7 +509,18 @@ def plot_timeline(
     if not fig.data and events: fig.update_xaxes(range=[min(e[1] for e in events), max(e[2] for e in events)], title="time (s)")
     return fig
 
-# %% ../nbs/01_viz.ipynb #9dccf2b0
+# %% ../nbs/01_viz.ipynb #2698a03e
+def _set_sliders(owner, values: dict):
+    "Check `values` against `owner.sliders` (names, ranges), then set them with `owner._hold` on (no callback per slider)."
+    for k, v in values.items():
+        if k not in owner.sliders: raise InputError(f"{k}: not a slider here; there are {list(owner.sliders)}")
+        s = owner.sliders[k]
+        if not s.min <= v <= s.max: raise InputError(f"{k}: {v} outside the slider range [{s.min}, {s.max}]")
+    owner._hold = True
+    try:
+        for k, v in values.items(): owner.sliders[k].value = v
+    finally: owner._hold = False
+
 class SliderPanel:
     "A panel of float sliders `name → (min, max, init)` that calls `on_change(values)` on every change."
     def __init__(
@@ -559,14 +570,7 @@ class SliderPanel:
 
     def set(self, **values: float):
         "Set several sliders, then call the callbacks once."
-        for k, v in values.items():
-            if k not in self.sliders: raise InputError(f"{k}: not a slider of this panel; it has {list(self.sliders)}")
-            s = self.sliders[k]
-            if not s.min <= v <= s.max: raise InputError(f"{k}: {v} outside the slider range [{s.min}, {s.max}]")
-        self._hold = True
-        try:
-            for k, v in values.items(): self.sliders[k].value = v
-        finally: self._hold = False
+        _set_sliders(self, values)
         self._notify()
 
     def reset(self):
@@ -575,7 +579,7 @@ class SliderPanel:
 
     def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
 
-# %% ../nbs/01_viz.ipynb #b8679e2d
+# %% ../nbs/01_viz.ipynb #ef7212c6
 class NovelViewWidget:
     "Yaw/pitch/distance sliders that re-render `render(yaw_deg, pitch_deg, dist)` into a PNG image."
     def __init__(
@@ -642,14 +646,7 @@ class NovelViewWidget:
 
     def set(self, yaw: float | None = None, pitch: float | None = None, dist: float | None = None) -> bytes | None:
         "Move several sliders, then render once."
-        new = {k: v for k, v in dict(yaw=yaw, pitch=pitch, dist=dist).items() if v is not None}
-        for k, v in new.items():
-            s = self.sliders[k]
-            if not s.min <= v <= s.max: raise InputError(f"{k}: {v} outside the slider range [{s.min}, {s.max}]")
-        self._hold = True
-        try:
-            for k, v in new.items(): self.sliders[k].value = v
-        finally: self._hold = False
+        _set_sliders(self, {k: v for k, v in dict(yaw=yaw, pitch=pitch, dist=dist).items() if v is not None})
         return self.refresh()
 
     def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
