@@ -8,7 +8,7 @@ __all__ = ['Y_EYE', 'Y_MOUTH', 'EYE_X', 'EYE_Y', 'EYE_R', 'LID_R', 'MOUTH_HALF',
            'DEFAULT_COLORS', 'SAMPLE_HEAD_FILE', 'uv_to_pixel', 'make_texture', 'build_sample_head', 'save_sample_head',
            'load_sample_head']
 
-# %% ../nbs/04_sample_head.ipynb #b74226ff
+# %% ../nbs/04_sample_head.ipynb #89fe3bb5
 import functools, os
 from pathlib import Path
 
@@ -20,7 +20,7 @@ from scipy.interpolate import PchipInterpolator
 from .core import InputError, data_samples_path
 from .flame import FlameAssets, load_flame_npz, save_flame_npz
 
-# %% ../nbs/04_sample_head.ipynb #b011f8e7
+# %% ../nbs/04_sample_head.ipynb #0a55bc90
 # ---- proportions (metres, FLAME space: y up, the face looks along +z, subject's left = +x) -------
 Y_EYE, Y_MOUTH = 0.0, -0.072          # heights of the eye slit row and of the lip contact row
 EYE_X, EYE_Y, EYE_R = 0.0315, 0.001, 0.012   # eyeball centre |x|, y, radius
@@ -53,7 +53,7 @@ _KEYS = np.array([
 _ROWS_PER_SEG = [2, 2, 3, 4, 4, 7, 10, 4, 8, 6, 5, 2, 2, 4, 4]
 K_EYE, K_MOUTH = 6, 9
 
-# %% ../nbs/04_sample_head.ipynb #d60ac256
+# %% ../nbs/04_sample_head.ipynb #1d7c0973
 def _rows():
     "Key coordinate of every lattice row and the row indices of the eye and mouth slits."
     ks = [0.0]
@@ -95,7 +95,7 @@ def _grid_normals(P):
     if (n * out).sum() < 0: n = -n
     return n
 
-# %% ../nbs/04_sample_head.ipynb #4a2439b7
+# %% ../nbs/04_sample_head.ipynb #db1b92f4
 _FEATURES = [
     # brow ridge and glabella
     ((0.030, 0.024, 0.08), (0.017, 0.0065, 0.03), 0.0045, "n"),
@@ -144,7 +144,7 @@ def _feature_field(P, N):
     D[..., 2] += _nose(P)
     return D
 
-# %% ../nbs/04_sample_head.ipynb #c2a61b5a
+# %% ../nbs/04_sample_head.ipynb #0ff34daf
 class _Skin:
     "Topology of the skin lattice: vertex ids with slit copies, faces, boundary loops, extrusion layers."
     def __init__(self, n_cols=N_COLS):
@@ -311,7 +311,7 @@ def _eye_z(skin):
     j = np.argmin(np.abs(skin.base[skin.i_eye, :, 0] - EYE_X) + 10 * (np.cos(skin.phis) < 0))
     return float(skin.base[skin.i_eye, j, 2]) - EYE_R - 0.0022
 
-# %% ../nbs/04_sample_head.ipynb #0d671a1e
+# %% ../nbs/04_sample_head.ipynb #16337922
 def _orient(V, F, FT, ref, inward=False):
     "Flip faces (and their UV faces) whose normal points towards `ref` (or away from it when `inward`)."
     n = np.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]])
@@ -439,7 +439,7 @@ class _Head:
     def ids(self, name):
         a, b = self.ranges[name]; return np.arange(a, b)
 
-# %% ../nbs/04_sample_head.ipynb #ca74a596
+# %% ../nbs/04_sample_head.ipynb #bbba04fb
 def _edges(F, n):
     e = np.concatenate([F[:, [0, 1]], F[:, [1, 2]], F[:, [2, 0]]])
     A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)).tocsr()
@@ -535,7 +535,7 @@ def _regressor(h):
         J[k, ids] = _tilted_row(V, ids, c)
     return J
 
-# %% ../nbs/04_sample_head.ipynb #37c53603
+# %% ../nbs/04_sample_head.ipynb #d63bb864
 def _quad_bary(kind, s, t):
     "Which of a lattice quad's two triangles holds param point (s, t) and its barycentric coordinates."
     # corners a=(0,0) b=(1,0) c=(1,1) d=(0,1); "ac": f0=(a,d,c), f1=(a,c,b); "bd": f0=(a,d,b), f1=(b,d,c)
@@ -620,7 +620,7 @@ def _landmarks(h):
     fi = np.array([o[0] for o in out], np.int64); bc = np.array([o[1] for o in out])
     return fi, bc
 
-# %% ../nbs/04_sample_head.ipynb #67d65190
+# %% ../nbs/04_sample_head.ipynb #c5731f36
 def _vertex_normals(h):
     "Area-weighted vertex normals of the head, equal on the two copies of every slit vertex."
     V, F = h.v, h.f
@@ -740,7 +740,7 @@ def _shape_basis(h, n_shape):
         out.append(D / peak * 0.004 * (k + 1) ** -0.35)
     return np.stack(out, -1), list(_shape_fields(h).keys())[:n_shape]
 
-# %% ../nbs/04_sample_head.ipynb #40ee6a0d
+# %% ../nbs/04_sample_head.ipynb #783a1f43
 EXPR_NAMES = ["lip_pucker", "lip_spread_smile", "lip_press", "upper_lip_raise", "lower_lip_depress", "lip_funnel",
               "cheek_puff", "brow_raise", "brow_furrow", "blink_L", "blink_R", "mouth_corner_down", "nose_wrinkle",
               "mouth_shift_left"]
@@ -804,7 +804,7 @@ def _expression_basis(h, n_expr):
         out.append(D)
     return np.stack(out, -1), EXPR_NAMES[:n_expr]
 
-# %% ../nbs/04_sample_head.ipynb #d473e37e
+# %% ../nbs/04_sample_head.ipynb #b3f74682
 def _posedirs(h):
     "Pose correctives (V, 3, 36): jaw opening draws the mouth corners in, pitching the neck bulges the throat."
     V = h.v; x, y, z = V.T
@@ -819,7 +819,7 @@ def _posedirs(h):
     P[:, 2, 7] = 0.008 * throat
     return P
 
-# %% ../nbs/04_sample_head.ipynb #387af7b3
+# %% ../nbs/04_sample_head.ipynb #69635aec
 def _masks(h):
     "Vertex index masks of the named regions."
     sk, V = h.skin, h.v
@@ -856,9 +856,12 @@ def _masks(h):
     }
     return {k: np.asarray(v, np.int64) for k, v in m.items()}
 
-# %% ../nbs/04_sample_head.ipynb #640b07b3
+# %% ../nbs/04_sample_head.ipynb #35dff6c7
 def uv_to_pixel(uv, H, W):
-    "Continuous pixel coordinates (x right, y down, pixel centres at +0.5) of UVs (v = 0 at the image bottom)."
+    "Continuous pixel coordinates (x right, y down, pixel centres at +0.5) of UVs (v = 0 at the image bottom); numpy or torch."
+    if hasattr(uv, "detach"):   # a torch tensor: keep it one (differentiable, on its device)
+        import torch
+        return torch.stack([uv[..., 0] * W, (1 - uv[..., 1]) * H], -1)
     uv = np.asarray(uv, dtype=np.float64)
     return np.stack([uv[..., 0] * W, (1 - uv[..., 1]) * H], -1)
 
@@ -963,7 +966,7 @@ def _dilate_fill(img, ok):
     _, (ii, jj) = distance_transform_edt(~ok, return_indices=True)
     return img[ii, jj]
 
-# %% ../nbs/04_sample_head.ipynb #8c534d69
+# %% ../nbs/04_sample_head.ipynb #f2fd8efb
 SAMPLE_HEAD_FILE = "sample_head.npz"
 
 @functools.lru_cache(maxsize=1)
@@ -1000,7 +1003,7 @@ def make_texture(
     img, ok = _paint(_canonical_head(), fid, bary, **cols)
     return (np.clip(_dilate_fill(img, ok), 0, 1) * 255 + 0.5).astype(np.uint8)
 
-# %% ../nbs/04_sample_head.ipynb #69228bfb
+# %% ../nbs/04_sample_head.ipynb #8a232003
 def build_sample_head(
     n_shape: int = 50,        # S shape components (the first 21 are named identity fields)
     n_expr: int = 50,         # E expression components (the first 14 are the named actions of `EXPR_NAMES`)
