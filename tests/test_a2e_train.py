@@ -187,7 +187,6 @@ def test_ddp_two_ranks_identical(tmp_path):
     assert len(l0) == 4 and l0 != l1                          # each rank saw its own windows/noise
     t, meta = load_checkpoint(out / CKPT_LATEST)
     assert meta["world_size"] == 2 and meta["train_state"]["step"] == 4 and all(torch.equal(t["model." + k], w0[k]) for k in w0)
-    assert time.time() - t0 < 60
 
 
 def test_dataloader_workers_same_result(tmp_path):
