@@ -9,7 +9,7 @@ __all__ = ['NPZ_FORMAT', 'LMK_KEYS', 'FlameAssets', 'save_flame_npz', 'read_npz_
            'load_flame_pkl', 'load_flame_masks', 'load_flame', 'convert_flame', 'lbs', 'landmarks_from_mesh',
            'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
 
-# %% ../nbs/03_flame.ipynb #3888ed86
+# %% ../nbs/03_flame.ipynb #8a74d971
 import io, os, pickle, re, struct
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
@@ -25,7 +25,7 @@ from torch import Tensor, nn
 from .core import AssetError, InputError, UnsafeFileError, atomic_write, check_tensor, FORMAT_VERSION
 from .geometry import axis_angle_to_matrix
 
-# %% ../nbs/03_flame.ipynb #5c45f649
+# %% ../nbs/03_flame.ipynb #b65dd140
 _OPTIONAL = ("vt", "ft", "lmk_faces_idx", "lmk_bary_coords", "static_lmk_faces_idx", "static_lmk_bary_coords",
              "dynamic_lmk_faces_idx", "dynamic_lmk_bary_coords", "texture")
 _INT_KEYS = {"parents", "faces", "ft", "lmk_faces_idx", "static_lmk_faces_idx", "dynamic_lmk_faces_idx"}
@@ -109,7 +109,7 @@ def _normalise(a: FlameAssets):
     a.expr_names = [str(s) for s in (a.expr_names or [])]
     a.flame_version = str(a.flame_version or "")
 
-# %% ../nbs/03_flame.ipynb #d188b547
+# %% ../nbs/03_flame.ipynb #90e42633
 def _validate(a: FlameAssets, src: str):
     def bad(key, msg): raise AssetError(f"{src}: '{key}' {msg}")
     def shape(key, arr, want):
@@ -153,7 +153,7 @@ def _validate(a: FlameAssets, src: str):
         shape("texture", a.texture, (None, None, 3))
     if len(a.expr_names) > a.n_expr: bad("expr_names", f"names {len(a.expr_names)} components but there are {a.n_expr}")
 
-# %% ../nbs/03_flame.ipynb #5095f9fa
+# %% ../nbs/03_flame.ipynb #12ac65a0
 def save_flame_npz(
     assets: FlameAssets,     # what to save (validated first)
     path: str | os.PathLike, # destination `.npz`
@@ -213,7 +213,7 @@ def load_flame_npz(path: str | os.PathLike) -> FlameAssets:
               expr_names=[str(s) for s in names.reshape(-1)], flame_version=str(fv))
     return FlameAssets(**kw).validate(str(path))
 
-# %% ../nbs/03_flame.ipynb #71fd8795
+# %% ../nbs/03_flame.ipynb #dccde489
 def random_flame_assets(
     n_verts: int = 5023,  # V (vertices beyond the sphere grid are left unreferenced)
     n_shape: int = 20,    # S
@@ -252,14 +252,17 @@ def random_flame_assets(
         parents=np.array([-1, 0, 1, 1, 1]), faces=faces, vt=uv, ft=ft, lmk_faces_idx=lf, lmk_bary_coords=lb,
         masks={"face": np.nonzero(v[:, 2] > 0.02)[0], "neck": low}, flame_version="random").validate("random_flame_assets")
 
-# %% ../nbs/03_flame.ipynb #ba0c4f3e
-class ChumpyStub:
-    "Stand-in for a pickled chumpy object: keeps its state, never runs chumpy; `materialise()` gives the array."
-    chumpy_name = "chumpy.ch.Ch"
+# %% ../nbs/03_flame.ipynb #d1d061b6
+class _StateStub:
+    "Keeps a pickled object's constructor args and state; runs none of its code and cannot be pickled again."
     def __new__(cls, *args, **kwargs): return object.__new__(cls)
     def __init__(self, *args, **kwargs): self.__dict__["_args"] = args
     def __setstate__(self, state): self.__dict__["_state"] = state
-    def __reduce__(self): raise TypeError("ChumpyStub is not picklable")
+    def __reduce__(self): raise TypeError(f"{type(self).__name__} is not picklable")
+
+class ChumpyStub(_StateStub):
+    "Stand-in for a pickled chumpy object: keeps its state, never runs chumpy; `materialise()` gives the array."
+    chumpy_name = "chumpy.ch.Ch"
 
     def materialise(self, depth: int = 0) -> np.ndarray:
         "The array this chumpy object holds: its `x`, or for `reordering.Select` `a.ravel()[idxs].reshape(shape)`."
@@ -278,13 +281,9 @@ class ChumpyStub:
         if args: return _to_array(args[0], depth + 1)
         raise AssetError(f"{self.chumpy_name}: no array state ('x') to read; only plain chumpy arrays and Select are supported")
 
-class SparseStub:
+class SparseStub(_StateStub):
     "Stand-in for a pickled scipy.sparse matrix: keeps its state; `materialise()` validates and densifies it."
     sparse_name = "scipy.sparse.csc_matrix"
-    def __new__(cls, *args, **kwargs): return object.__new__(cls)
-    def __init__(self, *args, **kwargs): self.__dict__["_args"] = args
-    def __setstate__(self, state): self.__dict__["_state"] = state
-    def __reduce__(self): raise TypeError("SparseStub is not picklable")
 
     def materialise(self, depth: int = 0, max_size: int = 2**28) -> np.ndarray:
         "Dense array of the matrix (built through scipy's validating constructor)."
@@ -336,7 +335,7 @@ def materialise(obj, depth: int = 0):
         return out
     return obj
 
-# %% ../nbs/03_flame.ipynb #2e6795ce
+# %% ../nbs/03_flame.ipynb #55272b7e
 def _np_multiarray():
     try: from numpy._core import multiarray as m
     except ImportError: from numpy.core import multiarray as m  # numpy < 2
@@ -391,7 +390,7 @@ _SPARSE_MODULES = {"scipy.sparse", "scipy.sparse.csc", "scipy.sparse._csc", "sci
                    "scipy.sparse._arrays"}
 _SPARSE_NAMES = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
 
-# %% ../nbs/03_flame.ipynb #37de11d6
+# %% ../nbs/03_flame.ipynb #72ed117a
 class SafeUnpickler(pickle._Unpickler):
     "Pure-Python unpickler that resolves only an allow-list of globals and maps chumpy/scipy.sparse to stand-ins."
     def __init__(self, file, source: str = "<bytes>", allow_torch: bool = False):
@@ -464,7 +463,7 @@ def load_pickle_safe(path: str | os.PathLike, allow_torch: bool = False):
     try: return materialise(obj)
     except AssetError as e: raise AssetError(f"{path}: {e}") from None
 
-# %% ../nbs/03_flame.ipynb #f3d356a4
+# %% ../nbs/03_flame.ipynb #93b24ed2
 class _Global(NamedTuple):
     module: str
     name: str
@@ -519,7 +518,7 @@ def save_flame_pkl_official_style(
     buf = io.BytesIO(); _Py2StylePickler(buf, protocol=2).dump(d)
     with atomic_write(path, "wb") as fh: fh.write(buf.getvalue())
 
-# %% ../nbs/03_flame.ipynb #2869c2c3
+# %% ../nbs/03_flame.ipynb #04faa7e5
 def read_npy_safe(
     path: str | os.PathLike,   # an .npy file
     allow_torch: bool = True,  # accept torch tensors inside an object array
@@ -573,7 +572,7 @@ def load_landmark_embedding(path: str | os.PathLike) -> dict[str, np.ndarray]:
         raise AssetError(f"{path}: no landmark embedding found (keys {sorted(map(str, d))}); expected {LMK_KEYS}")
     return out
 
-# %% ../nbs/03_flame.ipynb #ba455b74
+# %% ../nbs/03_flame.ipynb #6d0aa2a5
 class ObjMesh(NamedTuple):
     v: np.ndarray               # (V, 3) float32 positions
     vt: np.ndarray | None       # (VT, 2) float32 UVs as in the file (v up)
@@ -624,7 +623,7 @@ def load_obj(path: str | os.PathLike, max_bytes: int = 2**30) -> ObjMesh:
     if VT is not None and not np.isfinite(VT).all(): raise AssetError(f"{path}: non-finite UV coordinates")
     return ObjMesh(V, VT, np.asarray(fv, np.int64), np.asarray(ft, np.int64) if ft else None)
 
-# %% ../nbs/03_flame.ipynb #1e429a52
+# %% ../nbs/03_flame.ipynb #1bcd58d1
 _PKL_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
 
 def _guess_version(path: Path) -> str:
@@ -721,7 +720,7 @@ def convert_flame(
     save_flame_npz(a, out_npz)
     return a
 
-# %% ../nbs/03_flame.ipynb #ff6e9810
+# %% ../nbs/03_flame.ipynb #b857c277
 def lbs(
     coeffs: Float[Tensor, "B K"],           # shape then expression coefficients
     pose: Float[Tensor, "B J 3"],           # axis-angle per joint (joint 0 = global)
@@ -765,7 +764,7 @@ def landmarks_from_mesh(
     tri = vertices[:, faces[faces_idx]]                                        # (B, L, 3, 3)
     return einsum(tri, bary.to(vertices.dtype), "b l k c, l k -> b l c")
 
-# %% ../nbs/03_flame.ipynb #c52f5bc2
+# %% ../nbs/03_flame.ipynb #22d507f4
 class FlameOutput(NamedTuple):
     vertices: Tensor          # (B, V, 3) posed vertices, metres
     joints: Tensor            # (B, J, 3) posed joints
@@ -885,7 +884,7 @@ class FLAME(nn.Module):
     def extra_repr(self) -> str:
         return f"V={self.n_verts}, F={self.faces.shape[0]}, J={self.n_joints}, n_shape={self.n_shape}, n_expr={self.n_expr}, version={self.flame_version!r}"
 
-# %% ../nbs/03_flame.ipynb #d17e602b
+# %% ../nbs/03_flame.ipynb #d1732abd
 _PARAM_ALIASES = {"shape": ("shape", "betas", "shape_params"), "expr": ("expr", "expression", "exp", "expression_params"),
                   "global_orient": ("rotation", "global_orient", "global_pose", "root_pose"),
                   "neck_pose": ("neck_pose", "neck"), "jaw_pose": ("jaw_pose", "jaw"), "eye_pose": ("eyes_pose", "eye_pose", "eyes"),
@@ -939,7 +938,7 @@ def load_flame_params(
             raise AssetError(f"{path}: 'static_offset' is for {out['vertex_offsets'].shape[0]} vertices, the model has {V}")
     return out
 
-# %% ../nbs/03_flame.ipynb #83e7fa45
+# %% ../nbs/03_flame.ipynb #3322ef9a
 def bench_lbs(
     quick: bool = False,            # tiny batch, one repeat, one thread count (a smoke run)
     batch: int = 100,               # frames per LBS call
