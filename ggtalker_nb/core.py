@@ -5,10 +5,11 @@
 # %% auto #0
 __all__ = ['SHAPE_VOCAB', 'FORMAT_VERSION', 'GGTalkerError', 'InputError', 'AssetError', 'UnsafeFileError',
            'MissingDependencyError', 'get_device', 'seed_everything', 'check_tensor', 'atomic_write',
-           'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'data_samples_path', 'StageTimer', 'ffmpeg_exe']
+           'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'as_image', 'require_visible',
+           'data_samples_path', 'StageTimer', 'ffmpeg_exe']
 
 # %% ../nbs/00_core.ipynb #7ce03fd9
-import contextlib, json, os, random, tempfile, time
+import contextlib, hashlib, json, math, os, random, tempfile, time
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -103,16 +104,24 @@ def atomic_save_bytes(path: str | os.PathLike, data: bytes):
 # %% ../nbs/00_core.ipynb #77e49516
 FORMAT_VERSION = 1  # bump when a saved format changes incompatibly
 
+def _tensor_digest(header: dict, body: bytes) -> str:
+    "sha256 of the tensor index (names, dtypes, shapes, offsets) and the data bytes of a safetensors file."
+    index = {k: v for k, v in header.items() if k != "__metadata__"}
+    return hashlib.sha256(json.dumps(index, sort_keys=True).encode() + body).hexdigest()
+
 def save_safetensors(
     tensors: dict[str, torch.Tensor],  # name → tensor (moved to CPU, made contiguous)
     path: str | os.PathLike,
     metadata: dict | None = None,      # JSON-serialisable; stored under the header key 'ggtalker'
 ):
-    "Save tensors (+ JSON metadata and the format version) to a safetensors file, atomically."
+    "Save tensors (+ JSON metadata, the format version and a sha256 of the data) to a safetensors file, atomically."
     from safetensors.torch import save
     meta = {"format_version": FORMAT_VERSION, **(metadata or {})}
     data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={"ggtalker": json.dumps(meta)})
-    atomic_save_bytes(path, data)
+    n = int.from_bytes(data[:8], "little"); header = json.loads(data[8:8 + n]); body = memoryview(data)[8 + n:]
+    header["__metadata__"]["ggtalker"] = json.dumps({**meta, "data_sha256": _tensor_digest(header, body)})
+    hb = json.dumps(header, separators=(",", ":")).encode(); hb += b" " * (-len(hb) % 8)   # 8-byte aligned, like safetensors
+    atomic_save_bytes(path, len(hb).to_bytes(8, "little") + hb + bytes(body))
 
 def load_safetensors(
     path: str | os.PathLike,
@@ -129,11 +138,75 @@ def load_safetensors(
     except Exception as e:
         raise AssetError(f"{path}: not a valid safetensors file (truncated or corrupt?): {e}") from None
     meta_s = (header.get("__metadata__") or {}).get("ggtalker")
-    meta = json.loads(meta_s) if meta_s else {}
+    try: meta = json.loads(meta_s) if meta_s else {}
+    except json.JSONDecodeError as e: raise AssetError(f"{path}: corrupt ggtalker metadata in the header: {e}") from None
+    if not isinstance(meta, dict): raise AssetError(f"{path}: corrupt ggtalker metadata in the header (not a JSON object)")
+    digest = meta.pop("data_sha256", None)
+    if digest is not None and digest != _tensor_digest(header, memoryview(raw)[8 + n:]):
+        raise AssetError(f"{path}: checksum mismatch: the tensors were changed after the file was written (tampered or corrupted)")
     v = meta.get("format_version", FORMAT_VERSION)
     if v > FORMAT_VERSION:
         raise AssetError(f"{path}: written by a newer ggtalker-nb (format {v} > {FORMAT_VERSION}); upgrade the package")
     return {k: t.to(device) for k, t in tensors.items()}, meta
+
+# %% ../nbs/00_core.ipynb #b6c9017d
+def as_image(
+    x,                                   # (..., H, W), (..., H, W, 1|3|4): numpy array or tensor
+    name: str = "image",                 # argument name for messages
+    size: tuple[int, int] | None = None, # required (H, W), or None for any
+    alpha: str = "composite",            # RGBA: 'composite' over `background`, 'drop' the alpha, or 'error'
+    background: float | tuple = 0.0,     # RGB (or grey) to composite RGBA over
+    reject_uniform: bool = False,        # refuse blank images (no face can be in them)
+) -> torch.Tensor:                       # float32 (..., H, W, 3) in [0, 1]
+    "Validate and convert a user image to float32 RGB in [0, 1] (documented conversions, clear errors)."
+    t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+    if not isinstance(t, torch.Tensor): raise InputError(f"{name}: expected a numpy array or torch.Tensor, got {type(x).__name__}")
+    if t.dtype == torch.bool or t.is_complex() or t.dtype not in (torch.uint8, torch.int16, torch.int32, torch.int64) and not t.is_floating_point():
+        raise InputError(f"{name}: unsupported dtype {t.dtype}; use uint8 (0–255), uint16 or float in [0, 1]")
+    if t.ndim < 2: raise InputError(f"{name}: expected (H, W) or (H, W, C), got shape {tuple(t.shape)}")
+    if t.shape[-1] == 2 and t.ndim >= 3: raise InputError(f"{name}: expected 1, 3 or 4 channels, got shape {tuple(t.shape)}")
+    if t.ndim == 2 or t.shape[-1] not in (1, 3, 4): t = t[..., None]          # grayscale (…, H, W) with W > 4
+    if t.shape[-3] == 0 or t.shape[-2] == 0: raise InputError(f"{name}: empty image of shape {tuple(t.shape)}")
+    if size is not None and tuple(t.shape[-3:-1]) != tuple(size):
+        raise InputError(f"{name}: expected size {size[0]}×{size[1]} (H×W), got {t.shape[-3]}×{t.shape[-2]}")
+    if t.dtype == torch.uint8: f = t.float() / 255
+    elif not t.is_floating_point():                                          # int16/32/64: only as uint16-range data
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0 or hi > 65535: raise InputError(f"{name}: integer values {lo}…{hi} outside 0–65535; use uint8 or float in [0, 1]")
+        f = t.float() / (255 if hi <= 255 else 65535)
+    else:
+        f = t.float()
+        if not torch.isfinite(f).all(): raise InputError(f"{name}: contains {int((~torch.isfinite(f)).sum())} NaN/inf values")
+        lo, hi = float(f.min()), float(f.max())
+        if lo < -1e-3 or hi > 1 + 1e-3:
+            raise InputError(f"{name}: float values {lo:.3g}…{hi:.3g} outside [0, 1]" + ("; divide 0–255 data by 255" if hi <= 255 else ""))
+        f = f.clamp(0, 1)
+    c = f.shape[-1]
+    if c == 4:
+        if alpha == "error": raise InputError(f"{name}: has an alpha channel (RGBA); pass RGB or alpha='composite'")
+        if alpha not in ("composite", "drop"): raise InputError(f"alpha: expected 'composite', 'drop' or 'error', got {alpha!r}")
+        rgb, a = f[..., :3], f[..., 3:]
+        bg = torch.as_tensor(background, dtype=f.dtype).expand(3) if np.ndim(background) == 0 else torch.as_tensor(background, dtype=f.dtype)
+        f = rgb * a + bg * (1 - a) if alpha == "composite" else rgb
+    elif c == 1: f = f.expand(*f.shape[:-1], 3)
+    f = f.contiguous()
+    if reject_uniform:
+        flat = f.reshape(*f.shape[:-3], -1, 3)
+        if bool(((flat.amax(-2) - flat.amin(-2)) <= 1 / 255).all(-1).any()):
+            raise InputError(f"{name}: is blank (every pixel has the same colour), so it cannot show a face")
+    return f
+
+def require_visible(
+    name: str,                           # what is checked, for the message (e.g. 'clip id0002_c000 frame 3')
+    inside: int,                         # head pixels / projected landmarks inside the image
+    total: int,                          # all of them (pixels of the image, or landmarks)
+    min_fraction: float = 0.01,          # at least this share must be inside
+    what: str = "head",
+):
+    "Raise `InputError` (no face) when less than `min_fraction` of the head is visible."
+    if total <= 0 or inside / total < min_fraction:
+        raise InputError(f"{name}: no face: the {what} covers {inside} of {total} ({100 * inside / max(total, 1):.2g} %), "
+                         f"below {100 * min_fraction:g} %; check the camera (does it look at the head?) and the masks")
 
 # %% ../nbs/00_core.ipynb #30a70151
 def data_samples_path(*parts: str, must_exist: bool = False) -> Path:

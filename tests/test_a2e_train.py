@@ -212,3 +212,21 @@ def test_step_sampler_shards_epochs(n, B, world, seed):
     assert sorted(stream[p] for p in range(n, 2 * n)) == list(range(n))
     it = iter(StepBatchSampler(n, B, seed, start_step=steps - 1, rank=world - 1, world=world))
     assert next(it) == ss[-1].indices(steps - 1)
+
+
+def test_finetune_hooks(tmp_path):
+    "identity_names must match the rows; lr_mult scales a parameter group's lr; model_init keeps the given normaliser."
+    from ggtalker_nb.a2e.model import A2EModel
+    m = A2EConfig.cpu(**TINY, n_identities=3)
+    with pytest.raises(Exception, match="identity_names"):
+        train_a2e(_cfg(tmp_path / "x", steps=1), m, CLIPS, encoder=_enc(), identity_names=["a", "b"])
+    init = A2EModel(m).state_dict(); init["normalizer.mean"] = torch.full_like(init["normalizer.mean"], 0.25)
+    r = train_a2e(_cfg(tmp_path / "y", steps=2, lip_loss=0.0), m, CLIPS, encoder=_enc(), model_init=init, freeze_encoder=True,
+                  identity_names=["id0002", "id0001", "id0000"], lr_mult={"id_emb": 10.0})
+    assert torch.equal(r["model"].normalizer.mean, init["normalizer.mean"])
+    t, meta = load_checkpoint(tmp_path / "y" / CKPT_LATEST)
+    groups = meta["optimizer"]["param_groups"]
+    assert sorted(g.get("lr_mult", 1.0) for g in groups) == [1.0, 1.0, 10.0]
+    g10 = next(g for g in groups if g.get("lr_mult") == 10.0); g1 = next(g for g in groups if "lr_mult" not in g)
+    assert abs(g10["lr"] - 10 * g1["lr"]) < 1e-12
+    assert meta["identity_names"] == ["id0002", "id0001", "id0000"]

@@ -1,5 +1,5 @@
 "The console script end to end, as a user runs it."
-import shutil, subprocess, sys
+import json, shutil, subprocess, sys
 from pathlib import Path
 
 from ggtalker_nb.media import probe_video, read_video
@@ -12,23 +12,57 @@ def run(*args, timeout=300):
 def test_help_lists_commands():
     p = run("--help")
     assert p.returncode == 0
-    for cmd in ("demo", "convert-flame", "synthtalk", "bench", "info"):
+    for cmd in ("demo", "adapt", "speak", "convert-flame", "synthtalk", "bench", "info"):
         assert cmd in p.stdout
 
 
 def test_demo_writes_a_video(tmp_path):
+    "The main job on the shipped sample identity and sample audio (cut to 1 s, 64² per view)."
     out = tmp_path / "demo.mp4"
     p = run("demo", "--seconds", "1", "--size", "64", "--out", str(out))
     assert p.returncode == 0, p.stderr
-    assert "render" in p.stdout and "total" in p.stdout          # per-stage timings printed
+    for stage in ("load identity", "A2E", "render front", "inpainter", "render orbit", "encode mp4", "total"):
+        assert stage in p.stdout                                   # per-stage timings printed
     info = probe_video(out)
-    assert info["video"] == "128x64"                              # front view | orbit view
+    assert info["video"] == "128x64" and info["audio"]            # front view | orbit view, with sound
     frames = read_video(out)
     assert frames.shape[0] == 25
     front, orbit = frames[..., :64, :].astype(float), frames[..., 64:, :].astype(float)
-    assert front.std() > 5                                         # a head, not a blank frame
-    assert abs(front[0] - front[12]).mean() > 0.5                 # it moves
+    assert front.std() > 5                                         # a head on a body, not a blank frame
+    assert abs(front[0] - front[12]).mean() > 0.3                 # it moves
     assert abs(orbit[0] - orbit[12]).mean() > abs(front[0] - front[12]).mean()  # the orbit view turns
+
+
+def test_adapt_then_speak_end_to_end(tmp_path):
+    "`ggtalker adapt` (toy priors, tiny preset) → identity folder → `ggtalker speak --text` and `--audio` → mp4s."
+    from ggtalker_nb.core import data_samples_path
+    from ggtalker_nb.talker import make_tiny_priors
+    make_tiny_priors(tmp_path / "priors")
+    p = run("adapt", str(data_samples_path("synthtalk_mini")), "--identity", "id0002", "--out", str(tmp_path / "id"),
+            "--priors", str(tmp_path / "priors"), "--preset", "tiny", "--quiet")
+    assert p.returncode == 0, p.stderr
+    j = json.loads((tmp_path / "id" / "identity.json").read_text())
+    assert j["made_by"]["command"].startswith("ggtalker adapt ") and "--preset tiny" in j["made_by"]["command"]
+    p = run("speak", "--identity", str(tmp_path / "id"), "--text", "Good morning.", "--voice", "en-gb-x-rp+m3",
+            "--views", "front,orbit", "--out", str(tmp_path / "t.mp4"))
+    assert p.returncode == 0, p.stderr
+    assert "text to speech" in p.stdout and "A2E" in p.stdout
+    assert probe_video(tmp_path / "t.mp4")["video"] == "96x48"
+    wav = data_samples_path("synthtalk_mini", "id0000_c000", "audio.wav")
+    p = run("speak", "--identity", str(tmp_path / "id"), "--audio", str(wav), "--size", "32", "--out", str(tmp_path / "a.mp4"))
+    assert p.returncode == 0, p.stderr
+    info = probe_video(tmp_path / "a.mp4")
+    from ggtalker_nb.data.speech import read_audio
+    x, sr = read_audio(wav)
+    assert info["video"] == "32x32" and info["audio"] and abs(info["duration"] - len(x) / sr) < 0.15
+
+
+def test_speak_and_adapt_errors_are_clear(tmp_path):
+    p = run("speak", "--identity", str(tmp_path / "nope"), "--text", "Hi.", "--out", str(tmp_path / "x.mp4"))
+    assert p.returncode == 2 and "no such identity folder" in p.stderr
+    p = run("adapt", str(tmp_path), "--out", str(tmp_path / "id"), "--priors", str(tmp_path / "nope"))
+    assert p.returncode == 2 and "missing A2E prior" in p.stderr and "42_a2e.train" in p.stderr
+    assert not (tmp_path / "x.mp4").exists()
 
 
 def test_convert_flame_missing_file_is_a_clear_error(tmp_path):

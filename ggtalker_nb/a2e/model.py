@@ -326,4 +326,5 @@ def load_a2e(path, device="cpu", kind: str = "a2e", cls: type | None = None) -> 
         from ggtalker_nb.a2e.audio import build_audio_encoder
         enc = build_audio_encoder(**meta["audio_encoder"]).to(device)
         enc.load_state_dict({k[8:]: v for k, v in t.items() if k.startswith("encoder.")}); enc.eval()
+    model.identity_names = [str(n) for n in meta.get("identity_names", [])]   # row i of the identity table = identity_names[i]
     return model.eval(), enc

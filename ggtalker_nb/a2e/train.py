@@ -317,6 +317,9 @@ def train_a2e(cfg: TrainConfig,
               kind: str = "diffusion",       # 'diffusion' (A2EModel) or 'regression' (A2ERegressor)
               freeze_encoder: bool = False,  # keep the audio encoder's weights fixed
               model_init: dict | None = None,  # initial model state (e.g. a prior to fine-tune), ignored on resume
+              identity_names: Sequence[str] | None = None,  # names of the model's identity rows (default: the training data's)
+              lr_mult: dict[str, float] | None = None,  # parameter-name prefix → lr multiplier, e.g. {'id_emb': 30.0}
+              fit_normalizer: bool | None = None,  # fit the motion statistics on the training data (default: unless model_init)
              ) -> dict:
     "Train an A2E model (or the regression baseline); resumable, data-parallel under torchrun; returns the history."
     from torch.utils.data import DataLoader, default_collate
@@ -330,9 +333,11 @@ def train_a2e(cfg: TrainConfig,
     # ---- data
     ds = _make_dataset(train_clips, model_cfg, cfg)
     vds = None if val_clips is None else _make_dataset(val_clips, model_cfg, cfg)
-    names = list(getattr(ds, "identity_names", []))
+    names = list(getattr(ds, "identity_names", [])) if identity_names is None else [str(n) for n in identity_names]
     if model_cfg.n_identities and len(names) > model_cfg.n_identities:
         raise InputError(f"model_cfg.n_identities={model_cfg.n_identities} but the training data has {len(names)} identities")
+    if identity_names is not None and model_cfg.n_identities and len(names) != model_cfg.n_identities:
+        raise InputError(f"identity_names: {len(names)} names for model_cfg.n_identities={model_cfg.n_identities} rows")
     mapper = lambda ds_: (lambda b: _map_identity(b, list(getattr(ds_, "identity_names", [])), names, model_cfg.n_identities)
                           if "identity" in b else b)
     # ---- model, encoder, optimiser
@@ -344,10 +349,14 @@ def train_a2e(cfg: TrainConfig,
         if getattr(encoder, "out_dim", model_cfg.audio_dim) != model_cfg.audio_dim:
             raise InputError(f"encoder: out_dim {encoder.out_dim} ≠ model_cfg.audio_dim {model_cfg.audio_dim}")
         if freeze_encoder: encoder.requires_grad_(False)
-    params = [p for p in model.parameters()] + ([p for p in encoder.parameters() if p.requires_grad] if encoder is not None else [])
-    decay = [p for p in params if p.ndim >= 2]; no_decay = [p for p in params if p.ndim < 2]
-    opt = torch.optim.AdamW([dict(params=decay, weight_decay=cfg.weight_decay), dict(params=no_decay, weight_decay=0.0)],
-                            lr=cfg.lr, betas=(0.9, 0.99))
+    named = list(model.named_parameters()) + ([(f"encoder.{n}", p) for n, p in encoder.named_parameters() if p.requires_grad]
+                                              if encoder is not None else [])
+    params = [p for _, p in named]
+    mult_of = lambda n: next((float(m) for pre, m in (lr_mult or {}).items() if n.startswith(pre)), 1.0)
+    mults = sorted({mult_of(n) for n, _ in named} | {1.0})
+    groups = [dict(params=[p for n, p in named if (p.ndim >= 2) == dec and mult_of(n) == m], weight_decay=cfg.weight_decay if dec else 0.0,
+                   **({} if m == 1.0 else dict(lr_mult=m))) for m in mults for dec in (True, False)]
+    opt = torch.optim.AdamW([g for g in groups if g["params"]], lr=cfg.lr, betas=(0.9, 0.99))
     loss_fn = a2e_loss if kind == "diffusion" else regression_loss
     extra = None
     if cfg.lip_loss > 0:
@@ -366,7 +375,7 @@ def train_a2e(cfg: TrainConfig,
         if rank == 0 and cfg.progress: print(f"resumed from {path} at step {state['step']}")
     else:
         if model_init is not None: model.load_state_dict(model_init)
-        _fit_normalizer(model, ds, model_cfg)
+        if (model_init is None) if fit_normalizer is None else fit_normalizer: _fit_normalizer(model, ds, model_cfg)
     if dist is not None:   # every rank starts from rank 0's weights
         for v in list(model.state_dict().values()) + (list(encoder.state_dict().values()) if encoder is not None else []):
             dist.broadcast(v.data, 0)
@@ -407,7 +416,7 @@ def train_a2e(cfg: TrainConfig,
             torch.manual_seed(seed_for(cfg.seed, "dropout", s, rank))
             g = torch.Generator().manual_seed(seed_for(cfg.seed, "loss", s, rank))
             lr = lr_at(cfg, s)
-            for grp in opt.param_groups: grp["lr"] = lr
+            for grp in opt.param_groups: grp["lr"] = lr * grp.get("lr_mult", 1.0)
             opt.zero_grad(set_to_none=False)
             finite_in = all(bool(torch.isfinite(v).all()) for v in batch.values() if isinstance(v, Tensor) and v.is_floating_point())
             terms = loss_fn(model, batch, encoder, extra, generator=g) if finite_in else dict(loss=torch.tensor(float("nan")))

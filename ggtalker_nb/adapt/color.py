@@ -5,16 +5,16 @@
 # %% auto #0
 __all__ = ['uv_fourier', 'ColorMLP', 'cheek_redden_target', 'fit_colors']
 
-# %% ../../nbs/60_adapt.color.ipynb #478482a0
+# %% ../../nbs/60_adapt.color.ipynb #711d3505
 import math
 
 import torch
 from einops import rearrange
 from torch import Tensor, nn
 
-from ..core import InputError, check_tensor
+from ..core import AssetError, InputError, check_tensor, load_safetensors, save_safetensors
 
-# %% ../../nbs/60_adapt.color.ipynb #0e6a36dd
+# %% ../../nbs/60_adapt.color.ipynb #130268a4
 def uv_fourier(
     uv: Tensor,        # (N, 2) UV coordinates in [0, 1]
     n_freq: int = 4,   # number of octaves k = 0..n_freq-1
@@ -24,7 +24,7 @@ def uv_fourier(
     ang = rearrange(uv[..., :, None] * freqs, "... c k -> ... (c k)")
     return torch.cat([uv, torch.sin(ang), torch.cos(ang)], -1)
 
-# %% ../../nbs/60_adapt.color.ipynb #a6b1fe7a
+# %% ../../nbs/60_adapt.color.ipynb #5adb2fc5
 class ColorMLP(nn.Module):
     "Per-Gaussian colour = base colour + a bounded residual from UV position and the frame's expression/pose."
     def __init__(self,
@@ -46,16 +46,45 @@ class ColorMLP(nn.Module):
         self.hidden = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers - 1))
         self.out = nn.Linear(hidden, 3)
         nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
+        self.config = dict(n_expr=n_expr, pose_dim=pose_dim, hidden=hidden, layers=layers, fourier=fourier,
+                           code_dim=code_dim, max_delta=max_delta)
+        self.uv = None                                                  # optional (N, 2) buffer: `set_uv`
+
+    def set_uv(self, uv: Tensor) -> "ColorMLP":
+        "Store the Gaussians' UV positions (N, 2) in the module, so `forward(..., uv=None, ...)` and `save` use them."
+        check_tensor("uv", uv, (None, 2), dtype_float=True)
+        if "uv" in self._buffers: self._buffers["uv"] = uv.detach().clone()
+        else: del self.uv; self.register_buffer("uv", uv.detach().clone())
+        return self
+
+    def save(self, path, metadata: dict | None = None):
+        "Save weights, the stored UV positions and the constructor config to safetensors (atomic)."
+        save_safetensors(dict(self.state_dict()), path, {"kind": "ColorMLP", "config": self.config, "enabled": self.enabled, **(metadata or {})})
+
+    @classmethod
+    def load(cls, path, device="cpu") -> "ColorMLP":
+        "Load a module written by `save`."
+        t, m = load_safetensors(path, device)
+        if m.get("kind") != "ColorMLP" or "config" not in m: raise AssetError(f"{path}: not a ColorMLP file (kind={m.get('kind')!r})")
+        mlp = cls(**m["config"])
+        if "uv" in t: mlp.set_uv(t["uv"])
+        missing, unexpected = mlp.load_state_dict(t, strict=False)
+        if missing or unexpected: raise AssetError(f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        mlp.enabled = bool(m.get("enabled", True))
+        return mlp.to(device)
 
     def forward(self,
                 base_colors: Tensor,   # (*B, N, 3) or (N, 3) base colours
-                uv: Tensor,            # (N, 2) UV position of each Gaussian
+                uv: Tensor | None,     # (N, 2) UV position of each Gaussian (None: the stored `set_uv` buffer)
                 expr: Tensor,          # (*B, E) expression coefficients of each frame
                 pose: Tensor,          # (*B, P) pose features of each frame
                ) -> Tensor:            # (*B, N, 3) colours
         "Colours of every Gaussian in every frame."
         check_tensor("base_colors", base_colors, (..., None, 3))
         N = base_colors.shape[-2]
+        if uv is None:
+            if self.uv is None: raise InputError("ColorMLP: uv=None but no UV positions were stored with set_uv")
+            uv = self.uv
         check_tensor("uv", uv, (N, 2)); check_tensor("expr", expr, (..., self.n_expr)); check_tensor("pose", pose, (..., self.pose_dim))
         if expr.shape[:-1] != pose.shape[:-1]:
             raise InputError(f"expr and pose batch shapes differ: {tuple(expr.shape[:-1])} vs {tuple(pose.shape[:-1])}")
@@ -67,7 +96,7 @@ class ColorMLP(nn.Module):
         for lin in self.hidden: h = torch.nn.functional.silu(lin(h))
         return base_colors + self.max_delta * torch.tanh(self.out(h))
 
-# %% ../../nbs/60_adapt.color.ipynb #48200a35
+# %% ../../nbs/60_adapt.color.ipynb #2c54904e
 def cheek_redden_target(
     base: Tensor,          # (N, 3) base colours
     uv: Tensor,            # (N, 2) UV positions

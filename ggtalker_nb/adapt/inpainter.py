@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['dilate', 'Inpainter', 'inpainter_inputs', 'fit_inpainter', 'band_l1', 'body_indices', 'compose', 'seam_flicker']
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #46583869
+# %% ../../nbs/61_adapt.inpainter.ipynb #52d88f61
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,7 @@ from torch import Tensor, nn
 
 from ..core import InputError, check_tensor
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #a191747d
+# %% ../../nbs/61_adapt.inpainter.ipynb #7f491bf0
 def dilate(
     mask: Tensor,          # (*B, H, W) bool or float mask (1 = inside)
     radius_px: int,        # dilation radius in pixels (0 = unchanged)
@@ -42,7 +42,7 @@ def _disk_max(x: Tensor, disk: Tensor, r: int) -> Tensor:
     offs = disk[0, 0].nonzero().tolist()
     return torch.stack([xp[..., i:i + H, j:j + W] for i, j in offs]).amax(0)
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #d07cb322
+# %% ../../nbs/61_adapt.inpainter.ipynb #4b0dfa0b
 def _block(cin: int, cout: int) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(cin, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.SiLU(),
                          nn.Conv2d(cout, cout, 3, padding=1), nn.GroupNorm(min(8, cout), cout), nn.SiLU())
@@ -53,8 +53,11 @@ class Inpainter(nn.Module):
                  widths: tuple = (32, 64, 128),  # channels per level (len = number of levels)
                  in_ch: int = 8,                 # rgb 3 + alpha 1 + masked frame 3 + keep-mask 1
                  out_init_std: float = 1e-4,     # std of the last conv's initial weights (small = near the composite)
+                 mask_residual: bool = False,    # apply the residual only inside the blanked region (1 − keep)
                 ):
         super().__init__()
+        self.mask_residual = bool(mask_residual)
+        self.config = dict(widths=list(widths), in_ch=in_ch, mask_residual=self.mask_residual)
         if len(widths) < 1: raise InputError("Inpainter: widths must name at least one level")
         self.widths = tuple(int(w) for w in widths)
         self.enc = nn.ModuleList()
@@ -93,9 +96,10 @@ class Inpainter(nn.Module):
             x = self.dec[i](torch.cat([x, skips[i]], 1))
         d = torch.tanh(self.out(x))[..., :H, :W]
         d = rearrange(d, "n c h w -> n h w c").reshape(*bs, H, W, 3)
+        if self.mask_residual: d = d * (1 - keep[..., None].to(d))
         return self.composite(head_rgba, masked_frame) + d
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #49a7b7eb
+# %% ../../nbs/61_adapt.inpainter.ipynb #ac8b6087
 def inpainter_inputs(
     frames: Tensor,        # (*B, H, W, 3) video frames in [0, 1]
     masks: Tensor,         # (*B, H, W) head masks of those frames
@@ -106,7 +110,7 @@ def inpainter_inputs(
     keep = 1.0 - dilate(masks.bool(), radius_px, kernel).to(frames.dtype)
     return frames * keep[..., None], keep
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #3bf379c1
+# %% ../../nbs/61_adapt.inpainter.ipynb #5fd4abba
 def fit_inpainter(
     model: Inpainter,
     frames: Tensor,        # (T, H, W, 3) target frames in [0, 1]
@@ -144,7 +148,7 @@ def band_l1(
     with torch.no_grad(): out = model(head_rgba, masked, keep)
     return (out - frames).abs().mean(-1)[band].mean().item()
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #94697f8a
+# %% ../../nbs/61_adapt.inpainter.ipynb #c56b2631
 def body_indices(T: int, K: int, mode: str = "loop", index: int = 0) -> Tensor:
     "Body frame used for each of T output frames: `t mod K` ('loop') or `index` ('fixed')."
     if K < 1: raise InputError("body_indices: need at least one body frame")
@@ -177,7 +181,7 @@ def compose(
         with torch.no_grad(): outs.append(model(h, masked, keep))
     return torch.cat(outs).clamp(0, 1)
 
-# %% ../../nbs/61_adapt.inpainter.ipynb #215494e2
+# %% ../../nbs/61_adapt.inpainter.ipynb #82a1924d
 def seam_flicker(
     frames: Tensor,      # (T, H, W, 3) video in [0, 1]
     masks: Tensor,       # (T, H, W) head masks of the output frames

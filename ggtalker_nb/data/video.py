@@ -301,7 +301,14 @@ class ClipReader:
             if not p.is_file(): return None
             z = read_npz_safe(p)
             shp = tuple(int(s) for s in z["shape"])
-            return np.unpackbits(z["masks"], axis=-1, count=shp[-1]).astype(bool).reshape(shp)
+            packed = z["masks"]
+            if len(shp) != 3 or packed.ndim != 3 or packed.shape[:2] != shp[:2] or packed.shape[2] != (shp[2] + 7) // 8:
+                raise AssetError(f"{p}: masks.npz holds bits of shape {packed.shape} for a stated shape {shp}; "
+                                 "expected (frames, H, ceil(W/8)) packed bits")
+            nf = self.meta.get("n_frames")
+            if nf is not None and shp[0] != int(nf):
+                raise AssetError(f"{p}: masks.npz has {shp[0]} frames, meta.json says {nf}")
+            return np.unpackbits(packed, axis=-1, count=shp[-1]).astype(bool).reshape(shp)
         return self._get("masks", load)
     @property
     def landmarks(self) -> np.ndarray | None:

@@ -17,7 +17,7 @@ from einops import rearrange
 from jaxtyping import Float
 from torch import Tensor, nn
 
-from ..core import AssetError, InputError, check_tensor, load_safetensors, save_safetensors
+from ..core import AssetError, InputError, check_tensor, load_safetensors, require_visible, save_safetensors
 from ..flame import FLAME
 from ..geometry import Camera, vertex_normals
 from ..gaussians.binding import LocalGaussians
@@ -251,6 +251,11 @@ class IdentityGaussianGenerator(nn.Module):
         "Unwrapped colour, shallow features, visibility and facing in UV space (C = 3 + feat_ch + 2)."
         cfg = self.config
         check_tensor("image", image, (None, None, None, 3), dtype_float=True)
+        if image.numel():
+            lo, hi = float(image.detach().min()), float(image.detach().max())
+            if lo < -1e-3 or hi > 1 + 1e-3:
+                raise InputError(f"image: values in [{lo:.3g}, {hi:.3g}], expected floats in [0, 1] "
+                                 "(divide 0–255 images by 255, or convert with core.as_image)")
         B, H, W, _ = image.shape
         x = rearrange(image, "b h w c -> b c h w")
         if self.features is not None:
@@ -274,6 +279,9 @@ class IdentityGaussianGenerator(nn.Module):
         "Raw UV Gaussian map (B, 14, U, Vv), zero outside the atlas (and the unwrap when asked)."
         if verts is None: verts = flame_vertices(self.flame, params)
         un = self.unwrap(image, verts, viewmat, K, mask)
+        n_atlas = int(self.uv_mask.sum())
+        for b, n_vis in enumerate((un[:, -2] > 0).flatten(1).sum(1).tolist()):   # a reference that shows no head: no face
+            require_visible(f"reference image {b}", int(n_vis), n_atlas, min_fraction=0.02, what="visible head surface")
         cfg, sp = self.config, self.spec
         B = un.shape[0]
         x = torch.cat([un, self.uv_fixed.expand(B, -1, -1, -1).to(un)], 1)

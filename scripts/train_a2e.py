@@ -1,0 +1,31 @@
+"""Train the shipped A2E prior (or a comparison baseline) on SynthTalk's training split on a CPU; rerun to resume.
+
+    python scripts/train_a2e.py prior                 # -> runs/a2e_prior, then data_samples/priors/a2e_cpu.safetensors
+    python scripts/train_a2e.py regression            # deterministic transformer, no diffusion -> runs/a2e_regression
+    python scripts/train_a2e.py noid                  # the prior without identity embeddings -> runs/a2e_noid
+    python scripts/train_a2e.py regression --run-steps 500   # stop (with a checkpoint) after 500 more steps
+
+Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` first.
+"""
+import argparse, json, shutil, time
+import torch
+from ggtalker_nb.a2e.train import TrainConfig, train_a2e
+from ggtalker_nb.a2e.model import A2EConfig
+from ggtalker_nb.data.video import AudioMotionDataset
+
+p = argparse.ArgumentParser()
+p.add_argument("which", choices=("prior", "regression", "noid"))
+p.add_argument("--data", default="data/synthtalk"); p.add_argument("--steps", type=int, default=2000)
+p.add_argument("--run-steps", type=int, default=None); p.add_argument("--threads", type=int, default=1)
+a = p.parse_args()
+torch.set_num_threads(a.threads)
+n = A2EConfig.cpu().n
+tr = AudioMotionDataset(a.data, window=n, stride=10, split="train")
+va = AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
+mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names))
+cfg = TrainConfig(steps=a.steps, batch_size=32, lr=3e-4, warmup=200, ckpt_every=250, log_every=25, out_dir=f"runs/a2e_{a.which}",
+                  lip_loss=1.0, run_steps=a.run_steps)
+t0 = time.time()
+r = train_a2e(cfg, mcfg, tr, va, encoder="mel", resume=True, kind="regression" if a.which == "regression" else "diffusion")
+print(json.dumps(dict(stopped=r.get("stopped"), step=r.get("step"), val=r["val"][-1] if r.get("val") else None,
+                      wall_s=round(time.time() - t0, 1), windows_per_s=r.get("windows_per_s")), default=str))
