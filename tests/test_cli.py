@@ -102,7 +102,10 @@ def test_convert_flame_from_an_official_style_pickle(tmp_path):
     assert b.n_shape == 20 and b.n_expr == 10
 
 
-def test_bench_quick_runs_print_tables():
+def test_bench_quick_runs_print_tables(tmp_path):
+    p = run("bench", "render", "--quick", "--out", str(tmp_path / "b"))      # a table family of 81_bench
+    assert p.returncode == 0, p.stderr
+    assert "renderer (ours, torch)" in p.stdout and (tmp_path / "b" / "speed.json").is_file()
     p = run("bench", "flame", "--quick")
     assert p.returncode == 0, p.stderr
     assert "sample head" in p.stdout and "ms" in p.stdout
