@@ -146,10 +146,10 @@ class BenchSetup:
 
     @classmethod
     def full(cls, **kw) -> "BenchSetup":
-        "The recorded run: data/synthtalk, the shipped priors, 128² images, minutes per adaptation."
+        "The recorded run: data/synthtalk, the shipped priors, 128² images, 2 held-out identities, minutes per adaptation."
         return cls(**{**dict(data=Path("data/synthtalk"), priors=data_samples_path("priors"), quick=False, size=128,
-                             uv_res=128, ev_steps=(300, 300), ev_budget_s=240.0, ae_steps=150, ae_budget_s=120.0,
-                             eval_frames=10**6, nv_frames=8, a2e_steps=25, n_identities=None, eval_every=50, ood_samples=2,
+                             uv_res=128, ev_steps=(300, 300), ev_budget_s=150.0, ae_steps=150, ae_budget_s=60.0,
+                             eval_frames=10**6, nv_frames=8, a2e_steps=25, n_identities=2, eval_every=50, ood_samples=2,
                              render_sizes=((2000, 256), (20000, 256), (20000, 512))), **kw})
 
     def identities(self) -> list[tuple[str, list[Path], list[Path]]]:

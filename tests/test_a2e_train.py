@@ -4,6 +4,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from helpers import free_port, subprocess_env, torchrun2
 import torch
 from hypothesis import given, settings, strategies as st
 
@@ -70,16 +71,6 @@ def test_no_pickle_in_checkpoint(tmp_path):
     assert b"\x80\x04" not in raw[:64] and not raw.startswith(b"PK")   # not a pickle / torch.save zip
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-
-def _env():
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("WORLD_SIZE", None); return env
-
-
 @pytest.mark.parametrize("when", ["during", "after"])
 def test_sigkill_then_resume(tmp_path, when):
     "SIGKILL a training process while (or right after) it writes a checkpoint; the resume loads and finishes."
@@ -91,7 +82,7 @@ def test_sigkill_then_resume(tmp_path, when):
         r = train_a2e(cfg, mcfg, {CLIPS!r}, encoder=enc())
         print("DONE", r["step"], flush=True)
     """))
-    p = subprocess.Popen([sys.executable, str(script), "400"], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([sys.executable, str(script), "400"], env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     t0, killed_at = time.time(), None
     try:
         while time.time() - t0 < 60 and p.poll() is None:
@@ -176,12 +167,7 @@ def test_ddp_two_ranks_identical(tmp_path):
         import torch.distributed as dist; dist.destroy_process_group()
     """))
     t0 = time.time()
-    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-                        "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script)],
-                       env=_env(), capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    from ggtalker_nb.core import load_safetensors
-    (w0, m0), (w1, m1) = load_safetensors(tmp_path / "rank0.safetensors"), load_safetensors(tmp_path / "rank1.safetensors")
+    (w0, m0), (w1, m1) = torchrun2(script, tmp_path)
     assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
     l0, l1 = [h["loss"] for h in m0["history"]], [h["loss"] for h in m1["history"]]
     assert len(l0) == 4 and l0 != l1                          # each rank saw its own windows/noise

@@ -3,6 +3,7 @@ import json, os, signal, socket, subprocess, sys, textwrap, time, warnings
 from pathlib import Path
 
 import pytest
+from helpers import free_port, subprocess_env, torchrun2
 import torch
 
 from ggtalker_nb.core import AssetError, InputError, data_samples_path, load_safetensors, save_safetensors
@@ -31,11 +32,6 @@ def _same(a, b):
     wa, wb = a.weights(), b.weights()
     assert wa.keys() == wb.keys()
     for k in wa: assert torch.equal(wa[k], wb[k]), k
-
-
-def _env():
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    env.pop("WORLD_SIZE", None); return env
 
 
 def test_overfit_one_pair(tmp_path, bank):
@@ -82,7 +78,7 @@ def test_sigkill_then_resume_identical(tmp_path, bank):
                              out_dir={str(out)!r}, progress=False)
         train_e2v(cfg, E2VConfig.tiny())
     """))
-    p = subprocess.Popen([sys.executable, str(script)], env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([sys.executable, str(script)], env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     t0, seen = time.time(), False
     try:
         while time.time() - t0 < 60 and p.poll() is None:
@@ -138,11 +134,6 @@ def test_nan_guard(tmp_path, bank):
             assert all(torch.isfinite(v).all() for v in t.values() if v.is_floating_point())
 
 
-def _free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0)); return s.getsockname()[1]
-
-
 def test_ddp_two_ranks_identical(tmp_path, bank):
     "torchrun with 2 gloo CPU ranks: different pairs per rank, averaged gradients, identical final weights."
     out = tmp_path / "ddp"; out.mkdir()
@@ -160,11 +151,7 @@ def test_ddp_two_ranks_identical(tmp_path, bank):
         save_safetensors(r["generator"].weights(), {str(tmp_path)!r} + f"/rank{{r['rank']}}.safetensors", dict(history=r["history"]))
         import torch.distributed as dist; dist.destroy_process_group()
     """))
-    p = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
-                        "--master_addr", "127.0.0.1", "--master_port", str(_free_port()), str(script)],
-                       env=_env(), capture_output=True, text=True, timeout=120)
-    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    (w0, m0), (w1, m1) = load_safetensors(tmp_path / "rank0.safetensors"), load_safetensors(tmp_path / "rank1.safetensors")
+    (w0, m0), (w1, m1) = torchrun2(script, tmp_path)
     assert w0.keys() == w1.keys() and all(torch.equal(w0[k], w1[k]) for k in w0)
     l0, l1 = [h["loss"] for h in m0["history"]], [h["loss"] for h in m1["history"]]
     assert len(l0) == 3 and l0 != l1                     # each rank trained on its own pairs

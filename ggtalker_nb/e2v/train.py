@@ -27,7 +27,7 @@ from ..geometry import Camera, orbit_camera
 from ..metrics import ssim
 from ..render.gaussians import render
 from ..a2e.train import (TrainingDivergedError, StepBatchSampler, lr_at, seed_for, optimizer_state_to_tensors,
-                                   optimizer_state_from_tensors, _dist_info)
+                                   optimizer_state_from_tensors, _dist_info, agree_ranks, guarded_step, note_bad_step)
 from .generator import E2VConfig, IdentityGaussianGenerator, flame_vertices
 
 # %% ../../nbs/51_e2v.train.ipynb #f5d06de3
@@ -384,10 +384,7 @@ def train_e2v(
             save_e2v_checkpoint(out, gen, opt, meta_now())
             atomic_save_bytes(out / "history.json", json.dumps(dict(history=state["history"], nan_skipped=state["nan_skipped"]), indent=1).encode())
         if dist is not None: dist.barrier()
-    def agree(flag: bool, op="max") -> bool:
-        if dist is None: return bool(flag)
-        f = torch.tensor([float(flag)], device=dev); dist.all_reduce(f, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.MIN)
-        return bool(f.item() > 0)
+    agree = lambda flag, op="max": agree_ranks(flag, dist, dev, op)   # one decision for all ranks
     sampler = StepBatchSampler(n_targets, cfg.batch_size, cfg.seed, state["step"], rank, world)
     bar = None
     if rank == 0 and cfg.progress:
@@ -409,26 +406,10 @@ def train_e2v(
             g = torch.Generator().manual_seed(seed_for(cfg.seed, "loss", s, rank))
             terms = e2v_loss(gen, batch, cfg, perceptual, g) if finite_in else dict(loss=torch.tensor(float("nan")))
             loss = terms["loss"]
-            ok = agree(bool(torch.isfinite(loss)), "min")
-            if ok:
-                loss.backward()
-                for p in params:
-                    if p.grad is None: p.grad = torch.zeros_like(p)
-                if dist is not None:
-                    flat = torch.cat([p.grad.reshape(-1) for p in params]) / world
-                    dist.all_reduce(flat); o = 0
-                    for p in params: n = p.numel(); p.grad.copy_(flat[o:o + n].view_as(p)); o += n
-                gn = torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip if cfg.grad_clip > 0 else float("inf"))
-                ok = bool(torch.isfinite(gn))
-            if ok:
-                opt.step(); bad_run = 0
+            if guarded_step(loss, params, opt, cfg.grad_clip, dist, world, dev):
+                bad_run = 0
                 for k, v in terms.items(): acc.setdefault(k, []).append(float(v.detach()))
-            else:
-                state["nan_skipped"] += 1; bad_run += 1
-                if rank == 0: warnings.warn(f"step {s}: non-finite loss/gradients, batch skipped ({state['nan_skipped']} so far)")
-                if bad_run >= cfg.max_bad_steps:
-                    raise TrainingDivergedError(f"{bad_run} consecutive steps with non-finite loss or gradients (step {s}); "
-                                                f"lower lr ({cfg.lr}) or check the data")
+            else: bad_run = note_bad_step(state, bad_run, s, cfg.max_bad_steps, cfg.lr, rank)
             state["step"] = s + 1; steps_here += 1; state["seconds"] = sec0 + time.perf_counter() - t0
             if bar is not None: bar.update(1); bar.set_postfix(loss=f"{float(loss.detach()):.4f}")
             if state["step"] % cfg.log_every == 0 or state["step"] == cfg.steps:
