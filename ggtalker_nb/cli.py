@@ -81,7 +81,7 @@ def adapt_cmd(video_dir: str, out: str, time_budget: float | None = None, priors
     return dict(path=out, name=ident.name, adaptation=a)
 
 def speak_cmd(identity: str, out: str, audio: str | None = None, text: str | None = None, voice: str = "en-us",
-              views: str | Sequence[str] = "front", size: int | None = None, steps: int = 25, seed: int = 0,
+              views: str | Sequence[str] = "front", size: int | None = None, steps: int = 10, seed: int = 0,
               device: str | None = None, quiet: bool = False) -> dict:
     "Speak an audio file or a text with an identity folder into an mp4; print per-stage timings."
     from ggtalker_nb.data.speech import tts
@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--audio", help="speech file (wav, mp3, flac, …; any rate)"); g.add_argument("--text", help="text spoken by espeak-ng")
     s_.add_argument("--voice", default="en-us", help="espeak-ng voice for --text (e.g. en-us, en-gb-x-rp+m3)")
     s_.add_argument("--views", default="front", help="comma-separated: front, orbit"); s_.add_argument("--size", type=int, default=None)
-    s_.add_argument("--steps", type=int, default=25, help="A2E sampling steps"); s_.add_argument("--seed", type=int, default=0)
+    s_.add_argument("--steps", type=int, default=10, help="A2E DDIM steps"); s_.add_argument("--seed", type=int, default=0)
     s_.add_argument("--device", default=None)
     c = sub.add_parser("convert-flame", help="convert official FLAME files to our npz (once)")
     c.add_argument("model", help="generic_model.pkl or flame2023.pkl"); c.add_argument("--out", required=True)

@@ -491,7 +491,7 @@ def _need_identity(self: Talker) -> Identity:
 @patch
 def motion(self: Talker,
            audio, sr: int | None = None,      # see `speech_16k`
-           guidance: tuple = DEFAULT_GUIDANCE, steps: int = 25, seed: int = 0, max_seconds: float | None = 300.0,
+           guidance: tuple = DEFAULT_GUIDANCE, steps: int = 10, seed: int = 0, max_seconds: float | None = 300.0,
            timer: StageTimer | None = None) -> tuple[dict, np.ndarray]:
     "Per-frame FLAME parameters (expr, pose (T,15), translation) for an audio clip, and its 16 kHz samples."
     ident, timer = self._need_identity(), timer or StageTimer()
@@ -511,7 +511,7 @@ def speak(self: Talker,
           camera: Camera | None = None,       # front-view camera (default: the identity's video camera, with its body)
           views: Sequence[str] | str = ("front",),  # any of 'front', 'orbit' (left to right)
           guidance: tuple = DEFAULT_GUIDANCE, # A2E classifier-free guidance (audio, identity)
-          steps: int = 25,                    # A2E DDIM steps
+          steps: int = 10,                    # A2E DDIM steps
           seed: int = 0,
           size: int | None = None,            # output height of each view (default: the identity's)
           orbit_yaw: float = 40.0, orbit_pitch: float = 8.0, orbit_period_s: float = 4.0,  # the orbit view's sweep

@@ -90,5 +90,5 @@ def test_predict_regression_repeats_and_bench(tmp_path):
     assert p.shape == (3, 8, 53) and torch.equal(p[0], p[2])
     save_a2e(A2EModel(m), tmp_path / "s.safetensors", _enc())
     rows = bench_a2e(quick=True, model_path=tmp_path / "s.safetensors", print_table=False)
-    assert [x["what"] for x in rows] == ["audio encoder (mel)"] + ["sample DDIM"] * 2 + ["sample DDPM"] * 2 + ["training (batch 8, lip loss)"]
+    assert [x["what"] for x in rows] == ["audio encoder (mel)"] + ["sample DDIM"] * 4 + ["sample DDPM"] * 2 + ["training (batch 8, lip loss)"]
     assert all(x["audio_s"] == 2.0 for x in rows) and rows[-1]["windows_per_s"] > 0

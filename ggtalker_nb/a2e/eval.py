@@ -271,7 +271,7 @@ def bench_a2e(
         dt = time.perf_counter() - t
         rows.append(dict(what="audio encoder (mel)", steps=0, guidance="-", seconds=dt, rtf=dt / secs, x_realtime=secs / dt))
         ident = 0 if model.config.n_identities else -1
-        for sampler, steps in (("ddim", min(25, model.config.steps)), ("ddpm", model.config.steps)):
+        for sampler, steps in (("ddim", min(10, model.config.steps)), ("ddim", min(25, model.config.steps)), ("ddpm", model.config.steps)):
             for gname, g in (("none", (1.0, 1.0)), ("audio 2 + id 1.5", (2.0, 1.5))):
                 t = time.perf_counter()
                 sample(model, feats, ident, steps=steps, sampler=sampler, guidance=g, generator=torch.Generator().manual_seed(0))
