@@ -399,6 +399,9 @@ def run_bench(
     "Compute, check and write the benchmark tables of one family; return {name: table}."
     if what not in WHATS: raise InputError(f"what: expected one of {sorted(WHATS)}, got {what!r}")
     setup = setup or (BenchSetup.quick_() if quick else BenchSetup.full())
+    if what != "render" and not setup.data.exists():   # fail before the minutes of renderer timing, not after
+        raise AssetError(f"{setup.data}: no SynthTalk data; build it with `ggtalker synthtalk --out {setup.data} --identities 20 "
+                         "--clips-per-identity 12 --size 256 --seed 0` (or use --quick, which reads data_samples/synthtalk_mini)")
     prov = provenance(command or f"ggtalker bench {what}" + (" --quick" if setup.quick else ""))
     names = WHATS[what]
     from ggtalker_nb.data.synthtalk import sample_head_flame

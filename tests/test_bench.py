@@ -60,3 +60,12 @@ def test_table_contents(quick):
 
 def test_bad_what():
     with pytest.raises(InputError, match="expected one of"): run_bench("everything", quick=True, write=False)
+
+
+def test_missing_data_fails_fast(tmp_path, monkeypatch):
+    "The full run without data/synthtalk stops at once with the command that builds it (before the renderer timing)."
+    import ggtalker_nb.bench as B
+    from ggtalker_nb.core import AssetError
+    monkeypatch.setattr(B, "_speed_render", lambda setup: pytest.fail("timed the renderer before checking the data"))
+    with pytest.raises(AssetError, match="ggtalker synthtalk --out"):
+        run_bench("tables", setup=B.BenchSetup.full(data=tmp_path / "nope"), write=False)
