@@ -148,7 +148,7 @@ class BenchSetup:
     def full(cls, **kw) -> "BenchSetup":
         "The recorded run: data/synthtalk, the shipped priors, 128² images, 2 held-out identities, minutes per adaptation."
         return cls(**{**dict(data=Path("data/synthtalk"), priors=data_samples_path("priors"), quick=False, size=128,
-                             uv_res=128, ev_steps=(300, 300), ev_budget_s=150.0, ae_steps=150, ae_budget_s=60.0,
+                             uv_res=128, ev_steps=(300, 300), ev_budget_s=100.0, ae_steps=150, ae_budget_s=45.0,
                              eval_frames=10**6, nv_frames=8, a2e_steps=25, n_identities=2, eval_every=50, ood_samples=2,
                              render_sizes=((2000, 256), (20000, 256), (20000, 512))), **kw})
 
@@ -453,7 +453,7 @@ def run_bench(
                   "use the clean ground-truth pose and shape; av_offset in frames (> 0: mouth lags), av_conf: SyncNet-style confidence",
                   "adapt_s: E-V + A-E adaptation wall seconds; fps: frames / (A2E + render) seconds"]
         if setup.quick: common.append("quick run: tiny budgets on synthtalk_mini; the numbers check the pipeline, not the method")
-        tables["self_reenactment"] = make_table("self_reenactment", sr_rows + ([dict(identity="mean", **_mean_rows(sr_rows))] if len(sr_rows) > 1 else []),
+        tables["self_reenactment"] = make_table("self_reenactment", sr_rows + ([{**_mean_rows(sr_rows), "identity": "mean"}] if len(sr_rows) > 1 else []),
                                                 cols, common, prov)
         ab_rows = [dict(ablation=ABLATION_LABELS[k], **_mean_rows(v)) for k, v in ab.items()]
         full = ab_rows[0]

@@ -69,3 +69,19 @@ def test_missing_data_fails_fast(tmp_path, monkeypatch):
     monkeypatch.setattr(B, "_speed_render", lambda setup: pytest.fail("timed the renderer before checking the data"))
     with pytest.raises(AssetError, match="ggtalker synthtalk --out"):
         run_bench("tables", setup=B.BenchSetup.full(data=tmp_path / "nope"), write=False)
+
+
+def test_two_identities_add_a_mean_row(tmp_path):
+    "With more than one held-out identity the self-reenactment table gains a mean row (the path the full run takes)."
+    import shutil
+    from ggtalker_nb.bench import BenchSetup
+    from ggtalker_nb.core import data_samples_path
+    data = tmp_path / "mini"; shutil.copytree(data_samples_path("synthtalk_mini"), data)
+    for clip, split in (("id0001_c000", "heldout_adapt"), ("id0001_c001", "heldout_test")):   # hold a second identity out
+        m = json.loads((data / clip / "meta.json").read_text()); m["split"] = split
+        (data / clip / "meta.json").write_text(json.dumps(m))
+    tables = run_bench("adapt", setup=BenchSetup.quick_(data=data, n_identities=2), write=False)
+    rows = tables["self_reenactment"]["rows"]
+    assert [r["identity"] for r in rows] == ["id0001", "id0002", "mean"]
+    assert rows[2]["psnr"] == pytest.approx((rows[0]["psnr"] + rows[1]["psnr"]) / 2)
+    check_table(tables["ablations"]); check_table(tables["novel_views"])
