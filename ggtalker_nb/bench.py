@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from .core import InputError, AssetError, data_samples_path, seed_everything
+from .adapt.ev import _time_to as _time_to_psnr
+from .data.synthtalk import _pad
 from .geometry import Camera
 
 # %% ../nbs/81_bench.ipynb #fa7173c0
@@ -186,10 +188,6 @@ def load_priors(setup: BenchSetup, flame) -> dict:
     return dict(generator=gen.eval(), a2e=(model.eval(), enc.eval()), e2v_source=se, a2e_source=sa)
 
 # %% ../nbs/81_bench.ipynb #75e1734e
-def _pad(x, n: int) -> np.ndarray:
-    x = np.asarray(x, np.float32)
-    return x[..., :n] if x.shape[-1] >= n else np.concatenate([x, np.zeros((*x.shape[:-1], n - x.shape[-1]), np.float32)], -1)
-
 def _fit_len(x: np.ndarray, T: int) -> np.ndarray:
     "Crop or repeat-pad the first axis to T."
     return x[:T] if len(x) >= T else np.concatenate([x, np.repeat(x[-1:], T - len(x), 0)])
@@ -309,9 +307,8 @@ def adapt_identity(setup: BenchSetup, priors: dict, adapt_clips, test_clips, wor
 # %% ../nbs/81_bench.ipynb #f9c66498
 def _time_to(history: list, target: float) -> float:
     "Seconds of training until the evaluation PSNR first reached `target` (the run's last time if never)."
-    for h in history:
-        if h.get("psnr_eval") is not None and h["psnr_eval"] >= target - 1e-9: return float(h["t"])
-    return float(history[-1]["t"]) if history else float("nan")
+    t = _time_to_psnr(history, target - 1e-9)
+    return float(t) if t is not None else (float(history[-1]["t"]) if history else float("nan"))
 
 def _mean_rows(rows: list[dict]) -> dict:
     out = {}

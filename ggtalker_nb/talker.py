@@ -4,10 +4,9 @@
 
 # %% auto #0
 __all__ = ['IDENTITY_FORMAT', 'IDENTITY_VERSION', 'COMPONENT_FILES', 'PRIOR_FILES', 'DEFAULT_ADAPT_BUDGET_S', 'VIEWS',
-           'ORBIT_BACKGROUND', 'file_sha256', 'head_model_id', 'save_body', 'load_body', 'Identity', 'pingpong',
-           'save_identity', 'read_identity_json', 'load_identity', 'AdaptSettings', 'Video', 'speech_16k',
-           'orbit_cameras', 'scale_camera', 'Talker', 'select_clips', 'make_tiny_priors', 'bench_talker',
-           'format_bench_talker']
+           'ORBIT_BACKGROUND', 'file_sha256', 'head_model_id', 'Identity', 'pingpong', 'save_identity',
+           'read_identity_json', 'load_identity', 'AdaptSettings', 'Video', 'speech_16k', 'orbit_cameras',
+           'scale_camera', 'Talker', 'select_clips', 'make_tiny_priors', 'bench_talker', 'format_bench_talker']
 
 # %% ../nbs/70_talker.ipynb #30310eb2
 import hashlib, json, math, os, shutil, sys, time
@@ -33,7 +32,7 @@ from .a2e.model import load_a2e, save_a2e
 from .e2v.generator import IdentityGaussianGenerator, neutral_vertices
 from .adapt.color import ColorMLP
 from .adapt.inpainter import Inpainter, compose
-from .adapt.ev import BodyModel, EVAdaptConfig, adapt_ev, fit_body, pack_track, render_frames
+from .adapt.ev import BodyModel, EVAdaptConfig, _pad_last, adapt_ev, fit_body, pack_track, render_frames
 from .adapt.ae import DEFAULT_GUIDANCE, adapt_a2e, speak_motion
 from .media import write_video
 
@@ -56,31 +55,6 @@ def head_model_id(flame: FLAME) -> dict:
     h.update(flame.v_template.detach().cpu().float().numpy().tobytes()); h.update(flame.faces.cpu().long().numpy().tobytes())
     name = "sample_head" if flame.n_verts != 5023 else "flame"
     return dict(name=name, hash=h.hexdigest()[:16], n_verts=int(flame.n_verts), n_expr=int(flame.n_expr), n_shape=int(flame.n_shape))
-
-# %% ../nbs/70_talker.ipynb #e0eae064
-def save_body(body: BodyModel, path: str | os.PathLike):
-    "Inpainter weights, uint8 body frames and bit-packed head masks in one safetensors file (atomic)."
-    K, H, W = body.masks.shape
-    if tuple(body.frames.shape) != (K, H, W, 3): raise InputError(f"body.frames: expected ({K}, {H}, {W}, 3), got {tuple(body.frames.shape)}")
-    t = {f"inpainter.{k}": v for k, v in body.inpainter.state_dict().items()}
-    t["frames"] = body.frames.detach().cpu().to(torch.uint8)
-    t["mask_bits"] = torch.from_numpy(np.packbits(body.masks.detach().cpu().numpy().astype(bool), axis=None))
-    save_safetensors(t, path, dict(kind="ggtalker-body", inpainter=body.inpainter.config, radius_px=int(body.radius_px), mask_shape=[K, H, W]))
-
-def load_body(path: str | os.PathLike, device="cpu") -> BodyModel:
-    "Load a file written by `save_body`."
-    t, m = load_safetensors(path)
-    if m.get("kind") != "ggtalker-body": raise AssetError(f"{path}: not a body file (kind={m.get('kind')!r})")
-    c = m["inpainter"]
-    net = Inpainter(tuple(c["widths"]), c.get("in_ch", 8), mask_residual=c.get("mask_residual", False))
-    missing, unexpected = net.load_state_dict({k[10:]: v for k, v in t.items() if k.startswith("inpainter.")}, strict=False)
-    if missing or unexpected: raise AssetError(f"{path}: inpainter weights do not match its config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-    K, H, W = m["mask_shape"]
-    bits = t["mask_bits"].numpy()
-    if bits.size * 8 < K * H * W or tuple(t["frames"].shape) != (K, H, W, 3):
-        raise AssetError(f"{path}: frames {tuple(t['frames'].shape)} / masks do not match mask_shape {m['mask_shape']}")
-    masks = torch.from_numpy(np.unpackbits(bits, count=K * H * W).reshape(K, H, W).astype(bool))
-    return BodyModel(net.eval().to(device), t["frames"], masks, int(m["radius_px"]))
 
 # %% ../nbs/70_talker.ipynb #4223fe57
 @dataclass
@@ -128,7 +102,7 @@ def save_identity(
     ident.gaussians.save(out / files["gaussians"])
     if ident.color_mlp is not None: ident.color_mlp.save(out / files["color_mlp"])
     else: files.pop("color_mlp"); (out / COMPONENT_FILES["color_mlp"]).unlink(missing_ok=True)
-    save_body(ident.body, out / files["body"])
+    ident.body.save(out / files["body"])
     save_safetensors({k: torch.as_tensor(ident.pose[k]).float() for k in _POSE_KEYS if k in ident.pose}, out / files["motion"],
                      dict(kind="ggtalker-identity-motion", fps=ident.fps))
     save_a2e(ident.a2e, out / files["a2e"], ident.encoder, extra_meta=dict(identity_names=list(getattr(ident.a2e, "identity_names", []))))
@@ -185,7 +159,7 @@ def load_identity(
     dev = get_device(device)
     g = BoundGaussians.load(d / comps["gaussians"]["file"]).to(dev)
     mlp = ColorMLP.load(d / comps["color_mlp"]["file"], dev).eval() if "color_mlp" in comps else None
-    body = load_body(d / comps["body"]["file"], dev)
+    body = BodyModel.load(d / comps["body"]["file"], dev)
     pt, pm = load_safetensors(d / comps["motion"]["file"])
     if pm.get("kind") != "ggtalker-identity-motion": raise AssetError(f"{d}: motion file of the wrong kind ({pm.get('kind')!r})")
     K = body.frames.shape[0]
@@ -425,13 +399,13 @@ def adapt(self: Talker,
         ev = adapt_ev(train, self.generator, ev_cfg, out_dir=work / "ev", eval_clips=ev_eval, flame=self.flame)
     with timer("body inpainter"):
         body_file = work / "body.safetensors"
-        if body_file.is_file(): body = load_body(body_file, self.device)
+        if body_file.is_file(): body = BodyModel.load(body_file, self.device)
         else:
             nb = max(1, min(settings.body_clips, len(train)))
             body = fit_body(ev, [_with_track(train[j], ev.tracks[j]) for j in range(nb)], steps=settings.body_steps,
                             max_frames=settings.body_frames, widths=tuple(settings.body_widths),
                             time_budget_s=settings.body_share * B if B is not None else None, progress=progress)
-            save_body(body, body_file)
+            body.save(body_file)
     with timer("A-E adaptation"):
         left = None if B is None else max(0.1 * B, B - (time.perf_counter() - t0))
         r = adapt_a2e(self.a2e_prior, paths, work / "a2e", steps=settings.a2e_steps, time_budget_s=left, progress=progress, **settings.a2e_kw)
@@ -479,10 +453,6 @@ def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, int]:
         m = F.interpolate(m[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
     return f.clamp(0, 1), m, max(1, round(body.radius_px * H / H0))
 
-def _pad_expr(x, E: int) -> Tensor:
-    x = torch.as_tensor(x).float()
-    return x[:, :E] if x.shape[1] >= E else F.pad(x, (0, E - x.shape[1]))
-
 @patch
 def _need_identity(self: Talker) -> Identity:
     if self.identity is None: raise InputError("no identity: call Talker.load_identity(dir) or Talker.adapt(...) first")
@@ -502,7 +472,7 @@ def motion(self: Talker,
     idx = pingpong(T, ident.n_body)
     p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
     pose = torch.cat([p["rotation"][idx], p["neck"][idx], torch.as_tensor(mot["jaw"]).float(), p["eyes"][idx]], -1)
-    return dict(expr=_pad_expr(mot["expr"], E), pose=pose, translation=p["translation"][idx], body_index=idx), x
+    return dict(expr=_pad_last(mot["expr"], E), pose=pose, translation=p["translation"][idx], body_index=idx), x
 
 @patch
 def speak(self: Talker,
@@ -587,7 +557,7 @@ def view_renderer(self: Talker,
         p = {k: torch.as_tensor(video.flame[k][frame:frame + 1]).float() for k in ("expr", "pose", "translation")}
     else:
         q = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
-        p = dict(expr=_pad_expr(q["expr"][:1], flame.n_expr), translation=q["translation"][:1],
+        p = dict(expr=_pad_last(q["expr"][:1], flame.n_expr), translation=q["translation"][:1],
                  pose=torch.cat([q["rotation"][:1], q["neck"][:1], torch.zeros(1, 3), q["eyes"][:1]], -1))
     p = {k: v.to(dev) for k, v in p.items()}
     H = int(size or ident.camera.height); cam = scale_camera(ident.camera, max(2, round(ident.camera.width * H / ident.camera.height)), H).to(dev)

@@ -540,22 +540,31 @@ class BodyModel:
                        mode, index, self.radius_px)
 
     def save(self, path: str | os.PathLike, metadata: dict | None = None):
-        "Inpainter weights, body frames and masks in one safetensors file (atomic)."
+        "Inpainter weights, uint8 body frames and bit-packed head masks in one safetensors file (atomic)."
+        K, H, W = self.masks.shape
+        if tuple(self.frames.shape) != (K, H, W, 3): raise InputError(f"body.frames: expected ({K}, {H}, {W}, 3), got {tuple(self.frames.shape)}")
         t = {f"inpainter.{k}": v for k, v in self.inpainter.state_dict().items()}
-        t.update(frames=self.frames, masks=self.masks.to(torch.uint8))
-        save_safetensors(t, path, dict(kind="BodyModel", inpainter=self.inpainter.config, radius_px=self.radius_px, **(metadata or {})))
+        t["frames"] = self.frames.detach().cpu().to(torch.uint8)
+        t["mask_bits"] = torch.from_numpy(np.packbits(self.masks.detach().cpu().numpy().astype(bool), axis=None))
+        save_safetensors(t, path, dict(kind="ggtalker-body", inpainter=self.inpainter.config, radius_px=int(self.radius_px),
+                                       mask_shape=[K, H, W], **(metadata or {})))
 
     @classmethod
     def load(cls, path: str | os.PathLike, device="cpu") -> "BodyModel":
         "Load a file written by `save`."
         t, m = load_safetensors(path)
-        if m.get("kind") != "BodyModel": raise AssetError(f"{path}: not a BodyModel file (kind={m.get('kind')!r})")
+        if m.get("kind") != "ggtalker-body": raise AssetError(f"{path}: not a body file (kind={m.get('kind')!r})")
         c = m["inpainter"]
         net = Inpainter(tuple(c["widths"]), c.get("in_ch", 8), mask_residual=c.get("mask_residual", False))
         sd = {k[len("inpainter."):]: v for k, v in t.items() if k.startswith("inpainter.")}
         missing, unexpected = net.load_state_dict(sd, strict=False)
-        if missing or unexpected: raise AssetError(f"{path}: inpainter weights do not match its config (missing {missing[:3]})")
-        return cls(net.eval().to(device), t["frames"], t["masks"].bool(), int(m["radius_px"]))
+        if missing or unexpected: raise AssetError(f"{path}: inpainter weights do not match its config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        K, H, W = m["mask_shape"]
+        bits = t["mask_bits"].numpy()
+        if bits.size * 8 < K * H * W or tuple(t["frames"].shape) != (K, H, W, 3):
+            raise AssetError(f"{path}: frames {tuple(t['frames'].shape)} / masks do not match mask_shape {m['mask_shape']}")
+        masks = torch.from_numpy(np.unpackbits(bits, count=K * H * W).reshape(K, H, W).astype(bool))
+        return cls(net.eval().to(device), t["frames"], masks, int(m["radius_px"]))
 
 def _inp_loss(net, h, fr, ms, radius_px, band_weight):
     masked, keep = inpainter_inputs(fr, ms, radius_px)
