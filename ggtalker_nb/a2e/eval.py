@@ -20,7 +20,7 @@ from torch import Tensor
 
 from ..core import AssetError, InputError, data_samples_path, load_safetensors
 from ..data.speech import audio_energy
-from ..data.video import ClipReader, FlameTrack, list_clips
+from ..data.video import ClipReader, FlameTrack, clip_paths
 from ..metrics import (av_offset_confidence, lip_vertex_error, mean_vertex_error, motion_diversity,
                                  mouth_expr_indices, mouth_expression_error, mouth_opening, mouth_opening_correlation,
                                  track_landmarks)
@@ -197,7 +197,7 @@ def evaluate_a2e(
         from ggtalker_nb.flame import FLAME
         from ggtalker_nb.sample_head import load_sample_head
         flame = FLAME(load_sample_head())
-    paths = list_clips(clips) if isinstance(clips, (str, os.PathLike)) else [Path(c) for c in clips]
+    paths = clip_paths(clips)
     readers = [ClipReader(p) for p in paths]
     if splits is not None: readers = [r for r in readers if r.meta.get("split") in set(splits)]
     if not readers: raise InputError(f"evaluate_a2e: no clips in {clips} for splits={splits}")
@@ -332,7 +332,7 @@ def a2e_player(
     from IPython.display import Audio, display
     from ggtalker_nb.viz import plot_curves, show_video
     model, enc, kind, names = load_any(model_or_path, encoder)
-    paths = list_clips(clips) if isinstance(clips, (str, os.PathLike)) else [Path(c) for c in clips]
+    paths = clip_paths(clips)
     if not paths: raise InputError(f"a2e_player: no clips in {clips}")
     n_id = model.config.n_identities
     pick = w.Dropdown(options=[p.name for p in paths], description="clip")

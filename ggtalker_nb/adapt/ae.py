@@ -17,7 +17,7 @@ import torch.nn as nn
 from torch import Tensor
 
 from ..core import AssetError, InputError, atomic_save_bytes, load_safetensors
-from ..data.video import AudioMotionDataset, ClipReader, list_clips
+from ..data.video import AudioMotionDataset, ClipReader, clip_paths, list_clips
 from ..a2e.model import A2EConfig, A2EModel, a2e_loss, load_a2e, save_a2e
 from ..a2e.train import LipVertexLoss, TrainConfig, evaluate, seed_for, train_a2e
 from ..a2e.eval import load_any, predict_motion
@@ -28,13 +28,6 @@ class _OneIdentity(torch.utils.data.Dataset):
     def __init__(self, ds, name: str): self.ds, self.identity_names = ds, [name]
     def __len__(self): return len(self.ds)
     def __getitem__(self, i): return {**self.ds[i], "identity": 0}
-
-def _as_clip_paths(clips) -> list[Path]:
-    if isinstance(clips, (str, os.PathLike)):
-        p = Path(clips)
-        if (p / "meta.json").is_file(): return [p]
-        return list_clips(p)
-    return [Path(getattr(c, "path", c)) for c in clips]
 
 def extend_identity_table(
     state: dict[str, Tensor],           # a prior's state dict (A2EModel)
@@ -77,11 +70,11 @@ def adapt_a2e(
     names = list(getattr(model, "identity_names", []))
     n = model.config.n_identities
     if len(names) != n: names = (names + [f"prior_{i}" for i in range(n)])[:n]
-    paths = _as_clip_paths(clips)
+    paths = clip_paths(clips)
     if not paths: raise InputError(f"adapt_a2e: no clips in {clips}")
     if val_clips is None and len(paths) >= 3:
         k = max(1, round(0.2 * len(paths))); paths, vpaths = paths[:-k], paths[-k:]
-    else: vpaths = None if val_clips is None else _as_clip_paths(val_clips)
+    else: vpaths = None if val_clips is None else clip_paths(val_clips)
     if vpaths is None and patience is not None:
         warnings.warn("adapt_a2e: no held-out clips (fewer than 3 clips and no val_clips): training all steps, no early stopping")
     name = str(name or ClipReader(paths[0]).identity)

@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['CLIP_FORMAT', 'CLIP_VERSION', 'AUDIO_SR', 'FLAME_KEYS', 'GL_TO_CV', 'FlameTrack', 'Clip', 'read_wav',
            'camera_to_json', 'camera_from_json', 'write_clip', 'remove_partials', 'is_clip_dir', 'list_clips',
-           'ClipReader', 'read_clip', 'opengl_c2w_to_viewmat', 'convert_transforms', 'make_transforms_folder',
-           'ClipCache', 'AudioMotionDataset', 'FramePairDataset', 'IdentityFramesDataset']
+           'clip_paths', 'ClipReader', 'read_clip', 'opengl_c2w_to_viewmat', 'convert_transforms',
+           'make_transforms_folder', 'ClipCache', 'AudioMotionDataset', 'FramePairDataset', 'IdentityFramesDataset']
 
 # %% ../../nbs/31_data.video.ipynb #57f96c03
 import json, os, shutil, uuid, wave
@@ -222,6 +222,11 @@ def list_clips(root: str | os.PathLike) -> list[Path]:
     for p in sorted(root.iterdir()):
         if p.is_dir() and not p.name.startswith("."): out += [p] if is_clip_dir(p) else list_clips(p)
     return out
+
+def clip_paths(clips) -> list[Path]:
+    "Clip folders from a folder (`list_clips`: itself if it is a clip, else every clip below it) or from an iterable of clip folders / `ClipReader`s."
+    if isinstance(clips, (str, os.PathLike)): return list_clips(clips)
+    return [Path(getattr(c, "path", c)) for c in clips]
 
 def _load_flame_npz(path: Path) -> FlameTrack:
     z = read_npz_safe(path)
@@ -494,7 +499,7 @@ def _flame_frame_tensors(fl: FlameTrack, i: int) -> dict[str, torch.Tensor]:
 
 class _ClipsBase(Dataset):
     def __init__(self, clips, split=None, identities=None, cache_size=4):
-        paths = list_clips(clips) if isinstance(clips, (str, os.PathLike)) else [Path(c) for c in clips]
+        paths = clip_paths(clips)
         split = [split] if isinstance(split, str) else split
         self.clips, self.metas = [], []
         for p in paths:

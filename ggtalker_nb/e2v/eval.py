@@ -106,8 +106,8 @@ def ground_truth(reader, frames: Sequence[int], camera: Camera | None, res: int 
 
 # %% ../../nbs/52_e2v.eval.ipynb #96385f0e
 def _clips_by_identity(clips, identities):
-    from ggtalker_nb.data.video import ClipReader, list_clips
-    paths = list_clips(clips) if isinstance(clips, (str, os.PathLike)) else [Path(c) for c in clips]
+    from ggtalker_nb.data.video import ClipReader, clip_paths
+    paths = clip_paths(clips)
     by = {}
     for p in paths:
         r = ClipReader(p)

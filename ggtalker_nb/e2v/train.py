@@ -178,9 +178,9 @@ def build_frame_bank(
     progress: bool = False,
 ) -> dict:
     "Source frames (full size) and targets (clip view + random views at res²) of every clip, as tensors + identity names."
-    from ggtalker_nb.data.video import ClipReader, list_clips
+    from ggtalker_nb.data.video import ClipReader, clip_paths
     from ggtalker_nb.data.synthtalk import DEFAULT_CAMERA
-    paths = list_clips(clips) if isinstance(clips, (str, os.PathLike)) else [Path(c) for c in clips]
+    paths = clip_paths(clips)
     want = [split] if isinstance(split, str) else split
     readers = [r for r in map(ClipReader, paths) if want is None or r.meta.get("split") in want]
     if not readers: raise InputError(f"build_frame_bank: no clips in {clips} for split={split}")
