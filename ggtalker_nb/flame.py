@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['NPZ_FORMAT', 'LMK_KEYS', 'FlameAssets', 'save_flame_npz', 'read_npz_safe', 'load_flame_npz', 'random_flame_assets',
-           'ChumpyStub', 'SparseStub', 'materialise', 'SafeUnpickler', 'safe_unpickle', 'load_pickle_safe',
-           'save_flame_pkl_official_style', 'read_npy_safe', 'load_landmark_embedding', 'ObjMesh', 'load_obj',
-           'load_flame_pkl', 'load_flame_masks', 'load_flame', 'convert_flame', 'lbs', 'landmarks_from_mesh',
-           'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
+           'ChumpyStub', 'SparseStub', 'materialise', 'PickledDtype', 'SafeUnpickler', 'safe_unpickle', 'file_kind',
+           'load_pickle_safe', 'save_flame_pkl_official_style', 'read_npy_safe', 'load_landmark_embedding', 'ObjMesh',
+           'load_obj', 'load_flame_pkl', 'load_flame_masks', 'load_flame', 'convert_flame', 'lbs',
+           'landmarks_from_mesh', 'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
 
 # %% ../nbs/03_flame.ipynb #8a74d971
 import io, os, pickle, re, struct
@@ -326,6 +326,7 @@ def materialise(obj, depth: int = 0):
     "Replace every stand-in inside dicts/lists/tuples/object arrays by its numpy array (tensors become arrays too)."
     if depth > 100: raise AssetError("pickled data nested too deeply")
     if isinstance(obj, (ChumpyStub, SparseStub, torch.Tensor)): return _to_array(obj, depth)
+    if isinstance(obj, PickledDtype): return obj.resolve()
     if isinstance(obj, OrderedDict): return OrderedDict((k, materialise(v, depth + 1)) for k, v in obj.items())
     if isinstance(obj, dict): return {k: materialise(v, depth + 1) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return type(obj)(materialise(v, depth + 1) for v in obj)
@@ -336,27 +337,92 @@ def materialise(obj, depth: int = 0):
     return obj
 
 # %% ../nbs/03_flame.ipynb #55272b7e
-def _np_multiarray():
-    try: from numpy._core import multiarray as m
-    except ImportError: from numpy.core import multiarray as m  # numpy < 2
-    return m
-
 class _NdarrayRef:
     "What `numpy.ndarray` resolves to: a name `_reconstruct` accepts, not a callable a pickle could allocate with."
     def __repr__(self): return "numpy.ndarray (reference)"
 _NDARRAY = _NdarrayRef()
 
-def _safe_reconstruct(subtype, shape, dtype):
-    "numpy's `_reconstruct` for plain ndarrays of tiny placeholder shape only."
-    if subtype is not _NDARRAY: raise UnsafeFileError(f"_reconstruct of {subtype!r} refused (only numpy.ndarray)")
-    if int(np.prod(np.asarray(shape, dtype=np.int64))) > 1024: raise AssetError("_reconstruct: placeholder shape too large")
-    return _np_multiarray()._reconstruct(np.ndarray, shape, dtype)
+# numpy's pickled dtype names (`dtype.__reduce__`): bool, ints, floats, complex, fixed-width bytes/unicode, and object
+# (object only as the dtype of a container array whose items come pickled one by one)
+_PLAIN_DTYPE = re.compile(r"b1|[iu][1248]|f[248]|c(?:8|16)|[SU][1-9][0-9]{0,8}")
+_OBJECT_DTYPE = ("O8", "O4")
 
-def _safe_scalar(dtype, *args):
-    "numpy's `scalar(dtype, bytes)` for numeric dtypes."
-    if not isinstance(dtype, np.dtype): raise AssetError("scalar: first argument is not a dtype")
-    if dtype.hasobject: raise UnsafeFileError("scalar: object dtype refused")
-    return _np_multiarray().scalar(dtype, *args)
+class PickledDtype:
+    "A dtype named by a pickle, checked: plain numeric / fixed-width (or object); BUILD may set only its byte order."
+    def __init__(self, spec: str): self.spec, self.byteorder = spec, "="
+    def __repr__(self): return f"PickledDtype({self.spec!r}, {self.byteorder!r})"
+    @property
+    def is_object(self) -> bool: return self.spec in _OBJECT_DTYPE
+
+    def resolve(self) -> np.dtype:
+        "A fresh numpy dtype built from the checked name and byte order (never from pickled dtype state)."
+        dt = np.dtype("O" if self.is_object else self.spec)
+        return dt.newbyteorder(self.byteorder) if self.byteorder in "<>" and dt.kind in "iufcU" and dt.itemsize > 1 else dt
+
+    def set_state(self, state):
+        "Accept only the state numpy writes for a plain dtype: no subarray, names, fields or metadata."
+        ok = isinstance(state, tuple) and len(state) in (8, 9) and type(state[0]) is int and state[0] in (3, 4)
+        if ok:
+            ver, bo, sub, names, flds, elsize, align, flags, *meta = state
+            dt = self.resolve()
+            ok = (bo in ("<", ">", "|", "=") and sub is None and names is None and flds is None
+                  and all(type(x) is int for x in (elsize, align, flags)) and elsize in (-1, dt.itemsize)
+                  and align in (-1, dt.alignment) and flags in {dt.flags, 0 if dt.kind != "O" else dt.flags}
+                  and (not meta or meta[0] is None or meta[0] == {}))
+        if not ok: raise UnsafeFileError(f"numpy dtype {self.spec!r}: pickled dtype state {_short(state)} refused "
+                                         "(only plain numeric / fixed-width dtypes: no fields, subarrays or metadata)")
+        self.byteorder = bo  # nothing else is applied: `resolve` rebuilds the dtype from its name
+
+def _short(x, n: int = 120) -> str:
+    r = repr(x); return r if len(r) <= n else r[:n] + "…"
+
+def _safe_dtype(spec, align=False, copy=False):
+    "`numpy.dtype(name, align, copy)` for plain numeric / fixed-width names (and object) only → `PickledDtype`."
+    if not isinstance(spec, str) or not (_PLAIN_DTYPE.fullmatch(spec) or spec in _OBJECT_DTYPE):
+        raise UnsafeFileError(f"numpy dtype {_short(spec)} refused (only plain numeric / fixed-width dtypes)")
+    if not isinstance(align, (bool, int)) or not isinstance(copy, (bool, int)) or align:
+        raise UnsafeFileError(f"numpy dtype {spec!r}: arguments align={_short(align)}, copy={_short(copy)} refused")
+    return PickledDtype(spec)
+
+def _safe_reconstruct(subtype, shape, dtype):
+    "numpy's `_reconstruct(ndarray, shape, dtype)`: an empty placeholder that only a checked BUILD fills."
+    if subtype is not _NDARRAY: raise UnsafeFileError(f"_reconstruct of {subtype!r} refused (only numpy.ndarray)")
+    return np.empty(0, np.int8)
+
+def _check_shape(shape) -> tuple:
+    if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(s) is int and 0 <= s < 2**40 for s in shape):
+        raise AssetError(f"ndarray: bad shape {_short(shape)}")
+    return shape
+
+def _build_array(inst: np.ndarray, state):
+    "Fill a placeholder array from `(version, shape, dtype, fortran, data)` after checking every part."
+    if not isinstance(state, tuple) or len(state) not in (4, 5): raise AssetError(f"ndarray: bad pickled state {_short(state)}")
+    if len(state) == 5:
+        if type(state[0]) is not int or state[0] != 1: raise AssetError(f"ndarray: unknown pickle version {_short(state[0])}")
+        state = state[1:]
+    shape, dt, fortran, raw = state
+    shape = _check_shape(shape)
+    if not isinstance(dt, PickledDtype): raise UnsafeFileError(f"ndarray: dtype {_short(dt)} refused (not a checked numpy dtype)")
+    if not isinstance(fortran, (bool, int)): raise AssetError(f"ndarray: bad order flag {_short(fortran)}")
+    n, dtype = int(np.prod(shape, dtype=np.int64)), dt.resolve()
+    if dt.is_object:  # items were unpickled (and checked) one by one; numpy never sees raw bytes for them
+        if not isinstance(raw, list) or len(raw) != n: raise AssetError(f"ndarray: an object array of {n} items needs a list of {n} items")
+    else:
+        if isinstance(raw, str): raw = raw.encode("latin1")  # Python 2 str
+        if not isinstance(raw, (bytes, bytearray)) or len(raw) != n * dtype.itemsize:
+            raise AssetError(f"ndarray: {shape} {dtype} needs {n * dtype.itemsize} data bytes, got {_short(type(raw).__name__)}"
+                             f"{' of ' + str(len(raw)) if isinstance(raw, (bytes, bytearray)) else ''}")
+        raw = bytes(raw)
+    inst.__setstate__((1, shape, dtype, bool(fortran), raw))
+
+def _safe_scalar(dtype, data=None):
+    "numpy's `scalar(dtype, bytes)` for plain numeric / fixed-width dtypes, read with `frombuffer`."
+    if not isinstance(dtype, PickledDtype): raise UnsafeFileError("scalar: first argument is not a checked numpy dtype")
+    if dtype.is_object: raise UnsafeFileError("scalar: object dtype refused")
+    dt = dtype.resolve()
+    if isinstance(data, str): data = data.encode("latin1")
+    if not isinstance(data, (bytes, bytearray)) or len(data) != dt.itemsize: raise AssetError(f"scalar: {dt} needs {dt.itemsize} bytes")
+    return np.frombuffer(bytes(data), dt)[0]
 
 def _safe_encode(s, encoding="latin1", *args):
     "`_codecs.encode(str, 'latin1')`: how protocol-2 pickles written by Python 3 spell `bytes`."
@@ -368,19 +434,23 @@ def _safe_load_from_bytes(b):
     "Replacement for `torch.storage._load_from_bytes`: a weights-only `torch.load` of the embedded bytes."
     if not isinstance(b, (bytes, bytearray)): raise AssetError("torch storage: expected bytes")
     try: return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
-    except Exception as e: raise UnsafeFileError(f"torch storage refused by torch.load(weights_only=True): {type(e).__name__}: {e}") from None
+    except Exception as e: raise UnsafeFileError(f"torch storage refused by torch.load(weights_only=True): {type(e).__name__}: {str(e)[:200]}") from None
 
 def _safe_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     "`torch._utils._rebuild_tensor_v2` after checking the storage type; hooks and metadata are dropped."
     if not isinstance(storage, (torch.UntypedStorage, torch.TypedStorage)): raise AssetError("tensor: storage is not a torch storage")
     if backward_hooks: raise UnsafeFileError("tensor: backward hooks in a data file are refused")
+    size, stride = _check_shape(tuple(size) if isinstance(size, (tuple, list)) else size), tuple(stride) if isinstance(stride, (tuple, list)) else stride
+    if not isinstance(stride, tuple) or len(stride) != len(size) or not all(type(s) is int and s >= 0 for s in stride) \
+            or type(storage_offset) is not int or storage_offset < 0:
+        raise AssetError(f"tensor: bad offset/stride {_short(storage_offset)}, {_short(stride)}")
     from torch._utils import _rebuild_tensor_v2
-    return _rebuild_tensor_v2(storage, int(storage_offset), tuple(int(s) for s in size), tuple(int(s) for s in stride), False, OrderedDict())
+    return _rebuild_tensor_v2(storage, storage_offset, size, stride, False, OrderedDict())
 
 _NP_PATHS = ("numpy.core.multiarray", "numpy._core.multiarray")
 _ALLOWED = {**{(m, "_reconstruct"): _safe_reconstruct for m in _NP_PATHS},
             **{(m, "scalar"): _safe_scalar for m in _NP_PATHS},
-            ("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): np.dtype,
+            ("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): _safe_dtype,
             ("collections", "OrderedDict"): OrderedDict, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
             ("builtins", "complex"): complex, ("_codecs", "encode"): _safe_encode}
 _TORCH_ALLOWED = {("torch._utils", "_rebuild_tensor_v2"): _safe_rebuild_tensor_v2,
@@ -395,7 +465,7 @@ class SafeUnpickler(pickle._Unpickler):
     "Pure-Python unpickler that resolves only an allow-list of globals and maps chumpy/scipy.sparse to stand-ins."
     def __init__(self, file, source: str = "<bytes>", allow_torch: bool = False):
         super().__init__(file, encoding="latin1", errors="strict")
-        self.source, self.allow_torch, self._stubs = source, allow_torch, {}
+        self.source, self.allow_torch, self._stubs, self._placeholders = source, allow_torch, {}, {}
         self.dispatch = dict(pickle._Unpickler.dispatch)
         self.dispatch[pickle.BUILD[0]] = SafeUnpickler._load_build_checked
 
@@ -410,7 +480,7 @@ class SafeUnpickler(pickle._Unpickler):
             module, name = cp.NAME_MAPPING.get((module, name), (module, name))
             module = cp.IMPORT_MAPPING.get(module, module)
         key = (module, name)
-        if key in _ALLOWED: return _ALLOWED[key]
+        if key in _ALLOWED: return self._reconstruct if _ALLOWED[key] is _safe_reconstruct else _ALLOWED[key]
         if self.allow_torch and key in _TORCH_ALLOWED: return _TORCH_ALLOWED[key]
         if key == ("copyreg", "_reconstructor"): return self._reconstructor
         if module == "chumpy" or module.startswith("chumpy."):
@@ -425,6 +495,10 @@ class SafeUnpickler(pickle._Unpickler):
         if full not in self._stubs: self._stubs[full] = type(full.rsplit(".", 1)[-1], (base,), {attr: full})
         return self._stubs[full]
 
+    def _reconstruct(self, subtype, shape, dtype):
+        "`_safe_reconstruct`, remembering the placeholder: only these arrays may be BUILT, each once."
+        a = _safe_reconstruct(subtype, shape, dtype); self._placeholders[id(a)] = a; return a
+
     def _reconstructor(self, cls, base, state=None):
         "`copyreg._reconstructor` for our stand-ins only."
         if not (isinstance(cls, type) and issubclass(cls, (ChumpyStub, SparseStub))) or base is not object:
@@ -435,10 +509,15 @@ class SafeUnpickler(pickle._Unpickler):
         raise UnsafeFileError(f"{self.source}: persistent ids are not allowed in FLAME asset pickles")
 
     def _load_build_checked(self):
+        if len(self.stack) < 2: raise AssetError("BUILD with nothing to build")
         inst = self.stack[-2]
-        if not isinstance(inst, (np.ndarray, np.dtype, ChumpyStub, SparseStub)):
-            raise UnsafeFileError(f"{self.source}: pickle BUILD on {type(inst).__name__} refused")
-        pickle._Unpickler.load_build(self)
+        if isinstance(inst, np.ndarray):
+            if self._placeholders.pop(id(inst), None) is not inst:
+                raise UnsafeFileError(f"{self.source}: pickle BUILD on an array that is not a fresh _reconstruct placeholder refused")
+            _build_array(inst, self.stack.pop())
+        elif isinstance(inst, PickledDtype): inst.set_state(self.stack.pop())
+        elif isinstance(inst, (ChumpyStub, SparseStub)): pickle._Unpickler.load_build(self)
+        else: raise UnsafeFileError(f"{self.source}: pickle BUILD on {type(inst).__name__} refused")
 
 def safe_unpickle(
     data: bytes,                 # pickle bytes
@@ -455,11 +534,30 @@ def safe_unpickle(
     except (Exception, MemoryError) as e:
         raise AssetError(f"{source}: not a readable pickle (truncated or corrupt?): {type(e).__name__}: {str(e)[:200]}") from None
 
-def load_pickle_safe(path: str | os.PathLike, allow_torch: bool = False):
+_OBJ_LINE = re.compile(rb"\s*(v|vt|vn|vp|f|o|g|s|l|mtllib|usemtl)\s")
+
+def file_kind(data: bytes) -> str | None:
+    "What a file's first bytes say it is: 'npz', 'npy', 'obj', 'wav', 'pickle', or None (unknown)."
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"): return "npz"
+    if data.startswith(b"\x93NUMPY"): return "npy"
+    if data.startswith(b"RIFF"): return "wav"
+    if data[:1] == b"\x80" and data[1:2] and data[1] <= pickle.HIGHEST_PROTOCOL: return "pickle"
+    lines = [ln for ln in data[:4096].splitlines() if ln.strip()]
+    if lines and all(ln.lstrip().startswith(b"#") or _OBJ_LINE.match(ln) for ln in lines[:-1] or lines) \
+            and any(_OBJ_LINE.match(ln) for ln in lines): return "obj"
+    if data[:1] in (b"(", b"}", b"]", b"c", b"I", b"S", b"V"): return "pickle"  # protocol 0/1 pickles
+    return None
+
+_KIND_NAMES = {"npz": "an .npz (zip) archive", "npy": "an .npy array file", "obj": "an OBJ mesh (text)", "wav": "a WAV/RIFF file"}
+
+def load_pickle_safe(path: str | os.PathLike, allow_torch: bool = False, what: str = "pickle"):
     "Read a pickle file with the restricted unpickler and materialise chumpy/sparse/tensor objects to numpy."
     path = Path(path)
     if not path.is_file(): raise AssetError(f"{path}: no such file")
-    obj = safe_unpickle(path.read_bytes(), str(path), allow_torch)
+    data = path.read_bytes()
+    kind = file_kind(data)
+    if kind in _KIND_NAMES: raise AssetError(f"{path}: this is {_KIND_NAMES[kind]}, not a {what} file")
+    obj = safe_unpickle(data, str(path), allow_torch)
     try: return materialise(obj)
     except AssetError as e: raise AssetError(f"{path}: {e}") from None
 
@@ -536,6 +634,8 @@ def read_npy_safe(
     except AssetError: raise
     except Exception as e: raise AssetError(f"{path}: not an .npy file ({type(e).__name__}: {e})") from None
     body = raw[f.tell():]
+    if dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in "biufcSUO":
+        raise AssetError(f"{path}: dtype {dtype} refused (only plain numeric / fixed-width arrays, or object arrays of those)")
     if not dtype.hasobject:
         n = int(np.prod(shape, dtype=np.int64))
         if len(body) < n * dtype.itemsize: raise AssetError(f"{path}: truncated (needs {n * dtype.itemsize} data bytes, has {len(body)})")
@@ -637,7 +737,7 @@ def load_flame_pkl(
 ) -> FlameAssets:
     "Read an official FLAME model pickle without chumpy and without running pickled code."
     path = Path(path)
-    d = load_pickle_safe(path)
+    d = load_pickle_safe(path, what="FLAME model .pkl")
     if not isinstance(d, dict): raise AssetError(f"{path}: expected a pickled dict, got {type(d).__name__}")
     missing = [k for k in _PKL_KEYS if k not in d]
     if missing: raise AssetError(f"{path}: missing key(s) {missing} (is this a FLAME model file?)")
@@ -667,7 +767,7 @@ def load_flame_pkl(
 def load_flame_masks(path: str | os.PathLike) -> dict[str, np.ndarray]:
     "`FLAME_masks.pkl` (name → vertex indices, possibly a Python 2 pickle) as int64 arrays."
     path = Path(path)
-    d = load_pickle_safe(path)
+    d = load_pickle_safe(path, what="FLAME masks .pkl")
     if not isinstance(d, dict): raise AssetError(f"{path}: expected a dict of name → vertex indices, got {type(d).__name__}")
     out = {}
     for k, x in d.items():

@@ -53,9 +53,11 @@ def write_video(
             if sr is None: raise InputError("write_video: audio given without its sample rate `sr`")
             a = np.asarray(audio, dtype=np.float32).reshape(-1)
             if not np.isfinite(a).all(): raise InputError("audio: contains NaN or inf")
+            n = max(1, round(T * int(sr) / fps))                # the video's length in samples: the audio is fitted to it
+            a = np.pad(a[:n], (0, n - min(n, len(a))))          # (no `-shortest`: it cut the last frame when the audio ended mid-frame)
             wav = Path(d) / "a.wav"
             _write_wav16(wav, a, int(sr))
-            cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k", "-shortest"]
+            cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart", str(tmp_mp4)]
         p = subprocess.run(cmd, input=frames.tobytes(), capture_output=True, timeout=timeout)
         if p.returncode != 0: raise RuntimeError(f"ffmpeg failed writing {path}: {p.stderr.decode(errors='replace')[-2000:]}")

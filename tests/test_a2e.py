@@ -137,3 +137,59 @@ def test_loss_gradients_reach_every_parameter():
     out["loss"].backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
     assert not missing, missing
+
+
+@pytest.mark.parametrize("ga", [0.0, 0.5, 1.0, 2.0])
+@pytest.mark.parametrize("gi", [0.0, 1.0, 1.7])
+def test_guidance_matches_per_branch_formula(ga, gi):
+    "Every (s_audio, s_identity) equals x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)) from three explicit calls."
+    from ggtalker_nb.a2e.model import _guided
+    torch.manual_seed(0)
+    cfg = A2EConfig.cpu(d=32, layers=1, heads=4, ffn=64, audio_dim=8, n_identities=3, window=6, context=2, steps=20)
+    model = A2EModel(cfg).eval()
+    with torch.no_grad():   # a trained identity table is not zero-mean: make the identity visibly matter
+        for p in model.parameters(): p.add_(torch.randn_like(p) * 0.05)
+    B, N = 2, cfg.n
+    x, k, au, idn = torch.randn(B, N, cfg.motion_dim), torch.tensor([3, 15]), torch.randn(B, N, 8), torch.tensor([0, 2])
+    yes, no = torch.ones(B, dtype=torch.bool), torch.zeros(B, dtype=torch.bool)
+    with torch.no_grad():
+        full = model(x, k, au, idn, drop_audio=no, drop_id=no)
+        aud = model(x, k, au, idn, drop_audio=no, drop_id=yes)
+        unc = model(x, k, au, idn, drop_audio=yes, drop_id=yes)
+        assert (full - aud).abs().max() > 1e-2
+        got = _guided(model, x, k, au, idn, None, None, ga, gi)
+    torch.testing.assert_close(got, unc + ga * (aud - unc) + gi * (full - aud), atol=1e-4, rtol=1e-4)
+
+
+def test_config_built_hf_encoder_survives_save_and_load(tmp_path):
+    "An HFEncoder built from a transformers config (no hub id) is saved with that config, and load_a2e rebuilds it."
+    import transformers
+    from ggtalker_nb.a2e.audio import HFEncoder
+    from ggtalker_nb.a2e.model import load_a2e, save_a2e
+    torch.manual_seed(0)
+    cfg = transformers.Wav2Vec2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
+                                      conv_dim=(8,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+    enc = HFEncoder(None, config=cfg).eval()
+    model = A2EModel(A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=32, window=6, context=2, steps=20)).eval()
+    save_a2e(model, tmp_path / "a2e.safetensors", enc)
+    _, enc2 = load_a2e(tmp_path / "a2e.safetensors")
+    wav = torch.randn(1, 4000)
+    with torch.no_grad(): torch.testing.assert_close(enc2(wav), enc(wav))
+
+
+def test_load_a2e_checks_every_tensor(tmp_path):
+    "A tensor of the wrong dtype or shape for the recorded config is an AssetError naming the file and the tensor."
+    from ggtalker_nb.a2e.audio import MelEncoder
+    from ggtalker_nb.a2e.model import load_a2e, save_a2e
+    from ggtalker_nb.core import AssetError, load_safetensors, save_safetensors
+    model = A2EModel(A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=16, window=6, context=2, steps=20))
+    p = tmp_path / "a2e.safetensors"
+    save_a2e(model, p, MelEncoder(out_dim=16, channels=16, layers=1))
+    t, meta = load_safetensors(p)
+    name = next(k for k, v in t.items() if k.startswith("model.") and v.ndim == 2)
+    for bad, what in [(t[name].half(), "float16"), (t[name][:, :-1].contiguous(), "expected float32")]:
+        save_safetensors({**t, name: bad}, tmp_path / "bad.safetensors", meta)
+        with pytest.raises(AssetError, match=rf"bad.safetensors: tensor '{name}' .*{what}"):
+            load_a2e(tmp_path / "bad.safetensors")
+    save_safetensors({**t, "model.extra": torch.zeros(2)}, tmp_path / "bad.safetensors", meta)
+    with pytest.raises(AssetError, match="unexpected tensor"): load_a2e(tmp_path / "bad.safetensors")

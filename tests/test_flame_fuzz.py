@@ -1,5 +1,5 @@
 "Fuzzing FLAME's file readers with random and mutated bytes: only our AssetError family comes out, nothing runs."
-import io, os, pickle, tempfile
+import io, os, pickle, shutil, tempfile
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,10 @@ def _seeds():
 
 
 SEEDS = _seeds()
+
+
+def teardown_module():
+    shutil.rmtree(TMP, ignore_errors=True)
 
 
 @st.composite

@@ -7,7 +7,7 @@ __all__ = ['AUDIO_SR', 'AUDIO_FPS', 'AudioEncoder', 'frame_mask', 'hz_to_mel_sla
            'LogMel', 'sinusoidal_positions', 'MelEncoder', 'HFEncoder', 'resample_frames', 'build_audio_encoder']
 
 # %% ../../nbs/40_a2e.audio.ipynb #0448ccea
-import math, os
+import json, math, os
 from pathlib import Path
 
 import numpy as np
@@ -152,7 +152,7 @@ class HFEncoder(AudioEncoder):
     "Wav2Vec2/HuBERT/XLS-R hidden states (optionally layer-weighted) resampled to 25 fps."
     def __init__(self,
                  name_or_path: str | os.PathLike | None = "facebook/wav2vec2-base-960h",  # hub id or local folder
-                 config=None,                 # a `transformers` config: build with random weights instead of loading
+                 config=None,                 # a `transformers` config (or its dict): build with random weights instead of loading
                  layer_weights: bool = False, # learned softmax-weighted sum over all hidden states
                  freeze_layers: int = 0,      # also freeze the first k transformer layers (+ projection, pos-conv)
                  freeze: bool = False,        # freeze the whole model
@@ -163,8 +163,13 @@ class HFEncoder(AudioEncoder):
         except ImportError as e:
             raise MissingDependencyError(f"HFEncoder needs `transformers` (pip install transformers): {e}") from None
         if config is not None:
+            if isinstance(config, dict):  # as saved in a file's metadata (`config()['hf_config']`)
+                d = dict(config)
+                try: config = transformers.AutoConfig.for_model(d.pop("model_type"), **d)
+                except (KeyError, ValueError) as e: raise InputError(f"HFEncoder: not a transformers config ({type(e).__name__}: {e})") from None
             self.model = transformers.AutoModel.from_config(config); self.name = None
         else:
+            if name_or_path is None: raise InputError("HFEncoder: give name_or_path (hub id / local folder) or config")
             if local_files_only is None: local_files_only = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
             self.name = str(name_or_path)
             try:
@@ -178,6 +183,10 @@ class HFEncoder(AudioEncoder):
         self.out_dim = cfg.hidden_size
         self.stride = int(np.prod(cfg.conv_stride)); self.receptive = self._receptive(cfg)
         self._cfg = dict(name_or_path=self.name, layer_weights=layer_weights, freeze_layers=freeze_layers, freeze=freeze)
+        if self.name is None: self._cfg["hf_config"] = json.loads(cfg.to_json_string(use_diff=False))  # rebuildable from a file
+        # models whose feature encoder uses layer norm take an attention mask for padded batches; group-norm ones
+        # (wav2vec2-base) must not get one, only zero padding (the `transformers` docs)
+        self.use_attention_mask = getattr(cfg, "feat_extract_norm", "group") == "layer"
         for p in self.model.feature_extractor.parameters(): p.requires_grad_(False)
         if freeze_layers > 0 or freeze:
             for m in [getattr(self.model, "feature_projection", None), getattr(self.model.encoder, "pos_conv_embed", None)]:
@@ -204,7 +213,10 @@ class HFEncoder(AudioEncoder):
         S = self._check(samples).shape[1]; T = self.n_frames(S)
         x = self.normalize(samples.float(), lengths)
         if S < self.receptive: x = F.pad(x, (0, self.receptive - S))
-        out = self.model(x, output_hidden_states=self.layer_logits is not None)
+        am = None
+        if lengths is not None and self.use_attention_mask:
+            am = (torch.arange(x.shape[1], device=x.device)[None] < torch.as_tensor(lengths, device=x.device)[:, None]).long()
+        out = self.model(x, attention_mask=am, output_hidden_states=self.layer_logits is not None)
         if self.layer_logits is None: h = out.last_hidden_state
         else:
             hs = torch.stack(out.hidden_states, 0)
@@ -231,4 +243,5 @@ def build_audio_encoder(
 ) -> AudioEncoder:
     "Build an audio encoder by name: 'mel' (built-in) or a `transformers` speech model."
     if str(name_or_path) == "mel": return MelEncoder(**kw)
+    if "hf_config" in kw: kw["config"] = kw.pop("hf_config")   # an encoder that was built from a config
     return HFEncoder(name_or_path, **kw)

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer', 'FiLM', 'A2EBlock', 'timestep_embedding',
            'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'a2e_loss', 'sample', 'save_a2e',
-           'load_a2e']
+           'expect_tensor', 'expect_state', 'load_a2e']
 
 # %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math, time
@@ -238,16 +238,18 @@ def a2e_loss(model: A2EModel, batch: dict, encoder: nn.Module | None = None,
 
 # %% ../../nbs/41_a2e.model.ipynb #b0bd5171
 def _guided(model, x, k, audio, ident, ctx, cm, ga: float, gi: float):
+    "CFG: x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)), the passes it needs run as one batch."
     B = x.shape[0]
     if ga == 1 and gi == 1: return model(x, k, audio, ident, ctx, cm)
-    modes = [(True, True), (False, True)] + ([(False, False)] if gi != 1 else [])  # (drop_audio, drop_id): uncond, audio, full
+    modes = [(False, False), (False, True)] + ([(True, True)] if ga != 1 else [])  # (drop_audio, drop_id): full, audio, uncond
     n = len(modes)
     da = torch.cat([torch.full((B,), m[0], device=x.device) for m in modes])
     di = torch.cat([torch.full((B,), m[1], device=x.device) for m in modes])
     rep = lambda t: None if t is None else torch.cat([t] * n)
     out = model(rep(x), rep(k), rep(audio), rep(ident), rep(ctx), rep(cm), da, di).chunk(n)
-    un, au = out[0], out[1]; full = out[2] if gi != 1 else au
-    return un + ga * (au - un) + gi * (full - au)
+    full, au = out[0], out[1]
+    base = au if ga == 1 else out[2] + ga * (au - out[2])   # s_a = 1: x̂(∅,∅) cancels
+    return base + gi * (full - au)
 
 @torch.no_grad()
 def _denoise(model, audio, ident, ctx, cm, steps, sampler, eta, guidance, generator):
@@ -314,17 +316,38 @@ def save_a2e(model: nn.Module, path, encoder: nn.Module | None = None, extra_met
         t.update({f"encoder.{k}": v for k, v in encoder.state_dict().items()}); meta["audio_encoder"] = encoder.config()
     save_safetensors(t, path, meta)
 
+def _dt(d: torch.dtype) -> str: return str(d).replace("torch.", "")
+
+def expect_tensor(path, name: str, t: Tensor | None, dtype: torch.dtype, shape: tuple, why: str = ""):
+    "Raise an `AssetError` naming the file and the tensor unless `t` is a `dtype` tensor of exactly `shape`."
+    if t is None: raise AssetError(f"{path}: tensor {name!r} is missing{why}")
+    if t.dtype != dtype or tuple(t.shape) != tuple(shape):
+        raise AssetError(f"{path}: tensor {name!r} is {_dt(t.dtype)} {tuple(t.shape)}, expected {_dt(dtype)} {tuple(shape)}{why}")
+
+def expect_state(path, tensors: dict, module: nn.Module, prefix: str = "", why: str = ""):
+    "Every state tensor of `module` (built from the file's recorded config) is in `tensors` under `prefix` with its dtype and shape; no others."
+    want = {prefix + k: v for k, v in module.state_dict().items()}
+    extra = sorted(k for k in tensors if k.startswith(prefix) and k not in want)
+    if extra: raise AssetError(f"{path}: unexpected tensor(s) {extra[:3]}{why}")
+    for k, v in want.items(): expect_tensor(path, k, tensors.get(k), v.dtype, tuple(v.shape), why)
+
 def load_a2e(path, device="cpu", kind: str = "a2e", cls: type | None = None) -> tuple[nn.Module, nn.Module | None]:
     "Load a model saved by `save_a2e` (of class `cls`, default `A2EModel`); returns (model, audio encoder or None)."
     t, meta = load_safetensors(path, device)
     if meta.get("kind") != kind: raise AssetError(f"{path}: not an {kind} model file (kind={meta.get('kind')!r})")
+    if not isinstance(meta.get("a2e_config"), dict): raise AssetError(f"{path}: no a2e_config in its metadata")
     known = {f.name for f in fields(A2EConfig)}
-    model = (cls or A2EModel)(A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in known})).to(device)
+    try: cfg = A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in known})
+    except (InputError, TypeError, ValueError) as e: raise AssetError(f"{path}: bad a2e_config ({e})") from None
+    model = (cls or A2EModel)(cfg).to(device)
+    expect_state(path, t, model, "model.", " (for the a2e_config in its metadata)")
     model.load_state_dict({k[6:]: v for k, v in t.items() if k.startswith("model.")})
     enc = None
     if "audio_encoder" in meta:
         from ggtalker_nb.a2e.audio import build_audio_encoder
         enc = build_audio_encoder(**meta["audio_encoder"]).to(device)
+        expect_state(path, t, enc, "encoder.", " (for the audio_encoder config in its metadata)")
         enc.load_state_dict({k[8:]: v for k, v in t.items() if k.startswith("encoder.")}); enc.eval()
+    elif any(k.startswith("encoder.") for k in t): raise AssetError(f"{path}: has encoder weights but no audio_encoder config")
     model.identity_names = [str(n) for n in meta.get("identity_names", [])]   # row i of the identity table = identity_names[i]
     return model.eval(), enc

@@ -31,6 +31,7 @@ from ..metrics import psnr, ssim
 from .color import ColorMLP
 from .inpainter import Inpainter, compose, dilate, inpainter_inputs, seam_flicker
 from ..a2e.train import optimizer_state_from_tensors, optimizer_state_to_tensors
+from ..a2e.model import expect_state, expect_tensor
 
 # %% ../../nbs/62_adapt.ev.ipynb #5bce4ba6
 @dataclass
@@ -554,15 +555,20 @@ class BodyModel:
         "Load a file written by `save`."
         t, m = load_safetensors(path)
         if m.get("kind") != "ggtalker-body": raise AssetError(f"{path}: not a body file (kind={m.get('kind')!r})")
-        c = m["inpainter"]
-        net = Inpainter(tuple(c["widths"]), c.get("in_ch", 8), mask_residual=c.get("mask_residual", False))
-        sd = {k[len("inpainter."):]: v for k, v in t.items() if k.startswith("inpainter.")}
-        missing, unexpected = net.load_state_dict(sd, strict=False)
-        if missing or unexpected: raise AssetError(f"{path}: inpainter weights do not match its config (missing {missing[:3]}, unexpected {unexpected[:3]})")
-        K, H, W = m["mask_shape"]
+        c, ms = m.get("inpainter"), m.get("mask_shape")
+        if not isinstance(c, dict) or not (isinstance(ms, list) and len(ms) == 3 and all(type(x) is int and x > 0 for x in ms)):
+            raise AssetError(f"{path}: metadata needs an inpainter config and mask_shape [K, H, W] (got {c!r}, {ms!r})")
+        try: net = Inpainter(tuple(c["widths"]), c.get("in_ch", 8), mask_residual=c.get("mask_residual", False))
+        except (KeyError, TypeError, ValueError, InputError) as e: raise AssetError(f"{path}: bad inpainter config {c!r} ({e})") from None
+        K, H, W = ms
+        why = f" (for mask_shape {ms} and the inpainter config in its metadata)"
+        expect_state(path, {k: v for k, v in t.items() if k not in ("frames", "mask_bits")}, net, "inpainter.", why)
+        if set(t) - {"frames", "mask_bits"} - {f"inpainter.{k}" for k in net.state_dict()}:
+            raise AssetError(f"{path}: unexpected tensor(s) {sorted(set(t) - {'frames', 'mask_bits'})[:3]}")
+        expect_tensor(path, "frames", t.get("frames"), torch.uint8, (K, H, W, 3), why)
+        expect_tensor(path, "mask_bits", t.get("mask_bits"), torch.uint8, (-(-K * H * W // 8),), why)
+        net.load_state_dict({k[len("inpainter."):]: v for k, v in t.items() if k.startswith("inpainter.")})
         bits = t["mask_bits"].numpy()
-        if bits.size * 8 < K * H * W or tuple(t["frames"].shape) != (K, H, W, 3):
-            raise AssetError(f"{path}: frames {tuple(t['frames'].shape)} / masks do not match mask_shape {m['mask_shape']}")
         masks = torch.from_numpy(np.unpackbits(bits, count=K * H * W).reshape(K, H, W).astype(bool))
         return cls(net.eval().to(device), t["frames"], masks, int(m["radius_px"]))
 
