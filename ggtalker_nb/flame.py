@@ -4,10 +4,10 @@
 
 # %% auto #0
 __all__ = ['NPZ_FORMAT', 'LMK_KEYS', 'FlameAssets', 'save_flame_npz', 'read_npz_safe', 'load_flame_npz', 'random_flame_assets',
-           'ChumpyStub', 'SparseStub', 'materialise', 'PickledDtype', 'SafeUnpickler', 'safe_unpickle', 'file_kind',
-           'load_pickle_safe', 'save_flame_pkl_official_style', 'read_npy_safe', 'load_landmark_embedding', 'ObjMesh',
-           'load_obj', 'load_flame_pkl', 'load_flame_masks', 'load_flame', 'convert_flame', 'lbs',
-           'landmarks_from_mesh', 'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
+           'ChumpyStub', 'SparseStub', 'materialise', 'PickledDtype', 'weights_only_reason', 'SafeUnpickler',
+           'safe_unpickle', 'file_kind', 'load_pickle_safe', 'save_flame_pkl_official_style', 'read_npy_safe',
+           'load_landmark_embedding', 'ObjMesh', 'load_obj', 'load_flame_pkl', 'load_flame_masks', 'load_flame',
+           'convert_flame', 'lbs', 'landmarks_from_mesh', 'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
 
 # %% ../nbs/03_flame.ipynb #8a74d971
 import io, os, pickle, re, struct
@@ -175,9 +175,10 @@ def read_npz_safe(path: str | os.PathLike) -> dict[str, np.ndarray]:
     path = Path(path)
     if not path.is_file(): raise AssetError(f"{path}: no such file")
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh:   # our handle: numpy leaves its own open when the zip is corrupt
+            z = np.load(fh, allow_pickle=False)
             if not isinstance(z, np.lib.npyio.NpzFile): raise AssetError(f"{path}: not an .npz archive")
-            return {k: z[k] for k in z.files}
+            with z: return {k: z[k] for k in z.files}
     except AssetError: raise
     except Exception as e:  # zip/zlib/format errors, object arrays (pickles), truncation
         raise AssetError(f"{path}: not a readable .npz (truncated or corrupt?): {type(e).__name__}: {e}") from None
@@ -430,11 +431,17 @@ def _safe_encode(s, encoding="latin1", *args):
         raise UnsafeFileError("_codecs.encode: only str → latin-1 bytes is allowed")
     return s.encode("latin1")
 
+def weights_only_reason(e: BaseException) -> str:
+    "Why `torch.load(weights_only=True)` refused a file, without torch's advice to retry with `weights_only=False`."
+    advice = re.compile(r"weights_only|PyTorch 2\.6|arbitrary code|trusted source|Check the documentation|pytorch\.org|allowlist|safe_globals")
+    keep = [ln.strip() for ln in str(e).splitlines() if ln.strip() and not advice.search(ln)]
+    return f"{type(e).__name__}: {' '.join(keep)[:300] or 'refused'}"
+
 def _safe_load_from_bytes(b):
     "Replacement for `torch.storage._load_from_bytes`: a weights-only `torch.load` of the embedded bytes."
     if not isinstance(b, (bytes, bytearray)): raise AssetError("torch storage: expected bytes")
     try: return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
-    except Exception as e: raise UnsafeFileError(f"torch storage refused by torch.load(weights_only=True): {type(e).__name__}: {str(e)[:200]}") from None
+    except Exception as e: raise UnsafeFileError(f"torch storage refused by torch's weights-only loader ({weights_only_reason(e)})") from None
 
 def _safe_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
     "`torch._utils._rebuild_tensor_v2` after checking the storage type; hooks and metadata are dropped."
@@ -662,7 +669,13 @@ def load_landmark_embedding(path: str | os.PathLike) -> dict[str, np.ndarray]:
         except AssetError as e: raise AssetError(f"{path}: '{k}': {e}") from None
         if k.startswith(("static", "full")) and x.ndim >= 2 and x.shape[0] == 1 and (x.ndim == 3 or "faces" in k): x = x[0]
         if x.dtype.kind not in ("iu" if "faces" in k else "fiu"): raise AssetError(f"{path}: '{k}' has dtype {x.dtype}")
-        out[k] = x.astype(np.int64 if "faces" in k else np.float32)
+        if "faces" in k:
+            if x.size and x.dtype.kind == "u" and int(x.max()) > np.iinfo(np.int64).max: raise AssetError(f"{path}: '{k}' has indices beyond int64")
+            out[k] = x.astype(np.int64)
+        else:
+            with np.errstate(over="ignore", invalid="ignore"): y = x.astype(np.float32)
+            if not np.isfinite(y).all(): raise AssetError(f"{path}: '{k}' has NaN/inf values or values beyond float32")
+            out[k] = y
     for pre in ("static", "dynamic", "full"):
         fi, bc = out.get(f"{pre}_lmk_faces_idx"), out.get(f"{pre}_lmk_bary_coords")
         if (fi is None) != (bc is None): raise AssetError(f"{path}: '{pre}_lmk_faces_idx' and '{pre}_lmk_bary_coords' must come together")

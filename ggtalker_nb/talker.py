@@ -449,14 +449,19 @@ def adapt(self: Talker,
                             time_budget_s=settings.body_share * B if B is not None else None, progress=progress)
             body.save(body_file)
     with timer("A-E adaptation"):
+        W = int(self.a2e_prior[0].config.n)   # A2E training window (frames)
         speech = [p for p in paths if ClipReader(p).audio is not None]
+        long_enough = [p for p in speech if ClipReader(p).n_frames >= W]
+        why = ("no clip has audio" if not speech else
+               f"every clip with audio is shorter than the A2E window ({W} frames = {W / ClipReader(speech[0]).fps:.1f} s)")
+        speech = long_enough
         if speech:
             left = None if B is None else max(0.1 * B, B - (time.perf_counter() - t0))
             r = adapt_a2e(self.a2e_prior, speech, work / "a2e", steps=settings.a2e_steps, time_budget_s=left, progress=progress, **settings.a2e_kw)
             a2e, enc = load_a2e(r["path"], self.device)
-        else:   # a silent video: keep the prior's speaking style (no identity row)
-            warnings.warn(f"{video_dir}: no clip has audio; the audio-expression (A-E) adaptation is skipped and the prior's style is used")
-            (a2e, enc), r = self.a2e_prior, dict(identity=None, steps=0, stopped="skipped: no audio")
+        else:   # a silent or very short video: keep the prior's speaking style (no identity row)
+            warnings.warn(f"{video_dir}: {why}; the audio-expression (A-E) adaptation is skipped and the prior's speaking style is used")
+            (a2e, enc), r = self.a2e_prior, dict(identity=None, steps=0, stopped=f"skipped: {why}")
     K, tr = int(body.frames.shape[0]), ev.tracks[0]
     pose = {k: torch.as_tensor(getattr(tr, k)[:K]).float() for k in _POSE_KEYS}
     ident = Identity(name or ClipReader(paths[0]).identity, ev.gaussians, ev.color_mlp, ev.shape.detach().cpu(), ev.camera, body,

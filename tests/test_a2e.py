@@ -193,3 +193,14 @@ def test_load_a2e_checks_every_tensor(tmp_path):
             load_a2e(tmp_path / "bad.safetensors")
     save_safetensors({**t, "model.extra": torch.zeros(2)}, tmp_path / "bad.safetensors", meta)
     with pytest.raises(AssetError, match="unexpected tensor"): load_a2e(tmp_path / "bad.safetensors")
+
+
+def test_summary_of_undefined_metrics_is_nan_without_warnings():
+    "One sample per clip has no diversity (NaN): the summary says NaN and numpy warns about no empty slice."
+    import warnings
+    from ggtalker_nb.a2e.eval import METRIC_COLS, summarize
+    rows = [dict(split="s", gt_av_offset=0, **{k: float("nan") if k == "div" else 1.0 for k in METRIC_COLS}) for _ in range(2)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = summarize(rows)["s"]
+    assert np.isnan(out["div"]) and out["lve"] == 1.0 and out["n"] == 2

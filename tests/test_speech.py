@@ -193,8 +193,12 @@ def test_resample_matches_scipy_and_fft_path():
 BAD = {
     "empty": (lambda p: p.write_bytes(b""), "empty"),
     "text named .wav": (lambda p: p.write_text("just some text, not audio\n" * 10), "not a WAV file"),
-    "truncated header": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00"), "not a readable WAV"),
-    "random bytes after RIFF": (lambda p: p.write_bytes(b"RIFF" + np.random.default_rng(0).bytes(200)), "not a readable WAV"),
+    "truncated header": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00"), "corrupt WAV file: a chunk header is truncated"),
+    "random bytes after RIFF": (lambda p: p.write_bytes(b"RIFF" + np.random.default_rng(0).bytes(200)), "corrupt WAV file: the RIFF form type"),
+    # a RIFF/WAVE header followed by garbage: scipy used to say "cannot access local variable 'fs'"
+    "garbage after RIFF WAVE": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVE" + np.random.default_rng(1).bytes(40)), "corrupt WAV file: garbage"),
+    "data before fmt": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEdata\x04\x00\x00\x00abcd"), "corrupt WAV file: the 'data' chunk comes before"),
+    "unknown format tag": (lambda p: p.write_bytes(b"RIFF\x24\x00\x00\x00WAVEfmt \x10\x00\x00\x00" + b"\x53\xab" + bytes(14) + b"data\x00\x00\x00\x00"), "corrupt or unsupported WAV file: Unknown wave file format"),
     "silent": (lambda p: S.write_wav(p, np.zeros(16000), 16000), "SILENCE_PEAK_DBFS=-60"),
     "near silent (dither)": (lambda p: S.write_wav(p, np.random.default_rng(0).uniform(-3e-4, 3e-4, 16000), 16000), "silent"),
     "1 ms": (lambda p: S.write_wav(p, sine(300, 16000, 0.001), 16000), "1.0 ms long"),

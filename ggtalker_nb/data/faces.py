@@ -12,7 +12,8 @@ __all__ = ['MODEL_FILES', 'MAX_SIDE', 'DET_SIZE', 'DET_KEYPOINTS', 'ANCHORS', 'M
            'detect_faces', 'roi_from_detection', 'run_mesh', 'roi_from_landmarks', 'FaceLandmarks', 'frame_ranges',
            'FaceLandmarker', 'segment_person', 'LandmarkEmbedding', 'embedding_points', 'load_sample_head_embedding',
            'closest_point_on_triangles', 'closest_surface_points', 'ray_triangle_bary', 'CalibrationViews',
-           'render_calibration_views', 'calibrate_embedding', 'save_sample_head_embedding']
+           'render_calibration_views', 'calibrate_embedding', 'save_sample_head_embedding', 'embedding_path',
+           'embedding_for_model']
 
 # %% ../../nbs/33_data.faces.ipynb #c93f0407
 import hashlib, json, math, os, warnings
@@ -693,7 +694,7 @@ def calibrate_embedding(
     jaw: Sequence[float] = (0.0, 0.2),
     size: int = 512,
     supersample: int = 2,         # render anti-aliasing
-    max_spread_mm: float = 4.0,   # drop points whose back-projections spread more than this (RMS, mm)
+    max_spread_mm: float = 7.0,   # drop points whose back-projections spread more than this (RMS, mm)
     min_views: float = 0.5,       # keep points seen (as inliers) in at least this share of the renders with a face
     unit_mm: float = 1000.0,      # model units → mm (FLAME: metres)
     progress: bool = False,
@@ -756,3 +757,26 @@ def save_sample_head_embedding(
     path = Path(path) if path is not None else data_samples_path(*SAMPLE_HEAD_EMBEDDING)
     calibrate_embedding(load_sample_head(), **kw).save(path)
     return path
+
+def embedding_path(
+    model_path: str | os.PathLike,          # a FLAME-format model file (.npz / .pkl)
+) -> Path:
+    "Where the MediaPipe embedding of a model file lives: next to it, `<stem>_mediapipe.npz`."
+    p = Path(model_path)
+    return p.with_name(f"{p.stem}_mediapipe.npz")
+
+def embedding_for_model(
+    model_path: str | os.PathLike | None = None,   # None: the shipped sample head
+    calibrate: bool = False,                       # compute (and save next to the model) when missing
+    **kw,                                          # passed to `calibrate_embedding`
+) -> LandmarkEmbedding:
+    "The embedding stored with a model (`embedding_path`), the shipped one for the sample head, or a fresh calibration."
+    if model_path is None: return load_sample_head_embedding()
+    p = embedding_path(model_path)
+    if p.exists(): return LandmarkEmbedding.load(p)
+    if not calibrate:
+        raise AssetError(f"{p}: no MediaPipe landmark embedding next to {Path(model_path).name}; make it with "
+                         f"`embedding_for_model(path, calibrate=True)` (or `calibrate_embedding`)")
+    emb = calibrate_embedding(model_path, **kw)
+    emb.save(p)
+    return emb

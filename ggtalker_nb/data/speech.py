@@ -86,9 +86,27 @@ def _resample_stream(a: np.ndarray, sr_in: int, sr_out: int, block: int = BLOCK_
         out[o0:o1] = y[skip:skip + o1 - o0]
     return out
 
+def _riff_problem(f) -> str | None:
+    "What is wrong with a RIFF/WAVE file's chunk layout (a 'fmt ' chunk of ≥ 16 bytes before 'data'), or None."
+    hdr = f.read(12)
+    if len(hdr) < 12: return "the RIFF header is truncated"
+    if hdr[8:12] != b"WAVE": return f"the RIFF form type is {hdr[8:12]!r}, not b'WAVE'"
+    big = hdr[:4] == b"RIFX"
+    for _ in range(10000):
+        ch = f.read(8)
+        if len(ch) < 8: return "no 'data' chunk" if ch == b"" else "a chunk header is truncated"
+        cid, size = ch[:4], int.from_bytes(ch[4:], "big" if big else "little")
+        if cid == b"data": return "the 'data' chunk comes before any 'fmt ' chunk"
+        if cid == b"fmt ": return None if size >= 16 else f"the 'fmt ' chunk is {size} bytes (at least 16 needed)"
+        if not all(32 <= b < 127 for b in cid): return f"garbage where a chunk id should be ({cid!r})"
+        f.seek(size + (size & 1), 1)
+    return "too many chunks before 'fmt '"
+
 def _read_wav(src: Path | bytes, name: str) -> tuple[np.ndarray, int]:
     "scipy's WAV reader; a path is memory-mapped where scipy can (not 24-bit), so the duration check reads no samples."
     from scipy.io import wavfile
+    with (open(src, "rb") if isinstance(src, Path) else io.BytesIO(src)) as f: problem = _riff_problem(f)
+    if problem: raise InputError(f"{name}: corrupt WAV file: {problem}")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", wavfile.WavFileWarning)   # unknown chunks (LIST, ...) are fine
@@ -96,8 +114,9 @@ def _read_wav(src: Path | bytes, name: str) -> tuple[np.ndarray, int]:
                 try: sr, a = wavfile.read(src, mmap=True)
                 except ValueError: sr, a = wavfile.read(src)           # 24-bit and other non-mappable layouts
             else: sr, a = wavfile.read(io.BytesIO(src))
-    except Exception as e:
-        raise InputError(f"{name}: not a readable WAV file (corrupt or truncated?): {e}") from None
+    except Exception as e:   # scipy's own words for format problems; a bare internal error means a corrupt file
+        why = str(e) if isinstance(e, ValueError) and str(e) else f"{type(e).__name__} while parsing it"
+        raise InputError(f"{name}: corrupt or unsupported WAV file: {why}") from None
     return a, int(sr)
 
 def _ffmpeg_decode(src: Path | bytes, name: str, timeout: float, max_seconds: float | None) -> tuple[np.ndarray, int]:

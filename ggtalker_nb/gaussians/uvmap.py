@@ -165,7 +165,8 @@ def uv_texel_table(
     "Texel → (face, barycentric) table of a UV atlas at `resolution` (cached by atlas hash + resolution + dilate)."
     vt = torch.as_tensor(vt); ft = torch.as_tensor(ft)
     check_tensor("vt", vt, (None, 2), dtype_float=True); check_tensor("ft", ft, (None, 3))
-    if ft.is_floating_point(): raise InputError("ft: expected integer indices")
+    if ft.is_floating_point() or ft.is_complex() or ft.dtype == torch.bool: raise InputError(f"ft: expected integer indices, got {ft.dtype}")
+    ft = ft.long()   # any integer dtype (DiffPoseTalk's uv_coords.npz stores uint32 faces)
     if len(ft) and (ft.min() < 0 or ft.max() >= len(vt)): raise InputError(f"ft: indices must lie in [0, {len(vt)})")
     U, W = (resolution, resolution) if isinstance(resolution, int) else tuple(int(r) for r in resolution)
     if U <= 0 or W <= 0: raise InputError(f"resolution: must be positive, got {(U, W)}")
