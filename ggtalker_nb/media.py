@@ -90,4 +90,4 @@ def read_video(path: str | os.PathLike, timeout: float = 600.0) -> np.ndarray:
     p = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
                        capture_output=True, timeout=timeout)
     if p.returncode != 0: raise InputError(f"{path}: ffmpeg could not decode it: {p.stderr.decode(errors='replace')[-500:]}")
-    return np.frombuffer(p.stdout, np.uint8).reshape(-1, H, W, 3)
+    return np.frombuffer(bytearray(p.stdout), np.uint8).reshape(-1, H, W, 3)   # writable: torch.from_numpy needs it

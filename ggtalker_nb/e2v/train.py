@@ -126,8 +126,9 @@ class VGGPerceptual(nn.Module):
         self.features = nn.Sequential(*layers)
         if path.suffix == ".safetensors": sd, _ = load_safetensors(path)
         else:
+            from ggtalker_nb.flame import weights_only_reason
             try: sd = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as e: raise AssetError(f"{path}: cannot read VGG16 weights safely ({e})") from None
+            except Exception as e: raise AssetError(f"{path}: cannot read VGG16 weights safely ({weights_only_reason(e)})") from None
         sd = {k: v for k, v in sd.items() if k.startswith("features.") and int(k.split(".")[1]) < len(layers)}
         missing, _ = self.features.load_state_dict({k[9:]: v for k, v in sd.items()}, strict=False)
         if missing: raise AssetError(f"{path}: not VGG16 weights in torchvision layout (missing {missing[:3]})")
