@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['SAMPLE_TEXT', 'SAMPLE_VOICE', 'TABLE_FAMILIES', 'BENCHES', 'make_sample_audio', 'demo', 'track_cmd', 'adapt_cmd',
-           'speak_cmd', 'mediapipe_embedding_path', 'convert_flame_cmd', 'info', 'main', 'bench']
+           'speak_cmd', 'convert_flame_cmd', 'info', 'main', 'bench']
 
 # %% ../nbs/90_cli.ipynb #3b302864
 import argparse, json, math, os, shlex, sys, time
@@ -127,11 +127,6 @@ def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: st
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times))
 
 # %% ../nbs/90_cli.ipynb #aa886b6e
-def mediapipe_embedding_path(model_npz: str | os.PathLike) -> Path:
-    "Where `convert-flame` puts a converted model's MediaPipe landmark embedding: NAME_mediapipe.npz beside NAME.npz."
-    p = Path(model_npz)
-    return p.with_name(p.stem + "_mediapipe.npz")
-
 def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None,
                       n_shape: int | None = None, quiet: bool = False,
                       texture: str | None = None,        # albedo image (UV layout of `obj`) for the landmark calibration renders
@@ -142,13 +137,13 @@ def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: s
     res = convert_flame(model, out, obj=obj, landmarks=landmarks, masks_pkl=masks, n_shape=n_shape)
     if not quiet: print(f"wrote {out}")
     if mediapipe_embedding:
-        from ggtalker_nb.data.faces import calibrate_embedding
+        from ggtalker_nb.data.faces import calibrate_embedding, embedding_path
         tex = None
         if texture is not None:
             import imageio.v3 as iio
             from ggtalker_nb.data.faces import to_rgb_u8
             tex = to_rgb_u8(iio.imread(texture))
-        path = mediapipe_embedding_path(out)
+        path = embedding_path(out)
         try:
             emb = calibrate_embedding(res, texture=tex, **(calibration or {}))
         except GGTalkerError as e:   # e.g. an untextured head the face mesh does not see as a face

@@ -159,7 +159,9 @@ def as_image(
     reject_uniform: bool = False,        # refuse blank images (no face can be in them)
 ) -> torch.Tensor:                       # float32 (..., H, W, 3) in [0, 1]
     "Validate and convert a user image to float32 RGB in [0, 1] (documented conversions, clear errors)."
+    if isinstance(x, np.ndarray) and x.dtype.kind == "u" and x.dtype.itemsize > 1: x = x.astype(np.int64)  # uint16 PNGs
     t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+    if isinstance(t, torch.Tensor) and t.dtype in (torch.uint16, torch.uint32, torch.uint64): t = t.to(torch.int64)
     if not isinstance(t, torch.Tensor): raise InputError(f"{name}: expected a numpy array or torch.Tensor, got {type(x).__name__}")
     if t.dtype == torch.bool or t.is_complex() or t.dtype not in (torch.uint8, torch.int16, torch.int32, torch.int64) and not t.is_floating_point():
         raise InputError(f"{name}: unsupported dtype {t.dtype}; use uint8 (0–255), uint16 or float in [0, 1]")

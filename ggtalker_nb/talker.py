@@ -7,7 +7,7 @@ __all__ = ['IDENTITY_FORMAT', 'IDENTITY_VERSION', 'COMPONENT_FILES', 'PRIOR_FILE
            'VIEWS', 'ORBIT_BACKGROUND', 'file_sha256', 'head_model_id', 'Identity', 'pingpong', 'save_identity',
            'read_identity_json', 'check_identity_tensors', 'load_identity', 'AdaptSettings', 'Video', 'speech_16k',
            'orbit_cameras', 'scale_camera', 'Talker', 'select_clips', 'is_video_file', 'track_for_adapt',
-           'make_tiny_priors', 'bench_talker', 'format_bench_talker']
+           'make_tiny_priors', 'StreamChunk', 'blocks_of', 'bench_talker', 'format_bench_talker']
 
 # %% ../nbs/70_talker.ipynb #30310eb2
 import hashlib, json, math, os, shutil, sys, time
@@ -29,7 +29,7 @@ from .gaussians.binding import BoundGaussians
 from .data.speech import MIN_SR, Speech, read_audio, resample, tts
 from .data.video import ClipReader, FlameTrack, camera_from_json, camera_to_json, list_clips
 from .a2e.audio import AUDIO_FPS, AUDIO_SR
-from .a2e.model import expect_state, expect_tensor, load_a2e, save_a2e
+from .a2e.model import expect_state, expect_tensor, load_a2e, sample_span, save_a2e
 from .e2v.generator import IdentityGaussianGenerator, neutral_vertices
 from .adapt.color import ColorMLP
 from .adapt.inpainter import Inpainter, compose
@@ -737,6 +737,123 @@ def make_tiny_priors(
         shutil.copy(Path(tmp) / "final.safetensors", out / PRIOR_FILES["a2e"])
         IdentityGaussianGenerator(sample_head_flame(), E2VConfig.tiny()).save(out / PRIOR_FILES["e2v"], dict(note="untrained (make_tiny_priors)"))
     return out
+
+# %% ../nbs/70_talker.ipynb #5a7e0002
+@dataclass
+class StreamChunk:
+    "Frames one stream step emits, with what they cost."
+    frames: np.ndarray        # (k, H, W, 3) uint8 front-view frames (on the identity's body unless a camera was given)
+    start: int                # index of the first frame in the whole stream
+    audio_s: float            # seconds of audio received when the step ran
+    compute_s: float          # wall seconds of the step (features, A2E, FLAME, render, colour MLP, inpainter)
+    flame: dict               # expr (k, E), pose (k, 15), translation (k, 3) of these frames
+    final: bool = False       # the last chunk of the stream
+
+class _MotionStream:
+    "A2E over a growing 16 kHz buffer: emits `hop` frames whenever `lookahead` frames of audio past them have arrived."
+    def __init__(self, model, encoder, identity, hop: int, lookahead: int, steps: int, guidance: tuple, seed: int):
+        c = model.config
+        if not 1 <= hop <= c.window: raise InputError(f"hop: must be in [1, {c.window}] frames (the A2E window), got {hop}")
+        if not 0 <= lookahead <= c.window - hop: raise InputError(f"lookahead: must be in [0, {c.window - hop}] frames for hop={hop}, got {lookahead}")
+        self.model, self.encoder, self.identity, self.hop, self.lookahead = model, encoder, identity, hop, lookahead
+        self.steps, self.guidance, self.gen = steps, guidance, torch.Generator().manual_seed(int(seed))
+        spf = getattr(encoder, "sr", AUDIO_SR) / getattr(encoder, "fps", AUDIO_FPS)
+        if abs(spf - round(spf)) > 1e-9: raise InputError(f"encoder: {spf} samples per frame is not an integer")
+        self.spf, self.dev = int(round(spf)), next(model.parameters()).device
+        self.audio = np.zeros(0, np.float32)
+        self.feats = torch.zeros(1, 0, c.audio_dim, device=self.dev)      # frozen features of emitted frames
+        self.motion = torch.zeros(1, 0, c.motion_dim, device=self.dev)    # normalised motion of emitted frames
+        self.a = 0                                                        # next frame to emit
+
+    def push(self, x: np.ndarray): self.audio = np.concatenate([self.audio, x])
+
+    def ready(self) -> bool: return len(self.audio) // self.spf >= self.a + self.hop + self.lookahead
+
+    @torch.no_grad()
+    def step(self, total: int | None = None) -> np.ndarray:
+        "Emit the next hop (FLAME units, (k, D)); `total` = the stream's frame count once the audio has ended."
+        c, a = self.model.config, self.a
+        end = total if total is not None else 10**12
+        e, b = min(a + self.hop, end), min(a + self.hop + self.lookahead, end)
+        s = max(0, b - c.n)
+        x = self.audio
+        if len(x) < b * self.spf: x = np.pad(x, (0, b * self.spf - len(x)))
+        s_enc = max(0, a - c.context)
+        was = self.encoder.training; self.encoder.eval()
+        try: new = self.encoder(torch.from_numpy(np.ascontiguousarray(x[s_enc * self.spf: b * self.spf]))[None].to(self.dev))[:, a - s_enc:]
+        finally: self.encoder.train(was)
+        feats = torch.cat([self.feats[:, s:a], new[:, : b - a]], 1)
+        ctx = torch.zeros(1, b - s, c.motion_dim, device=self.dev); ctx[:, : a - s] = self.motion[:, s:a]
+        m = sample_span(self.model, feats, ctx, a - s, self.identity, steps=self.steps, guidance=self.guidance, generator=self.gen)
+        self.feats = torch.cat([self.feats, new[:, : e - a]], 1)
+        self.motion = torch.cat([self.motion, m[:, a - s: e - s]], 1)
+        self.a = e
+        return self.model.normalizer.denormalize(m[0, a - s: e - s]).cpu()
+
+# %% ../nbs/70_talker.ipynb #5a7e0003
+@patch
+def stream(self: Talker,
+           blocks,                             # iterable of audio blocks as they arrive: 1-D float or integer PCM arrays
+           sr: int = AUDIO_SR,                 # their sample rate (other rates are resampled block by block)
+           hop: int = 5,                       # frames emitted per step (5 = 200 ms at 25 fps)
+           lookahead: int = 5,                 # frames of audio past the emitted ones that A2E sees (5 = 200 ms)
+           camera: Camera | None = None,       # front-view camera (default: the identity's, with its body)
+           guidance: tuple = DEFAULT_GUIDANCE, steps: int = 10, seed: int = 0,
+           size: int | None = None,            # output height (default: the identity's)
+           background: tuple = ORBIT_BACKGROUND,
+           max_seconds: float | None = None,   # stop with an error past this much audio (None: unbounded)
+          ):
+    "Streaming speech → video: yield `StreamChunk`s of front-view frames as audio blocks arrive (bounded look-ahead)."
+    ident = self._need_identity()
+    if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr < MIN_SR: raise InputError(f"sr: expected an integer ≥ {MIN_SR} Hz, got {sr!r}")
+    model, enc = ident.a2e, ident.encoder
+    ms = _MotionStream(model, enc, ident.a2e_identity, hop, lookahead, steps, guidance, seed)
+    flame, dev, E = self.flame, self.device, self.flame.n_expr
+    with_body = camera is None
+    base = ident.camera if camera is None else camera
+    if not isinstance(base, Camera) or len(base.batch_shape): raise InputError("camera: expected one unbatched Camera")
+    if size is not None and not (isinstance(size, (int, np.integer)) and 16 <= size <= 2048): raise InputError(f"size: expected an integer 16–2048, got {size!r}")
+    H = int(size) if size is not None else int(base.height)
+    W = max(2, round(base.width * H / base.height))
+    cam = scale_camera(base, W, H).to(dev)
+    if with_body: bf, bm, radius = _resize_body(ident.body, W, H)
+    bg = torch.tensor(background, dtype=torch.float32, device=dev)
+    p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
+    shape, c = ident.shape.to(dev), model.config
+    received = 0
+
+    def emit(total=None) -> StreamChunk:
+        t0, a = time.perf_counter(), ms.a
+        mot = ms.step(total)
+        e = ms.a
+        idx = pingpong(e, ident.n_body)[a:e]
+        expr = _pad_last(mot[:, :c.n_expr].numpy(), E)
+        pose = torch.cat([p["rotation"][idx], p["neck"][idx], mot[:, c.n_expr:c.n_expr + 3].float(), p["eyes"][idx]], -1)
+        sub = dict(expr=torch.as_tensor(expr).float().to(dev), pose=pose.to(dev), translation=p["translation"][idx].to(dev))
+        heads = render_frames(ident.gaussians, ident.color_mlp, flame, shape, sub, cam, chunk=max(1, e - a))
+        if with_body: rgb = compose(ident.body.inpainter, heads, bf[idx].to(dev), bm[idx].to(dev), "loop", 0, radius, max(1, e - a))
+        else: rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
+        fl = dict(expr=np.asarray(expr), pose=pose.numpy(), translation=p["translation"][idx].numpy())
+        return StreamChunk(_u8(rgb), a, received / AUDIO_SR, time.perf_counter() - t0, fl, total is not None and e >= total)
+
+    for blk in blocks:
+        x = np.asarray(blk)
+        if x.size == 0: continue
+        x = speech_16k((x, int(sr)), max_seconds=None) if x.ndim <= 2 else None
+        if x is None: raise InputError(f"blocks: expected 1-D (or (S, C)) sample blocks, got shape {np.shape(blk)}")
+        ms.push(x); received += len(x)
+        if max_seconds is not None and received / AUDIO_SR > max_seconds:
+            raise InputError(f"stream: more than max_seconds={max_seconds:g} s of audio")
+        while ms.ready(): yield emit()
+    if received == 0: raise InputError("stream: no audio arrived")
+    total = enc.n_frames(received)
+    while ms.a < total: yield emit(total)
+
+# %% ../nbs/70_talker.ipynb #5a7e0005
+def blocks_of(samples: np.ndarray, sr: int = AUDIO_SR, block_s: float = 0.1):
+    "Yield `samples` in blocks of `block_s` seconds (the last one shorter): a stand-in for a live audio source."
+    n = max(1, int(round(block_s * sr)))
+    for a in range(0, len(samples), n): yield samples[a:a + n]
 
 # %% ../nbs/70_talker.ipynb #299ce5d0
 def bench_talker(

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer', 'FiLM', 'A2EBlock', 'timestep_embedding',
            'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'a2e_loss', 'sample', 'save_a2e',
-           'expect_tensor', 'expect_state', 'load_a2e']
+           'expect_tensor', 'expect_state', 'load_a2e', 'sample_span']
 
 # %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math, time
@@ -351,3 +351,31 @@ def load_a2e(path, device="cpu", kind: str = "a2e", cls: type | None = None) -> 
     elif any(k.startswith("encoder.") for k in t): raise AssetError(f"{path}: has encoder weights but no audio_encoder config")
     model.identity_names = [str(n) for n in meta.get("identity_names", [])]   # row i of the identity table = identity_names[i]
     return model.eval(), enc
+
+# %% ../../nbs/41_a2e.model.ipynb #b5a11002
+def sample_span(model: A2EModel,
+                audio_feats: Float[Tensor, "B N Da"],        # the span's frame-aligned audio features
+                context: Float[Tensor, "B N D"] | None = None,  # normalised motion; its first `n_context` frames are kept
+                n_context: int = 0,                          # known frames at the span's start (0: none)
+                identity: Tensor | int | None = None,        # (B,) ids; None / -1 = unknown speaker
+                steps: int = 25, sampler: str = "ddim",
+                guidance: tuple[float, float] = (1.0, 1.0),  # (s_audio, s_identity)
+                eta: float = 0.0,
+                generator: torch.Generator | None = None,
+               ) -> Float[Tensor, "B N D"]:                  # normalised motion of the span (context frames re-predicted)
+    "Denoise one span of motion given its first `n_context` known frames: the step of `sample`, public for streaming."
+    c = model.config
+    B, N, _ = check_tensor("audio_feats", audio_feats, (None, None, c.audio_dim)).shape
+    if not 0 <= n_context < max(N, 1): raise InputError(f"n_context: must be in [0, {N - 1}], got {n_context}")
+    if N > c.n: raise InputError(f"audio_feats: a span has at most config.n = {c.n} frames, got {N}")
+    if sampler not in ("ddpm", "ddim"): raise InputError(f"sampler: 'ddpm' or 'ddim', got {sampler!r}")
+    if not 1 <= steps <= c.steps: raise InputError(f"steps: must be in [1, {c.steps}], got {steps}")
+    dev = audio_feats.device
+    if identity is None: identity = -1
+    ident = torch.as_tensor(identity, device=dev).long()
+    ident = ident.expand(B).clone() if ident.ndim == 0 else ident
+    ctx = torch.zeros(B, N, c.motion_dim, device=dev) if context is None else check_tensor("context", context, (B, N, c.motion_dim))
+    cm = (torch.arange(N, device=dev) < n_context)[None].expand(B, -1) if n_context > 0 else None
+    was = model.training; model.eval()
+    try: return _denoise(model, audio_feats, ident, ctx, cm, steps, sampler, eta, tuple(float(g) for g in guidance), generator)
+    finally: model.train(was)

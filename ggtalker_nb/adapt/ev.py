@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['CKPT', 'CKPT_PREV', 'EVAdaptConfig', 'pack_track', 'IdentityFrames', 'load_identity_frames', 'render_frames',
-           'mean_head_uvmap', 'prior_uvmap', 'EVAdaptResult', 'evaluate_heads', 'adapt_ev', 'BodyModel', 'fit_body',
-           'load_prior', 'bench_adapt', 'format_bench', 'bench_seam']
+           'mean_head_uvmap', 'prior_uvmap', 'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'adapt_ev', 'BodyModel',
+           'fit_body', 'load_prior', 'bench_adapt', 'format_bench', 'bench_seam']
 
 # %% ../../nbs/62_adapt.ev.ipynb #4032d228
 import json, math, os, time, warnings
@@ -328,22 +328,33 @@ def _eval_frames(eval_idf: IdentityFrames | None, n: int) -> Tensor | None:
     if eval_idf is None: return None
     return torch.linspace(0, eval_idf.n - 1, min(n, eval_idf.n)).round().long().unique()
 
+def head_metrics(
+    rgba: Tensor,                      # (*B, H, W, 4) rendered heads (premultiplied colour, alpha)
+    img: Tensor,                       # (*B, H, W, 3) ground-truth frames in [0, 1]
+    mask: Tensor,                      # (*B, H, W) ground-truth head masks
+) -> tuple[Tensor, Tensor]:            # PSNR (dB) and SSIM per image, over the head-mask pixels
+    "Head-pixel PSNR and SSIM: the head over black vs the true head over black, averaged inside the true head mask."
+    m = torch.as_tensor(mask).bool()
+    pred, tgt = rgba[..., :3], img * m[..., None].to(img.dtype)   # no ground-truth pixel outside the head enters `pred`
+    _, smap = ssim(pred, tgt, return_map=True)
+    mf = m.to(smap.dtype)
+    return psnr(pred, tgt, mask=m), (smap * mf).sum((-2, -1)) / mf.sum((-2, -1)).clamp_min(1)
+
 def evaluate_heads(
     lg: LocalGaussians, color_mlp: ColorMLP | None, flame: FLAME, shape: Tensor,
     idf: IdentityFrames, idx: Tensor, params: Tensor | None = None, chunk: int = 4,
 ) -> dict:
-    "Full-frame (head pasted on the frame) and head-mask PSNR, and SSIM, averaged over frames `idx`."
+    "Head-pixel PSNR and SSIM (`head_metrics`) averaged over frames `idx`; `psnr_eval`/`ssim_eval` are the same figures."
     dev = shape.device
     params = idf.params if params is None else params
-    ps, ph, ss = [], [], []
+    ph, sh = [], []
     with torch.no_grad():
         for a in range(0, len(idx), chunk):
             i = idx[a:a + chunk]
             rgba = _render_batch(lg, color_mlp, flame, shape, params[i].to(dev), idf.camera(i).to(dev)).clamp(0, 1).cpu()
-            img = idf.frames[i].float() / 255; m = idf.masks[i].float()[..., None]
-            pred = rgba[..., :3] + (1 - rgba[..., 3:]) * img * (1 - m)
-            ps.append(psnr(pred, img)); ph.append(psnr(pred, img, mask=idf.masks[i])); ss.append(ssim(pred, img))
-    return dict(psnr_eval=float(torch.cat(ps).mean()), psnr_head=float(torch.cat(ph).mean()), ssim_eval=float(torch.cat(ss).mean()))
+            p, s = head_metrics(rgba, idf.frames[i].float() / 255, idf.masks[i]); ph.append(p); sh.append(s)
+    p, s = float(torch.cat(ph).mean()), float(torch.cat(sh).mean())
+    return dict(psnr_head=p, ssim_head=s, psnr_eval=p, ssim_eval=s)
 
 CKPT, CKPT_PREV = "ckpt.safetensors", "ckpt_prev.safetensors"
 

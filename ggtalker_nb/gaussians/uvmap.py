@@ -382,8 +382,9 @@ class GaussianInspector:
         self.gaussians = self._world(v0)
         self.color_by = color_by
         self.plot = viz.show_gaussians(self.gaussians, color_by=color_by, face_ids=self._local().face_id, ellipsoids=ellipsoids)
-        self.view = viz.NovelViewWidget(self.render_view, dist_range=dist_range,
-                                        init=(0.0, 0.0, sum(dist_range) / 2))
+        ext = float((v0.amax(0) - v0.amin(0)).max())       # opens on the front, the head filling ~85 % of the image
+        d0 = min(max(1.15 * ext / (2 * math.tan(math.radians(self.fov) / 2)), dist_range[0]), dist_range[1])
+        self.view = viz.NovelViewWidget(self.render_view, dist_range=dist_range, init=(0.0, 0.0, d0))
         self.panel = viz.SliderPanel(params, on_change=self._on_change, columns=2, title="expression · jaw · head pose")
         self.widget = w.VBox([w.HBox([self.plot, self.view.widget]), self.panel.widget])
 
