@@ -98,7 +98,7 @@ def adapt_cmd(video_dir: str, out: str, time_budget: float | None = None, priors
 def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: str | None = None, voice: str = "en-us",
               views: str | Sequence[str] = "front", size: int | None = None, steps: int = 10, seed: int = 0,
               device: str | None = None, quiet: bool = False, photo: str | None = None, body_steps: int = 40,
-              save_identity_to: str | None = None) -> dict:
+              save_identity_to: str | None = None, stream: bool = False, block_s: float = 0.1) -> dict:
     "Speak an audio file or a text with an identity folder (default: the shipped sample identity) or one photo into an mp4; print timings."
     from ggtalker_nb.data.speech import tts
     from ggtalker_nb.talker import Talker, save_identity
@@ -121,10 +121,30 @@ def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: st
             v, _, var = voice.partition("+")
             src = tts(text, v, variant=var or None)
     else: src = audio
+    if stream: return _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet)
     video = t.speak(src, views=views, size=size, steps=steps, seed=seed, timer=timer)
     with timer("encode mp4"): path = video.save(out)
     if not quiet: _print_timer(timer, f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, {video.duration:.2f} s)")
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times))
+
+def _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet) -> dict:
+    "`speak --stream`: feed the audio in blocks, encode each chunk of frames as soon as it is ready."
+    from ggtalker_nb.talker import blocks_of, speech_16k
+    from ggtalker_nb.media import VideoWriter
+    from ggtalker_nb.a2e.audio import AUDIO_SR
+    if tuple(v.strip() for v in (views.split(",") if isinstance(views, str) else views)) != ("front",):
+        raise InputError("speak --stream: writes the front view only (--views front)")
+    with timer("read audio"): x = speech_16k(src.samples if hasattr(src, "samples") else src, getattr(src, "sr", None))
+    first, n = None, 0
+    with VideoWriter(out, t.identity.fps) as w:
+        t0 = time.perf_counter()
+        with timer("stream (A2E, render, body) + encode"):
+            for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), steps=steps, seed=seed, size=size):
+                w.write(ch.frames); n += len(ch.frames)
+                if first is None: first = time.perf_counter() - t0
+        with timer("mux audio"): path = w.close(x, AUDIO_SR)
+    if not quiet: _print_timer(timer, f"wrote {path}  ({n} frames streamed, first frames after {first:.2f} s of compute)")
+    return dict(path=str(path), frames=n, first_chunk_s=first, times=dict(timer.times))
 
 # %% ../nbs/90_cli.ipynb #aa886b6e
 def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None,
@@ -199,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     s_.add_argument("--body-steps", type=int, default=40, help="with --photo: body inpainter steps on the photo")
     s_.add_argument("--save-identity", default=None, help="with --photo: also write the identity folder here")
     s_.add_argument("--out", required=True)
+    s_.add_argument("--stream", action="store_true", help="stream: A2E with 200 ms look-ahead, frames encoded as they are ready (front view)")
     g = s_.add_mutually_exclusive_group(required=True)
     g.add_argument("--audio", help="speech file (wav, mp3, flac, …; any rate)"); g.add_argument("--text", help="text spoken by espeak-ng")
     s_.add_argument("--voice", default="en-us", help="espeak-ng voice for --text (e.g. en-us, en-gb-x-rp+m3)")
@@ -238,7 +259,7 @@ def main(argv: list[str] | None = None) -> int:
                       args.force, args.quiet, command="ggtalker " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])))
         elif args.cmd == "speak":
             speak_cmd(args.identity, args.out, args.audio, args.text, args.voice, args.views, args.size, args.steps, args.seed, args.device,
-                      photo=args.photo, body_steps=args.body_steps, save_identity_to=args.save_identity)
+                      photo=args.photo, body_steps=args.body_steps, save_identity_to=args.save_identity, stream=args.stream)
         elif args.cmd == "convert-flame":
             convert_flame_cmd(args.model, args.out, obj=args.obj, landmarks=args.landmarks, masks=args.masks, n_shape=args.n_shape,
                               texture=args.texture, mediapipe_embedding=not args.no_landmark_embedding)
@@ -265,6 +286,7 @@ BENCHES = dict(mesh=("ggtalker_nb.render.mesh", "bench_mesh_raster", "mesh raste
                sampling=("ggtalker_nb.a2e.eval", "bench_a2e", "A2E sampling: DDPM vs DDIM, guidance, training throughput"),
                ev=("ggtalker_nb.adapt.ev", "bench_adapt", "E-V adaptation PSNR vs time, with vs without the prior"),
                talker=("ggtalker_nb.talker", "bench_talker", "inference FPS (render + colour MLP + inpainter) and A2E time"),
+               stream=("ggtalker_nb.talker", "bench_stream", "streaming speech → video: latency, real-time factor, difference from offline"),
                track=("ggtalker_nb.data.track", "bench_track", "face tracking on SynthTalk vs exact ground truth (px, mm, jaw r, jitter, FPS)"))
 
 def bench(what: str, quick: bool = False, out_dir: str = "out/bench"):

@@ -7,7 +7,8 @@ __all__ = ['IDENTITY_FORMAT', 'IDENTITY_VERSION', 'COMPONENT_FILES', 'PRIOR_FILE
            'VIEWS', 'ORBIT_BACKGROUND', 'file_sha256', 'head_model_id', 'Identity', 'pingpong', 'save_identity',
            'read_identity_json', 'check_identity_tensors', 'load_identity', 'AdaptSettings', 'Video', 'speech_16k',
            'orbit_cameras', 'scale_camera', 'Talker', 'select_clips', 'is_video_file', 'track_for_adapt',
-           'make_tiny_priors', 'StreamChunk', 'blocks_of', 'bench_talker', 'format_bench_talker']
+           'make_tiny_priors', 'StreamChunk', 'blocks_of', 'bench_stream', 'format_bench_stream', 'bench_talker',
+           'format_bench_talker']
 
 # %% ../nbs/70_talker.ipynb #30310eb2
 import hashlib, json, math, os, shutil, sys, time
@@ -854,6 +855,55 @@ def blocks_of(samples: np.ndarray, sr: int = AUDIO_SR, block_s: float = 0.1):
     "Yield `samples` in blocks of `block_s` seconds (the last one shorter): a stand-in for a live audio source."
     n = max(1, int(round(block_s * sr)))
     for a in range(0, len(samples), n): yield samples[a:a + n]
+
+# %% ../nbs/70_talker.ipynb #5a7e0009
+def bench_stream(
+    quick: bool = False,                 # 1.5 s of audio at 64² (a smoke run)
+    identity: str | os.PathLike | None = None,   # identity folder (default: the shipped sample identity)
+    audio=None,                          # speech (default: the shipped sample audio)
+    settings: Sequence[tuple[int, int]] = ((5, 5), (5, 2), (10, 5), (40, 0)),   # (hop, lookahead) frames
+    block_s: float = 0.1,                # audio block duration
+    size: int | None = None,             # output height (default: the identity's)
+    threads: int | None = None,          # torch threads for the measurement
+    verbose: bool = True,
+) -> list[dict]:
+    "Streaming speech → video: latency per frame (virtual real-time clock), real-time factor, difference from offline."
+    if threads: torch.set_num_threads(int(threads))
+    t = Talker(); t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
+    x = speech_16k(audio if audio is not None else data_samples_path("audio", "sample.wav", must_exist=True))
+    if quick: x, size = x[: int(1.5 * AUDIO_SR)], size or 64
+    fps, dur = float(t.identity.fps), len(x) / AUDIO_SR
+    off = t.speak((x, AUDIO_SR), size=size)
+    jaw_o = off.flame["pose"][:, 6]
+    rows = []
+    for hop, la in settings:
+        clock, lat, comp, jaw, starts = 0.0, [], 0.0, [], []
+        for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), hop=hop, lookahead=la, size=size):
+            arrive = min(dur, math.ceil(ch.audio_s / block_s - 1e-9) * block_s)   # the block that completed this audio
+            clock = max(clock, arrive) + ch.compute_s; comp += ch.compute_s
+            k = len(ch.frames); starts.append(ch.start)
+            lat += [clock - min(dur, (ch.start + j + 1) / fps) for j in range(k)]
+            jaw.append(ch.flame["pose"][:, 6])
+        jaw = np.concatenate(jaw); d = np.abs(np.diff(jaw))
+        edge = np.zeros(len(d), bool); edge[[s - 1 for s in starts if 0 < s <= len(d)]] = True
+        lat = np.asarray(lat) * 1000
+        rows.append(dict(hop=hop, lookahead=la, algorithmic_ms=[round(1000 * la / fps), round(1000 * (hop + la) / fps)],
+                         latency_ms_mean=round(float(lat.mean()), 1), latency_ms_p95=round(float(np.percentile(lat, 95)), 1),
+                         latency_ms_max=round(float(lat.max()), 1), rtf=round(comp / dur, 3), frames=len(jaw),
+                         jaw_diff_rad=round(float(np.abs(jaw - jaw_o).mean()), 4),
+                         jaw_diff_rel=round(float(np.abs(jaw - jaw_o).mean() / max(jaw_o.std(), 1e-8)), 3),
+                         seam_ratio=round(float(d[edge].mean() / max(d[~edge].mean(), 1e-8)), 3) if edge.any() and (~edge).any() else None))
+    if verbose: print(format_bench_stream(rows, dur, torch.get_num_threads(), size or t.identity.size[1]))
+    return rows
+
+def format_bench_stream(rows: list[dict], seconds: float, threads: int, size: int) -> str:
+    "The `bench_stream` rows as a markdown table."
+    head = (f"streaming, {seconds:.2f} s of speech, {size}² front view on its body, {threads} thread(s)\n\n"
+            "| hop | look-ahead | algorithmic latency (ms) | latency mean / p95 / max (ms) | RTF | jaw vs offline (rad, share of std) | seam |\n"
+            "|---|---|---|---|---|---|---|\n")
+    return head + "\n".join(
+        f"| {r['hop']} | {r['lookahead']} | {r['algorithmic_ms'][0]}–{r['algorithmic_ms'][1]} | {r['latency_ms_mean']} / {r['latency_ms_p95']} / "
+        f"{r['latency_ms_max']} | {r['rtf']} | {r['jaw_diff_rad']} ({r['jaw_diff_rel']:.0%}) | {r['seam_ratio']} |" for r in rows)
 
 # %% ../nbs/70_talker.ipynb #299ce5d0
 def bench_talker(

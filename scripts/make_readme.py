@@ -99,7 +99,7 @@ def block(kind: str, arg: str | None, results: dict[str, dict]) -> str:
 
 def fill(text: str, results: dict[str, dict]) -> str:
     "Regenerate every results block of a markdown text."
-    return BLOCK.sub(lambda m: m.group(1) + block(m.group(2), m.group(3), results) + "\n<!-- /results -->", text)
+    return BLOCK.sub(lambda m: m.group(1) + "\n" + block(m.group(2), m.group(3), results) + "\n\n<!-- /results -->", text)
 
 
 def sync_index(nb_path: Path = ROOT / "nbs" / "index.ipynb", results: dict | None = None, write: bool = True) -> bool:

@@ -157,13 +157,17 @@ def assert_frames(xy: np.ndarray, size: tuple[int, int], what: str, min_fill: fl
     fill = max((hi[0] - lo[0]) / w, (hi[1] - lo[1]) / h)
     assert fill >= min_fill, f"{what}: the head fills only {100 * fill:.0f} % of the view (need ≥ {100 * min_fill:g} %)"
 
-def assert_shows_face(xy: np.ndarray, depth: np.ndarray, size: tuple[int, int], img: np.ndarray, bg, what: str,
-                      max_off: float = 0.2):
-    """`xy`, `depth`: pixel position and depth of [nose, left ear, right ear] in an image of `size` (w, h).
-    The nose lies within `max_off` of the image size from the centre, in front of both ears, and is drawn."""
+def assert_shows_face(xy: np.ndarray, depth: np.ndarray, marks: np.ndarray, size: tuple[int, int], img: np.ndarray, bg,
+                      what: str, max_angle: float = 50.0, max_off: float = 0.2):
+    """`xy`, `depth`: pixel position and depth of `marks` = [nose, right ear, left ear] (world) in an image of `size` (w, h).
+    The nose is in front of the ears — the view axis within `max_angle`° of the face's forward direction (ears → nose) —,
+    lies within `max_off` of the image size from the centre, and is drawn."""
     (w, h), (nx, ny) = size, xy[0]
-    assert depth[0] < depth[1:].min(), \
-        f"{what}: faces away — the nose is {depth[0]:.3f} m from the camera, farther than an ear ({depth[1:].min():.3f} m)"
+    # depth is linear along the view axis: mean ear depth − nose depth = |ears_mid → nose| · cos(view axis, face direction)
+    cos = (depth[1:].mean() - depth[0]) / np.linalg.norm(marks[0] - marks[1:].mean(0))
+    angle = float(np.degrees(np.arccos(np.clip(cos, -1, 1))))
+    assert angle <= max_angle, (f"{what}: faces away — the camera looks {angle:.0f}° off the face's forward direction (need ≤ {max_angle:g}°); "
+                                f"nose {depth[0]:.3f} m from the camera, ears {depth[1]:.3f} m and {depth[2]:.3f} m")
     off = max(abs(nx - w / 2) / w, abs(ny - h / 2) / h)
     assert off <= max_off, f"{what}: the nose projects to ({nx:.0f}, {ny:.0f}) px, {100 * off:.0f} % of the view from its centre"
     x, y = int(round(nx)), int(round(ny))
@@ -255,7 +259,7 @@ def test_inspector_3d_view_opens_on_the_face(browser, inspector, tmp_path):
     assert st["objects"] == 2, st["objects"]                          # centres + ellipsoids
     assert_draws(centre(img), k3d_bg(inspector.plot), 0.15, "k3d inspector view")
     xy, depth = k3d_project(st, inspector.marks)
-    assert_shows_face(xy, depth, (browser.width, browser.height), img, k3d_bg(inspector.plot), "k3d inspector view")
+    assert_shows_face(xy, depth, inspector.marks, (browser.width, browser.height), img, k3d_bg(inspector.plot), "k3d inspector view")
     assert xy[1, 0] < xy[0, 0] < xy[2, 0]                             # the head's right ear (−x) left of the nose
     from ggtalker_nb.viz import find_object
     assert_frames(k3d_project(st, find_object(inspector.plot, "gaussians/centres").positions.astype(np.float64))[0],
@@ -282,13 +286,42 @@ def test_inspector_3d_view_checks_fail_when_wrong(browser, inspector, tmp_path):
         assert_no_errors(browser, "back view"); assert_draws(centre(img), bg, 0.15, "back view")   # it draws …
         xy, depth = k3d_project(st, inspector.marks)
         with pytest.raises(AssertionError, match="faces away"):                                    # … the back of the head
-            assert_shows_face(xy, depth, (browser.width, browser.height), img, bg, "back view")
+            assert_shows_face(xy, depth, inspector.marks, (browser.width, browser.height), img, bg, "back view")
+        plot.camera, plot.camera_auto_fit = [], True                  # k3d's own default camera: what viewers used to open on
+        img, st = k3d_page(browser, plot, tmp_path / "k3d_default.html")
+        assert_draws(centre(img), bg, 0.02, "k3d default camera")      # it draws (a small head) …
+        xy, depth = k3d_project(st, inspector.marks)
+        with pytest.raises(AssertionError, match="faces away"):       # … from below and the side
+            assert_shows_face(xy, depth, inspector.marks, (browser.width, browser.height), img, bg, "k3d default camera")
         eye = np.asarray(kept[:3]); plot.camera = [*eye, *(2 * eye - np.asarray(kept[3:6])), 0, 1, 0]  # looking away from it
         img, st = k3d_page(browser, plot, tmp_path / "away.html")
         with pytest.raises(AssertionError, match="draws nothing"):
             assert_draws(centre(img), bg, 0.15, "camera looking away")
     finally:
         viz.set_view(plot, "front"); assert plot.camera == kept
+
+
+def test_k3d_view_takes_the_image_camera(browser, inspector, tmp_path):
+    "`set_view(inspector, 'camera')`: k3d shows the head from the novel-view image's camera (same projection, k3d's canvas)."
+    from ggtalker_nb import viz
+    nv, kept = inspector.view, list(inspector.plot.camera)
+    try:
+        nv.set(yaw=30.0, pitch=10.0)
+        viz.set_view(inspector, "camera")
+        img, st = k3d_page(browser, inspector.plot, tmp_path / "camera.html")
+        assert_no_errors(browser, "k3d view at the image camera")
+        xy, depth = k3d_project(st, inspector.marks)
+        cam = inspector.camera(*nv.view)
+        uv, z = cam.project(torch.as_tensor(inspector.marks, dtype=cam.viewmat.dtype))
+        n, (x0, y0, w, h) = inspector.size, st["canvas"]
+        ndc_k3d = np.stack([(xy[:, 0] - x0) / (w / 2) - 1, 1 - (xy[:, 1] - y0) / (h / 2)], -1) * [w / h, 1]
+        ndc_img = np.stack([uv[:, 0].numpy() / (n / 2) - 1, 1 - uv[:, 1].numpy() / (n / 2)], -1)
+        np.testing.assert_allclose(ndc_k3d, ndc_img, atol=1e-3)        # same rays (vertical field of view kept)
+        np.testing.assert_allclose(depth, z.numpy(), atol=1e-4)
+        assert_draws(centre(img), k3d_bg(inspector.plot), 0.1, "k3d view at the image camera")
+    finally:
+        nv.set(yaw=0.0, pitch=0.0); viz.set_view(inspector.plot, "front"); inspector.plot.camera_fov = 30.0
+        viz.set_view(inspector.plot, "front"); assert inspector.plot.camera == kept
 
 
 def test_novel_view_image_shows_the_face(browser, inspector, tmp_path):
@@ -302,7 +335,7 @@ def test_novel_view_image_shows_the_face(browser, inspector, tmp_path):
         assert_draws(img, (255, 255, 255), 0.1, what)
         cam = inspector.camera(*nv.view)
         uv, z = cam.project(torch.as_tensor(inspector.marks, dtype=cam.viewmat.dtype))
-        assert_shows_face(uv.numpy(), z.numpy(), (n, n), img, (255, 255, 255), what)
+        assert_shows_face(uv.numpy(), z.numpy(), inspector.marks, (n, n), img, (255, 255, 255), what)
         assert_frames(cam.project(inspector.gaussians.means.to(cam.viewmat.dtype))[0].numpy(), (n, n), what)
     assert nv.view[:2] == (0.0, 0.0)
     check("novel-view widget")
