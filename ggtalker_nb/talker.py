@@ -875,6 +875,8 @@ def bench_stream(
     fps, dur = float(t.identity.fps), len(x) / AUDIO_SR
     off = t.speak((x, AUDIO_SR), size=size)
     jaw_o = off.flame["pose"][:, 6]
+    jaw_seed = t.motion((x, AUDIO_SR), seed=1)[0]["pose"][:, 6].numpy()   # offline, another seed: the sampling spread
+    seed_diff = float(np.abs(jaw_seed - jaw_o).mean())
     rows = []
     for hop, la in settings:
         clock, lat, comp, jaw, starts = 0.0, [], 0.0, [], []
@@ -892,6 +894,7 @@ def bench_stream(
                          latency_ms_max=round(float(lat.max()), 1), rtf=round(comp / dur, 3), frames=len(jaw),
                          jaw_diff_rad=round(float(np.abs(jaw - jaw_o).mean()), 4),
                          jaw_diff_rel=round(float(np.abs(jaw - jaw_o).mean() / max(jaw_o.std(), 1e-8)), 3),
+                         jaw_diff_offline_seeds_rad=round(seed_diff, 4), compute_ms_per_frame=round(1000 * comp / len(jaw), 1),
                          seam_ratio=round(float(d[edge].mean() / max(d[~edge].mean(), 1e-8)), 3) if edge.any() and (~edge).any() else None))
     if verbose: print(format_bench_stream(rows, dur, torch.get_num_threads(), size or t.identity.size[1]))
     return rows
@@ -899,11 +902,12 @@ def bench_stream(
 def format_bench_stream(rows: list[dict], seconds: float, threads: int, size: int) -> str:
     "The `bench_stream` rows as a markdown table."
     head = (f"streaming, {seconds:.2f} s of speech, {size}² front view on its body, {threads} thread(s)\n\n"
-            "| hop | look-ahead | algorithmic latency (ms) | latency mean / p95 / max (ms) | RTF | jaw vs offline (rad, share of std) | seam |\n"
-            "|---|---|---|---|---|---|---|\n")
+            "| hop | look-ahead | algorithmic latency (ms) | latency mean / p95 / max (ms) | compute ms/frame | RTF | jaw vs offline (rad, share of std) | offline seed 0 vs 1 (rad) | seam |\n"
+            "|---|---|---|---|---|---|---|---|---|\n")
     return head + "\n".join(
         f"| {r['hop']} | {r['lookahead']} | {r['algorithmic_ms'][0]}–{r['algorithmic_ms'][1]} | {r['latency_ms_mean']} / {r['latency_ms_p95']} / "
-        f"{r['latency_ms_max']} | {r['rtf']} | {r['jaw_diff_rad']} ({r['jaw_diff_rel']:.0%}) | {r['seam_ratio']} |" for r in rows)
+        f"{r['latency_ms_max']} | {r['compute_ms_per_frame']} | {r['rtf']} | {r['jaw_diff_rad']} ({r['jaw_diff_rel']:.0%}) | "
+        f"{r['jaw_diff_offline_seeds_rad']} | {r['seam_ratio']} |" for r in rows)
 
 # %% ../nbs/70_talker.ipynb #299ce5d0
 def bench_talker(
