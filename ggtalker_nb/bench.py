@@ -243,9 +243,11 @@ def eval_reenactment(
         if lpips_available(): out["lpips"] = float(lpips(full, img).mean())
     # landmarks (all frames) in the original camera, pixels of the video
     ptr = FlameTrack(_pad(ev.shape.detach().cpu().numpy(), len(tr.shape)), expr, tr.rotation, tr.neck, jaw, tr.eyes, tr.translation)
-    _, lmk3 = track_landmarks(flame, ptr)
-    lmk2, _ = cr.camera.project(lmk3.float())
-    out["lmd_px"] = float(lmd(lmk2, torch.as_tensor(np.asarray(cr.landmarks, np.float32)), "mouth"))
+    if cr.landmarks is None: out["lmd_px"] = "n/a"      # a clip without landmarks.npz (e.g. a tracked real video)
+    else:
+        _, lmk3 = track_landmarks(flame, ptr)
+        lmk2, _ = cr.camera.project(lmk3.float())
+        out["lmd_px"] = float(lmd(lmk2, torch.as_tensor(np.asarray(cr.landmarks, np.float32)), "mouth"))
     # motion metrics (all frames) on the clean ground-truth pose and shape
     ctr = FlameTrack(gt.shape, expr, gt.rotation, gt.neck, jaw, gt.eyes, gt.translation)
     pv, pl = track_landmarks(flame, ctr); gv, gl = track_landmarks(flame, gt)
@@ -323,7 +325,7 @@ def _mean_rows(rows: list[dict]) -> dict:
     return out
 
 SR_COLS = ("psnr_head", "ssim_head", "psnr_frame", "ssim_frame", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf")
-RENDER_REFS = (("ours", "renderer (ours, torch)"), ("brute", "renderer (brute-force reference)"),
+RENDER_REFS = (("ours", "renderer (ours, torch)"), ("numba", "renderer (ours, numba kernels)"), ("brute", "renderer (brute-force reference)"),
                ("gsplat_pieces", "renderer (reference: gsplat's pure-torch projection + our dense per-tile compositor)"))
 
 def _speed_render(setup: BenchSetup) -> list[dict]:
@@ -362,6 +364,16 @@ def _speed_talker(setup: BenchSetup, notes: list) -> list[dict]:
         rows.append(dict(what=f"Talker end to end (head + colour MLP + inpainter) {r['size']}, {r['gaussians']} Gaussians",
                          seconds=r["total_ms"] / 1000, per_s=r["fps"], unit="frames/s"))
     return rows
+
+def _speed_a2e_quick(priors: dict) -> list[dict]:
+    "One cheap A2E row for quick runs: the loaded prior's encoder + DDIM 10 on 2 s of audio."
+    from ggtalker_nb.a2e.model import sample
+    model, enc = priors["a2e"]
+    wav = torch.randn(1, 32000, generator=torch.Generator().manual_seed(0)) * 0.1
+    t0 = time.perf_counter()
+    with torch.no_grad(): sample(model, enc(wav), steps=10, generator=torch.Generator().manual_seed(0))
+    s = time.perf_counter() - t0
+    return [dict(what="A2E encoder + sample DDIM, 10 steps, 2 s of audio (quick)", seconds=s, per_s=2.0 / max(s, 1e-9), unit="× real time")]
 
 def _speed_a2e_full() -> list[dict]:
     from ggtalker_nb.a2e.eval import bench_a2e
@@ -421,7 +433,7 @@ def run_bench(
                      "mouth/audio-energy offset is within ±1 frame, av_conf: its peak-minus-median confidence (SyncNet-style "
                      "stand-ins for LSE-D/LSE-C, no SyncNet weights); lve_mm: lip vertex error (max over lip vertices, mean over frames)",
                      f"{setup.ood_samples} samples per clip, DDIM {setup.a2e_steps} steps"], prov)
-        if not setup.quick: speed += _speed_a2e_full()
+        speed += _speed_a2e_quick(priors) if setup.quick else _speed_a2e_full()   # (`bench a2e --quick` had no speed row)
     if what in ("adapt", "tables"):
         sr_rows, ab, nv, tt = [], {k: [] for k in ABLATION_ROWS}, [], []
         with tempfile.TemporaryDirectory() as work:

@@ -92,7 +92,7 @@ def adapt_cmd(video_dir: str, out: str, time_budget: float | None = None, priors
         print(f"wrote {out}: identity {ident.name!r}, {ident.gaussians.n} Gaussians, {ident.size[0]}x{ident.size[1]}, {ident.n_body} body frames")
         for k, v in (a.get("stages") or {}).items(): print(f"  {k:<16} {v:8.1f} s")
         ev = a.get("ev") or {}
-        if ev.get("psnr_eval_final") is not None: print(f"  E-V held-out PSNR {ev['psnr_eval_start']:.2f} → {ev['psnr_eval_final']:.2f} dB")
+        if ev.get("psnr_eval_final") is not None: print(f"  E-V held-out head PSNR {ev['psnr_eval_start']:.2f} → {ev['psnr_eval_final']:.2f} dB")
     return dict(path=out, name=ident.name, adaptation=a)
 
 def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: str | None = None, voice: str = "en-us",

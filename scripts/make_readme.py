@@ -21,12 +21,15 @@ and the text between the two comment lines is regenerated from results/*.json:
   numbers come from the stored figures, never from hand-copied text.
 * `<!-- results:tables NAME -->` — every table of results/NAME.json (`tables`: name, title, columns, rows, notes),
   with the record's provenance (date, machine, command, commit, status) under it.
+* `<!-- results:line NAME -->` — one sentence: results/NAME.json's `line`, a format string over its `figures`
+  (e.g. the wheel size in the install section), followed by the record's provenance.
 
 **Adding a table from a new results file** (e.g. a wheel-size line or a face-tracking benchmark):
 1. write results/NAME.json with at least `title` and `record` = {date, machine, command, commit, status}, and
    `tables` = [{name, title, columns, rows, notes}] (rows: dicts keyed by the columns; numbers or strings) and/or
-   `figures` + `headline` = [{order, what, measured, target, notebook}] for rows of the headline table;
-2. put `<!-- results:tables NAME -->` and `<!-- /results -->` on two lines of a markdown cell of nbs/index.ipynb
+   `figures` + `headline` = [{order, what, measured, target, notebook}] for rows of the headline table, or
+   `figures` + `line` for a sentence;
+2. put `<!-- results:tables NAME -->` (or `results:line NAME`) and `<!-- /results -->` on two lines of a markdown cell of nbs/index.ipynb
    where the table belongs (a headline row needs no new marker: it joins the headline block by its `order`);
 3. run `python scripts/make_readme.py`; `pytest tests/test_docs.py` checks the result.
 """
@@ -91,6 +94,9 @@ def tables(d: dict) -> str:
 
 def block(kind: str, arg: str | None, results: dict[str, dict]) -> str:
     if kind == "headline": return headline(results)
+    if kind == "line":
+        d = results[arg]
+        return d["line"].format(**d.get("figures", {})) + " " + provenance(d)
     if kind == "tables":
         if arg not in results: raise KeyError(f"<!-- results:tables {arg} -->: no results/{arg}.json")
         return tables(results[arg])

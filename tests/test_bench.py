@@ -1,4 +1,4 @@
-"The quick benchmark run: every table is computed (no placeholders), well-formed, finite, and written as JSON/markdown/HTML."
+"The quick benchmark run: every table is computed (head-pixel image figures, our own composed full frame), well-formed, finite, and written as JSON/markdown/HTML."
 import json, math
 
 import pytest
@@ -10,10 +10,10 @@ from ggtalker_nb.core import InputError
 torch.set_num_threads(1)
 
 EXPECTED_COLS = dict(
-    self_reenactment=["identity", "psnr", "ssim", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf", "adapt_s", "fps"],
+    self_reenactment=["identity", "psnr_head", "ssim_head", "psnr_frame", "ssim_frame", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf", "adapt_s", "fps"],
     ood_audio=["split", "model", "clips", "mo_corr", "av_ok", "av_conf", "lve_mm"],
-    ablations=["ablation", "psnr", "ssim", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf", "adapt_s"],
-    novel_views=["model", "yaw", "psnr", "psnr_head", "ssim"],
+    ablations=["ablation", "psnr_head", "ssim_head", "psnr_frame", "ssim_frame", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf", "adapt_s"],
+    novel_views=["model", "yaw", "psnr_head", "ssim_head"],
     speed=["what", "seconds", "per_s", "unit"])
 
 
@@ -34,7 +34,7 @@ def test_all_tables_computed(quick):
         for r in t["rows"]:
             for c, v in r.items():
                 assert isinstance(v, str) or math.isfinite(v), (name, c, v)
-                if isinstance(v, str) and c in ("psnr", "ssim", "lmd_px", "lve_mm", "fps", "seconds"): pytest.fail(f"{name}.{c} is {v!r}")
+                if isinstance(v, str) and c in ("psnr_head", "psnr_frame", "ssim_frame", "lmd_px", "lve_mm", "fps", "seconds"): pytest.fail(f"{name}.{c} is {v!r}")
         on_disk = json.loads((out / f"{name}.json").read_text())
         assert on_disk["rows"] == t["rows"]
         assert (out / f"{name}.md").read_text().startswith("### Table") and (out / f"{name}.html").stat().st_size > 1000
@@ -50,9 +50,9 @@ def test_table_contents(quick):
     assert [(r["model"], r["yaw"]) for r in nv] == [(m, y) for m in ("full", "w/o E-V prior", "E-V prior only (eval_e2v)")
                                                     for y in (0, 30, 45, 60)]
     sr = tables["self_reenactment"]["rows"]
-    assert sr and all(0 < r["ssim"] <= 1 and r["psnr"] > 5 and r["fps"] > 0 for r in sr)
+    assert sr and all(0 < r["ssim_head"] <= 1 and r["psnr_head"] > 5 and r["fps"] > 0 for r in sr)
     # the full row of the ablations is the self-reenactment result (same runs)
-    assert tables["ablations"]["rows"][0]["psnr"] == pytest.approx(sr[0]["psnr"])
+    assert tables["ablations"]["rows"][0]["psnr_head"] == pytest.approx(sr[0]["psnr_head"])
     whats = " ".join(r["what"] for r in tables["speed"]["rows"])
     for k in ("renderer (ours", "with E-V prior", "from scratch", "real-time factor", "end to end"): assert k in whats
     assert any("lpips" in n for n in tables["self_reenactment"]["notes"])   # the n/a reason is stated
@@ -83,5 +83,13 @@ def test_two_identities_add_a_mean_row(tmp_path):
     tables = run_bench("adapt", setup=BenchSetup.quick_(data=data, n_identities=2), write=False)
     rows = tables["self_reenactment"]["rows"]
     assert [r["identity"] for r in rows] == ["id0001", "id0002", "mean"]
-    assert rows[2]["psnr"] == pytest.approx((rows[0]["psnr"] + rows[1]["psnr"]) / 2)
+    assert rows[2]["psnr_head"] == pytest.approx((rows[0]["psnr_head"] + rows[1]["psnr_head"]) / 2)
     check_table(tables["ablations"]); check_table(tables["novel_views"])
+
+
+def test_a2e_family_quick_has_speed_rows(tmp_path):
+    "`ggtalker bench a2e --quick` used to fail with 'table speed: no rows': the quick run now times the loaded prior once."
+    tables = run_bench("a2e", quick=True, out_dir=tmp_path)
+    assert list(tables) == ["ood_audio", "speed"]
+    assert [r["what"] for r in tables["speed"]["rows"]] == ["A2E encoder + sample DDIM, 10 steps, 2 s of audio (quick)"]
+    assert tables["speed"]["rows"][0]["per_s"] > 0

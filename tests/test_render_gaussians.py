@@ -167,13 +167,36 @@ def test_tile_lists_are_conservative_and_sorted():
             assert (pr.depths[0, c, plan.gids[plan.start[t]:plan.start[t] + plan.count[t]]].diff() >= 0).all()
 
 
-def test_auto_backend_on_cpu_is_torch(monkeypatch):
+def test_auto_backend_on_cpu_is_numba_or_torch(monkeypatch):
     if torch.cuda.is_available(): pytest.skip("this case is about machines without CUDA")
     import gsplat
+    from ggtalker_nb.render import gaussians as RG
     def boom(*a, **k): raise AssertionError("gsplat.rasterization called without CUDA")
     monkeypatch.setattr(gsplat, "rasterization", boom)
     g = gaussian_head_scene(200); cam = orbit_camera(0.0, 0.0, dist=0.8, width=24, height=24)
+    want = "numba" if RG._numba_kernels() is not None else "torch"
+    assert torch.equal(render(g, cam).rgb, render(g, cam, backend=want).rgb)
+    monkeypatch.setattr(RG, "_KERNELS", False)                  # as if numba did not import: auto is the torch backend
     assert torch.equal(render(g, cam).rgb, render(g, cam, backend="torch").rgb)
+    with pytest.raises(MissingDependencyError, match="numba"): render(g, cam, backend="numba")
+
+
+def test_float32_camera_with_float64_gaussians():
+    g = scene(n=100)
+    for cam in (orbit_camera(10.0, 0.0, dist=0.7, width=20, height=16), CAMS.to(torch.float32)):
+        out = render(g, cam, backend="torch")
+        assert out.rgb.dtype == F64
+        torch.testing.assert_close(out.rgb, render(g, cam.to(F64), backend="torch").rgb, atol=1e-6, rtol=0)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA tensors")
+def test_auto_on_cuda_without_gsplat_falls_back_to_torch(monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "gsplat" else real(name, *a))
+    g = gaussian_head_scene(200, device="cuda"); cam = orbit_camera(0.0, 0.0, dist=0.8, width=24, height=24, device="cuda")
+    with pytest.warns(UserWarning, match="gsplat"): out = render(g, cam)
+    torch.testing.assert_close(out.rgb, render(g, cam, backend="torch").rgb)
     with pytest.raises(MissingDependencyError, match="CUDA"): render(g, cam, backend="gsplat")
 
 

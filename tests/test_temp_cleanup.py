@@ -6,9 +6,9 @@ from pathlib import Path
 
 from helpers import ROOT, subprocess_env
 
-# notebooks and test files of the owner of this check (others are listed in /work/team/requests.md until fixed)
+# notebooks and test files checked (34_data.track: its owner was asked in /work/team/requests.md)
 CHECKED_NBS = ["03_flame", "40_a2e.audio", "41_a2e.model", "43_a2e.eval", "21_gaussians.uvmap", "30_data.speech",
-               "62_adapt.ev", "81_bench", "index"]
+               "62_adapt.ev", "81_bench", "index", "42_a2e.train", "63_adapt.ae", "70_talker"]
 CHECKED_TESTS = ["test_flame_fuzz.py", "test_flame.py", "test_a2e.py", "test_speech.py", "test_hardening.py",
                  "test_unpickler_structural_fuzz.py", "test_identity_schema.py", "test_docs.py"]
 

@@ -87,20 +87,25 @@ def _resample_stream(a: np.ndarray, sr_in: int, sr_out: int, block: int = BLOCK_
     return out
 
 def _riff_problem(f) -> str | None:
-    "What is wrong with a RIFF/WAVE file's chunk layout (a 'fmt ' chunk of ≥ 16 bytes before 'data'), or None."
+    "What is wrong with a RIFF/WAVE file's chunk layout (a whole 'fmt ' chunk of ≥ 16 bytes, then 'data'), or None."
     hdr = f.read(12)
     if len(hdr) < 12: return "the RIFF header is truncated"
     if hdr[8:12] != b"WAVE": return f"the RIFF form type is {hdr[8:12]!r}, not b'WAVE'"
-    big = hdr[:4] == b"RIFX"
+    big, fmt = hdr[:4] == b"RIFX", False
     for _ in range(10000):
         ch = f.read(8)
-        if len(ch) < 8: return "no 'data' chunk" if ch == b"" else "a chunk header is truncated"
+        if len(ch) < 8:
+            return ("no 'fmt ' chunk" if not fmt else "no 'data' chunk") if ch == b"" else "a chunk header is truncated"
         cid, size = ch[:4], int.from_bytes(ch[4:], "big" if big else "little")
-        if cid == b"data": return "the 'data' chunk comes before any 'fmt ' chunk"
-        if cid == b"fmt ": return None if size >= 16 else f"the 'fmt ' chunk is {size} bytes (at least 16 needed)"
+        if cid == b"data": return None if fmt else "the 'data' chunk comes before any 'fmt ' chunk"
         if not all(32 <= b < 127 for b in cid): return f"garbage where a chunk id should be ({cid!r})"
-        f.seek(size + (size & 1), 1)
-    return "too many chunks before 'fmt '"
+        if cid == b"fmt ":
+            if size < 16: return f"the 'fmt ' chunk is {size} bytes (at least 16 needed)"
+            if len(f.read(size)) < size: return "the 'fmt ' chunk is truncated"
+            fmt = True
+            if size & 1: f.seek(1, 1)
+        else: f.seek(size + (size & 1), 1)
+    return "too many chunks"
 
 def _read_wav(src: Path | bytes, name: str) -> tuple[np.ndarray, int]:
     "scipy's WAV reader; a path is memory-mapped where scipy can (not 24-bit), so the duration check reads no samples."
@@ -115,7 +120,7 @@ def _read_wav(src: Path | bytes, name: str) -> tuple[np.ndarray, int]:
                 except ValueError: sr, a = wavfile.read(src)           # 24-bit and other non-mappable layouts
             else: sr, a = wavfile.read(io.BytesIO(src))
     except Exception as e:   # scipy's own words for format problems; a bare internal error means a corrupt file
-        why = str(e) if isinstance(e, ValueError) and str(e) else f"{type(e).__name__} while parsing it"
+        why = str(e) if isinstance(e, ValueError) and str(e) else f"the reader failed ({type(e).__name__}: {str(e)[:100]})"
         raise InputError(f"{name}: corrupt or unsupported WAV file: {why}") from None
     return a, int(sr)
 

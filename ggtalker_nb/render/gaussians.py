@@ -4,11 +4,12 @@
 
 # %% auto #0
 __all__ = ['ALPHA_MIN', 'ALPHA_MAX', 'T_MIN', 'TILE', 'SH_C0', 'SH_C1', 'SH_C2', 'SH_C3', 'LOG_AMIN', 'LOG_AMAX', 'LOG_TMIN',
-           'sh_basis', 'eval_sh', 'Projected', 'project_gaussians', 'TilePlan', 'plan_tiles', 'RenderOutput', 'render',
-           'gaussian_head_scene', 'render_reference', 'render_gsplat_pieces', 'bench_render']
+           'KERNEL_TARGETS', 'sh_basis', 'eval_sh', 'Projected', 'project_gaussians', 'TilePlan', 'plan_tiles',
+           'RenderOutput', 'render', 'gaussian_head_scene', 'render_reference', 'render_gsplat_pieces', 'bench_render',
+           'kernels_record']
 
 # %% ../../nbs/10_render.gaussians.ipynb #2b546b22
-import math, os, time
+import math, os, time, warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -458,6 +459,29 @@ def _render_torch(gaussians, viewmats, Ks, width, height, near, far, sh_degree, 
     acc, alpha = _Composite.apply(pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats, plan, opts)
     return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
 
+def _numba_kernels():
+    "The compiled kernels (`render.kernels`), or None where numba does not import (imported on first use)."
+    global _KERNELS
+    if _KERNELS is None:
+        try: from ggtalker_nb.render import kernels as k
+        except ImportError: k = False
+        _KERNELS = k
+    return _KERNELS or None
+_KERNELS = None
+
+def _render_numba(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
+    "Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU)."
+    Bf, C = viewmats.shape[:2]; N = gaussians.n
+    pr = project_gaussians(gaussians.means.reshape(Bf, N, 3), gaussians.quats.reshape(Bf, N, 4),
+                           gaussians.scales.reshape(Bf, N, 3), gaussians.opacities.reshape(Bf, N),
+                           viewmats, Ks, width, height, near, far, eps2d, antialiased)
+    cols = _colors_per_view(gaussians, viewmats, sh_degree)
+    I = Bf * C
+    feats = torch.cat([cols, pr.depths[..., None]], -1).reshape(I, N, 4)
+    acc, alpha = _numba_kernels().rasterize(pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats,
+                                            pr.radii.reshape(I, N, 2), pr.depths.detach().reshape(I, N), width, height, opts["tile"])
+    return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
+
 def _render_gsplat(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
     "gsplat's CUDA rasterizer (RGB + accumulated depth), mapped to our tensors."
     import gsplat
@@ -476,33 +500,44 @@ def render(
     gaussians: Gaussians,           # (*B, N) Gaussians
     camera: Camera,                 # cameras (*B, C), (C,) (shared by the batch) or one unbatched camera
     background=None,                # None (black, premultiplied), an RGB tuple/(3,) tensor, or images broadcasting to (*B, C, H, W, 3)
-    backend: str = "auto",          # 'auto' (gsplat on CUDA tensors with CUDA available, else 'torch'), 'torch', 'gsplat'
+    backend: str = "auto",          # 'auto' (CUDA: gsplat; CPU: numba where it imports, else torch), 'numba', 'torch', 'gsplat'
     sh_degree: int | None = None,   # SH bands to use (default: all in `colors`); ignored for RGB colours
     near: float | None = None,      # near plane (default `camera.near`): centres with z < near are culled
     far: float | None = None,       # far plane (default `camera.far`)
     eps2d: float = 0.3,             # 2D blur (pixels²) added to every projected covariance
     antialiased: bool = False,      # Mip-Splatting opacity compensation (gsplat's 'antialiased' mode)
     slots: Sequence[int] = (16, 32, 64, 128),  # torch backend: Gaussians per tile per front-to-back round
-    tile: int = TILE,               # torch backend: tile side in pixels
+    tile: int = TILE,               # torch and numba backends: tile side in pixels
     budget: int = 1 << 20,          # torch backend: pixel×slot elements per chunk (bounds memory)
     cache_mb: int = 1024,           # torch backend: MB of forward blocks kept for the backward (the rest is recomputed)
 ) -> RenderOutput:
     "Render Gaussians into every camera: premultiplied RGB over `background`, alpha, expected depth; differentiable."
     B, C = _check_inputs(gaussians, camera, background, sh_degree)
-    if backend not in ("auto", "torch", "gsplat"): raise InputError(f"backend: expected 'auto', 'torch' or 'gsplat', got {backend!r}")
+    if backend not in ("auto", "numba", "torch", "gsplat"):
+        raise InputError(f"backend: expected 'auto', 'numba', 'torch' or 'gsplat', got {backend!r}")
     on_cuda = gaussians.device.type == "cuda" and torch.cuda.is_available()
-    if backend == "auto": backend = "gsplat" if on_cuda else "torch"
+    if backend == "auto" and on_cuda:
+        import importlib.util
+        if importlib.util.find_spec("gsplat") is not None and gaussians.means.dtype == torch.float32: backend = "gsplat"
+        else:
+            warnings.warn("render: CUDA tensors but no gsplat (or not float32): using the (slower) torch backend; pip install gsplat")
+            backend = "torch"
+    if backend == "auto": backend = "numba" if gaussians.device.type == "cpu" and _numba_kernels() is not None else "torch"
+    if backend == "numba":
+        if gaussians.device.type != "cpu": raise InputError(f"backend='numba' runs on the CPU; the Gaussians are on {gaussians.device}")
+        if _numba_kernels() is None: raise MissingDependencyError("backend='numba' needs numba (pip install numba); or use backend='torch'")
     if backend == "gsplat" and not on_cuda:
         raise MissingDependencyError("backend='gsplat' needs CUDA tensors and torch.cuda.is_available(); use backend='torch' on the CPU")
     if backend == "gsplat" and gaussians.means.dtype != torch.float32:
         raise InputError(f"backend='gsplat' renders float32 only, got {gaussians.means.dtype}; cast or use backend='torch'")
     near = camera.near if near is None else near; far = camera.far if far is None else far
     Cn = C or 1
-    vm = camera.viewmat.to(gaussians.means.dtype).reshape(*camera.batch_shape[:-1], Cn, 4, 4) if C else camera.viewmat[None]
-    Kc = camera.K.to(gaussians.means.dtype).reshape(*camera.batch_shape[:-1], Cn, 3, 3) if C else camera.K[None]
+    vm, Kc = camera.viewmat.to(gaussians.means.dtype), camera.K.to(gaussians.means.dtype)      # the Gaussians' dtype, batched or not
+    vm = vm.reshape(*camera.batch_shape[:-1], Cn, 4, 4) if C else vm[None]
+    Kc = Kc.reshape(*camera.batch_shape[:-1], Cn, 3, 3) if C else Kc[None]
     vm = vm.expand(*B, Cn, 4, 4).reshape(-1, Cn, 4, 4); Kc = Kc.expand(*B, Cn, 3, 3).reshape(-1, Cn, 3, 3)
     W, H = int(camera.width), int(camera.height)
-    fn = _render_gsplat if backend == "gsplat" else _render_torch
+    fn = dict(gsplat=_render_gsplat, numba=_render_numba, torch=_render_torch)[backend]
     if gaussians.n == 0:
         acc = gaussians.means.new_zeros(vm.shape[0], Cn, H, W, 4); alpha = acc[..., :1]
     else:
@@ -656,7 +691,7 @@ def _bench_row(method: str, n: int, res: int, repeats: int = 3, threads: int = 2
     "Time one renderer on the head scene in this process: forward (no grad), forward+backward, peak RSS growth."
     import resource
     torch.set_num_threads(threads)
-    methods = dict(ours=render, brute=lambda g, c: render_reference(g, c, reentrant=True),
+    methods = dict(ours=lambda g, c: render(g, c, backend="torch"), numba=lambda g, c: render(g, c, backend="numba"), brute=lambda g, c: render_reference(g, c, reentrant=True),
                    gsplat_pieces=lambda g, c: render_gsplat_pieces(g, c, reentrant=True))
     def make(n, res):
         g = gaussian_head_scene(n)
@@ -701,28 +736,64 @@ def bench_render(
     threads: int = 2,          # torch threads in every row
     brute_max: float = 1.5e8,  # run the brute-force reference only where Gaussians × pixels ≤ this
     timeout: int = 600,        # seconds per row and method
+    refs: bool = True,         # also run the brute-force and gsplat-pieces references (minutes at the large sizes)
 ) -> list[dict]:
-    "Benchmark `render` (torch backend) against the brute-force and gsplat-pieces references; print a table, return rows."
+    "Benchmark `render`'s numba and torch backends against the brute-force and gsplat-pieces references; print a table, return rows."
     repeats = 1 if quick else repeats
     rows = []
     for n, res in sizes:
-        row = dict(n=n, res=res, ours=_bench_subprocess("ours", n, res, repeats, threads, timeout))
-        row["brute"] = (_bench_subprocess("brute", n, res, 0, threads, timeout) if n * res * res <= brute_max
-                        else dict(error="skipped (too large)"))
-        row["gsplat_pieces"] = (dict(error="skipped (quick)") if quick
+        row = dict(n=n, res=res, numba=(_bench_subprocess("numba", n, res, repeats, threads, timeout) if _numba_kernels() is not None
+                                        else dict(error="skipped (numba does not import)")),
+                   ours=_bench_subprocess("ours", n, res, repeats, threads, timeout))
+        row["brute"] = (_bench_subprocess("brute", n, res, 0, threads, timeout) if refs and n * res * res <= brute_max
+                        else dict(error="skipped (too large)" if refs else "skipped (refs=False)"))
+        row["gsplat_pieces"] = (dict(error="skipped (quick)" if refs else "skipped (refs=False)") if quick or not refs
                                 else _bench_subprocess("gsplat_pieces", n, res, 0, threads, timeout))
         rows.append(row)
     f = lambda r, k: f"{r[k]:8.3f}" if k in r else f"{'—':>8}"
     ratio = lambda r, o: f"{r['fwd_bwd_s'] / o['fwd_bwd_s']:7.1f}×" if "fwd_bwd_s" in r and "fwd_bwd_s" in o else f"{'—':>8}"
-    print(f"torch threads: {threads}; times in s (wall, best of {repeats}), cpu = process CPU seconds, peak = peak RSS growth (MB)")
-    print(f"{'N':>7} {'px':>5} | {'fwd':>8} {'fwd+bwd':>8} {'cpu fwd':>8} {'cpu f+b':>8} {'peak':>8} | {'brute':>8} {'ratio':>8} {'peak':>8} | "
-          f"{'gs-pcs':>8} {'ratio':>8} {'peak':>8} | {'load':>5}")
+    fr = lambda r, o: f"{r['fwd_s'] / o['fwd_s']:7.1f}×" if "fwd_s" in r and "fwd_s" in o else f"{'—':>8}"
+    print(f"threads: {threads}; times in s (wall, best of {repeats}), cpu = process CPU seconds, peak = peak RSS growth (MB); "
+          f"ratio = that method's time / the numba backend's (torch) or the torch backend's (references)")
+    print(f"{'N':>7} {'px':>5} | {'numba fwd':>9} {'fwd+bwd':>8} {'peak':>8} | {'torch fwd':>9} {'ratio':>8} {'fwd+bwd':>8} {'ratio':>8} "
+          f"{'cpu fwd':>8} {'cpu f+b':>8} {'peak':>8} | {'brute':>8} {'ratio':>8} {'peak':>8} | {'gs-pcs':>8} {'ratio':>8} {'peak':>8} | {'load':>5}")
     for r in rows:
-        o, b, g = r["ours"], r["brute"], r["gsplat_pieces"]
-        print(f"{r['n']:>7} {r['res']:>5} | {f(o, 'fwd_s')} {f(o, 'fwd_bwd_s')} {f(o, 'fwd_cpu_s')} {f(o, 'fwd_bwd_cpu_s')} {f(o, 'peak_mb')} | "
+        o, b, g, k = r["ours"], r["brute"], r["gsplat_pieces"], r["numba"]
+        print(f"{r['n']:>7} {r['res']:>5} | {f(k, 'fwd_s'):>9} {f(k, 'fwd_bwd_s')} {f(k, 'peak_mb')} | "
+              f"{f(o, 'fwd_s'):>9} {fr(o, k)} {f(o, 'fwd_bwd_s')} {ratio(o, k)} {f(o, 'fwd_cpu_s')} {f(o, 'fwd_bwd_cpu_s')} {f(o, 'peak_mb')} | "
               f"{f(b, 'fwd_bwd_s')} {ratio(b, o)} {f(b, 'peak_mb')} | {f(g, 'fwd_bwd_s')} {ratio(g, o)} {f(g, 'peak_mb')} | "
-              f"{o.get('load', float('nan')):5.1f}")
+              f"{k.get('load', o.get('load', float('nan'))):5.1f}")
     for r in rows:
-        for k in ("ours", "brute", "gsplat_pieces"):
+        for k in ("numba", "ours", "brute", "gsplat_pieces"):
             if "error" in r[k] and not r[k]["error"].startswith("skipped"): print(f"  {r['n']}@{r['res']} {k}: {r[k]['error']}")
     return rows
+
+KERNEL_TARGETS = {(20000, 256): dict(fwd_s=0.015, fwd_bwd_s=0.040), (100000, 512): dict(fwd_bwd_s=0.25, peak_mb=0.8 * 1024)}
+
+def kernels_record(rows: list[dict], command: str, machine: str, commit: str = "", status: str = "measured") -> dict:
+    "A results/*.json record of `bench_render` rows: numba vs torch backend, their ratio and the targets of issue 18."
+    import datetime
+    get = lambda r, m, k: round(r[m][k], 4) if k in r.get(m, {}) else "—"
+    table = []
+    for r in rows:
+        k, o = r["numba"], r["ours"]
+        tg = KERNEL_TARGETS.get((r["n"], r["res"]), {})
+        met = [f"{key} {'≤' if k.get(key, 1e9) <= v else '>'} {v:g}" for key, v in tg.items()]
+        table.append(dict(n=r["n"], px=r["res"], numba_fwd_s=get(r, "numba", "fwd_s"), numba_fwd_bwd_s=get(r, "numba", "fwd_bwd_s"),
+                          numba_peak_mb=get(r, "numba", "peak_mb"), torch_fwd_s=get(r, "ours", "fwd_s"), torch_fwd_bwd_s=get(r, "ours", "fwd_bwd_s"),
+                          torch_peak_mb=get(r, "ours", "peak_mb"),
+                          speedup_fwd=round(o["fwd_s"] / k["fwd_s"], 2) if "fwd_s" in k and "fwd_s" in o else "—",
+                          speedup_fwd_bwd=round(o["fwd_bwd_s"] / k["fwd_bwd_s"], 2) if "fwd_bwd_s" in k and "fwd_bwd_s" in o else "—",
+                          load=round(k.get("load", float("nan")), 2), targets="; ".join(met) or "—"))
+    figs = {f"{m}_{key}_{r['n']}_{r['res']}": r[m][key] for r in rows for m in ("numba", "ours")
+            for key in ("fwd_s", "fwd_bwd_s", "peak_mb") if key in r[m]}
+    return dict(
+        title="Compiled (numba) CPU rasterizer kernels vs the torch backend (render(backend='numba' | 'torch'), 2 threads)",
+        record=dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine=machine,
+                    command=command, commit=commit, status=status),
+        notes=["each row and backend in a fresh process (OMP_WAIT_POLICY=PASSIVE), head scene, camera at 0.8 m, 20° fov; "
+               "times are wall seconds, best of the repeats; peak = growth of peak RSS (MB); load = 1-min load average at the start of the row",
+               "targets (issue 18, 2 threads): 20k @256² forward ≤ 0.015 s, forward+backward ≤ 0.040 s; 100k @512² forward+backward ≤ 0.25 s and ≤ 0.8 GB"],
+        figures=figs,
+        tables=[dict(name="render_kernels", title="numba vs torch backend: seconds (wall, best of repeats) and speed-up",
+                     columns=list(table[0]) if table else [], rows=table, notes=[])])

@@ -41,37 +41,45 @@ def _balanced_order(count: np.ndarray, n_threads: int) -> np.ndarray:
 def _tcl(x, hi, tile):
     return int(math.floor(min(max(x, 0.0), hi - 1.0) / tile))
 
-@nb.njit(cache=True)
-def _bin_pass(m2, radii, con, op, order, n_vis, W, H, TW, TH, tile, use_conic, count, cursor, gids):
-    "Walk the visible Gaussians of every image front to back; count (empty `cursor`) or fill the tile lists."
-    N = m2.shape[1]
-    for i in range(m2.shape[0]):
-        for q in range(n_vis[i]):
-            n = order[i, q]
-            mx = m2[i, n, 0]; my = m2[i, n, 1]; rx = float(radii[i, n, 0]); ry = float(radii[i, n, 1])
-            x0 = _tcl(mx - rx - 0.5, W, tile); x1 = _tcl(mx + rx - 0.5, W, tile)
-            y0 = _tcl(my - ry - 0.5, H, tile); y1 = _tcl(my + ry - 0.5, H, tile)
-            a = b = c = Q = det = ymax = xr = 1.0
-            if use_conic:                                     # the α ≥ 1/255 ellipse's column range in each tile row
-                a = con[i, n, 0]; b = con[i, n, 1]; c = con[i, n, 2]
-                Q = 2.0 * math.log(op[i, n] / ALPHA_MIN) * (1.0 + 1e-4) + 1e-3
-                det = max(a * c - b * b, 1e-30)
-                ymax = math.sqrt(Q * a / det); xr = math.sqrt(Q * c / det)
-            for ty in range(y0, y1 + 1):
-                cx0 = x0; cx1 = x1
-                if use_conic:
-                    b0 = ty * tile + 0.5 - my; b1 = b0 + (tile - 1)
-                    lo = max(b0, -ymax); hi = min(b1, ymax)
-                    dyr = min(max(-b * xr / c, lo), hi); dyl = min(max(b * xr / c, lo), hi)
-                    xl = -b * dyl / a - math.sqrt(max(a * Q - det * dyl * dyl, 0.0)) / a
-                    xh = -b * dyr / a + math.sqrt(max(a * Q - det * dyr * dyr, 0.0)) / a
-                    cx0 = max(cx0, _tcl(mx + xl - 0.5, W, tile)); cx1 = min(cx1, _tcl(mx + xh - 0.5, W, tile))
-                    if not lo <= hi: cx1 = cx0 - 1
-                for tx in range(cx0, cx1 + 1):
-                    tid = (i * TH + ty) * TW + tx
-                    if cursor.shape[0] == 0: count[tid] += 1
-                    else:
-                        gids[cursor[tid]] = i * N + n; cursor[tid] += 1
+@nb.njit(cache=True, parallel=True)
+def _row_spans(m2, radii, con, op, order, n_vis, W, H, tile, use_conic, I):
+    "For every visible Gaussian (image-major, front to back): its first tile row and, per row, its tile columns [c0, c1]."
+    off = np.zeros(I + 1, dtype=np.int64)
+    for i in range(I): off[i + 1] = off[i] + n_vis[i]
+    nv = off[I]
+    img = np.empty(nv, dtype=np.int64); gi = np.empty(nv, dtype=np.int64)
+    for i in range(I):
+        for q in range(n_vis[i]): img[off[i] + q] = i; gi[off[i] + q] = order[i, q]
+    y0s = np.empty(nv, dtype=np.int64); ny = np.empty(nv, dtype=np.int64)
+    for k in nb.prange(nv):
+        i = img[k]; n = gi[k]
+        my = m2[i, n, 1]; ry = float(radii[i, n, 1])
+        y0 = _tcl(my - ry - 0.5, H, tile); y0s[k] = y0; ny[k] = _tcl(my + ry - 0.5, H, tile) - y0 + 1
+    roff = np.cumsum(ny) - ny
+    spans = np.empty((ny.sum(), 2), dtype=np.int64)
+    for k in nb.prange(nv):
+        i = img[k]; n = gi[k]
+        mx = m2[i, n, 0]; my = m2[i, n, 1]; rx = float(radii[i, n, 0])
+        x0 = _tcl(mx - rx - 0.5, W, tile); x1 = _tcl(mx + rx - 0.5, W, tile)
+        a = b = c = Q = det = ymax = xr = 1.0
+        if use_conic:                                     # the α ≥ 1/255 ellipse's column range in each tile row
+            a = con[i, n, 0]; b = con[i, n, 1]; c = con[i, n, 2]
+            Q = 2.0 * math.log(op[i, n] / ALPHA_MIN) * (1.0 + 1e-4) + 1e-3
+            det = max(a * c - b * b, 1e-30)
+            ymax = math.sqrt(Q * a / det); xr = math.sqrt(Q * c / det)
+        for r in range(ny[k]):
+            ty = y0s[k] + r
+            cx0 = x0; cx1 = x1
+            if use_conic:
+                b0 = ty * tile + 0.5 - my; b1 = b0 + (tile - 1)
+                lo = max(b0, -ymax); hi = min(b1, ymax)
+                dyr = min(max(-b * xr / c, lo), hi); dyl = min(max(b * xr / c, lo), hi)
+                xl = -b * dyl / a - math.sqrt(max(a * Q - det * dyl * dyl, 0.0)) / a
+                xh = -b * dyr / a + math.sqrt(max(a * Q - det * dyr * dyr, 0.0)) / a
+                cx0 = max(cx0, _tcl(mx + xl - 0.5, W, tile)); cx1 = min(cx1, _tcl(mx + xh - 0.5, W, tile))
+                if not lo <= hi: cx1 = cx0 - 1
+            spans[roff[k] + r, 0] = cx0; spans[roff[k] + r, 1] = cx1
+    return img, gi, y0s, ny, roff, spans
 
 @nb.njit(cache=True)
 def _bin_tiles(m2, radii, depths, con, op, W, H, tile, use_conic):
@@ -86,12 +94,21 @@ def _bin_tiles(m2, radii, depths, con, op, W, H, tile, use_conic):
                 vis[nv] = n; nv += 1
         vis = vis[:nv]
         order[i, :nv] = vis[np.argsort(depths[i][vis], kind="mergesort")]; n_vis[i] = nv
+    img, gi, y0s, ny, roff, spans = _row_spans(m2, radii, con, op, order, n_vis, W, H, tile, use_conic, I)
     count = np.zeros(I * TH * TW, dtype=np.int64)
-    empty = np.empty(0, dtype=np.int64)
-    _bin_pass(m2, radii, con, op, order, n_vis, W, H, TW, TH, tile, use_conic, count, empty, empty)
+    for k in range(img.shape[0]):                         # count, then fill: lists stay in the front-to-back order
+        for r in range(ny[k]):
+            base = (img[k] * TH + y0s[k] + r) * TW
+            for tx in range(spans[roff[k] + r, 0], spans[roff[k] + r, 1] + 1): count[base + tx] += 1
     start = np.cumsum(count) - count
+    cursor = start.copy()
     gids = np.empty(count.sum(), dtype=np.int64)
-    _bin_pass(m2, radii, con, op, order, n_vis, W, H, TW, TH, tile, use_conic, count, start.copy(), gids)
+    for k in range(img.shape[0]):
+        g = img[k] * N + gi[k]
+        for r in range(ny[k]):
+            base = (img[k] * TH + y0s[k] + r) * TW
+            for tx in range(spans[roff[k] + r, 0], spans[roff[k] + r, 1] + 1):
+                gids[cursor[base + tx]] = g; cursor[base + tx] += 1
     return gids, start, count
 
 def bin_tiles(

@@ -1,0 +1,146 @@
+"Parity of the compiled (numba) rasterizer backend with the torch backend (the reference twin): images and gradients."
+import math
+
+import pytest
+import torch
+
+pytest.importorskip("numba")
+
+from ggtalker_nb.geometry import Camera, Gaussians, orbit_camera
+from ggtalker_nb.render import gaussians as RG
+from ggtalker_nb.render import kernels as RK
+from ggtalker_nb.render.gaussians import gaussian_head_scene, plan_tiles, project_gaussians, render
+
+F64 = torch.float64
+KEYS = ("rgb", "alpha", "depth")
+
+
+def params(g): return [g.means, g.quats, g.scales, g.opacities, g.colors]
+
+
+def scene(batch=(), n=300, seed=0, scale_mm=(8.0, 20.0), dtype=F64, sh=None):
+    "A head scene with a leading batch (each element jittered), requires_grad."
+    base = gaussian_head_scene(n, seed=seed, scale_mm=scale_mm, dtype=dtype)
+    gen = torch.Generator().manual_seed(seed + 1)
+    f = [x.expand(*batch, *x.shape).clone() for x in params(base)]
+    f[0] = f[0] + 0.004 * torch.randn(f[0].shape, generator=gen, dtype=dtype)
+    if sh is not None:
+        shc = 0.3 * torch.randn(*batch, n, (sh + 1) ** 2, 3, generator=gen, dtype=dtype)
+        shc[..., 0, :] = (f[4] - 0.5) / 0.28209479177387814
+        f[4] = shc
+    return Gaussians(*[x.requires_grad_() for x in f])
+
+
+def edge_scene(dtype=F64):
+    "Gaussians behind the camera, beyond the far plane, off-screen, tiny (sub-pixel), huge, opaque (α capped), and a normal head."
+    g = scene(n=200, seed=3, dtype=dtype)
+    m, q, s, o, c = (x.detach().clone() for x in params(g))
+    m[0] = torch.tensor([0.0, 0.0, 1.5]); m[1] = torch.tensor([0.0, 0.0, 0.79])   # behind the camera / just in front of it
+    m[2] = torch.tensor([2.0, 0.0, 0.0]); m[3] = torch.tensor([0.0, -3.0, 0.0])    # off-screen
+    s[4:8] = 1e-5                                                                   # tiny
+    s[8] = torch.tensor([0.3, 0.25, 0.01]); o[8] = 0.3                              # huge (covers the image)
+    o[9:40:3] = 1.0                                                                 # capped α
+    o[40:45] = 0.0; o[45:50] = 1.0 / 255                                            # invisible / at the threshold
+    return Gaussians(*[x.requires_grad_() for x in (m, q, s, o, c)])
+
+
+def compare(g, cam, atol=1e-10, gtol=1e-9, seed=0, **kw):
+    o1, o2 = render(g, cam, backend="numba", **kw), render(g, cam, backend="torch", **kw)
+    for k in KEYS: torch.testing.assert_close(getattr(o1, k), getattr(o2, k), atol=atol, rtol=0)
+    gen = torch.Generator().manual_seed(seed)
+    cot = [torch.randn(getattr(o1, k).shape, generator=gen, dtype=o1.rgb.dtype) for k in KEYS]
+    G = [torch.autograd.grad(sum((getattr(o, k) * c).sum() for k, c in zip(KEYS, cot)), params(g)) for o in (o1, o2)]
+    for a, b in zip(*G): torch.testing.assert_close(a, b, atol=gtol * max(1.0, float(b.abs().max())), rtol=gtol * 100)
+    return o1
+
+
+def test_constants_match_torch_backend():
+    assert (RK.ALPHA_MIN, RK.ALPHA_MAX, RK.T_MIN) == (RG.ALPHA_MIN, RG.ALPHA_MAX, RG.T_MIN)
+    assert RK.ALPHA_KEEP == RG._ALPHA_KEEP
+
+
+@pytest.mark.parametrize("dtype", [F64, torch.float32])
+@pytest.mark.parametrize("tile", [8, 16])
+def test_bin_tiles_equals_plan_tiles(dtype, tile):
+    g = scene((2,), n=400, seed=2, scale_mm=(2.0, 12.0), dtype=dtype)
+    cams = orbit_camera(torch.tensor([-20.0, 40.0]), torch.tensor([5.0, -10.0]), dist=0.7, fov_deg=22.0, width=61, height=47, dtype=dtype)
+    vm, K = cams.viewmat.expand(2, 2, 4, 4), cams.K.expand(2, 2, 3, 3)
+    pr = project_gaussians(*(x.detach() for x in (g.means, g.quats, g.scales, g.opacities)), vm, K, 61, 47)
+    a = [x.reshape(4, 400, -1).squeeze(-1) for x in (pr.means2d, pr.radii, pr.depths, pr.conics, pr.opacities)]
+    plan = plan_tiles(a[0], a[1], a[2], 61, 47, tile, a[3], a[4])
+    gids, start, count = RK.bin_tiles(a[0], a[1], a[2], 61, 47, tile, a[3], a[4])
+    assert torch.equal(count, plan.count) and torch.equal(start, plan.start) and torch.equal(gids, plan.gids)
+
+
+@pytest.mark.parametrize("batch", [(), (2,), (1, 2)])
+def test_batches_and_cameras(batch):
+    g = scene(batch)
+    cams = orbit_camera(torch.tensor([-20.0, 40.0]), torch.tensor([5.0, -10.0]), dist=0.7, fov_deg=22.0, width=30, height=26, dtype=F64)
+    out = compare(g, cams)
+    assert out.rgb.shape == (*batch, 2, 26, 30, 3)
+    assert (out.alpha > 0.999).float().mean() > 0.1          # the T ≤ 1e-4 stop is exercised
+
+
+@pytest.mark.parametrize("n,res,tile", [(50, 17, 8), (600, 40, 8), (2000, 64, 16), (3000, 33, 4)])
+def test_sizes_and_tiles(n, res, tile):
+    g = scene(n=n, seed=n, scale_mm=(1.0, 10.0))
+    cam = orbit_camera(25.0, -5.0, dist=0.7, fov_deg=22.0, width=res, height=res + 3, dtype=F64)
+    compare(g, cam, tile=tile, background=(0.2, 0.4, 0.6))
+
+
+def test_edge_cases_unbatched_camera_and_background_image():
+    g = edge_scene()
+    cam = orbit_camera(0.0, 0.0, dist=0.8, fov_deg=25.0, width=37, height=29, dtype=F64)
+    bg = torch.rand(29, 37, 3, dtype=F64)
+    out = compare(g, cam, background=bg)
+    assert out.rgb.shape == (29, 37, 3)
+
+
+@pytest.mark.parametrize("deg", [1, 3])
+def test_sh_colours(deg):
+    g = scene(n=120, sh=deg, seed=deg)
+    cams = orbit_camera(torch.tensor([-20.0, 40.0]), torch.tensor([5.0, -10.0]), dist=0.7, fov_deg=22.0, width=30, height=26, dtype=F64)
+    compare(g, cams)
+
+
+def test_empty_and_all_culled():
+    cam = orbit_camera(0.0, 0.0, dist=0.8, width=20, height=12, dtype=F64)
+    g = scene(n=30)
+    far = Gaussians(*[x.detach().clone() for x in params(g)])
+    far.means[:] = torch.tensor([0.0, 0.0, 5.0], dtype=F64)           # all behind the camera
+    out = render(far, cam, backend="numba")
+    assert float(out.alpha.abs().sum() + out.rgb.abs().sum()) == 0.0
+    empty = Gaussians(*[x[:0].detach() for x in params(g)])
+    assert render(empty, cam, backend="numba").rgb.shape == (12, 20, 3)
+
+
+def test_float32_head_scene():
+    "float32 at a realistic size: the two backends agree to ≤ 1e-5 on most pixels (rounding can flip a threshold on a few)."
+    g = gaussian_head_scene(5000)
+    cam = orbit_camera(20.0, 5.0, dist=0.8, fov_deg=20.0, width=96, height=96)
+    o1, o2 = render(g, cam, backend="numba"), render(g, cam, backend="torch")
+    for k in ("rgb", "alpha"):
+        d = (getattr(o1, k) - getattr(o2, k)).abs()
+        assert float(d.max()) < 1e-3 and float((d > 1e-5).float().mean()) < 1e-3
+    torch.testing.assert_close(o1.rgb.double(), render(gaussian_head_scene(5000, dtype=F64), cam, backend="numba").rgb, atol=1e-4, rtol=0)
+
+
+def test_threads_follow_torch():
+    old = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert RK.set_threads() == 1
+        g = scene(n=100); cam = orbit_camera(0.0, 0.0, dist=0.8, width=24, height=24, dtype=F64)
+        one = render(g, cam, backend="numba").rgb
+        torch.set_num_threads(2)
+        assert RK.set_threads() == min(2, RK.nb.config.NUMBA_NUM_THREADS)
+        assert torch.equal(one, render(g, cam, backend="numba").rgb)   # deterministic whatever the thread count
+    finally:
+        torch.set_num_threads(old)
+
+
+def test_numba_backend_refuses_cuda_and_bad_backend():
+    g = scene(n=10); cam = orbit_camera(0.0, 0.0, dist=0.8, width=8, height=8, dtype=F64)
+    with pytest.raises(Exception, match="backend"): render(g, cam, backend="cuda-numba")
+    if torch.cuda.is_available():
+        with pytest.raises(Exception, match="CPU"): render(g.to("cuda"), cam.to("cuda"), backend="numba")
