@@ -519,14 +519,17 @@ r = train_a2e(cfg, A2EConfig.cpu(**{TINY!r}), sys.argv[3], encoder=enc)
 """
 
 def _train_here(out, steps):
-    "The same run as TRAIN, in this process."
+    "The same run as TRAIN, in this process (one torch thread, as TRAIN: bit-identical sums need the same thread count)."
     from ggtalker_nb.a2e.train import TrainConfig, train_a2e
     from ggtalker_nb.a2e.model import A2EConfig
     from ggtalker_nb.a2e.audio import build_audio_encoder
-    torch.manual_seed(123); enc = build_audio_encoder("mel", out_dim=32, channels=16, layers=0)
-    cfg = TrainConfig(steps=steps, batch_size=2, lr=1e-3, warmup=2, ckpt_every=1, log_every=1, out_dir=str(out), lip_loss=0.0,
-                      window_stride=6, progress=False)
-    return train_a2e(cfg, A2EConfig.cpu(**TINY), str(MINI), encoder=enc)
+    threads = torch.get_num_threads(); torch.set_num_threads(1)
+    try:
+        torch.manual_seed(123); enc = build_audio_encoder("mel", out_dim=32, channels=16, layers=0)
+        cfg = TrainConfig(steps=steps, batch_size=2, lr=1e-3, warmup=2, ckpt_every=1, log_every=1, out_dir=str(out), lip_loss=0.0,
+                          window_stride=6, progress=False)
+        return train_a2e(cfg, A2EConfig.cpu(**TINY), str(MINI), encoder=enc)
+    finally: torch.set_num_threads(threads)
 
 def test_training_sigkill_random_step_resumes_identically(tmp_path):
     "Kill A2E training (a subprocess) with SIGKILL at a random step; resuming reaches the same weights as an uninterrupted run."
