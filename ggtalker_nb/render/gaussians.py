@@ -444,15 +444,19 @@ def _colors_per_view(gaussians, viewmats, sh_degree):
     sh = cols.reshape(Bf, 1, gaussians.n, -1, 3)
     return (eval_sh(deg, dirs, sh) + 0.5).clamp_min(0)
 
-def _render_torch(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
-    "Our CPU/any-device backend: project, plan tiles, composite (custom autograd)."
+def _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased):
+    "The two CPU backends' shared first half (torch, autograd): EWA projection and per-image features (RGB + depth)."
     Bf, C = viewmats.shape[:2]; N = gaussians.n
     pr = project_gaussians(gaussians.means.reshape(Bf, N, 3), gaussians.quats.reshape(Bf, N, 4),
                            gaussians.scales.reshape(Bf, N, 3), gaussians.opacities.reshape(Bf, N),
                            viewmats, Ks, width, height, near, far, eps2d, antialiased)
     cols = _colors_per_view(gaussians, viewmats, sh_degree)
-    feats = torch.cat([cols, pr.depths[..., None]], -1).reshape(Bf * C, N, 4)
-    I = Bf * C
+    return pr, torch.cat([cols, pr.depths[..., None]], -1).reshape(Bf * C, N, 4)
+
+def _render_torch(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
+    "Our CPU/any-device backend: project, plan tiles, composite (custom autograd)."
+    Bf, C = viewmats.shape[:2]; N = gaussians.n; I = Bf * C
+    pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
     opts = dict(opts); tile = opts.pop('tile')
     plan = plan_tiles(pr.means2d.detach().reshape(I, N, 2), pr.radii.reshape(I, N, 2), pr.depths.detach().reshape(I, N), width, height, tile,
                       pr.conics.detach().reshape(I, N, 3), pr.opacities.detach().reshape(I, N))
@@ -471,13 +475,8 @@ _KERNELS = None
 
 def _render_numba(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
     "Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU)."
-    Bf, C = viewmats.shape[:2]; N = gaussians.n
-    pr = project_gaussians(gaussians.means.reshape(Bf, N, 3), gaussians.quats.reshape(Bf, N, 4),
-                           gaussians.scales.reshape(Bf, N, 3), gaussians.opacities.reshape(Bf, N),
-                           viewmats, Ks, width, height, near, far, eps2d, antialiased)
-    cols = _colors_per_view(gaussians, viewmats, sh_degree)
-    I = Bf * C
-    feats = torch.cat([cols, pr.depths[..., None]], -1).reshape(I, N, 4)
+    Bf, C = viewmats.shape[:2]; N = gaussians.n; I = Bf * C
+    pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
     acc, alpha = _numba_kernels().rasterize(pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats,
                                             pr.radii.reshape(I, N, 2), pr.depths.detach().reshape(I, N), width, height, opts["tile"])
     return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
