@@ -134,7 +134,7 @@ def _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet) 
     from ggtalker_nb.a2e.audio import AUDIO_SR
     if tuple(v.strip() for v in (views.split(",") if isinstance(views, str) else views)) != ("front",):
         raise InputError("speak --stream: writes the front view only (--views front)")
-    with timer("read audio"): x = speech_16k(src.samples if hasattr(src, "samples") else src, getattr(src, "sr", None))
+    with timer("read audio"): x = speech_16k(src)   # a path or a TTS `Speech`
     first, n = None, 0
     with VideoWriter(out, t.identity.fps) as w:
         t0 = time.perf_counter()

@@ -50,18 +50,21 @@ def write_video(
         tmp_mp4 = Path(d) / ("out" + path.suffix)
         cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(fps), "-i", "-"]
         if audio is not None:
-            if sr is None: raise InputError("write_video: audio given without its sample rate `sr`")
-            a = np.asarray(audio, dtype=np.float32).reshape(-1)
-            if not np.isfinite(a).all(): raise InputError("audio: contains NaN or inf")
-            n = max(1, round(T * int(sr) / fps))                # the video's length in samples: the audio is fitted to it
-            a = np.pad(a[:n], (0, n - min(n, len(a))))          # (no `-shortest`: it cut the last frame when the audio ended mid-frame)
-            wav = Path(d) / "a.wav"
-            _write_wav16(wav, a, int(sr))
+            wav = _fitted_wav(Path(d) / "a.wav", audio, sr, T, fps, "write_video")
             cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart", str(tmp_mp4)]
         p = subprocess.run(cmd, input=frames.tobytes(), capture_output=True, timeout=timeout)
         if p.returncode != 0: raise RuntimeError(f"ffmpeg failed writing {path}: {p.stderr.decode(errors='replace')[-2000:]}")
         os.replace(tmp_mp4, path)
+    return path
+
+def _fitted_wav(path: Path, audio, sr: int | None, n_frames: int, fps: float, who: str) -> Path:
+    "Write mono `audio` as 16-bit WAV cut or zero-padded to exactly `n_frames / fps` seconds (the video's length)."
+    if sr is None: raise InputError(f"{who}: audio given without its sample rate `sr`")
+    a = np.asarray(audio, dtype=np.float32).reshape(-1)
+    if not np.isfinite(a).all(): raise InputError("audio: contains NaN or inf")
+    n = max(1, round(n_frames * int(sr) / fps))         # the video's length in samples: the audio is fitted to it
+    _write_wav16(path, np.pad(a[:n], (0, n - min(n, len(a)))), int(sr))   # (no `-shortest`: it cut the last frame)
     return path
 
 def _write_wav16(path, samples: np.ndarray, sr: int):
@@ -124,12 +127,8 @@ class VideoWriter:
             if rc != 0: raise RuntimeError(f"ffmpeg failed writing {self.path}: {err.decode(errors='replace')[-2000:]}")
             out = self._video
             if audio is not None:
-                if sr is None: raise InputError("VideoWriter.close: audio given without its sample rate `sr`")
-                a = np.asarray(audio, dtype=np.float32).reshape(-1)
-                if not np.isfinite(a).all(): raise InputError("audio: contains NaN or inf")
-                n = max(1, round(self.n_frames * int(sr) / self.fps)); a = np.pad(a[:n], (0, n - min(n, len(a))))
-                wav, out = Path(self._dir.name) / "a.wav", Path(self._dir.name) / ("out" + self.path.suffix)
-                _write_wav16(wav, a, int(sr))
+                wav = _fitted_wav(Path(self._dir.name) / "a.wav", audio, sr, self.n_frames, self.fps, "VideoWriter.close")
+                out = Path(self._dir.name) / ("out" + self.path.suffix)
                 p = subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(self._video), "-i", str(wav), "-c:v", "copy",
                                     "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out)], capture_output=True, timeout=timeout)
                 if p.returncode != 0: raise RuntimeError(f"ffmpeg failed muxing {self.path}: {p.stderr.decode(errors='replace')[-2000:]}")

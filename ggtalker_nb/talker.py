@@ -36,6 +36,7 @@ from .adapt.color import ColorMLP
 from .adapt.inpainter import Inpainter, compose
 from .adapt.ev import BodyModel, EVAdaptConfig, _pad_last, adapt_ev, fit_body, pack_track, render_frames
 from .adapt.ae import DEFAULT_GUIDANCE, adapt_a2e, speak_motion
+from .a2e.eval import samples_per_frame
 from .media import write_video
 
 # %% ../nbs/70_talker.ipynb #b6f88634
@@ -758,9 +759,7 @@ class _MotionStream:
         if not 0 <= lookahead <= c.window - hop: raise InputError(f"lookahead: must be in [0, {c.window - hop}] frames for hop={hop}, got {lookahead}")
         self.model, self.encoder, self.identity, self.hop, self.lookahead = model, encoder, identity, hop, lookahead
         self.steps, self.guidance, self.gen = steps, guidance, torch.Generator().manual_seed(int(seed))
-        spf = getattr(encoder, "sr", AUDIO_SR) / getattr(encoder, "fps", AUDIO_FPS)
-        if abs(spf - round(spf)) > 1e-9: raise InputError(f"encoder: {spf} samples per frame is not an integer")
-        self.spf, self.dev = int(round(spf)), next(model.parameters()).device
+        self.spf, self.dev = samples_per_frame(encoder), next(model.parameters()).device
         self.audio = np.zeros(0, np.float32)
         self.feats = torch.zeros(1, 0, c.audio_dim, device=self.dev)      # frozen features of emitted frames
         self.motion = torch.zeros(1, 0, c.motion_dim, device=self.dev)    # normalised motion of emitted frames
@@ -840,8 +839,7 @@ def stream(self: Talker,
     for blk in blocks:
         x = np.asarray(blk)
         if x.size == 0: continue
-        x = speech_16k((x, int(sr)), max_seconds=None) if x.ndim <= 2 else None
-        if x is None: raise InputError(f"blocks: expected 1-D (or (S, C)) sample blocks, got shape {np.shape(blk)}")
+        x = speech_16k((x, int(sr)), max_seconds=None)     # mono float32 at 16 kHz, or a clear error
         ms.push(x); received += len(x)
         if max_seconds is not None and received / AUDIO_SR > max_seconds:
             raise InputError(f"stream: more than max_seconds={max_seconds:g} s of audio")

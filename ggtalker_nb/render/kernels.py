@@ -139,15 +139,27 @@ def _pair_coefs(m2, con, lo, g, cx, cy):
     return mx, my, a, b, c, -0.5 * a, -b, -0.5 * c, a * mx + b * my, b * mx + c * my, \
         lo[g] - (0.5 * a * mx * mx + b * mx * my + 0.5 * c * my * my)
 
+@nb.njit(cache=True)
+def _pixel_offsets(t):
+    "Offsets (u, v) of a t×t tile's pixel centres from the tile centre, pixel p = row-major index."
+    npx = t * t; half = t / 2.0
+    U = np.empty(npx); V = np.empty(npx)
+    for p in range(npx): U[p] = (p % t) + 0.5 - half; V[p] = (p // t) + 0.5 - half
+    return U, V
+
+@nb.njit(cache=True)
+def _tile_origin(tid, TW, TH, t):
+    "Image index and top-left pixel (y0, x0) of tile `tid` (images of TH × TW tiles of side t)."
+    return tid // (TW * TH), ((tid // TW) % TH) * t, (tid % TW) * t
+
 @nb.njit(cache=True, parallel=True)
 def _fwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, acc, Tfin, last):
     "Front-to-back compositing, one tile per task: acc (I, H, W, D), final T and the number of list entries used per pixel."
     D = feat.shape[1]; npx = t * t; half = t / 2.0
-    U = np.empty(npx); V = np.empty(npx)
-    for p in range(npx): U[p] = (p % t) + 0.5 - half; V[p] = (p // t) + 0.5 - half
+    U, V = _pixel_offsets(t)
     for i in nb.prange(order.shape[0]):
         tid = order[i]
-        img = tid // (TW * TH); y0 = ((tid // TW) % TH) * t; x0 = (tid % TW) * t
+        img, y0, x0 = _tile_origin(tid, TW, TH, t)
         s = start[tid]
         Tp = np.ones(npx); av = np.zeros((npx, D)); nl = np.zeros(npx, dtype=np.int64)
         alive = np.ones(npx, dtype=np.int64); Lb = np.empty(npx); idx = np.empty(npx, dtype=np.int64)
@@ -185,11 +197,10 @@ def _fwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, ac
 def _bwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, Tfin, last, g_acc, g_alpha, gpair):
     "Backward of `_fwd_tiles`, back to front per tile: per list entry d/d[mean 2, conic 3, log o, feat D] into `gpair`."
     D = feat.shape[1]; npx = t * t; half = t / 2.0
-    U = np.empty(npx); V = np.empty(npx)
-    for p in range(npx): U[p] = (p % t) + 0.5 - half; V[p] = (p // t) + 0.5 - half
+    U, V = _pixel_offsets(t)
     for i in nb.prange(order.shape[0]):
         tid = order[i]
-        img = tid // (TW * TH); y0 = ((tid // TW) % TH) * t; x0 = (tid % TW) * t
+        img, y0, x0 = _tile_origin(tid, TW, TH, t)
         s = start[tid]
         Tp = np.zeros(npx); S = np.zeros(npx); gaT = np.zeros(npx); nl = np.zeros(npx, dtype=np.int64)
         ga = np.zeros((npx, D)); Lb = np.empty(npx); idx = np.empty(npx, dtype=np.int64); gf = np.zeros(D)
