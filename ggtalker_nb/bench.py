@@ -18,10 +18,11 @@ from typing import Sequence
 import numpy as np
 import torch
 
-from .core import InputError, AssetError, data_samples_path, seed_everything
+from .core import AssetError, InputError, data_samples_path, pad_last, seed_everything
 from .adapt.ev import _time_to as _time_to_psnr
-from .data.synthtalk import _pad
 from .geometry import Camera
+from .media import AUDIO_SR
+from .sample_head import sample_head_flame
 
 # %% ../nbs/81_bench.ipynb #fa7173c0
 TABLES = ("self_reenactment", "ood_audio", "ablations", "novel_views", "speed")
@@ -224,7 +225,7 @@ def eval_reenactment(
         model, enc, ident = a2e
         motion = speak_motion(model, enc, audio, ident, steps=a2e_steps)
     t_a2e = time.perf_counter() - t0
-    expr, jaw = _fit_len(_pad(motion["expr"], E), N), _fit_len(np.asarray(motion["jaw"], np.float32), N)
+    expr, jaw = _fit_len(pad_last(motion["expr"], E), N), _fit_len(np.asarray(motion["jaw"], np.float32), N)
     tr = cr.flame; gt = cr.flame_clean if cr.flame_clean is not None else cr.flame
     # images: the first T frames
     idf = load_identity_frames([clip], E, size)
@@ -242,7 +243,7 @@ def eval_reenactment(
         out.update(psnr_frame=float(psnr(full, img).mean()), ssim_frame=float(ssim(full, img).mean()))
         if lpips_available(): out["lpips"] = float(lpips(full, img).mean())
     # landmarks (all frames) in the original camera, pixels of the video
-    ptr = FlameTrack(_pad(ev.shape.detach().cpu().numpy(), len(tr.shape)), expr, tr.rotation, tr.neck, jaw, tr.eyes, tr.translation)
+    ptr = FlameTrack(pad_last(ev.shape.detach().cpu().numpy(), len(tr.shape)), expr, tr.rotation, tr.neck, jaw, tr.eyes, tr.translation)
     if cr.landmarks is None: out["lmd_px"] = "n/a"      # a clip without landmarks.npz (e.g. a tracked real video)
     else:
         _, lmk3 = track_landmarks(flame, ptr)
@@ -252,14 +253,14 @@ def eval_reenactment(
     ctr = FlameTrack(gt.shape, expr, gt.rotation, gt.neck, jaw, gt.eyes, gt.translation)
     pv, pl = track_landmarks(flame, ctr); gv, gl = track_landmarks(flame, gt)
     out["lve_mm"] = 1000 * float(lip_vertex_error(pv, gv, _lips(flame)))
-    out["mee"] = float(mouth_expression_error(torch.as_tensor(expr), torch.as_tensor(_pad(gt.expr, E)), mouth_expr_indices(flame.expr_names)))
+    out["mee"] = float(mouth_expression_error(torch.as_tensor(expr), torch.as_tensor(pad_last(gt.expr, E)), mouth_expr_indices(flame.expr_names)))
     mo_p, mo_g = mouth_opening(pl), mouth_opening(gl)
     out["mo_corr"] = float(mouth_opening_correlation(mo_p, mo_g))
-    en = torch.as_tensor(audio_energy(audio, 16000, cr.fps)[:N])
+    en = torch.as_tensor(audio_energy(audio, AUDIO_SR, cr.fps)[:N])
     off, conf = av_offset_confidence(mo_p, en)
     render_full = t_render * N / T                 # render seconds scaled to the whole clip
     out.update(av_offset=float(off), av_conf=float(conf), frames=N, rendered=T, a2e_s=t_a2e, render_s=render_full,
-               fps=N / max(t_a2e + render_full, 1e-9), a2e_rtf=t_a2e / (len(audio) / 16000))
+               fps=N / max(t_a2e + render_full, 1e-9), a2e_rtf=t_a2e / (len(audio) / AUDIO_SR))
     return out
 
 # %% ../nbs/81_bench.ipynb #7f5605b7
@@ -419,7 +420,6 @@ def run_bench(
                          "--clips-per-identity 12 --size 256 --seed 0` (or use --quick, which reads data_samples/synthtalk_mini)")
     prov = provenance(command or f"ggtalker bench {what}" + (" --quick" if setup.quick else ""))
     names = WHATS[what]
-    from ggtalker_nb.data.synthtalk import sample_head_flame
     flame = sample_head_flame()
     tables, speed, notes_speed = {}, [], []
     if what in ("render", "tables"): speed += _speed_render(setup)

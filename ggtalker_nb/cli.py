@@ -15,7 +15,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before torch loads OpenM
 import numpy as np
 import torch
 
-from .core import GGTalkerError, InputError, StageTimer, get_device
+from .core import GGTalkerError, InputError, StageTimer, get_device, renamed_argument
+from .media import AUDIO_SR
 
 # %% ../nbs/90_cli.ipynb #1ea46d0e
 SAMPLE_TEXT = "Every morning a little ferry crosses the calm green river, carrying bread and letters to the village."
@@ -26,7 +27,7 @@ def make_sample_audio(path: str | os.PathLike | None = None) -> Path:
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.speech import tts, write_wav
     voice, variant = SAMPLE_VOICE.split("+")
-    s = tts(SAMPLE_TEXT, voice, variant=variant, sr_out=16000)
+    s = tts(SAMPLE_TEXT, voice, variant=variant, sr_out=AUDIO_SR)
     return write_wav(path or data_samples_path("audio", "sample.wav"), s.samples, s.sr)
 
 # %% ../nbs/90_cli.ipynb #0d27bcfa
@@ -35,28 +36,31 @@ def _print_timer(timer: StageTimer, header: str):
 
 def demo(
     out: str = "out/demo.mp4",      # output mp4
-    size: int = 256,                # height of each view
+    resolution: int = 256,          # height of each view (width by the identity's aspect ratio)
     seconds: float | None = None,   # cut the audio to this many seconds (default: all of it)
     identity: str | None = None,    # identity folder (default: the shipped data_samples/identity_sample)
     audio: str | None = None,       # speech file (default: the shipped data_samples/audio/sample.wav)
     views: str | Sequence[str] = ("front", "orbit"),
     device: str | None = None,
     quiet: bool = False,
+    size: int | None = None,        # deprecated name of `resolution`
 ) -> dict:
     "Speak the sample audio with the sample identity: front view | novel-view orbit → mp4; print per-stage timings."
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.speech import read_audio
     from ggtalker_nb.talker import Talker
+    resolution = renamed_argument(resolution, size, "size", "resolution", "demo", default=256)
     timer = StageTimer()
     with timer("load identity"):
         t = Talker(device=device)
         t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
     with timer("read audio"):
-        x, sr = read_audio(audio or data_samples_path("audio", "sample.wav", must_exist=True), 16000, allow_silence=True)
+        x, sr = read_audio(audio or data_samples_path("audio", "sample.wav", must_exist=True), AUDIO_SR,
+                          allow_silence=True)
         if seconds is not None:
             if not seconds > 0: raise InputError(f"seconds: must be > 0, got {seconds}")
             x = x[: max(1, int(seconds * sr))]
-    video = t.speak((x, sr), views=views, size=size, timer=timer)
+    video = t.speak((x, sr), views=views, resolution=resolution, timer=timer)
     with timer("encode mp4"): path = video.save(out)
     if not quiet:
         _print_timer(timer, f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, "
@@ -64,16 +68,18 @@ def demo(
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times), total=timer.total)
 
 # %% ../nbs/90_cli.ipynb #c11a0002
-def track_cmd(video: str, out: str, size: int = 256, fps: float | None = None, identity: str | None = None,
-              overwrite: bool = False, quiet: bool = False) -> dict:
+def track_cmd(video: str, out: str, resolution: int = 256, fps: float | None = None, identity: str | None = None,
+              overwrite: bool = False, quiet: bool = False,
+              size: int | None = None) -> dict:     # deprecated name of `resolution` (side of the square face crop)
     "Track a video of one person into a clip folder (frames, audio, FLAME, camera, landmarks, masks); print a summary."
     from ggtalker_nb.data.track import track_video
+    resolution = renamed_argument(resolution, size, "size", "resolution", "track_cmd", default=256)
     t0 = time.perf_counter()
-    path = Path(track_video(video, out, size=size, fps=fps, identity=identity, overwrite=overwrite, progress=not quiet))
+    path = Path(track_video(video, out, size=resolution, fps=fps, identity=identity, overwrite=overwrite, progress=not quiet))
     meta = json.loads((path / "meta.json").read_text())
     tr = meta.get("tracker", {})
     if not quiet:
-        print(f"wrote {path}: {meta.get('n_frames', '?')} frames at {size}², landmark RMS {tr.get('rms_px', float('nan')):.2f} px, "
+        print(f"wrote {path}: {meta.get('n_frames', '?')} frames at {resolution}², landmark RMS {tr.get('rms_px', float('nan')):.2f} px, "
               f"audio {'yes' if meta.get('has_audio') else 'no'}, {time.perf_counter() - t0:.1f} s")
         for w in meta.get("warnings", []): print(f"  warning: {w}")
     return dict(path=str(path), meta=meta)
@@ -96,12 +102,14 @@ def adapt_cmd(video_dir: str, out: str, time_budget: float | None = None, priors
     return dict(path=out, name=ident.name, adaptation=a)
 
 def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: str | None = None, voice: str = "en-us",
-              views: str | Sequence[str] = "front", size: int | None = None, steps: int = 10, seed: int = 0,
+              views: str | Sequence[str] = "front", resolution: int | None = None, steps: int = 10, seed: int = 0,
               device: str | None = None, quiet: bool = False, photo: str | None = None, body_steps: int = 40,
-              save_identity_to: str | None = None, stream: bool = False, block_s: float = 0.1) -> dict:
+              save_identity_to: str | None = None, stream: bool = False, block_s: float = 0.1,
+              size: int | None = None) -> dict:     # deprecated name of `resolution`
     "Speak an audio file or a text with an identity folder (default: the shipped sample identity) or one photo into an mp4; print timings."
     from ggtalker_nb.data.speech import tts
     from ggtalker_nb.talker import Talker, save_identity
+    resolution = renamed_argument(resolution, size, "size", "resolution", "speak_cmd")
     if (audio is None) == (text is None): raise InputError("speak: give exactly one of --audio FILE or --text \"...\"")
     timer = StageTimer()
     if photo is not None:
@@ -121,17 +129,16 @@ def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: st
             v, _, var = voice.partition("+")
             src = tts(text, v, variant=var or None)
     else: src = audio
-    if stream: return _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet)
-    video = t.speak(src, views=views, size=size, steps=steps, seed=seed, timer=timer)
+    if stream: return _speak_stream(t, src, out, views, resolution, steps, seed, block_s, timer, quiet)
+    video = t.speak(src, views=views, resolution=resolution, steps=steps, seed=seed, timer=timer)
     with timer("encode mp4"): path = video.save(out)
     if not quiet: _print_timer(timer, f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, {video.duration:.2f} s)")
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times))
 
-def _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet) -> dict:
+def _speak_stream(t, src, out, views, resolution, steps, seed, block_s, timer, quiet) -> dict:
     "`speak --stream`: feed the audio in blocks, encode each chunk of frames as soon as it is ready."
     from ggtalker_nb.talker import blocks_of, speech_16k
     from ggtalker_nb.media import VideoWriter
-    from ggtalker_nb.a2e.audio import AUDIO_SR
     if tuple(v.strip() for v in (views.split(",") if isinstance(views, str) else views)) != ("front",):
         raise InputError("speak --stream: writes the front view only (--views front)")
     with timer("read audio"): x = speech_16k(src)   # a path or a TTS `Speech`
@@ -139,7 +146,7 @@ def _speak_stream(t, src, out, views, size, steps, seed, block_s, timer, quiet) 
     with VideoWriter(out, t.identity.fps) as w:
         t0 = time.perf_counter()
         with timer("stream (A2E, render, body) + encode"):
-            for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), steps=steps, seed=seed, size=size):
+            for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), steps=steps, seed=seed, resolution=resolution):
                 w.write(ch.frames); n += len(ch.frames)
                 if first is None: first = time.perf_counter() - t0
         with timer("mux audio"): path = w.close(x, AUDIO_SR)
@@ -189,18 +196,29 @@ def info() -> dict:
     return d
 
 # %% ../nbs/90_cli.ipynb #6436755a
+class _RenamedFlag(argparse.Action):
+    "An old flag name that still works: stores into the new flag's destination and says on stderr that it is deprecated."
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"ggtalker: {option_string} is deprecated, use --{self.dest}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+def _add_resolution(parser: argparse.ArgumentParser, default: int | None, help: str):
+    "`--resolution` (pixels: the image height; square images: the side) and its old name `--size`."
+    parser.add_argument("--resolution", type=int, default=default, help=help)
+    parser.add_argument("--size", type=int, dest="resolution", action=_RenamedFlag, help=argparse.SUPPRESS)
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ggtalker", description="GGTalker toolkit: talking 3D Gaussian heads from speech.")
     sub = p.add_subparsers(dest="cmd", required=True)
     d = sub.add_parser("demo", help="speak the sample audio with the shipped sample identity into an mp4 (the main job)")
-    d.add_argument("--out", default="out/demo.mp4"); d.add_argument("--size", type=int, default=256, help="height of each view")
+    d.add_argument("--out", default="out/demo.mp4"); _add_resolution(d, 256, "height of each view")
     d.add_argument("--seconds", type=float, default=None, help="cut the audio to this many seconds")
     d.add_argument("--identity", default=None, help="identity folder (default: data_samples/identity_sample)")
     d.add_argument("--audio", default=None, help="speech file (default: data_samples/audio/sample.wav)")
     d.add_argument("--views", default="front,orbit"); d.add_argument("--device", default=None)
     tk = sub.add_parser("track", help="track a video of one person into a clip folder (landmarks → FLAME, masks, audio)")
     tk.add_argument("video", help="any video ffmpeg reads (mp4, mov, webm, …)"); tk.add_argument("--out", required=True, help="clip folder to write")
-    tk.add_argument("--size", type=int, default=256, help="side of the square face crop"); tk.add_argument("--fps", type=float, default=None)
+    _add_resolution(tk, 256, "side of the square face crop"); tk.add_argument("--fps", type=float, default=None)
     tk.add_argument("--identity", default=None, help="identity name (default: the video's file name)")
     tk.add_argument("--overwrite", action="store_true"); tk.add_argument("--quiet", action="store_true")
     a = sub.add_parser("adapt", help="adapt the priors to one person's video or tracked clips → an identity folder")
@@ -223,7 +241,8 @@ def _parser() -> argparse.ArgumentParser:
     g = s_.add_mutually_exclusive_group(required=True)
     g.add_argument("--audio", help="speech file (wav, mp3, flac, …; any rate)"); g.add_argument("--text", help="text spoken by espeak-ng")
     s_.add_argument("--voice", default="en-us", help="espeak-ng voice for --text (e.g. en-us, en-gb-x-rp+m3)")
-    s_.add_argument("--views", default="front", help="comma-separated: front, orbit"); s_.add_argument("--size", type=int, default=None)
+    s_.add_argument("--views", default="front", help="comma-separated: front, orbit")
+    _add_resolution(s_, None, "height of each view (default: the identity's)")
     s_.add_argument("--steps", type=int, default=10, help="A2E DDIM steps"); s_.add_argument("--seed", type=int, default=0)
     s_.add_argument("--device", default=None)
     c = sub.add_parser("convert-flame", help="convert official FLAME files to our npz (once)")
@@ -235,7 +254,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--n-shape", type=int, default=None, help="shape components in shapedirs (default: 300 of FLAME's 400)")
     st = sub.add_parser("synthtalk", help="build a SynthTalk dataset (TTS speech + procedural identities, exact ground truth)")
     st.add_argument("--out", required=True); st.add_argument("--identities", type=int, default=20)
-    st.add_argument("--clips-per-identity", type=int, default=12); st.add_argument("--size", type=int, default=256)
+    st.add_argument("--clips-per-identity", type=int, default=12); _add_resolution(st, 256, "frame side")
     st.add_argument("--seed", type=int, default=0); st.add_argument("--tracking-noise", type=float, default=0.0)
     st.add_argument("--max-seconds", type=float, default=None, help="trim clips (quick sets)")
     b = sub.add_parser("bench", help="benchmarks that print tables")
@@ -251,14 +270,14 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.cmd == "demo":
-            demo(out=args.out, size=args.size, seconds=args.seconds, identity=args.identity, audio=args.audio, views=args.views, device=args.device)
+            demo(out=args.out, resolution=args.resolution, seconds=args.seconds, identity=args.identity, audio=args.audio, views=args.views, device=args.device)
         elif args.cmd == "track":
-            track_cmd(args.video, args.out, args.size, args.fps, args.identity, args.overwrite, args.quiet)
+            track_cmd(args.video, args.out, args.resolution, args.fps, args.identity, args.overwrite, args.quiet)
         elif args.cmd == "adapt":
             adapt_cmd(args.video_dir, args.out, args.time_budget, args.priors, args.identity, args.split, args.preset, args.device,
                       args.force, args.quiet, command="ggtalker " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])))
         elif args.cmd == "speak":
-            speak_cmd(args.identity, args.out, args.audio, args.text, args.voice, args.views, args.size, args.steps, args.seed, args.device,
+            speak_cmd(args.identity, args.out, args.audio, args.text, args.voice, args.views, args.resolution, args.steps, args.seed, args.device,
                       photo=args.photo, body_steps=args.body_steps, save_identity_to=args.save_identity, stream=args.stream)
         elif args.cmd == "convert-flame":
             convert_flame_cmd(args.model, args.out, obj=args.obj, landmarks=args.landmarks, masks=args.masks, n_shape=args.n_shape,
@@ -266,7 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "synthtalk":
             from ggtalker_nb.data.synthtalk import build_synthtalk
             stats = build_synthtalk(args.out, n_identities=args.identities, clips_per_identity=args.clips_per_identity,
-                                    size=args.size, seed=args.seed, tracking_noise=args.tracking_noise,
+                                    size=args.resolution, seed=args.seed, tracking_noise=args.tracking_noise,
                                     max_seconds=args.max_seconds, progress=True)
             print(json.dumps(stats, indent=1, default=str))
         elif args.cmd == "bench":

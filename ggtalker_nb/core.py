@@ -4,12 +4,12 @@
 
 # %% auto #0
 __all__ = ['SHAPE_VOCAB', 'FORMAT_VERSION', 'DATA_ENV', 'GGTalkerError', 'InputError', 'AssetError', 'UnsafeFileError',
-           'MissingDependencyError', 'get_device', 'seed_everything', 'check_tensor', 'atomic_write',
-           'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'as_image', 'require_visible',
-           'data_samples_root', 'data_samples_path', 'StageTimer', 'ffmpeg_exe']
+           'MissingDependencyError', 'get_device', 'seed_everything', 'check_tensor', 'pad_last', 'image_resolution',
+           'renamed_argument', 'atomic_write', 'atomic_save_bytes', 'save_safetensors', 'load_safetensors', 'as_image',
+           'require_visible', 'data_samples_root', 'data_samples_path', 'StageTimer', 'ffmpeg_exe']
 
 # %% ../nbs/00_core.ipynb #7ce03fd9
-import contextlib, hashlib, json, math, os, random, tempfile, time
+import contextlib, hashlib, json, math, os, random, tempfile, time, warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -78,6 +78,51 @@ def check_tensor(
     if finite and x.is_floating_point() and not torch.isfinite(x).all():
         raise InputError(f"{name}: contains NaN or inf ({int((~torch.isfinite(x)).sum())} values)")
     return x
+
+# %% ../nbs/00_core.ipynb #b17bc59a
+def pad_last(
+    x: Any,                 # Tensor, array or nested list
+    n: int,                 # length of the last axis wanted
+) -> "torch.Tensor | np.ndarray":  # float Tensor for a Tensor, else float32 array
+    "Crop or zero-pad the last axis of `x` to `n` entries (float)."
+    if isinstance(x, torch.Tensor):
+        x = x.float()
+        if x.shape[-1] >= n: return x[..., :n]
+        return torch.cat([x, x.new_zeros(*x.shape[:-1], n - x.shape[-1])], -1)
+    x = np.asarray(x, np.float32)
+    if x.shape[-1] >= n: return x[..., :n]
+    return np.concatenate([x, np.zeros((*x.shape[:-1], n - x.shape[-1]), np.float32)], -1)
+
+# %% ../nbs/00_core.ipynb #a22fe33c
+def image_resolution(
+    resolution: "int | tuple[int, int] | None",  # height (width by aspect), (H, W), or None for the native size
+    width: int, height: int,    # the native size it replaces
+    name: str = "resolution",   # argument name, used in the message
+    limits: tuple = (16, 2048), # allowed pixels per side (a given height or (H, W))
+) -> tuple[int, int]:           # (H, W)
+    "(H, W) of an output image from a `resolution` argument (int height with the native aspect, (H, W), or None)."
+    lo, hi = limits
+    if resolution is None: return int(height), int(width)
+    ok_int = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi
+    if ok_int(resolution):
+        out_height = int(resolution)
+        return out_height, max(2, round(width * out_height / height))
+    if isinstance(resolution, (tuple, list)) and len(resolution) == 2 and all(ok_int(v) for v in resolution):
+        return int(resolution[0]), int(resolution[1])
+    raise InputError(f"{name}: expected an integer {lo}–{hi} (the height) or (H, W), got {resolution!r}")
+
+def renamed_argument(
+    value, old_value,         # the new argument's value and the old one's (None: not given)
+    old: str, new: str,       # their names
+    where: str,               # the function, for the messages
+    default=None,             # the new argument's default (given together with the old one: not a conflict)
+):
+    "The value to use when an argument was renamed: the old name still works, with a `DeprecationWarning`."
+    if old_value is None: return value
+    warnings.warn(f"{where}: `{old}` is deprecated, use `{new}`", DeprecationWarning, stacklevel=3)
+    if value is not None and value != default and value != old_value:
+        raise InputError(f"{where}: `{old}` and `{new}` name the same setting; pass only `{new}`")
+    return old_value
 
 # %% ../nbs/00_core.ipynb #b46d90d7
 @contextlib.contextmanager

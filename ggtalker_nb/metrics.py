@@ -4,9 +4,10 @@
 
 # %% auto #0
 __all__ = ['SSIM_WINDOW', 'SSIM_SIGMA', 'SSIM_K1', 'SSIM_K2', 'LPIPS_ENV', 'MOUTH_LMK', 'INNER_LIP_UPPER', 'INNER_LIP_LOWER',
-           'psnr', 'ssim', 'lpips_status', 'lpips_available', 'lpips', 'lmd', 'lip_vertex_error', 'mean_vertex_error',
-           'mouth_opening', 'mouth_opening_correlation', 'av_cross_correlation', 'av_offset_confidence',
-           'track_landmarks', 'mouth_expr_indices', 'shift_pair', 'mouth_expression_error', 'motion_diversity']
+           'psnr', 'ssim', 'lpips_status', 'lpips_available', 'lpips', 'stripe_energy', 'lmd', 'lip_vertex_error',
+           'mean_vertex_error', 'mouth_opening', 'mouth_opening_correlation', 'av_cross_correlation',
+           'av_offset_confidence', 'track_landmarks', 'mouth_expr_indices', 'shift_pair', 'mouth_expression_error',
+           'motion_diversity']
 
 # %% ../nbs/80_metrics.ipynb #a4484124
 import math, os
@@ -161,6 +162,62 @@ def lpips(
         nb = fb / (fb.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
         d = d + F.conv2d((na - nb) ** 2, sd[f"lin{i}.weight"]).mean((1, 2, 3))
     return d.reshape(batch).to(pred.dtype)
+
+# %% ../nbs/80_metrics.ipynb #af6edb75
+def _lattice_frequencies(basis: Tensor, harmonics: int) -> Tensor:
+    "Wave vectors (cycles/px, folded into [−½, ½)) of the lattice with image-space basis rows `basis` (2, 2), up to `harmonics`."
+    B = torch.linalg.inv(basis.T).T                                  # columns b1, b2 with a_i · b_j = δ_ij
+    n = [(i, j) for i in range(-harmonics, harmonics + 1) for j in range(-harmonics, harmonics + 1) if (i, j) != (0, 0)]
+    k = torch.stack([i * B[:, 0] + j * B[:, 1] for i, j in n])
+    return k - torch.floor(k + 0.5)
+
+
+def stripe_energy(
+    images: Float[Tensor, "B H W 3"],  # renders compared on the same patches (e.g. prediction, ground truth), in [0, 1]
+    mask: Tensor,                       # (H, W) bool: the pixels analysed (head pixels in every image)
+    centres: Float[Tensor, "N 2"],      # projected texel centres (x, y) in pixels (visible texels only)
+    steps: Float[Tensor, "N 2 2"],      # image displacement (px) of one texel step along a map row, and along a map column
+    patch: int = 32,                    # analysis window (pixels)
+    harmonics: int = 2,                 # lattice combinations n₁b₁ + n₂b₂ with |nᵢ| ≤ harmonics
+    radius: float = 0.75,               # frequency bins counted around each wave vector
+    min_dc: float = 1.5,                # bins within this distance of zero frequency are not counted
+    min_texels: int = 4,                # patches with fewer projected texels are skipped
+) -> tuple[Float[Tensor, "B"], int]:    # mean power per patch at the lattice frequencies, and the number of patches
+    "Windowed spectral power of the luminance at the projected texel grid's frequencies and harmonics, per image."
+    images = torch.as_tensor(images)
+    if images.ndim != 4 or images.shape[-1] < 3: raise InputError(f"images: expected (B, H, W, 3), got {tuple(images.shape)}")
+    B, H, W, _ = images.shape
+    mask = torch.as_tensor(mask).bool()
+    if mask.shape != (H, W): raise InputError(f"mask: expected ({H}, {W}), got {tuple(mask.shape)}")
+    centres, steps = torch.as_tensor(centres, dtype=torch.float64), torch.as_tensor(steps, dtype=torch.float64)
+    if centres.ndim != 2 or centres.shape[-1] != 2 or steps.shape != (len(centres), 2, 2):
+        raise InputError(f"centres/steps: expected (N, 2) and (N, 2, 2), got {tuple(centres.shape)} and {tuple(steps.shape)}")
+    if patch < 8 or patch > min(H, W): raise InputError(f"patch: must lie in [8, {min(H, W)}], got {patch}")
+    y = (images[..., :3].double() * images.new_tensor([0.299, 0.587, 0.114], dtype=torch.float64)).sum(-1)
+    win = torch.hann_window(patch, periodic=False, dtype=torch.float64); win = win[:, None] * win[None]
+    f = torch.fft.fftfreq(patch, dtype=torch.float64)
+    fy, fx = torch.meshgrid(f, f, indexing="ij")
+    slow = (fx.square() + fy.square()).sqrt() <= min_dc / patch
+    total, n_patch = y.new_zeros(B), 0
+    for r0 in range(0, H - patch + 1, patch // 2):
+        for c0 in range(0, W - patch + 1, patch // 2):
+            if not bool(mask[r0:r0 + patch, c0:c0 + patch].all()): continue
+            inside = ((centres[:, 0] >= c0) & (centres[:, 0] < c0 + patch) & (centres[:, 1] >= r0) & (centres[:, 1] < r0 + patch))
+            if int(inside.sum()) < min_texels: continue
+            st = steps[inside]
+            flip = (st[..., 0] < 0) | ((st[..., 0] == 0) & (st[..., 1] < 0))      # a lattice vector's sign is free
+            basis = torch.where(flip[..., None], -st, st).median(0).values
+            if float(torch.linalg.det(basis).abs()) < 1e-3: continue
+            bins = torch.zeros(patch, patch, dtype=torch.bool)
+            for kx, ky in _lattice_frequencies(basis, harmonics).tolist():
+                dx, dy = (fx - kx + 0.5) % 1 - 0.5, (fy - ky + 0.5) % 1 - 0.5
+                bins |= (dx.square() + dy.square()).sqrt() <= radius / patch
+            bins &= ~slow
+            p = y[:, r0:r0 + patch, c0:c0 + patch]
+            p = (p - p.mean((1, 2), keepdim=True)) * win
+            total += (torch.fft.fft2(p).abs().square() / win.square().sum())[:, bins].sum(-1)
+            n_patch += 1
+    return (total / max(n_patch, 1)).float(), n_patch
 
 # %% ../nbs/80_metrics.ipynb #2f7cc1f6
 MOUTH_LMK = tuple(range(48, 68))          # iBUG-68 outer (48–59) and inner (60–67) lip points

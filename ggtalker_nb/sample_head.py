@@ -5,8 +5,8 @@
 # %% auto #0
 __all__ = ['Y_EYE', 'Y_MOUTH', 'EYE_X', 'EYE_Y', 'EYE_R', 'LID_R', 'MOUTH_HALF', 'EYE_SLIT', 'N_COLS', 'EYE_OPEN', 'EYE_CLOSED',
            'K_EYE', 'K_MOUTH', 'PARTS', 'UV_BOXES', 'JOINT_NAMES', 'PARENTS', 'LANDMARK_NAMES', 'EXPR_NAMES',
-           'DEFAULT_COLORS', 'SAMPLE_HEAD_FILE', 'uv_to_pixel', 'make_texture', 'build_sample_head', 'save_sample_head',
-           'load_sample_head']
+           'DEFAULT_COLORS', 'SAMPLE_HEAD_FILE', 'DEFAULT_CAMERA', 'uv_to_pixel', 'make_texture', 'build_sample_head',
+           'save_sample_head', 'load_sample_head', 'sample_head_assets', 'sample_head_flame']
 
 # %% ../nbs/04_sample_head.ipynb #89fe3bb5
 import functools, os
@@ -18,7 +18,7 @@ import scipy.sparse.linalg as spla
 from scipy.interpolate import PchipInterpolator
 
 from .core import InputError, data_samples_path
-from .flame import FlameAssets, load_flame_npz, save_flame_npz
+from .flame import FLAME, FlameAssets, load_flame_npz, save_flame_npz
 
 # %% ../nbs/04_sample_head.ipynb #0a55bc90
 # ---- proportions (metres, FLAME space: y up, the face looks along +z, subject's left = +x) -------
@@ -1041,3 +1041,16 @@ def load_sample_head(
     "Load the shipped (or a saved) sample head."
     path = Path(path) if path is not None else data_samples_path(SAMPLE_HEAD_FILE, must_exist=True)
     return load_flame_npz(path)
+
+# %% ../nbs/04_sample_head.ipynb #df1eaeae
+DEFAULT_CAMERA = dict(dist=1.2, fov_deg=20.0, target=(0.0, -0.05, 0.0))   # orbit_camera arguments of the front view
+
+@functools.cache
+def sample_head_assets() -> FlameAssets:
+    "The shipped sample head (`load_sample_head()`), loaded once per process."
+    return load_sample_head()
+
+@functools.cache
+def sample_head_flame() -> FLAME:
+    "The `FLAME` model of the shipped sample head, built once per process (shared: do not modify it)."
+    return FLAME(sample_head_assets())

@@ -5,7 +5,14 @@
     python scripts/train_a2e.py noid                  # the prior without identity embeddings -> runs/a2e_noid
     python scripts/train_a2e.py regression --run-steps 500   # stop (with a checkpoint) after 500 more steps
 
-Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` first.
+The 2026-12 prior (motion version 2 data, audio augmentation, no validation split, 1 thread):
+
+    python scripts/a2e_data.py data/synthtalk_a2e     # motion-only SynthTalk, 20 identities x 12 clips, seed 0
+    python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 600 --batch 16 --augment 0.5 --no-val --out runs/a2e_v2_prior_s0 --seed 0
+    python scripts/train_a2e.py regression --data data/synthtalk_a2e --steps 600 --batch 16 --augment 0.5 --no-val --out runs/a2e_v2_regression_s0 --seed 0
+
+Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` (or
+`scripts/a2e_data.py`, which skips rendering) first.
 """
 import argparse, json, shutil, time
 import torch
@@ -17,14 +24,19 @@ p = argparse.ArgumentParser()
 p.add_argument("which", choices=("prior", "regression", "noid"))
 p.add_argument("--data", default="data/synthtalk"); p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--run-steps", type=int, default=None); p.add_argument("--threads", type=int, default=1)
+p.add_argument("--batch", type=int, default=32); p.add_argument("--seed", type=int, default=0)
+p.add_argument("--augment", type=float, default=0.0, help="A2EConfig.p_augment: share of training windows with degraded audio")
+p.add_argument("--no-val", action="store_true", help="no validation split (the held-out sentences stay unseen until evaluation)")
+p.add_argument("--out", default=None, help="run folder (default runs/a2e_<which>)")
+p.add_argument("--ckpt-every", type=int, default=250); p.add_argument("--warmup", type=int, default=200)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 n = A2EConfig.cpu().n
 tr = AudioMotionDataset(a.data, window=n, stride=10, split="train")
-va = AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
-mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names))
-cfg = TrainConfig(steps=a.steps, batch_size=32, lr=3e-4, warmup=200, ckpt_every=250, log_every=25, out_dir=f"runs/a2e_{a.which}",
-                  lip_loss=1.0, run_steps=a.run_steps)
+va = None if a.no_val else AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
+mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names), p_augment=a.augment)
+cfg = TrainConfig(steps=a.steps, batch_size=a.batch, lr=3e-4, warmup=a.warmup, ckpt_every=a.ckpt_every, log_every=25,
+                  out_dir=a.out or f"runs/a2e_{a.which}", lip_loss=1.0, run_steps=a.run_steps, seed=a.seed, progress=False)
 t0 = time.time()
 r = train_a2e(cfg, mcfg, tr, va, encoder="mel", resume=True, kind="regression" if a.which == "regression" else "diffusion")
 print(json.dumps(dict(stopped=r.get("stopped"), step=r.get("step"), val=r["val"][-1] if r.get("val") else None,

@@ -6,7 +6,8 @@ import torch
 from ggtalker_nb.core import InputError, data_samples_path
 from ggtalker_nb.data.synthtalk import add_tracking_noise, sample_head_flame
 from ggtalker_nb.data.video import Clip, ClipReader
-from ggtalker_nb.adapt.ev import EVAdaptConfig, _split, adapt_ev, evaluate_heads, load_identity_frames, pack_track
+from ggtalker_nb.adapt.ev import EVAdaptConfig, adapt_ev, evaluate_heads, load_identity_frames, pack_track
+from ggtalker_nb.avatar.runtime import split_params as _split
 
 MINI = data_samples_path("synthtalk_mini")
 T = 12

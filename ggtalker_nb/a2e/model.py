@@ -4,8 +4,8 @@
 
 # %% auto #0
 __all__ = ['A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer', 'FiLM', 'A2EBlock', 'timestep_embedding',
-           'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'a2e_loss', 'sample', 'save_a2e',
-           'expect_tensor', 'expect_state', 'load_a2e', 'sample_span']
+           'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'training_audio', 'a2e_loss', 'sample',
+           'save_a2e', 'expect_tensor', 'expect_state', 'load_a2e', 'sample_span']
 
 # %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math, time
@@ -48,6 +48,7 @@ class A2EConfig:
     lambda_temp: float = 1.0    # Huber on frame differences
     lambda_exp: float = 1.0     # L2 on x0
     huber_delta: float = 0.1
+    p_augment: float = 0.0      # chance per training window that its audio is degraded (`augment_speech`: noise, reverb, level, band)
     def __post_init__(self):
         if self.motion_dim != self.n_expr + 3 + 3 * self.with_pose:
             raise InputError(f"A2EConfig: motion_dim {self.motion_dim} ≠ n_expr {self.n_expr} + 3 jaw" + (" + 3 pose" if self.with_pose else ""))
@@ -168,6 +169,7 @@ class A2EModel(nn.Module):
                 ctx_mask: Tensor | None = None,   # (B,T) bool, True where `ctx` is given
                 drop_audio: Tensor | None = None, # (B,) bool: use the null audio
                 drop_id: Tensor | None = None,    # (B,) bool: use the null identity
+                cond: tuple | None = None,        # `encode_condition(audio, identity, drop_audio, drop_id)`, precomputed (sampling reuses it)
                ) -> Float[Tensor, "B T D"]:       # predicted clean normalised motion x0
         "Predict x0 from x_k."
         c = self.config; B, N, _ = x.shape
@@ -177,7 +179,7 @@ class A2EModel(nn.Module):
         if ctx_mask is None: m = x.new_zeros(B, N, 1); ctx = torch.zeros_like(x)
         else: m = ctx_mask.to(x.dtype)[..., None]
         tau = self.time_mlp(timestep_embedding(k, c.d))
-        a, abar, idt = self.encode_condition(audio, identity, drop_audio, drop_id)
+        a, abar, idt = self.encode_condition(audio, identity, drop_audio, drop_id) if cond is None else cond
         mt = self.motion_in(torch.cat([x * (1 - m), ctx * m, m], -1)) + sinusoidal_positions(N, c.d, x.device)
         h = torch.cat([tau[:, None], abar[:, None], idt[:, None], mt], 1)
         ca_mask = self._ca_mask(N, x.device)
@@ -204,6 +206,14 @@ def sample_context_mask(B: int, N: int, context: int, generator=None, device=Non
     n = torch.where(u < 0.3, torch.zeros_like(r), torch.where(u < 0.7, torch.full_like(r, min(context, N - 1)), r))
     return (torch.arange(N)[None] < n[:, None]).to(device)
 
+def training_audio(model: nn.Module, batch: dict, generator: torch.Generator | None = None) -> Tensor:
+    "The batch's 16 kHz audio, degraded by `augment_speech` with `config.p_augment` while the model trains (its own generator, seeded from `generator`)."
+    wav = batch["audio"]; p = getattr(model.config, "p_augment", 0.0)
+    if p <= 0 or not model.training: return wav
+    from ggtalker_nb.a2e.audio import augment_speech
+    ga = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,), generator=generator)))
+    return augment_speech(wav.float().cpu(), ga, p).to(wav.device)
+
 def a2e_loss(model: A2EModel, batch: dict, encoder: nn.Module | None = None,
              extra: dict[str, tuple[float, Callable]] | None = None,  # name → (weight, fn(pred, target, batch))
              generator: torch.Generator | None = None) -> dict[str, Tensor]:
@@ -211,12 +221,12 @@ def a2e_loss(model: A2EModel, batch: dict, encoder: nn.Module | None = None,
     c = model.config; dev = model.alpha_bar.device
     x0 = model.normalizer.normalize(motion_from_batch(batch, c.with_pose).to(dev))
     B, N, _ = x0.shape
+    g = generator
     if "audio_feats" in batch: audio = batch["audio_feats"].to(dev)
-    elif encoder is not None: audio = encoder(batch["audio"].to(dev))
+    elif encoder is not None: audio = encoder(training_audio(model, batch, g).to(dev))
     else: raise InputError("a2e_loss: batch has no 'audio_feats' and no encoder was given")
     if audio.shape[1] != N: raise InputError(f"a2e_loss: {audio.shape[1]} audio frames for {N} motion frames")
     ident = torch.as_tensor(batch.get("identity", torch.full((B,), -1)), device=dev).long()
-    g = generator
     k = torch.randint(0, c.steps, (B,), generator=g).to(dev)
     noise = torch.randn(x0.shape, generator=g).to(dev)
     cm = sample_context_mask(B, N, c.context, g, dev)
@@ -237,16 +247,19 @@ def a2e_loss(model: A2EModel, batch: dict, encoder: nn.Module | None = None,
     return out
 
 # %% ../../nbs/41_a2e.model.ipynb #b0bd5171
-def _guided(model, x, k, audio, ident, ctx, cm, ga: float, gi: float):
-    "CFG: x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)), the passes it needs run as one batch."
+def _guided(model, x, k, audio, ident, ctx, cm, ga: float, gi: float, cache: dict | None = None):
+    "CFG: x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)), the passes it needs run as one batch; `cache` keeps the condition tokens across steps."
     B = x.shape[0]
-    if ga == 1 and gi == 1: return model(x, k, audio, ident, ctx, cm)
+    if ga == 1 and gi == 1:
+        if cache is not None and "c" not in cache: cache["c"] = model.encode_condition(audio, ident)
+        return model(x, k, audio, ident, ctx, cm, cond=None if cache is None else cache["c"])
     modes = [(False, False), (False, True)] + ([(True, True)] if ga != 1 else [])  # (drop_audio, drop_id): full, audio, uncond
     n = len(modes)
     da = torch.cat([torch.full((B,), m[0], device=x.device) for m in modes])
     di = torch.cat([torch.full((B,), m[1], device=x.device) for m in modes])
     rep = lambda t: None if t is None else torch.cat([t] * n)
-    out = model(rep(x), rep(k), rep(audio), rep(ident), rep(ctx), rep(cm), da, di).chunk(n)
+    if cache is not None and "g" not in cache: cache["g"] = model.encode_condition(rep(audio), rep(ident), da, di)
+    out = model(rep(x), rep(k), rep(audio), rep(ident), rep(ctx), rep(cm), da, di, cond=None if cache is None else cache["g"]).chunk(n)
     full, au = out[0], out[1]
     base = au if ga == 1 else out[2] + ga * (au - out[2])   # s_a = 1: x̂(∅,∅) cancels
     return base + gi * (full - au)
@@ -258,9 +271,10 @@ def _denoise(model, audio, ident, ctx, cm, steps, sampler, eta, guidance, genera
     x = torch.randn(B, N, c.motion_dim, generator=generator).to(dev)
     if sampler == "ddpm": ks = list(range(c.steps - 1, -1, -1))
     else: ks = sorted({int(round(v)) for v in np.linspace(0, c.steps - 1, steps)}, reverse=True)
+    cache = {}                                     # the condition tokens do not depend on the step: encoded once
     for j, k in enumerate(ks):
         kt = torch.full((B,), k, device=dev, dtype=torch.long)
-        x0 = _guided(model, x, kt, audio, ident, ctx, cm, *guidance).double()
+        x0 = _guided(model, x, kt, audio, ident, ctx, cm, *guidance, cache=cache).double()
         a_t = ab[k]; kp = ks[j + 1] if j + 1 < len(ks) else -1
         a_p = ab[kp] if kp >= 0 else torch.tensor(1.0, dtype=torch.float64, device=dev)
         if kp < 0: x = x0; break

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..core import InputError, MissingDependencyError, atomic_write
+from ..media import AUDIO_SR, pcm_to_float
 
 # %% ../../nbs/30_data.speech.ipynb #87522ac7
 MIN_SR = 8000             # Hz; lowest accepted input sample rate
@@ -48,16 +49,6 @@ def resample(
     return np.asarray(y, dtype=np.float32)
 
 # %% ../../nbs/30_data.speech.ipynb #f65efbef
-def _pcm_to_float(a: np.ndarray) -> np.ndarray:
-    "Integer PCM (as scipy returns it) or float samples → float32 in [-1, 1) for integers."
-    if a.dtype == np.uint8: return (a.astype(np.float32) - 128.0) / 128.0
-    if a.dtype == np.int8: return a.astype(np.float32) / 128.0
-    if a.dtype == np.int16: return a.astype(np.float32) / 32768.0
-    if a.dtype == np.int32: return (a.astype(np.float64) / 2.0**31).astype(np.float32)
-    if a.dtype == np.int64: return (a.astype(np.float64) / 2.0**63).astype(np.float32)
-    if a.dtype.kind == "f": return a.astype(np.float32)
-    raise InputError(f"unsupported WAV sample type {a.dtype}")
-
 _WAV_MAGIC = (b"RIFF", b"RIFX", b"RF64")
 BLOCK_SAMPLES = 1 << 20   # samples per block when converting/resampling long clips (bounded extra memory)
 
@@ -65,7 +56,7 @@ def _mono_blocks(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
     "Samples `lo:hi` of a (possibly memory-mapped) (T_s,) / (T_s, C) PCM array → float32 mono (channel mean), block by block."
     out = np.empty(hi - lo, np.float32)
     for i in range(lo, hi, BLOCK_SAMPLES):
-        x = _pcm_to_float(np.asarray(a[i:min(i + BLOCK_SAMPLES, hi)]))
+        x = pcm_to_float(np.asarray(a[i:min(i + BLOCK_SAMPLES, hi)]))
         out[i - lo:i - lo + len(x)] = x.mean(axis=1, dtype=np.float32) if x.ndim == 2 else x   # documented downmix
     return out
 
@@ -153,7 +144,7 @@ def _ffmpeg_decode(src: Path | bytes, name: str, timeout: float, max_seconds: fl
 
 def read_audio(
     src,                          # path, bytes, or a binary file object
-    target_sr: int | None = 16000,  # output sample rate; `None` keeps the file's
+    target_sr: int | None = AUDIO_SR,  # output sample rate; `None` keeps the file's
     max_seconds: float | None = MAX_SECONDS,  # refuse longer clips; `None` = no limit
     min_seconds: float = MIN_SECONDS,         # refuse shorter clips
     allow_silence: bool = False,  # accept clips whose peak is below `SILENCE_PEAK_DBFS`
@@ -180,7 +171,7 @@ def read_audio(
         raise InputError(f"{name}: is {dur:.1f} s long, more than max_seconds={max_seconds:g} s; cut it or raise max_seconds")
     bad, peak = 0, 0.0                     # first pass, block by block: NaN/inf and the peak
     for i in range(0, a.shape[0], BLOCK_SAMPLES):
-        x = _pcm_to_float(np.asarray(a[i:i + BLOCK_SAMPLES]))
+        x = pcm_to_float(np.asarray(a[i:i + BLOCK_SAMPLES]))
         fin = np.isfinite(x); bad += int((~fin).sum())
         if not bad:
             if x.ndim == 2: x = x.mean(axis=1, dtype=np.float32)
@@ -202,7 +193,7 @@ def write_wav(
     "Write samples as a 16-bit PCM WAV file, atomically; return the path."
     import wave
     x = np.asarray(samples)
-    if x.dtype.kind in "iu": x = _pcm_to_float(x)   # integer PCM: scaled like `read_audio` scales it
+    if x.dtype.kind in "iu": x = pcm_to_float(x)   # integer PCM: scaled like `read_audio` scales it
     x = x.astype(np.float64)
     if x.ndim not in (1, 2) or x.shape[0] == 0: raise InputError(f"samples: expected a non-empty (T_s,) or (T_s, C), got {x.shape}")
     if not np.isfinite(x).all(): raise InputError(f"samples: contain {int((~np.isfinite(x)).sum())} NaN/inf values")
@@ -503,7 +494,7 @@ def tts(
     rate: int = 175,           # words per minute, 80–450
     pitch: int = 50,           # 0–100, 50 = the voice's normal pitch
     variant: str | None = None,  # voice variant ('m3', 'f2', 'klatt', ...), see `list_variants`
-    sr_out: int | None = 16000,  # output sample rate; `None` keeps espeak's 22050 Hz
+    sr_out: int | None = AUDIO_SR,  # output sample rate; `None` keeps espeak's 22050 Hz
     timeout: float = 120.0,    # seconds allowed for one synthesis
 ) -> Speech:
     "Synthesise `text` with espeak-ng; return samples with phoneme and word timings."

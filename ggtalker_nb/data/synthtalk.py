@@ -5,12 +5,13 @@
 # %% auto #0
 __all__ = ['VISEMES', 'SYMBOL_TO_VISEME', 'ARTIC_CHANNELS', 'VISEME_TARGETS', 'VISEME_DOMINANCE', 'SENTENCES',
            'N_HELDOUT_SENTENCES', 'LANGUAGES', 'LANGUAGE_VOICE', 'TRAIN_VOICES', 'TRAIN_VARIANTS', 'UNSEEN_VOICES',
-           'UNSEEN_VARIANTS', 'ARTIC_TO_EXPR', 'DEFAULT_CAMERA', 'LIGHT_DIR', 'AMBIENT', 'SYNTHTALK_VERSION', 'FPS',
+           'UNSEEN_VARIANTS', 'ARTIC_TO_EXPR', 'MOTION_VERSION', 'LIGHT_DIR', 'AMBIENT', 'SYNTHTALK_VERSION', 'FPS',
            'phoneme_visemes', 'visemes_from_phonemes', 'coarticulate', 'sentence_ids', 'SpeakingStyle', 'SynthVoice',
-           'SynthIdentity', 'sample_identity', 'head_motion', 'blink_track', 'gaze_track', 'synthesize_motion',
-           'add_tracking_noise', 'Torso', 'make_torso', 'pose_torso', 'make_background', 'SynthScene',
-           'identity_texture', 'is_heldout_identity', 'clip_split', 'clip_plan', 'SynthTalk', 'build_synthtalk',
-           'rebuild_clip', 'render_clip', 'sample_head_flame']
+           'SynthIdentity', 'sample_identity', 'head_motion', 'blink_track', 'gaze_track', 'MotionVariety',
+           'emphasis_curve', 'vary_articulation', 'loudness_envelope', 'synthesize_motion', 'add_tracking_noise',
+           'Torso', 'make_torso', 'pose_torso', 'make_background', 'SynthScene', 'identity_texture',
+           'ExpressionShading', 'is_heldout_identity', 'clip_split', 'clip_plan', 'SynthTalk', 'build_synthtalk',
+           'rebuild_clip', 'render_clip']
 
 # %% ../../nbs/32_data.synthtalk.ipynb #33bf5b4e
 import json, os, time, unicodedata
@@ -25,9 +26,10 @@ import torch.nn.functional as F
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from ..core import InputError, atomic_write
+from ..core import InputError, atomic_write, pad_last
 from ..geometry import Camera, axis_angle_to_matrix, orbit_camera
 from ..flame import FLAME, FlameAssets
+from ..sample_head import DEFAULT_CAMERA, sample_head_assets, sample_head_flame   # the default head lives there
 from ..render.mesh import render_mesh
 from .speech import tts
 from .video import (AUDIO_SR, Clip, ClipReader, FlameTrack, is_clip_dir, remove_partials, write_clip)
@@ -361,6 +363,88 @@ def gaze_track(n_frames: int, fps: float, rng: np.random.Generator, amp: tuple =
 ARTIC_TO_EXPR = {"press": "lip_press", "pucker": "lip_pucker", "funnel": "lip_funnel", "spread": "lip_spread_smile",
                  "upper_raise": "upper_lip_raise", "lower_depress": "lower_lip_depress"}
 
+MOTION_VERSION = 2   # the motion recipe of new SynthTalk data; 1 = the original recipe (no per-utterance variety)
+_VOWELS = ("AA", "EE", "II", "OO", "WU")
+
+@dataclass
+class MotionVariety:
+    "How one utterance differs from another of the same speaker (motion version 2); drawn per clip by `draw`."
+    gain: float = 1.0             # effort of the utterance: × jaw opening (lip channels × gain^½)
+    declination: float = 0.0      # the opening falls by this fraction from the first to the last frame
+    emphasis_sigma: float = 0.0   # log-normal spread of the per-syllable (vowel) emphasis
+    stress_prob: float = 0.0      # share of syllables with an extra stress ×U(1.15, 1.4)
+    anticipation: float = 1.4     # `coarticulate`'s σ⁻/σ⁺ for this utterance
+    width: float = 0.4            # `coarticulate`'s σ⁺ / segment duration
+    rest_open: float = 0.0        # jaw opening (rad) added everywhere (lips apart at rest)
+    idle_jaw: float = 0.0         # amplitude (rad) of slow idle jaw motion: full in pauses, 30 % while speaking
+    idle_lips: float = 0.0        # amplitude of idle lip motion (spread and press channels)
+    pause_press_prob: float = 0.0 # chance that a pause ≥ 0.4 s holds a lip press (swallowing, lips closing)
+    loudness_coupling: float = 0.0  # the audio is scaled by emphasis^coupling: part of the emphasis is audible
+    rate_factor: float = 1.0      # × the voice's speaking rate for this utterance
+    seed: int = 0                 # generator of the per-syllable and idle draws
+    @staticmethod
+    def draw(rng: np.random.Generator) -> "MotionVariety":
+        "A random utterance variety (a fixed number of draws from `rng`)."
+        u = [float(x) for x in rng.uniform(size=11)]
+        return MotionVariety(gain=float(np.exp(0.15 * rng.normal())), declination=0.25 * u[0], emphasis_sigma=0.08 + 0.12 * u[1],
+                             stress_prob=0.15 + 0.25 * u[2], anticipation=1.0 + 1.2 * u[3], width=0.3 + 0.3 * u[4],
+                             rest_open=0.03 * u[5] ** 2, idle_jaw=0.01 + 0.03 * u[6], idle_lips=0.03 + 0.1 * u[7],
+                             pause_press_prob=0.6 * u[8], loudness_coupling=0.5 + 0.5 * u[9], rate_factor=0.85 + 0.35 * u[10],
+                             seed=int(rng.integers(2**31)))
+
+def emphasis_curve(visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety) -> np.ndarray:
+    "(T,) gain on the opening: utterance gain × declination × smooth per-vowel emphasis (1 between syllables)."
+    rng = np.random.default_rng([v.seed, 1]); T = int(n_frames)
+    t = (np.arange(T) + 0.5) / fps
+    num, den = np.full(T, 0.2), np.full(T, 0.2)
+    for vis, a, b in visemes:
+        if vis not in _VOWELS: continue
+        e = float(np.exp(v.emphasis_sigma * rng.normal())); s, g = rng.random(), rng.uniform(1.15, 1.4)
+        if s < v.stress_prob: e *= g
+        w = np.exp(-0.5 * ((t - (a + b) / 2) / max(0.06, b - a)) ** 2)
+        num += w * e; den += w
+    decl = 1 - v.declination * t / max(T / fps, 1e-6)
+    return v.gain * decl * num / den
+
+def _smooth_noise(rng, t: np.ndarray, lo: float = 0.15, hi: float = 0.8, n: int = 3) -> np.ndarray:
+    "Band-limited noise in [-1, 1]: a sum of `n` sinusoids with random frequencies in [lo, hi] Hz and phases."
+    f, ph = rng.uniform(lo, hi, n), rng.uniform(0, 2 * np.pi, n)
+    return np.sin(2 * np.pi * f[None] * t[:, None] + ph[None]).sum(1) / n
+
+def vary_articulation(visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety) -> np.ndarray:
+    "Articulation channels (T, 7) of one utterance with its variety: coarticulation timing, emphasis, idle motion."
+    T = int(n_frames); t = (np.arange(T) + 0.5) / fps
+    y = coarticulate(visemes, T, fps, anticipation=v.anticipation, width=v.width)
+    g = emphasis_curve(visemes, T, fps, v)
+    y[:, 0] *= g; y[:, 2:] *= np.sqrt(g)[:, None]
+    rng = np.random.default_rng([v.seed, 2])
+    act = np.zeros(T)
+    for vis, a, b in visemes:
+        if vis != "sil": act[(t >= a) & (t < b)] = 1
+    k = np.exp(-0.5 * (np.arange(-5, 6) / 2.5) ** 2); k /= k.sum()
+    quiet = 1 - np.convolve(np.pad(act, 5, mode="edge"), k, "valid")[:T]
+    idle = 0.3 + 0.7 * quiet
+    n1, n2, n3 = (_smooth_noise(rng, t) for _ in range(3))
+    y[:, 0] += v.rest_open + v.idle_jaw * idle * (0.5 + 0.5 * n1)
+    y[:, ARTIC_CHANNELS.index("spread")] += v.idle_lips * idle * n2
+    y[:, 1] += 0.5 * v.idle_lips * idle * (0.5 + 0.5 * n3)
+    for vis, a, b in visemes:                      # pauses: sometimes the lips press together for a moment
+        u, c = rng.random(), rng.uniform(0.35, 0.65)
+        if vis != "sil" or b - a < 0.4 or u >= v.pause_press_prob: continue
+        m, h = a + c * (b - a), 0.15
+        w = np.where(np.abs(t - m) < h, 0.5 + 0.5 * np.cos(np.pi * (t - m) / h), 0.0)
+        y[:, 1] += 0.6 * w; y[:, 0] *= 1 - 0.8 * w
+    y[:, 0] = np.maximum(y[:, 0], 0.0)
+    return y
+
+def loudness_envelope(visemes: Sequence[tuple[str, float, float]], n_samples: int, sr: int, v: MotionVariety,
+                      fps: float = 25.0) -> np.ndarray:
+    "(n_samples,) gain that makes the emphasis partly audible: emphasis^coupling, normalised to mean 1."
+    T = max(1, int(np.ceil(n_samples / sr * fps)))
+    g = emphasis_curve(visemes, T, fps, v) ** v.loudness_coupling
+    g = g / g.mean()
+    return np.interp((np.arange(n_samples) + 0.5) / sr, (np.arange(T) + 0.5) / fps, g).astype(np.float32)
+
 def synthesize_motion(
     phonemes: Sequence[tuple[str, float, float]],  # (IPA, start_s, end_s)
     n_frames: int,
@@ -371,10 +455,12 @@ def synthesize_motion(
     n_shape: int,                    # S of the head
     shape: np.ndarray | None = None, # identity shape (≤ S values; padded with zeros)
     fps: float = 25.0,
+    variety: "MotionVariety | None" = None,  # per-utterance variation (motion version 2); None: version 1, no variety
 ) -> tuple["FlameTrack", np.ndarray]:  # the track and the (T, 7) articulation channels
     "FLAME parameters (expression, jaw, neck, eyes) of a talking head saying `phonemes`."
     T = int(n_frames)
-    art = coarticulate(visemes_from_phonemes(phonemes), T, fps)
+    if variety is None: art = coarticulate(visemes_from_phonemes(phonemes), T, fps)
+    else: art = vary_articulation(visemes_from_phonemes(phonemes), T, fps, variety)
     a = art.copy()
     a[:, 0] *= style.jaw_gain
     a[:, 2:] *= style.lip_gain
@@ -488,7 +574,6 @@ def make_background(look: dict, width: int, height: int) -> np.ndarray:
     return np.clip(img + look.get("bg_noise", 0.03) * noise, 0, 1).astype(np.float32)
 
 # %% ../../nbs/32_data.synthtalk.ipynb #0c8310e7
-DEFAULT_CAMERA = dict(dist=1.2, fov_deg=20.0, target=(0.0, -0.05, 0.0))
 LIGHT_DIR = (0.35, 0.45, 1.0)       # towards the light, head space
 AMBIENT = 0.45
 _STRIP = 8                          # rows per colour strip appended under the texture
@@ -513,6 +598,7 @@ class SynthScene:
         texture: np.ndarray,             # (U, Vv, 3) head albedo (uint8 or float)
         width: int = 256, height: int = 256,
         background: np.ndarray | None = None,  # (H, W, 3) float; default: `make_background(identity.look, ...)`
+        expression_shading: bool = True, # albedo factors from the expression (`ExpressionShading`); False: clips made before it
     ):
         self.identity, self.flame, self.width, self.height = identity, flame, int(width), int(height)
         if flame.vt is None or flame.ft is None: raise InputError("SynthScene: the head model has no UV atlas (vt/ft)")
@@ -520,7 +606,7 @@ class SynthScene:
         tex, vscale, v_skin, v_shirt = _texture_with_strips(texture, look["skin"], look["shirt"])
         self.texture = torch.from_numpy(tex)
         with torch.no_grad():
-            rest = flame(shape=torch.as_tensor(_pad(identity.shape, flame.n_shape)), batch_size=1)
+            rest = flame(shape=torch.as_tensor(pad_last(identity.shape, flame.n_shape)), batch_size=1)
         J = rest.joints[0].numpy()
         self.torso = make_torso(J[1], look.get("shoulder_width", 1.0))
         vt_head = flame.vt.clone(); vt_head[:, 1] = 1 - (1 - vt_head[:, 1]) * vscale
@@ -533,6 +619,7 @@ class SynthScene:
         bg = make_background(look, self.width, self.height) if background is None else np.asarray(background, np.float32)
         if bg.shape != (self.height, self.width, 3): raise InputError(f"background: expected ({self.height}, {self.width}, 3), got {bg.shape}")
         self.background = torch.from_numpy(bg)
+        self.shading = ExpressionShading(flame, identity.shape) if expression_shading else None
 
     def default_camera(self, yaw_deg: float = 0.0, pitch_deg: float = 0.0, dist_scale: float = 1.0) -> Camera:
         "The frontal camera of this scene (optionally turned)."
@@ -552,13 +639,13 @@ class SynthScene:
         if (camera.width, camera.height) != (self.width, self.height):
             raise InputError(f"camera: {camera.width}x{camera.height}, scene renders {self.width}x{self.height}")
         T = len(track); fl = self.flame
-        shape = torch.as_tensor(_pad(track.shape, fl.n_shape))
+        shape = torch.as_tensor(pad_last(track.shape, fl.n_shape))
         bg = self.background if background is None else background
         frames, masks, lmks = [], [], []
         for a in range(0, T, chunk):
             b = min(a + chunk, T); tr = track.slice(a, b); B = b - a
             pose = torch.as_tensor(tr.pose())
-            expr = torch.as_tensor(_pad(tr.expr, fl.n_expr))
+            expr = torch.as_tensor(pad_last(tr.expr, fl.n_expr))
             transl = torch.as_tensor(tr.translation)
             out = fl(shape=shape, expr=expr, pose=pose, transl=transl)
             Rg = axis_angle_to_matrix(pose[:, 0:3]); Rn = axis_angle_to_matrix(pose[:, 3:6])
@@ -567,8 +654,12 @@ class SynthScene:
             tv = pose_torso(self.torso, neck_rest, Rn, Rg, root, transl)
             verts = torch.cat([out.vertices, tv], 1)
             cam = camera[a:b] if len(camera.batch_shape) else camera
+            tint = None
+            if self.shading is not None:
+                th = self.shading(out.vertices, pose[:, 6:9])
+                tint = torch.cat([th, th.new_ones(B, tv.shape[1], 3)], 1)
             r = render_mesh(verts, self.faces, cam, texture=self.texture, vt=self.vt, ft=self.ft,
-                            lambert=LIGHT_DIR, ambient=AMBIENT, background=bg.expand(B, *bg.shape))
+                            lambert=LIGHT_DIR, ambient=AMBIENT, background=bg.expand(B, *bg.shape), vertex_tint=tint)
             frames.append((r.rgb.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy())
             masks.append(((r.face_id >= 0) & (r.face_id < self.n_head_faces)).numpy())
             if out.landmarks is not None: lmks.append(cam.project(out.landmarks)[0].numpy())
@@ -582,11 +673,52 @@ def identity_texture(ident: SynthIdentity, size: int = 256) -> np.ndarray:
 
 def _tex_size(size: int) -> int: return 256 if max(size) <= 256 else 512
 
-def _pad(x, n: int) -> np.ndarray:
-    "Pad/crop the last axis of `x` to `n` (float32)."
-    x = np.asarray(x, np.float32)
-    if x.shape[-1] >= n: return x[..., :n]
-    return np.concatenate([x, np.zeros((*x.shape[:-1], n - x.shape[-1]), np.float32)], -1)
+# %% ../../nbs/32_data.synthtalk.ipynb #0ff2a648
+class ExpressionShading:
+    "Per-vertex albedo factors of one identity's head from its posed mesh and jaw (mouth shadow, creases, lip paling)."
+    def __init__(self, flame: "FLAME", shape) -> None:
+        masks = getattr(flame, "masks", None) or {}
+        need = ("lips", "face", "mouth_interior", "teeth", "skin")
+        if any(k not in masks for k in need):
+            raise InputError(f"expression_shading: the head model needs vertex regions {need} (the sample head has them)")
+        V = flame.n_verts
+        ids = lambda k: torch.as_tensor(np.asarray(masks[k]), dtype=torch.long)
+        region = lambda k: torch.zeros(V, dtype=torch.bool).index_fill_(0, ids(k), True)
+        self.faces = flame.faces.long()
+        with torch.no_grad():
+            rest = flame(shape=torch.as_tensor(pad_last(shape, flame.n_shape)), batch_size=1).vertices[0]
+        self.area0 = self._vertex_area(rest).clamp(min=1e-12)
+        lips = region("lips")
+        self.interior = region("mouth_interior") | region("teeth")
+        self.lips = lips
+        self.crease = region("face") & ~lips & ~self.interior
+        lip_v = rest[lips]
+        corners = torch.stack([lip_v[lip_v[:, 0].argmin()], lip_v[lip_v[:, 0].argmax()]])       # (2, 3)
+        d2 = ((rest[:, None] - corners[None]) ** 2).sum(-1).amin(1)
+        self.corner_w = torch.exp(-d2 / (2 * 0.006 ** 2)) * (region("skin") | lips).float()
+
+    def _vertex_area(self, v: Tensor) -> Tensor:
+        "(…, V) one-ring area of each vertex (sum of a third of its faces' areas)."
+        f = self.faces
+        A = 0.5 * torch.linalg.cross(v[..., f[:, 1], :] - v[..., f[:, 0], :], v[..., f[:, 2], :] - v[..., f[:, 0], :], dim=-1).norm(dim=-1)
+        out = v.new_zeros(*v.shape[:-1])
+        return out.index_add_(-1, f.reshape(-1), (A[..., :, None] / 3).expand(*A.shape, 3).reshape(*A.shape[:-1], -1))
+
+    def __call__(self,
+                 verts: Tensor,   # (B, V, 3) posed head vertices
+                 jaw: Tensor,     # (B, 3) jaw pose (axis-angle; x = opening)
+                ) -> Tensor:      # (B, V, 3) RGB factors
+        "Albedo factors for a batch of posed heads."
+        B, V = verts.shape[:2]
+        a = self._vertex_area(verts) / self.area0
+        j = (jaw[:, :1] / 0.2).clamp(0, 1)                                   # (B, 1)
+        f = verts.new_ones(B, V, 3)
+        f = f * (1 - 0.6 * j * self.interior.float())[..., None]
+        f = f * (1 - 0.5 * j * self.corner_w)[..., None]
+        c = ((1 - a) / 0.25).clamp(0, 1) * self.crease.float()
+        f = f * (1 - 0.45 * c)[..., None]
+        s = (a - 1).clamp(0, 1) * self.lips.float()
+        return f * (1 + s[..., None] * torch.tensor([0.05, 0.3, 0.3], dtype=f.dtype))
 
 # %% ../../nbs/32_data.synthtalk.ipynb #699aea2a
 def is_heldout_identity(index: int, n_identities: int) -> bool:
@@ -625,10 +757,15 @@ def _rng(seed, i, k, purpose): return np.random.default_rng([int(seed), int(i), 
 class SynthTalk:
     "A SynthTalk generator: the head model, per-identity scenes (cached) and the clip recipe."
     def __init__(self, seed: int = 0, n_identities: int = 10, clips_per_identity: int = 6, size: int = 256,
-                 tracking_noise: float = 0.0, head: "FlameAssets | None" = None, max_seconds: float | None = None):
+                 tracking_noise: float = 0.0, head: "FlameAssets | None" = None, max_seconds: float | None = None,
+                 motion_version: int = MOTION_VERSION,    # 1: the original motion recipe (reproduces old data)
+                 expression_shading: bool = True):        # False: the albedo without expression shading (reproduces old frames)
         self.seed, self.n_identities, self.K, self.size = int(seed), int(n_identities), int(clips_per_identity), int(size)
+        if motion_version not in (1, 2): raise InputError(f"motion_version: 1 or 2, got {motion_version!r}")
+        self.motion_version = int(motion_version)
+        self.expression_shading = bool(expression_shading)
         self.tracking_noise, self.max_seconds = float(tracking_noise), max_seconds
-        self.assets = _sample_head_cached() if head is None else head
+        self.assets = sample_head_assets() if head is None else head
         self.flame = sample_head_flame() if head is None else FLAME(head)
         self._scenes: OrderedDict = OrderedDict()
 
@@ -637,18 +774,23 @@ class SynthTalk:
         "The (cached, at most 2) rendering scene of identity `i`."
         if i not in self._scenes:
             ident = self.identity(i)
-            self._scenes[i] = SynthScene(ident, self.flame, identity_texture(ident, _tex_size((self.size,))), self.size, self.size)
+            self._scenes[i] = SynthScene(ident, self.flame, identity_texture(ident, _tex_size((self.size,))), self.size, self.size,
+                                         expression_shading=self.expression_shading)
             while len(self._scenes) > 2: self._scenes.popitem(last=False)
         return self._scenes[i]
 
     def plan(self, i: int, k: int) -> dict: return clip_plan(self.seed, self.identity(i), k, self.n_identities, self.K)
+
+    def variety(self, i: int, k: int) -> "MotionVariety | None":
+        "The utterance variety of clip `k` of identity `i` (None for motion version 1)."
+        return MotionVariety.draw(_rng(self.seed, i, k, 6)) if self.motion_version >= 2 else None
 
     def motion(self, i: int, k: int, speech) -> tuple[FlameTrack, FlameTrack | None, int]:
         "Clean track, noisy track (or None) and frame count for clip `k` of identity `i` given its speech."
         ident = self.identity(i)
         T = max(1, int(np.ceil(len(speech.samples) / speech.sr * FPS)))
         clean, _ = synthesize_motion(speech.phonemes, T, ident.style, _rng(self.seed, i, k, 3), self.flame.expr_names,
-                                     self.flame.n_expr, self.flame.n_shape, ident.shape, FPS)
+                                     self.flame.n_expr, self.flame.n_shape, ident.shape, FPS, variety=self.variety(i, k))
         noisy = add_tracking_noise(clean, _rng(self.seed, i, k, 5), self.tracking_noise, FPS) if self.tracking_noise > 0 else None
         return clean, noisy, T
 
@@ -657,8 +799,12 @@ class SynthTalk:
         return self.scene(i).default_camera(float(r.uniform(-6, 6)), float(r.uniform(-4, 4)), float(r.uniform(0.95, 1.05)))
 
     def speech(self, i: int, k: int):
-        p = self.plan(i, k); v = p["voice"]
-        sp = tts(p["text"], voice=v.name, rate=v.rate, pitch=v.pitch, variant=v.variant, sr_out=AUDIO_SR)
+        p = self.plan(i, k); v = p["voice"]; var = self.variety(i, k)
+        rate = v.rate if var is None else int(np.clip(round(v.rate * var.rate_factor), 80, 450))
+        sp = tts(p["text"], voice=v.name, rate=rate, pitch=v.pitch, variant=v.variant, sr_out=AUDIO_SR)
+        if var is not None:                       # emphasis is partly audible: louder where the jaw opens wider
+            x = sp.samples * loudness_envelope(visemes_from_phonemes(sp.phonemes), len(sp.samples), sp.sr, var, FPS)
+            sp = replace(sp, samples=(x / max(1.0, float(np.abs(x).max()) / 0.99)).astype(np.float32))
         if self.max_seconds is not None:          # trim long utterances (tests, the shipped mini set)
             n = int(self.max_seconds * sp.sr)
             cut = lambda items: [type(x)(x[0], x[1], min(x[2], self.max_seconds)) for x in items if x[1] < self.max_seconds]
@@ -680,6 +826,8 @@ class SynthTalk:
                     synthtalk=dict(version=SYNTHTALK_VERSION, seed=self.seed, identity_index=i, clip_index=k,
                                    n_identities=self.n_identities, clips_per_identity=self.K, size=self.size,
                                    tracking_noise=self.tracking_noise, max_seconds=self.max_seconds,
+                                   motion_version=self.motion_version, expression_shading=self.expression_shading,
+                                   variety=None if self.motion_version < 2 else asdict(self.variety(i, k)),
                                    sentence=[p["language"], p["sentence_index"]], voice=asdict(v),
                                    espeak_version=sp.meta.get("espeak_version"),
                                    identity=ident.to_json()))
@@ -699,17 +847,21 @@ def build_synthtalk(
     frames_format: str = "mp4",
     crf: int = 18,
     identities: Sequence[int] | None = None,  # build only these identity indices (default all)
+    motion_version: int = MOTION_VERSION,     # 1: the original motion recipe (to reproduce old data)
+    expression_shading: bool = True,          # expression-dependent albedo (`ExpressionShading`); False: frames as before it
 ) -> dict:
     "Build (or resume) a SynthTalk dataset; return a summary (clips built/skipped, seconds, frames, bytes)."
     if n_identities < 1 or clips_per_identity < 1: raise InputError("n_identities and clips_per_identity must be ≥ 1")
     if size < 16: raise InputError(f"size: must be ≥ 16, got {size}")
     out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
-    gen = SynthTalk(seed, n_identities, clips_per_identity, size, tracking_noise, max_seconds=max_seconds)
+    gen = SynthTalk(seed, n_identities, clips_per_identity, size, tracking_noise, max_seconds=max_seconds, motion_version=motion_version,
+                    expression_shading=expression_shading)
     ids = list(range(n_identities)) if identities is None else [int(i) for i in identities]
     info = dict(format="synthtalk", version=SYNTHTALK_VERSION, seed=seed, n_identities=n_identities,
                 clips_per_identity=clips_per_identity, size=size, fps=FPS, tracking_noise=tracking_noise, max_seconds=max_seconds,
-                frames_format=frames_format, crf=crf,
+                frames_format=frames_format, crf=crf, motion_version=int(motion_version),
+                expression_shading=bool(expression_shading),
                 splits=dict(train_identities=[gen.identity(i).name for i in range(n_identities) if not is_heldout_identity(i, n_identities)],
                             heldout_identities=[gen.identity(i).name for i in range(n_identities) if is_heldout_identity(i, n_identities)],
                             heldout_sentences=[SENTENCES["en"][i] for _, i in sentence_ids("heldout")],
@@ -720,7 +872,8 @@ def build_synthtalk(
     if old.is_file():                 # resuming: the settings must match, or clips of two recipes would mix
         prev = json.loads(old.read_text())
         diff = [k for k in ("version", "seed", "n_identities", "clips_per_identity", "size", "tracking_noise", "max_seconds",
-                            "frames_format", "crf") if prev.get(k) != info[k]]
+                            "frames_format", "crf", "motion_version", "expression_shading")
+                if prev.get(k, {"motion_version": 1, "expression_shading": False}.get(k)) != info[k]]
         if diff: raise InputError(f"{out}: holds a SynthTalk build with other settings ({', '.join(f'{k}={prev.get(k)!r}' for k in diff)}); "
                                   "use another folder")
     with atomic_write(out / "synthtalk.json", "w") as f: json.dump(info, f, indent=1, ensure_ascii=False)
@@ -745,7 +898,8 @@ def rebuild_clip(clip_dir: str | os.PathLike, render: bool = False) -> Clip:
     meta = ClipReader(clip_dir).meta
     s = meta.get("synthtalk")
     if not s: raise InputError(f"{clip_dir}: not a SynthTalk clip (no 'synthtalk' entry in meta.json)")
-    gen = SynthTalk(s["seed"], s["n_identities"], s["clips_per_identity"], s["size"], s["tracking_noise"], max_seconds=s.get("max_seconds"))
+    gen = SynthTalk(s["seed"], s["n_identities"], s["clips_per_identity"], s["size"], s["tracking_noise"], max_seconds=s.get("max_seconds"),
+                    motion_version=s.get("motion_version", 1), expression_shading=s.get("expression_shading", False))
     return gen.make_clip(s["identity_index"], s["clip_index"], render=render)
 
 def render_clip(
@@ -763,15 +917,7 @@ def render_clip(
     track = replace(fl, **{k: getattr(fl, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")})
     cams = cameras if len(cameras.batch_shape) else Camera.stack([cameras])
     ident = SynthIdentity.from_json(s["identity"])
-    scene = SynthScene(ident, sample_head_flame(), identity_texture(ident, _tex_size((cams.width, cams.height))), cams.width, cams.height)
+    scene = SynthScene(ident, sample_head_flame(), identity_texture(ident, _tex_size((cams.width, cams.height))), cams.width, cams.height,
+                       expression_shading=s.get("expression_shading", False))
     bg = None if background is None else torch.tensor(background, dtype=torch.float32).expand(cams.height, cams.width, 3)
     return np.stack([scene.render(track, cams[c], background=bg)[0] for c in range(len(cams))])
-
-_CACHE = {}
-def _sample_head_cached():
-    from ggtalker_nb.sample_head import load_sample_head
-    if "assets" not in _CACHE: _CACHE["assets"] = load_sample_head()
-    return _CACHE["assets"]
-def sample_head_flame():
-    if "flame" not in _CACHE: _CACHE["flame"] = FLAME(_sample_head_cached())
-    return _CACHE["flame"]

@@ -24,6 +24,7 @@ from ..core import InputError, MissingDependencyError, ffmpeg_exe, as_image
 from ..geometry import Camera, axis_angle_to_matrix, matrix_to_axis_angle
 from ..flame import FLAME
 from .video import AUDIO_SR, Clip, FlameTrack, write_clip
+from ..sample_head import sample_head_flame
 
 # %% ../../nbs/34_data.track.ipynb #bdc0461d
 @dataclass
@@ -327,7 +328,6 @@ def fit_flame(
     "Fit shared shape + per-frame expression/jaw/pose/eyes/translation + focal to 2D landmarks of a monocular video."
     cfg = (cfg or TrackConfig()).validate()
     if model is None:
-        from ggtalker_nb.data.synthtalk import sample_head_flame
         model = sample_head_flame()
     if embedding is None: raise InputError("fit_flame: pass the landmark embedding (which mesh point each landmark is)")
     emb = as_point_embedding(embedding)
@@ -645,7 +645,6 @@ def track_video(
     info = probe_media(video)
     fps = float(fps or info["fps"] or 25.0)
     if model is None:
-        from ggtalker_nb.data.synthtalk import sample_head_flame
         model = sample_head_flame()
     emb = as_point_embedding(embedding if embedding is not None else _default_embedding(model))
     cfg = cfg or TrackConfig()
@@ -777,7 +776,6 @@ def fit_photo(
     "One photo → E2V reference dict (image, viewmat, K, mask, flame, frame) fitted from detected landmarks."
     img = _photo_array(image, max_side)
     if model is None:
-        from ggtalker_nb.data.synthtalk import sample_head_flame
         model = sample_head_flame()
     emb = as_point_embedding(embedding if embedding is not None else _default_embedding(model))
     if landmarker is None:
@@ -829,7 +827,6 @@ def bench_track(
     "Track SynthTalk clips from their pixels and score against the exact ground truth (see the table in 34_data.track)."
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.video import ClipReader, list_clips
-    from ggtalker_nb.data.synthtalk import sample_head_flame
     if threads: torch.set_num_threads(int(threads))
     root = Path(data_dir) if data_dir is not None else data_samples_path("synthtalk_mini", must_exist=True)
     if quick and clips is None: clips = ["id0001_c000", "id0001_c001"]

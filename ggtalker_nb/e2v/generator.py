@@ -21,7 +21,7 @@ from ..core import AssetError, InputError, check_tensor, load_safetensors, requi
 from ..flame import FLAME
 from ..geometry import Camera, vertex_normals
 from ..gaussians.binding import LocalGaussians
-from ..gaussians.uvmap import UVMapSpec, UVTable, texel_footprint, uv_texel_table, uvmap_to_gaussians
+from ..gaussians.uvmap import UVMapSpec, UVTable, texel_ellipses, texel_footprint, uv_texel_table, uvmap_to_gaussians
 from ..render.mesh import rasterize
 
 # %% ../../nbs/50_e2v.generator.ipynb #15aaca63
@@ -38,6 +38,7 @@ class E2VConfig:
     depth_tol: float = 0.01                    # metres: a texel is visible if its depth ≤ z-buffer + tol
     facing_min: float = 0.05                   # n·v below this counts as not visible
     scale_factor: float = 0.6                  # initial σ = scale_factor × texel footprint
+    footprint: str = "anisotropic"             # base scales/rotations: the texel's stretched patch, or 'isotropic' (a disc of its area)
     opacity_init: float = 0.9                  # initial opacity
     head_init_std: float = 1e-3                # std of the non-offset output-head weights (the offset head is exactly 0)
 
@@ -57,7 +58,8 @@ class E2VConfig:
     def to_json(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
     @classmethod
     def from_json(cls, d: dict) -> "E2VConfig":
-        "Inverse of `to_json` (unknown keys are an error)."
+        "Inverse of `to_json` (unknown keys are an error; files from before `footprint` existed were isotropic)."
+        d = {"footprint": "isotropic"} | dict(d)
         bad = set(d) - {f.name for f in fields(cls)}
         if bad: raise InputError(f"E2VConfig: unknown keys {sorted(bad)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
@@ -68,6 +70,8 @@ class E2VConfig:
         if self.uv_res < 4 or self.uv_res % 2 ** (len(self.widths) - 1):
             raise InputError(f"E2VConfig.uv_res: {self.uv_res} must be ≥ 4 and divisible by 2^(levels−1) = {2 ** (len(self.widths) - 1)}")
         if self.feat_ch < 0 or self.depth_tol <= 0: raise InputError("E2VConfig: feat_ch must be ≥ 0 and depth_tol > 0")
+        if self.footprint not in ("anisotropic", "isotropic"):
+            raise InputError(f"E2VConfig.footprint: 'anisotropic' or 'isotropic', got {self.footprint!r}")
         if not 0 < self.opacity_init < 1: raise InputError(f"E2VConfig.opacity_init: must lie in (0, 1), got {self.opacity_init}")
         return self
 
@@ -224,9 +228,14 @@ class IdentityGaussianGenerator(nn.Module):
         mask = self.table.mask.float()[None]
         self.register_buffer("uv_fixed", torch.cat([self.table.scatter(pos), mask], 0)[None], persistent=False)
         self.register_buffer("uv_mask", mask[None], persistent=False)
-        side = texel_footprint(self.table, canon, flame.faces.cpu(), flame.vt.cpu().float(), flame.ft.cpu())
+        vt, ft = flame.vt.cpu().float(), flame.ft.cpu()
         base = torch.zeros(self.table.n, 14)
-        base[:, spec.scale] = spec.log_scale_inv(torch.log(cfg.scale_factor * side).clamp(max=math.log(spec.scale_max) - 1e-3))[:, None]
+        if cfg.footprint == "anisotropic":
+            log_s, q = texel_ellipses(self.table, canon, flame.faces.cpu(), vt, ft, cfg.scale_factor)
+            base[:, spec.rotation] = spec.rotation_inv(q)
+        else:
+            log_s = torch.log(cfg.scale_factor * texel_footprint(self.table, canon, flame.faces.cpu(), vt, ft))[:, None].expand(-1, 3)
+        base[:, spec.scale] = spec.log_scale_inv(log_s.clamp(max=math.log(spec.scale_max) - 1e-3))
         base[:, spec.opacity] = spec.logit(torch.tensor(cfg.opacity_init))
         self.register_buffer("base", self.table.scatter(base)[None], persistent=False)
         n_un = 3 + cfg.feat_ch + 2

@@ -29,6 +29,16 @@ def _frames_at(
     return R[..., fid, :, :], T[..., fid, :], k[..., fid]
 
 
+def _compiled_ok(lg: "LocalGaussians", vertices: Tensor) -> bool:
+    "Whether `to_world` may take the compiled path: CPU, no gradient wanted, unbatched locals, one float dtype, numba imports."
+    xs = (vertices, lg.means, lg.log_scales, lg.quats, lg.opacities, lg.colors)
+    if torch.is_grad_enabled() and any(x.requires_grad for x in xs): return False
+    if len(lg.batch_shape) or vertices.ndim < 2 or any(x.device.type != "cpu" for x in xs): return False
+    if vertices.dtype not in (torch.float32, torch.float64) or any(x.dtype != vertices.dtype for x in xs[1:4]): return False
+    try: from ggtalker_nb.render import kernels  # noqa: F401  (needs numba)
+    except ImportError: return False
+    return True
+
 @dataclass
 class LocalGaussians:
     "Gaussians in triangle-local frames: `face_id` + activated local attributes with any batch shape `*B`."
@@ -65,6 +75,14 @@ class LocalGaussians:
         check_tensor("faces", faces, (None, 3))
         if self.n and int(self.face_id.max()) >= faces.shape[0]:
             raise InputError(f"face_id: index {int(self.face_id.max())} out of range for faces {tuple(faces.shape)}")
+        if _compiled_ok(self, vertices):                     # inference on the CPU: one compiled pass (render.kernels.bind_world)
+            from ggtalker_nb.render.kernels import bind_world
+            v = vertices.reshape(-1, *vertices.shape[-2:])
+            means, quats, scales = bind_world(v, faces, self.face_id, self.means, self.log_scales, self.quats)
+            bshape = vertices.shape[:-2]
+            means, quats, scales = (x.reshape(*bshape, self.n, x.shape[-1]) for x in (means, quats, scales))
+            return Gaussians(means, quats, scales, self.opacities.expand(*bshape, self.n),
+                             self.colors.expand(*bshape, *self.colors.shape))
         R, T, k = _frames_at(vertices, faces, self.face_id)
         means = k[..., None] * (R @ self.means[..., None])[..., 0] + T
         quats = quat_multiply(matrix_to_quat(R), quat_normalize(self.quats))

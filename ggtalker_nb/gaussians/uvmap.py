@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['sample_texture', 'UVTable', 'atlas_hash', 'uv_texel_table', 'UVMapSpec', 'uvmap_to_gaussians', 'gaussians_to_uvmap',
-           'texel_footprint', 'init_uvmap_from_mesh', 'GaussianInspector']
+           'texel_footprint', 'texel_ellipses', 'init_uvmap_from_mesh', 'GaussianInspector']
 
 # %% ../../nbs/21_gaussians.uvmap.ipynb #dee5191e
 import hashlib, math
@@ -20,7 +20,7 @@ from jaxtyping import Float, Int
 from torch import Tensor
 
 from ..core import AssetError, InputError, check_tensor, load_safetensors, save_safetensors
-from ..geometry import quat_normalize
+from ..geometry import matrix_to_quat, quat_normalize, triangle_frames
 from .binding import BoundGaussians, LocalGaussians, face_areas, surface_to_local
 from ..render.mesh import sample_texture as _mesh_sample_texture
 from ..sample_head import uv_to_pixel  # the one statement of the v-axis convention
@@ -302,6 +302,35 @@ def texel_footprint(
     return (a3 / auv.clamp_min(1e-12)).sqrt().to(verts.dtype)
 
 
+def texel_ellipses(
+    table: UVTable, verts: Float[Tensor, "V 3"], faces: Int[Tensor, "F 3"], vt: Float[Tensor, "VT 2"], ft: Int[Tensor, "F 3"],
+    scale_factor: float = 0.6,         # tangent covariance = scale_factor² · J Jᵀ
+    normal_scale: float = 1.0,         # σ along the normal = normal_scale × scale_factor × sqrt(texel area)
+) -> tuple[Float[Tensor, "N 3"], Float[Tensor, "N 4"]]:
+    "Per-texel metric log-scales and triangle-local rotations whose tangent ellipse is the texel's (stretched, sheared) patch."
+    if scale_factor <= 0 or normal_scale <= 0: raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
+    U, W = table.resolution
+    fid = table.face_id
+    V, Fc = verts.detach().double(), faces.long()
+    P = V[Fc[fid]]                                                   # (N, 3, 3) the texels' 3D triangles
+    Q = uv_to_pixel(vt.detach().double(), U, W)[ft.long()[fid]]      # (N, 3, 2) the same triangles in texel units
+    E = torch.stack([P[:, 1] - P[:, 0], P[:, 2] - P[:, 0]], -1)      # (N, 3, 2)
+    D = torch.stack([Q[:, 1] - Q[:, 0], Q[:, 2] - Q[:, 0]], -1)      # (N, 2, 2)
+    J = E @ torch.linalg.inv(D)                                      # metres per texel step along a column and along a row
+    R = triangle_frames(V, Fc)[0][fid]                               # (N, 3, 3) columns a0, a1 = normal, a2
+    J2 = (R.transpose(-1, -2) @ J)[:, [0, 2]]                        # (N, 2, 2) in the local tangent axes (x, z)
+    Uu, S, _ = torch.linalg.svd(J2)
+    S = S.clamp_min(1e-9)
+    iso = S[:, 0] <= S[:, 1] * (1 + 1e-6)                            # a conformal texel: keep the triangle's own axes
+    u0 = torch.where(iso[:, None], torch.tensor([1.0, 0.0], dtype=S.dtype), Uu[..., 0])
+    ax0 = torch.stack([u0[:, 0], torch.zeros_like(u0[:, 0]), u0[:, 1]], -1)
+    ax1 = torch.zeros_like(ax0); ax1[:, 1] = 1
+    Rl = torch.stack([ax0, ax1, torch.cross(ax0, ax1, dim=-1)], -1)  # local axes: major, normal, minor (det +1)
+    log_s = torch.stack([torch.log(scale_factor * S[:, 0]), torch.log(scale_factor * normal_scale * (S[:, 0] * S[:, 1]).sqrt()),
+                         torch.log(scale_factor * S[:, 1])], -1)
+    return log_s.to(verts.dtype), matrix_to_quat(Rl).to(verts.dtype)
+
+
 def init_uvmap_from_mesh(
     mesh,                              # FlameAssets-like (v_template, f, vt, ft, texture) or a tuple (verts, faces, vt, ft, texture)
     resolution: int | tuple[int, int], # UV map size
@@ -310,19 +339,25 @@ def init_uvmap_from_mesh(
     opacity: float = 0.99,
     dilate: float = 0.0,               # passed to `uv_texel_table`
     spec: UVMapSpec = UVMapSpec(),
+    footprint: str = "anisotropic",    # 'anisotropic': the texel's stretched patch (`texel_ellipses`); 'isotropic': a disc of its area
 ) -> tuple[Float[Tensor, "14 U Vv"], UVTable]:
-    "Raw UV Gaussian map reproducing a textured mesh (texture colours, footprint-sized isotropic scales, zero offset, identity rotation), and its table."
+    "Raw UV Gaussian map reproducing a textured mesh (texture colours, footprint-shaped scales and rotations, zero offset), and its table."
     verts, faces, vt, ft, tex = _as_textured_mesh(mesh)
     check_tensor("texture", tex, (None, None, 3))
     if len(ft) != len(faces): raise InputError(f"ft: {len(ft)} UV triangles but {len(faces)} faces")
     if not 0 < opacity < 1: raise InputError(f"opacity: must lie in (0, 1), got {opacity}")
+    if footprint not in ("anisotropic", "isotropic"): raise InputError(f"footprint: 'anisotropic' or 'isotropic', got {footprint!r}")
     table = uv_texel_table(vt, ft, resolution, dilate=dilate)
     n = table.n
     side = texel_footprint(table, verts, faces, vt, ft)
     if scale_factor <= 0 or normal_scale <= 0: raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
-    log_s = torch.log(scale_factor * side)[:, None].repeat(1, 3)
-    log_s[:, 1] += math.log(normal_scale)                            # local axis 1 = the triangle normal
     raw = torch.zeros(n, spec.channels)
+    if footprint == "anisotropic":
+        log_s, q = texel_ellipses(table, verts, faces, vt, ft, scale_factor, normal_scale)
+        raw[:, spec.rotation] = spec.rotation_inv(q).float()
+    else:
+        log_s = torch.log(scale_factor * side)[:, None].repeat(1, 3)
+        log_s[:, 1] += math.log(normal_scale)                        # local axis 1 = the triangle normal
     raw[:, spec.scale] = spec.log_scale_inv(log_s.clamp(max=math.log(spec.scale_max) - 1e-3)).float()
     raw[:, spec.opacity] = spec.logit(torch.tensor(opacity))
     raw[:, spec.color] = spec.logit(sample_texture(tex, table.uv.float()))

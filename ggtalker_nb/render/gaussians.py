@@ -474,11 +474,22 @@ def _numba_kernels():
 _KERNELS = None
 
 def _render_numba(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
-    "Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU)."
+    "Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU); the compiled projection when no gradient is needed."
     Bf, C = viewmats.shape[:2]; N = gaussians.n; I = Bf * C
-    pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
-    acc, alpha = _numba_kernels().rasterize(pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats,
-                                            pr.radii.reshape(I, N, 2), pr.depths.detach().reshape(I, N), width, height, opts["tile"])
+    k = _numba_kernels()
+    g = gaussians
+    ins = (g.means, g.quats, g.scales, g.opacities, g.colors, viewmats, Ks)
+    if torch.is_grad_enabled() and any(x.requires_grad for x in ins):
+        pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
+        m2, con, op, rad, dep = pr.means2d, pr.conics, pr.opacities, pr.radii, pr.depths.detach()
+    else:                                                    # inference: compiled projection, no autograd graph
+        r = lambda x, *t: x.reshape(Bf, N, *t)
+        m2, con, dep, op, rad = k.project(r(g.means, 3), r(g.quats, 4), r(g.scales, 3), r(g.opacities), viewmats, Ks,
+                                          width, height, near, far, eps2d, antialiased)
+        cols = _colors_per_view(gaussians, viewmats, sh_degree).reshape(I, N, 3)
+        feats = torch.cat([cols, dep[..., None]], -1)
+    acc, alpha = k.rasterize(m2.reshape(I, N, 2), con.reshape(I, N, 3), op.reshape(I, N), feats,
+                             rad.reshape(I, N, 2), dep.reshape(I, N), width, height, opts["tile"])
     return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
 
 def _render_gsplat(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):

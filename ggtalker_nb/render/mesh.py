@@ -336,6 +336,7 @@ def render_mesh(
     cull_backfaces: bool = False,
     return_normals: bool = False,               # also fill `normals` when unlit
     supersample: int = 1,                       # k: render k×k samples per pixel and box-filter rgb/alpha (anti-aliasing)
+    vertex_tint: Tensor | None = None,          # (*B, V, 3) per-vertex RGB factor on the albedo (e.g. expression shading); 1 = none
 ) -> MeshRender:
     "Render a vertex-coloured or textured (UV seams: `ft` indexes `vt`) triangle mesh, optionally Lambert-shaded."
     if vertex_colors is not None and texture is not None: raise InputError("render_mesh: give vertex_colors or texture, not both")
@@ -348,7 +349,7 @@ def render_mesh(
         if isinstance(bg, Tensor) and bg.ndim >= 5: bg = rearrange(bg, "... h w i j c -> ... (h i) (w j) c")
         Kk = camera.K.clone(); Kk[..., :2, :] *= k
         hi = render_mesh(verts, faces, replace(camera, K=Kk, width=camera.width * k, height=camera.height * k),
-                         vertex_colors, texture, vt, ft, lambert, ambient, bg, cull_backfaces, return_normals)
+                         vertex_colors, texture, vt, ft, lambert, ambient, bg, cull_backfaces, return_normals, vertex_tint=vertex_tint)
         box = lambda x: torch.mean(rearrange(x, "... (h i) (w j) c -> ... h w (i j) c", i=k, j=k), -2)
         mid = lambda x, tail: x[(..., slice(k // 2, None, k), slice(k // 2, None, k)) + (slice(None),) * tail]
         f0 = hi.fragments
@@ -364,6 +365,8 @@ def render_mesh(
         col = sample_texture(texture, uv)
     else:
         col = torch.ones(*fr.face_id.shape, 3, dtype=dt, device=dev)
+    if vertex_tint is not None:
+        col = col * interpolate(fr, check_tensor("vertex_tint", vertex_tint, (..., verts.shape[-2], 3)).to(dt))
     mask = fr.mask[..., None]
     normals = None
     if lambert is not False or return_normals:
