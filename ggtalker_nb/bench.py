@@ -9,7 +9,15 @@ __all__ = ['TABLES', 'WHATS', 'TITLES', 'EV_VARIANTS', 'AE_VARIANTS', 'ABLATION_
            'adapt_identity', 'run_bench', 'eval_novel_view']
 
 # %% ../nbs/81_bench.ipynb #d553f6cf
-import json, math, os, platform, subprocess, sys, tempfile, time, warnings
+import json
+import math
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
 from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -19,34 +27,48 @@ import numpy as np
 import torch
 
 from .core import AssetError, InputError, data_samples_path, pad_last, seed_everything
-from .adapt.ev import _time_to as _time_to_psnr
+from .adapt.ev import time_to_psnr
 from .geometry import Camera
 from .media import AUDIO_SR
 from .sample_head import sample_head_flame
 
 # %% ../nbs/81_bench.ipynb #fa7173c0
 TABLES = ("self_reenactment", "ood_audio", "ablations", "novel_views", "speed")
-WHATS = {"render": ("speed",), "a2e": ("ood_audio", "speed"),
-         "adapt": ("self_reenactment", "ablations", "novel_views", "speed"), "tables": TABLES}
-TITLES = dict(self_reenactment="Table 1 — self-reenactment on held-out sentences of adapted SynthTalk identities",
-              ood_audio="Table 2 — out-of-distribution audio (unseen voices and languages)",
-              ablations="Table 3 — ablations (each row removes one component)",
-              novel_views="Table 4 — novel views (yaw) against SynthTalk's re-rendered ground truth",
-              speed="Table 5 — speed")
+WHATS = {
+    "render": ("speed",),
+    "a2e": ("ood_audio", "speed"),
+    "adapt": ("self_reenactment", "ablations", "novel_views", "speed"),
+    "tables": TABLES,
+}
+TITLES = dict(
+    self_reenactment="Table 1 — self-reenactment on held-out sentences of adapted SynthTalk identities",
+    ood_audio="Table 2 — out-of-distribution audio (unseen voices and languages)",
+    ablations="Table 3 — ablations (each row removes one component)",
+    novel_views="Table 4 — novel views (yaw) against SynthTalk's re-rendered ground truth",
+    speed="Table 5 — speed",
+)
+
 
 def _git(*args) -> str | None:
     try:
-        p = subprocess.run(["git", *args], capture_output=True, text=True, timeout=10, cwd=Path(__file__).resolve().parent)
+        p = subprocess.run(
+            ["git", *args], capture_output=True, text=True, timeout=10, cwd=Path(__file__).resolve().parent
+        )
         return p.stdout.strip() if p.returncode == 0 else None
-    except Exception: return None
+    except Exception:
+        return None
+
 
 def cpu_model() -> str:
     "The CPU's model name (from /proc/cpuinfo on Linux, else `platform.processor()`)."
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"): return line.split(":", 1)[1].strip()
-    except OSError: pass
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
     return platform.processor() or platform.machine() or "unknown"
+
 
 def provenance(
     command: str | None = None,  # the command that made the table (default: this process's argv)
@@ -54,52 +76,85 @@ def provenance(
     "Hardware, software, git commit and command of a benchmark run."
     commit = _git("rev-parse", "HEAD")
     dirty = bool(_git("status", "--porcelain", "--untracked-files=no")) if commit else False
-    return dict(cpu=cpu_model(), cores=os.cpu_count(), torch_threads=torch.get_num_threads(), torch=torch.__version__,
-                gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None, python=platform.python_version(),
-                commit=(commit + ("-dirty" if dirty else "")) if commit else "unknown (not a git checkout)",
-                command=command or " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
-                date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
+    return dict(
+        cpu=cpu_model(),
+        cores=os.cpu_count(),
+        torch_threads=torch.get_num_threads(),
+        torch=torch.__version__,
+        gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        python=platform.python_version(),
+        commit=(commit + ("-dirty" if dirty else "")) if commit else "unknown (not a git checkout)",
+        command=command or " ".join(Path(sys.argv[0]).name if i == 0 else a for i, a in enumerate(sys.argv)),
+        date=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    )
 
 # %% ../nbs/81_bench.ipynb #2633eb91
-def make_table(name: str, rows: list[dict], columns: Sequence[str] | None = None, notes: Sequence[str] = (),
-               provenance_: dict | None = None) -> dict:
+def make_table(
+    name: str,
+    rows: list[dict],
+    columns: Sequence[str] | None = None,
+    notes: Sequence[str] = (),
+    provenance_: dict | None = None,
+) -> dict:
     "A table dict: name, title, columns (default: the union of the rows' keys), rows, notes, provenance."
-    if name not in TABLES: raise InputError(f"table name: expected one of {TABLES}, got {name!r}")
+    if name not in TABLES:
+        raise InputError(f"table name: expected one of {TABLES}, got {name!r}")
     cols = list(columns) if columns is not None else list(dict.fromkeys(k for r in rows for k in r))
     rows = [{c: _plain(r.get(c)) for c in cols} for r in rows]
-    return dict(name=name, title=TITLES[name], columns=cols, rows=rows, notes=list(notes), provenance=provenance_ or provenance())
+    return dict(
+        name=name,
+        title=TITLES[name],
+        columns=cols,
+        rows=rows,
+        notes=list(notes),
+        provenance=provenance_ or provenance(),
+    )
+
 
 def _plain(v):
     "JSON-friendly scalar: numpy/torch numbers → float/int, tuples → lists."
-    if isinstance(v, torch.Tensor): v = v.item() if v.numel() == 1 else v.tolist()
-    if isinstance(v, np.generic): v = v.item()
-    if isinstance(v, tuple): v = list(v)
+    if isinstance(v, torch.Tensor):
+        v = v.item() if v.numel() == 1 else v.tolist()
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, tuple):
+        v = list(v)
     return v
+
 
 def check_table(table: dict) -> dict:
     "Raise `InputError` unless every row has every column and every number is finite; return the table."
     for k in ("name", "title", "columns", "rows", "notes", "provenance"):
-        if k not in table: raise InputError(f"table: missing key {k!r}")
-    if not table["rows"]: raise InputError(f"table {table['name']}: no rows")
+        if k not in table:
+            raise InputError(f"table: missing key {k!r}")
+    if not table["rows"]:
+        raise InputError(f"table {table['name']}: no rows")
     for i, r in enumerate(table["rows"]):
         for c in table["columns"]:
-            if c not in r or r[c] is None: raise InputError(f"table {table['name']}: row {i} has no value for {c!r}")
+            if c not in r or r[c] is None:
+                raise InputError(f"table {table['name']}: row {i} has no value for {c!r}")
             v = r[c]
-            if isinstance(v, bool) or isinstance(v, str): continue
+            if isinstance(v, bool) or isinstance(v, str):
+                continue
             if not isinstance(v, (int, float)) or not math.isfinite(v):
                 raise InputError(f"table {table['name']}: row {i} column {c!r} is {v!r}, not a finite number")
     return table
 
+
 def table_markdown(table: dict, digits: int = 3) -> str:
     "The table as markdown: title, the rows, the notes and a provenance line."
     cols = table["columns"]
-    fmt = lambda v: (f"{v:.{digits}g}" if abs(v) < 10 ** digits else f"{v:.0f}") if isinstance(v, float) else str(v)
+    fmt = lambda v: (f"{v:.{digits}g}" if abs(v) < 10**digits else f"{v:.0f}") if isinstance(v, float) else str(v)
     lines = [f"### {table['title']}", "", "| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
     lines += ["| " + " | ".join(fmt(r[c]) for c in cols) + " |" for r in table["rows"]]
     p = table["provenance"]
     lines += [""] + [f"- {n}" for n in table["notes"]]
-    lines += ["", f"*{p['cpu']} ({p['cores']} cores, {p['torch_threads']} torch threads){', ' + p['gpu'] if p.get('gpu') else ''}, "
-                  f"torch {p['torch']}, commit `{p['commit']}`, {p['date']}; command: `{p['command']}`*"]
+    lines += [
+        "",
+        f"*{p['cpu']} ({p['cores']} cores, {p['torch_threads']} torch "
+        f"threads){', ' + p['gpu'] if p.get('gpu') else ''}, "
+        f"torch {p['torch']}, commit `{p['commit']}`, {p['date']}; command: `{p['command']}`*",
+    ]
     return "\n".join(lines) + "\n"
 
 # %% ../nbs/81_bench.ipynb #58d90b3f
@@ -107,68 +162,154 @@ def table_figure(table: dict):
     "A plotly figure: one bar subplot per numeric column, the rows' labels on the x axis."
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
+
     cols = table["columns"]
     num = [c for c in cols if all(isinstance(r[c], (int, float)) and not isinstance(r[c], bool) for r in table["rows"])]
     lab = [c for c in cols if c not in num]
     labels = [" / ".join(str(r[c]) for c in lab) or str(i) for i, r in enumerate(table["rows"])]
-    n = max(len(num), 1); ncol = min(n, 3); nrow = -(-n // ncol)
+    n = max(len(num), 1)
+    ncol = min(n, 3)
+    nrow = -(-n // ncol)
     fig = make_subplots(rows=nrow, cols=ncol, subplot_titles=num or ["(no numeric columns)"])
     for k, c in enumerate(num):
-        fig.add_trace(go.Bar(x=labels, y=[r[c] for r in table["rows"]], name=c, showlegend=False), row=k // ncol + 1, col=k % ncol + 1)
+        fig.add_trace(
+            go.Bar(x=labels, y=[r[c] for r in table["rows"]], name=c, showlegend=False),
+            row=k // ncol + 1,
+            col=k % ncol + 1,
+        )
     fig.update_layout(title=table["title"], height=320 * nrow, width=max(900, 120 * len(labels) * ncol))
     return fig
+
 
 def write_table(table: dict, out_dir: str | os.PathLike) -> dict[str, Path]:
     "Write NAME.json, NAME.md and NAME.html (plotly) into `out_dir`; return the paths."
     from ggtalker_nb.core import atomic_write
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     paths = {k: out / f"{table['name']}.{k}" for k in ("json", "md", "html")}
-    with atomic_write(paths["json"], "w") as f: json.dump(table, f, indent=1)
-    with atomic_write(paths["md"], "w") as f: f.write(table_markdown(table))
-    with atomic_write(paths["html"], "w") as f: f.write(table_figure(table).to_html(include_plotlyjs="cdn", full_html=True))
+    with atomic_write(paths["json"], "w") as f:
+        json.dump(table, f, indent=1)
+    with atomic_write(paths["md"], "w") as f:
+        f.write(table_markdown(table))
+    with atomic_write(paths["html"], "w") as f:
+        f.write(table_figure(table).to_html(include_plotlyjs="cdn", full_html=True))
     return paths
 
 # %% ../nbs/81_bench.ipynb #64cbfea7
 class BenchSetup:
     "Data, priors and budgets of a benchmark run (`BenchSetup.quick()` / `.full()`)."
-    def __init__(self, data, priors, quick: bool, size: int, uv_res: int, ev_steps: tuple, ev_budget_s, ae_steps: int,
-                 ae_budget_s, eval_frames: int, nv_frames: int, a2e_steps: int, n_identities: int | None, eval_every: int,
-                 ood_samples: int, render_sizes: tuple, seed: int = 0, body_steps: int = 150, body_budget_s: float | None = 40.0):
+
+    def __init__(
+        self,
+        data,
+        priors,
+        quick: bool,
+        size: int,
+        uv_res: int,
+        ev_steps: tuple,
+        ev_budget_s,
+        ae_steps: int,
+        ae_budget_s,
+        eval_frames: int,
+        nv_frames: int,
+        a2e_steps: int,
+        n_identities: int | None,
+        eval_every: int,
+        ood_samples: int,
+        render_sizes: tuple,
+        seed: int = 0,
+        body_steps: int = 150,
+        body_budget_s: float | None = 40.0,
+    ):
         self.data, self.priors, self.quick, self.size, self.uv_res = Path(data), Path(priors), quick, size, uv_res
         self.ev_steps, self.ev_budget_s, self.ae_steps, self.ae_budget_s = ev_steps, ev_budget_s, ae_steps, ae_budget_s
-        self.eval_frames, self.nv_frames, self.a2e_steps, self.n_identities = eval_frames, nv_frames, a2e_steps, n_identities
+        self.eval_frames, self.nv_frames, self.a2e_steps, self.n_identities = (
+            eval_frames,
+            nv_frames,
+            a2e_steps,
+            n_identities,
+        )
         self.eval_every, self.ood_samples, self.render_sizes, self.seed = eval_every, ood_samples, render_sizes, seed
-        self.body_steps, self.body_budget_s = body_steps, body_budget_s   # the body inpainter that composes the full frame
+        # the body inpainter that composes the full frame
+        self.body_steps, self.body_budget_s = body_steps, body_budget_s
 
     @classmethod
     def quick_(cls, **kw) -> "BenchSetup":
         "A few minutes on a CPU: synthtalk_mini, 64² images, a few steps."
-        return cls(**{**dict(data=data_samples_path("synthtalk_mini"), priors=data_samples_path("priors"), quick=True, size=64,
-                             uv_res=32, ev_steps=(6, 6), ev_budget_s=None, ae_steps=4, ae_budget_s=None, eval_frames=8,
-                             nv_frames=2, a2e_steps=5, n_identities=1, eval_every=4, ood_samples=1,
-                             render_sizes=((2000, 64),), body_steps=3, body_budget_s=None), **kw})
+        return cls(
+            **{
+                **dict(
+                    data=data_samples_path("synthtalk_mini"),
+                    priors=data_samples_path("priors"),
+                    quick=True,
+                    size=64,
+                    uv_res=32,
+                    ev_steps=(6, 6),
+                    ev_budget_s=None,
+                    ae_steps=4,
+                    ae_budget_s=None,
+                    eval_frames=8,
+                    nv_frames=2,
+                    a2e_steps=5,
+                    n_identities=1,
+                    eval_every=4,
+                    ood_samples=1,
+                    render_sizes=((2000, 64),),
+                    body_steps=3,
+                    body_budget_s=None,
+                ),
+                **kw,
+            }
+        )
 
     @classmethod
     def full(cls, **kw) -> "BenchSetup":
-        "The recorded run: data/synthtalk, the shipped priors, 128² images, 2 held-out identities, minutes per adaptation."
-        return cls(**{**dict(data=Path("data/synthtalk"), priors=data_samples_path("priors"), quick=False, size=128,
-                             uv_res=128, ev_steps=(300, 300), ev_budget_s=100.0, ae_steps=150, ae_budget_s=45.0,
-                             eval_frames=10**6, nv_frames=8, a2e_steps=25, n_identities=2, eval_every=50, ood_samples=2,
-                             render_sizes=((2000, 256), (20000, 256), (20000, 512))), **kw})
+        """The recorded run: data/synthtalk, the shipped priors, 128² images, 2 held-out identities, minutes per
+        adaptation."""
+        return cls(
+            **{
+                **dict(
+                    data=Path("data/synthtalk"),
+                    priors=data_samples_path("priors"),
+                    quick=False,
+                    size=128,
+                    uv_res=128,
+                    ev_steps=(300, 300),
+                    ev_budget_s=100.0,
+                    ae_steps=150,
+                    ae_budget_s=45.0,
+                    eval_frames=10**6,
+                    nv_frames=8,
+                    a2e_steps=25,
+                    n_identities=2,
+                    eval_every=50,
+                    ood_samples=2,
+                    render_sizes=((2000, 256), (20000, 256), (20000, 512)),
+                ),
+                **kw,
+            }
+        )
 
     def identities(self) -> list[tuple[str, list[Path], list[Path]]]:
         "(name, adaptation clips, test clips) of every held-out identity in the data."
         from ggtalker_nb.data.video import list_clips, ClipReader
+
         if not self.data.exists():
-            raise AssetError(f"{self.data}: no SynthTalk data; build it with `ggtalker synthtalk --out {self.data}` "
-                             "(or use quick=True, which reads data_samples/synthtalk_mini)")
+            raise AssetError(
+                f"{self.data}: no SynthTalk data; build it with `ggtalker synthtalk --out {self.data}` "
+                "(or use quick=True, which reads data_samples/synthtalk_mini)"
+            )
         by = {}
         for c in list_clips(self.data):
-            m = ClipReader(c).meta; s = m.get("split")
-            if s in ("heldout_adapt", "heldout_test"): by.setdefault(m["identity"], ([], []))[s == "heldout_test"].append(c)
+            m = ClipReader(c).meta
+            s = m.get("split")
+            if s in ("heldout_adapt", "heldout_test"):
+                by.setdefault(m["identity"], ([], []))[s == "heldout_test"].append(c)
         out = [(k, a, t) for k, (a, t) in sorted(by.items()) if a and t]
-        if not out: raise AssetError(f"{self.data}: no held-out identity with both heldout_adapt and heldout_test clips")
-        return out[:self.n_identities] if self.n_identities else out
+        if not out:
+            raise AssetError(f"{self.data}: no held-out identity with both heldout_adapt and heldout_test clips")
+        return out[: self.n_identities] if self.n_identities else out
 
 # %% ../nbs/81_bench.ipynb #0729ee1d
 def load_priors(setup: BenchSetup, flame) -> dict:
@@ -176,17 +317,26 @@ def load_priors(setup: BenchSetup, flame) -> dict:
     from ggtalker_nb.e2v.generator import IdentityGaussianGenerator, E2VConfig
     from ggtalker_nb.a2e.model import A2EModel, A2EConfig, load_a2e
     from ggtalker_nb.a2e.audio import build_audio_encoder
+
     pe, pa = setup.priors / "e2v_cpu.safetensors", setup.priors / "a2e_cpu.safetensors"
     missing = [str(p) for p in (pe, pa) if not p.is_file()]
     if missing and not setup.quick:
-        raise AssetError(f"missing prior(s) {missing}: train them (see the tutorial 95_tutorial.train_gpu) or run quick=True")
+        raise AssetError(
+            f"missing prior(s) {missing}: train them (see the tutorial 95_tutorial.train_gpu) or run quick=True"
+        )
     torch.manual_seed(setup.seed)
-    if pe.is_file(): gen, se = IdentityGaussianGenerator.load(pe, flame), str(pe)
-    else: gen, se = IdentityGaussianGenerator(flame, E2VConfig.tiny()), "untrained E2VConfig.tiny() (no shipped prior)"
-    if pa.is_file(): (model, enc), sa = load_a2e(pa), str(pa)
+    if pe.is_file():
+        gen, se = IdentityGaussianGenerator.load(pe, flame), str(pe)
+    else:
+        gen, se = IdentityGaussianGenerator(flame, E2VConfig.tiny()), "untrained E2VConfig.tiny() (no shipped prior)"
+    if pa.is_file():
+        (model, enc), sa = load_a2e(pa), str(pa)
     else:
         model = A2EModel(A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, n_identities=2, steps=50))
-        enc, sa = build_audio_encoder("mel", out_dim=model.config.audio_dim), "untrained tiny A2EConfig (no shipped prior)"
+        enc, sa = (
+            build_audio_encoder("mel", out_dim=model.config.audio_dim),
+            "untrained tiny A2EConfig (no shipped prior)",
+        )
     return dict(generator=gen.eval(), a2e=(model.eval(), enc.eval()), e2v_source=se, a2e_source=sa)
 
 # %% ../nbs/81_bench.ipynb #75e1734e
@@ -194,119 +344,227 @@ def _fit_len(x: np.ndarray, T: int) -> np.ndarray:
     "Crop or repeat-pad the first axis to T."
     return x[:T] if len(x) >= T else np.concatenate([x, np.repeat(x[-1:], T - len(x), 0)])
 
+
 def _lips(flame) -> torch.Tensor:
     m = flame.masks.get("lips") if getattr(flame, "masks", None) else None
-    if m is None: raise AssetError("flame: the head model has no 'lips' vertex mask (needed for the lip vertex error)")
+    if m is None:
+        raise AssetError("flame: the head model has no 'lips' vertex mask (needed for the lip vertex error)")
     return torch.as_tensor(m).long()
 
+
 def eval_reenactment(
-    ev,                          # an `EVAdaptResult`
-    a2e: tuple,                  # (model, audio encoder, identity row or None)
-    clip,                        # test clip folder
-    size: int,                   # evaluation image side
+    ev,  # an `EVAdaptResult`
+    a2e: tuple,  # (model, audio encoder, identity row or None)
+    clip,  # test clip folder
+    size: int,  # evaluation image side
     max_frames: int | None = None,  # render (PSNR/SSIM) the first frames only; the motion metrics use every frame
     a2e_steps: int = 25,
     motion: dict | None = None,  # precomputed speak_motion output (skips the A2E)
-    body=None,                   # an `adapt.ev.BodyModel`: composes our full frame (else the frame columns are 'n/a')
+    body=None,  # an `adapt.ev.BodyModel`: composes our full frame (else the frame columns are 'n/a')
 ) -> dict:
     "Self-reenactment metrics of one adapted identity on one test clip (see the table above)."
     from ggtalker_nb.data.video import ClipReader, FlameTrack
     from ggtalker_nb.adapt.ev import head_metrics, load_identity_frames, render_frames
     from ggtalker_nb.adapt.ae import speak_motion
     from ggtalker_nb.data.speech import audio_energy
-    from ggtalker_nb.metrics import (psnr, ssim, lmd, lip_vertex_error, mouth_expression_error, mouth_expr_indices,
-                                     mouth_opening, mouth_opening_correlation, av_offset_confidence, track_landmarks, lpips_available, lpips)
-    flame = ev.flame; E = flame.n_expr
-    cr = ClipReader(clip); N = cr.n_frames; T = N if max_frames is None else min(N, max_frames)
+    from ggtalker_nb.metrics import (
+        psnr,
+        ssim,
+        lmd,
+        lip_vertex_error,
+        mouth_expression_error,
+        mouth_expr_indices,
+        mouth_opening,
+        mouth_opening_correlation,
+        av_offset_confidence,
+        track_landmarks,
+        lpips_available,
+        lpips,
+    )
+
+    flame = ev.flame
+    E = flame.n_expr
+    cr = ClipReader(clip)
+    N = cr.n_frames
+    T = N if max_frames is None else min(N, max_frames)
     audio = cr.audio
-    if audio is None: raise InputError(f"{clip}: the test clip has no audio")
+    if audio is None:
+        raise InputError(f"{clip}: the test clip has no audio")
     t0 = time.perf_counter()
     if motion is None:
         model, enc, ident = a2e
         motion = speak_motion(model, enc, audio, ident, steps=a2e_steps)
     t_a2e = time.perf_counter() - t0
     expr, jaw = _fit_len(pad_last(motion["expr"], E), N), _fit_len(np.asarray(motion["jaw"], np.float32), N)
-    tr = cr.flame; gt = cr.flame_clean if cr.flame_clean is not None else cr.flame
+    tr = cr.flame
+    gt = cr.flame_clean if cr.flame_clean is not None else cr.flame
     # images: the first T frames
     idf = load_identity_frames([clip], E, size)
     idx = torch.arange(T)
     cams = Camera(idf.viewmat[idx], idf.K[idx], idf.width, idf.height)
-    pred_track = dict(expr=expr[:T], rotation=tr.rotation[:T], neck=tr.neck[:T], jaw=jaw[:T], eyes=tr.eyes[:T], translation=tr.translation[:T])
+    pred_track = dict(
+        expr=expr[:T],
+        rotation=tr.rotation[:T],
+        neck=tr.neck[:T],
+        jaw=jaw[:T],
+        eyes=tr.eyes[:T],
+        translation=tr.translation[:T],
+    )
     t0 = time.perf_counter()
     rgba = render_frames(ev.gaussians, ev.color_mlp, flame, ev.shape, pred_track, cams).clamp(0, 1).cpu()
     t_render = time.perf_counter() - t0
     img = idf.frames[idx].float() / 255
-    ph, sh = head_metrics(rgba, img, idf.masks[idx])          # primary: the head pixels, no ground truth outside them
+    ph, sh = head_metrics(rgba, img, idf.masks[idx])  # primary: the head pixels, no ground truth outside them
     out = dict(psnr_head=float(ph.mean()), ssim_head=float(sh.mean()), psnr_frame="n/a", ssim_frame="n/a", lpips="n/a")
-    if body is not None:                                       # our own full frame: the head on the identity's body loop
-        with torch.no_grad(): full = body.compose(rgba, "loop").clamp(0, 1).cpu()
+    if body is not None:  # our own full frame: the head on the identity's body loop
+        with torch.no_grad():
+            full = body.compose(rgba, "loop").clamp(0, 1).cpu()
         out.update(psnr_frame=float(psnr(full, img).mean()), ssim_frame=float(ssim(full, img).mean()))
-        if lpips_available(): out["lpips"] = float(lpips(full, img).mean())
+        if lpips_available():
+            out["lpips"] = float(lpips(full, img).mean())
     # landmarks (all frames) in the original camera, pixels of the video
-    ptr = FlameTrack(pad_last(ev.shape.detach().cpu().numpy(), len(tr.shape)), expr, tr.rotation, tr.neck, jaw, tr.eyes, tr.translation)
-    if cr.landmarks is None: out["lmd_px"] = "n/a"      # a clip without landmarks.npz (e.g. a tracked real video)
+    ptr = FlameTrack(
+        pad_last(ev.shape.detach().cpu().numpy(), len(tr.shape)),
+        expr,
+        tr.rotation,
+        tr.neck,
+        jaw,
+        tr.eyes,
+        tr.translation,
+    )
+    if cr.landmarks is None:
+        out["lmd_px"] = "n/a"  # a clip without landmarks.npz (e.g. a tracked real video)
     else:
         _, lmk3 = track_landmarks(flame, ptr)
         lmk2, _ = cr.camera.project(lmk3.float())
         out["lmd_px"] = float(lmd(lmk2, torch.as_tensor(np.asarray(cr.landmarks, np.float32)), "mouth"))
     # motion metrics (all frames) on the clean ground-truth pose and shape
     ctr = FlameTrack(gt.shape, expr, gt.rotation, gt.neck, jaw, gt.eyes, gt.translation)
-    pv, pl = track_landmarks(flame, ctr); gv, gl = track_landmarks(flame, gt)
+    pv, pl = track_landmarks(flame, ctr)
+    gv, gl = track_landmarks(flame, gt)
     out["lve_mm"] = 1000 * float(lip_vertex_error(pv, gv, _lips(flame)))
-    out["mee"] = float(mouth_expression_error(torch.as_tensor(expr), torch.as_tensor(pad_last(gt.expr, E)), mouth_expr_indices(flame.expr_names)))
+    out["mee"] = float(
+        mouth_expression_error(
+            torch.as_tensor(expr), torch.as_tensor(pad_last(gt.expr, E)), mouth_expr_indices(flame.expr_names)
+        )
+    )
     mo_p, mo_g = mouth_opening(pl), mouth_opening(gl)
     out["mo_corr"] = float(mouth_opening_correlation(mo_p, mo_g))
     en = torch.as_tensor(audio_energy(audio, AUDIO_SR, cr.fps)[:N])
     off, conf = av_offset_confidence(mo_p, en)
-    render_full = t_render * N / T                 # render seconds scaled to the whole clip
-    out.update(av_offset=float(off), av_conf=float(conf), frames=N, rendered=T, a2e_s=t_a2e, render_s=render_full,
-               fps=N / max(t_a2e + render_full, 1e-9), a2e_rtf=t_a2e / (len(audio) / AUDIO_SR))
+    render_full = t_render * N / T  # render seconds scaled to the whole clip
+    out.update(
+        av_offset=float(off),
+        av_conf=float(conf),
+        frames=N,
+        rendered=T,
+        a2e_s=t_a2e,
+        render_s=render_full,
+        fps=N / max(t_a2e + render_full, 1e-9),
+        a2e_rtf=t_a2e / (len(audio) / AUDIO_SR),
+    )
     return out
 
 # %% ../nbs/81_bench.ipynb #7f5605b7
 EV_VARIANTS = ("full", "no_ev_prior", "no_ev_finetune", "no_color_mlp", "no_flame_refine")
 AE_VARIANTS = ("full", "no_ae_prior", "no_ae_finetune")
-ABLATION_ROWS = dict(full=("full", "full"), no_ae_prior=("full", "no_ae_prior"), no_ae_finetune=("full", "no_ae_finetune"),
-                     no_ev_prior=("no_ev_prior", "full"), no_ev_finetune=("no_ev_finetune", "full"),
-                     no_color_mlp=("no_color_mlp", "full"), no_flame_refine=("no_flame_refine", "full"))
-ABLATION_LABELS = dict(full="full", no_ae_prior="w/o A-E prior", no_ae_finetune="w/o A-E fine-tuning",
-                       no_ev_prior="w/o E-V prior", no_ev_finetune="w/o E-V fine-tuning", no_color_mlp="w/o colour MLP",
-                       no_flame_refine="w/o FLAME refinement")
+ABLATION_ROWS = dict(
+    full=("full", "full"),
+    no_ae_prior=("full", "no_ae_prior"),
+    no_ae_finetune=("full", "no_ae_finetune"),
+    no_ev_prior=("no_ev_prior", "full"),
+    no_ev_finetune=("no_ev_finetune", "full"),
+    no_color_mlp=("no_color_mlp", "full"),
+    no_flame_refine=("no_flame_refine", "full"),
+)
+ABLATION_LABELS = dict(
+    full="full",
+    no_ae_prior="w/o A-E prior",
+    no_ae_finetune="w/o A-E fine-tuning",
+    no_ev_prior="w/o E-V prior",
+    no_ev_finetune="w/o E-V fine-tuning",
+    no_color_mlp="w/o colour MLP",
+    no_flame_refine="w/o FLAME refinement",
+)
 
-def adapt_identity(setup: BenchSetup, priors: dict, adapt_clips, test_clips, work_dir, flame,
-                   ev_variants: Sequence[str] = EV_VARIANTS, ae_variants: Sequence[str] = AE_VARIANTS) -> dict:
-    "Run the E-V and A-E adaptation variants of one identity; → {'ev': {variant: result}, 'ae': {variant: (model, enc, id)}, 'seconds': {...}}."
+
+def adapt_identity(
+    setup: BenchSetup,
+    priors: dict,
+    adapt_clips,
+    test_clips,
+    work_dir,
+    flame,
+    ev_variants: Sequence[str] = EV_VARIANTS,
+    ae_variants: Sequence[str] = AE_VARIANTS,
+) -> dict:
+    """Run the E-V and A-E adaptation variants of one identity; → {'ev': {variant: result}, 'ae': {variant: (model, enc,
+    id)}, 'seconds': {...}}."""
     from ggtalker_nb.adapt.ev import adapt_ev, EVAdaptConfig
     from ggtalker_nb.adapt.ae import adapt_a2e
     from ggtalker_nb.a2e.model import A2EModel, load_a2e
+
     work = Path(work_dir)
     p1, p2 = setup.ev_steps
-    base = EVAdaptConfig(uv_res=setup.uv_res, image_size=setup.size, phase1_steps=p1, phase2_steps=p2, time_budget_s=setup.ev_budget_s,
-                         eval_every=setup.eval_every, eval_frames=min(setup.eval_frames, 16), ckpt_every=0, seed=setup.seed,
-                         progress=False)
-    cfgs = dict(full=base, no_ev_prior=base, no_ev_finetune=replace(base, phase1_steps=0, phase2_steps=0),
-                no_color_mlp=replace(base, color_mlp=False), no_flame_refine=replace(base, refine_flame=False))
+    base = EVAdaptConfig(
+        uv_res=setup.uv_res,
+        image_size=setup.size,
+        phase1_steps=p1,
+        phase2_steps=p2,
+        time_budget_s=setup.ev_budget_s,
+        eval_every=setup.eval_every,
+        eval_frames=min(setup.eval_frames, 16),
+        ckpt_every=0,
+        seed=setup.seed,
+        progress=False,
+    )
+    cfgs = dict(
+        full=base,
+        no_ev_prior=base,
+        no_ev_finetune=replace(base, phase1_steps=0, phase2_steps=0),
+        no_color_mlp=replace(base, color_mlp=False),
+        no_flame_refine=replace(base, refine_flame=False),
+    )
     ev, secs = {}, {}
     for v in ev_variants:
         seed_everything(setup.seed)
         t0 = time.perf_counter()
-        ev[v] = adapt_ev(adapt_clips, None if v == "no_ev_prior" else priors["generator"], cfgs[v], eval_clips=test_clips, flame=flame)
+        ev[v] = adapt_ev(
+            adapt_clips,
+            None if v == "no_ev_prior" else priors["generator"],
+            cfgs[v],
+            eval_clips=test_clips,
+            flame=flame,
+        )
         secs[f"ev_{v}"] = time.perf_counter() - t0
     model, enc = priors["a2e"]
     ae = {}
     for v in ae_variants:
-        if v == "no_ae_finetune": ae[v] = (model, enc, None); secs[f"ae_{v}"] = 0.0; continue
+        if v == "no_ae_finetune":
+            ae[v] = (model, enc, None)
+            secs[f"ae_{v}"] = 0.0
+            continue
         seed_everything(setup.seed)
-        if v == "full": prior, lr = (model, enc), 1e-5
+        if v == "full":
+            prior, lr = (model, enc), 1e-5
         else:
-            fresh = A2EModel(model.config)        # same size, untrained: "A2E trained only on the identity"
-            fresh.normalizer.load_state_dict(model.normalizer.state_dict())   # the same motion statistics (a copy)
+            fresh = A2EModel(model.config)  # same size, untrained: "A2E trained only on the identity"
+            fresh.normalizer.load_state_dict(model.normalizer.state_dict())  # the same motion statistics (a copy)
             prior, lr = (fresh, enc), 1e-3
         t0 = time.perf_counter()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")    # "no held-out clips" with one adaptation clip: documented, all steps run
-            r = adapt_a2e(prior, adapt_clips, work / f"ae_{v}", steps=setup.ae_steps, lr=lr, time_budget_s=setup.ae_budget_s,
-                          eval_every=max(1, setup.ae_steps // 4), progress=False, seed=setup.seed)
+            warnings.simplefilter("ignore")  # "no held-out clips" with one adaptation clip: documented, all steps run
+            r = adapt_a2e(
+                prior,
+                adapt_clips,
+                work / f"ae_{v}",
+                steps=setup.ae_steps,
+                lr=lr,
+                time_budget_s=setup.ae_budget_s,
+                eval_every=max(1, setup.ae_steps // 4),
+                progress=False,
+                seed=setup.seed,
+            )
         secs[f"ae_{v}"] = time.perf_counter() - t0
         m2, e2 = load_a2e(r["path"])
         ae[v] = (m2, e2 or enc, r["identity"])
@@ -315,213 +573,445 @@ def adapt_identity(setup: BenchSetup, priors: dict, adapt_clips, test_clips, wor
 # %% ../nbs/81_bench.ipynb #f9c66498
 def _time_to(history: list, target: float) -> float:
     "Seconds of training until the evaluation PSNR first reached `target` (the run's last time if never)."
-    t = _time_to_psnr(history, target - 1e-9)
+    t = time_to_psnr(history, target - 1e-9)
     return float(t) if t is not None else (float(history[-1]["t"]) if history else float("nan"))
+
 
 def _mean_rows(rows: list[dict]) -> dict:
     out = {}
     for k in rows[0]:
         vals = [r[k] for r in rows]
-        out[k] = float(np.mean(vals)) if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals) else vals[0]
+        out[k] = (
+            float(np.mean(vals))
+            if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals)
+            else vals[0]
+        )
     return out
 
-SR_COLS = ("psnr_head", "ssim_head", "psnr_frame", "ssim_frame", "lpips", "lmd_px", "lve_mm", "mee", "mo_corr", "av_offset", "av_conf")
-RENDER_REFS = (("ours", "renderer (ours, torch)"), ("numba", "renderer (ours, numba kernels)"), ("brute", "renderer (brute-force reference)"),
-               ("gsplat_pieces", "renderer (reference: gsplat's pure-torch projection + our dense per-tile compositor)"))
+
+SR_COLS = (
+    "psnr_head",
+    "ssim_head",
+    "psnr_frame",
+    "ssim_frame",
+    "lpips",
+    "lmd_px",
+    "lve_mm",
+    "mee",
+    "mo_corr",
+    "av_offset",
+    "av_conf",
+)
+RENDER_REFS = (
+    ("ours", "renderer (ours, torch)"),
+    ("numba", "renderer (ours, numba kernels)"),
+    ("brute", "renderer (brute-force reference)"),
+    ("gsplat_pieces", "renderer (reference: gsplat's pure-torch projection + our dense per-tile compositor)"),
+)
+
 
 def _speed_render(setup: BenchSetup) -> list[dict]:
     from ggtalker_nb.render.gaussians import bench_render
+
     kw = dict(brute_max=0) if setup.quick else {}
     res = bench_render(sizes=setup.render_sizes, quick=setup.quick, threads=torch.get_num_threads(), **kw)
     rows = []
     for r in res:
         for key, label in RENDER_REFS:
             x = r.get(key) or {}
-            if "fwd_s" not in x: continue
-            rows.append(dict(what=f"{label}, {r['n']} Gaussians @ {r['res']}²", seconds=x["fwd_s"], per_s=1 / x["fwd_s"],
-                             unit="frames/s (forward)"))
+            if "fwd_s" not in x:
+                continue
+            rows.append(
+                dict(
+                    what=f"{label}, {r['n']} Gaussians @ {r['res']}²",
+                    seconds=x["fwd_s"],
+                    per_s=1 / x["fwd_s"],
+                    unit="frames/s (forward)",
+                )
+            )
     return rows
 
-YAWS = (0, 30, 45, 60)
+
+YAWS = (0, 30, 45, 60, 90, 135, 180)  # novel-view yaws (degrees): the paper's range and the side/back views
 PRIOR_ONLY = "E-V prior only (eval_e2v)"
+
 
 def _prior_only_views(setup: BenchSetup, priors: dict, name: str, clips) -> list[dict]:
     "Novel-view rows of the E-V generator alone (no adaptation), from `e2v.eval.eval_e2v`."
     from ggtalker_nb.e2v.eval import eval_e2v
-    rows = eval_e2v(priors["generator"], clips, views={f"yaw {y}": (float(y), 0.0) for y in YAWS}, identities=[name],
-                    n_frames=setup.nv_frames, res=setup.size, methods=("generator",))
-    return [dict(identity=name, model=PRIOR_ONLY, yaw=int(r["yaw"]), psnr_head=r["psnr_head"], ssim_head="n/a") for r in rows]
+
+    rows = eval_e2v(
+        priors["generator"],
+        clips,
+        views={f"yaw {y}": (float(y), 0.0) for y in YAWS},
+        identities=[name],
+        n_frames=setup.nv_frames,
+        res=setup.size,
+        methods=("generator",),
+    )
+    return [
+        dict(
+            identity=name,
+            model=PRIOR_ONLY,
+            yaw=int(r["yaw"]),
+            psnr_head=r["psnr_head"],
+            ssim_head="n/a",
+            iou=r.get("iou", "n/a"),
+        )
+        for r in rows
+    ]
+
 
 def _speed_talker(setup: BenchSetup, notes: list) -> list[dict]:
-    "End-to-end Talker rows (`talker.bench_talker`: render + colour MLP + inpainter) when the sample identity is shipped."
+    """End-to-end Talker rows (`talker.bench_talker`: render + colour MLP + inpainter) when the sample identity is
+    shipped."""
     ident = data_samples_path("identity_sample")
     if not ident.is_dir():
-        notes.append(f"talker.bench_talker (with the body inpainter) not run: {ident} is not shipped; the end-to-end row is A2E + head render")
+        notes.append(
+            f"talker.bench_talker (with the body inpainter) not run: {ident} is not shipped; the end-to-end row is A2E "
+            "+ head render"
+        )
         return []
     from ggtalker_nb.talker import bench_talker
+
     rows = []
     for r in bench_talker(quick=setup.quick, sizes=(setup.size,) if setup.quick else (256, 512), verbose=False):
-        if r["size"] == "A2E": continue
-        rows.append(dict(what=f"Talker end to end (head + colour MLP + inpainter) {r['size']}, {r['gaussians']} Gaussians",
-                         seconds=r["total_ms"] / 1000, per_s=r["fps"], unit="frames/s"))
+        if r["size"] == "A2E":
+            continue
+        rows.append(
+            dict(
+                what=f"Talker end to end (head + colour MLP + inpainter) {r['size']}, {r['gaussians']} Gaussians",
+                seconds=r["total_ms"] / 1000,
+                per_s=r["fps"],
+                unit="frames/s",
+            )
+        )
     return rows
+
 
 def _speed_a2e_quick(priors: dict) -> list[dict]:
     "One cheap A2E row for quick runs: the loaded prior's encoder + DDIM 10 on 2 s of audio."
     from ggtalker_nb.a2e.model import sample
+
     model, enc = priors["a2e"]
     wav = torch.randn(1, 32000, generator=torch.Generator().manual_seed(0)) * 0.1
     t0 = time.perf_counter()
-    with torch.no_grad(): sample(model, enc(wav), steps=10, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        sample(model, enc(wav), steps=10, generator=torch.Generator().manual_seed(0))
     s = time.perf_counter() - t0
-    return [dict(what="A2E encoder + sample DDIM, 10 steps, 2 s of audio (quick)", seconds=s, per_s=2.0 / max(s, 1e-9), unit="× real time")]
+    return [
+        dict(
+            what="A2E encoder + sample DDIM, 10 steps, 2 s of audio (quick)",
+            seconds=s,
+            per_s=2.0 / max(s, 1e-9),
+            unit="× real time",
+        )
+    ]
+
 
 def _speed_a2e_full() -> list[dict]:
     from ggtalker_nb.a2e.eval import bench_a2e
+
     rows = []
     for r in bench_a2e(quick=False, print_table=False):
-        if "rtf" in r: rows.append(dict(what=f"A2E {r['what']}, {r['steps']} steps, guidance {r['guidance']}", seconds=r["seconds"],
-                                        per_s=r["x_realtime"], unit="× real time"))
-        else: rows.append(dict(what=f"A2E {r['what']}", seconds=r["seconds"], per_s=r["windows_per_s"], unit="windows/s"))
+        if "rtf" in r:
+            rows.append(
+                dict(
+                    what=f"A2E {r['what']}, {r['steps']} steps, guidance {r['guidance']}",
+                    seconds=r["seconds"],
+                    per_s=r["x_realtime"],
+                    unit="× real time",
+                )
+            )
+        else:
+            rows.append(dict(what=f"A2E {r['what']}", seconds=r["seconds"], per_s=r["windows_per_s"], unit="windows/s"))
     return rows
+
 
 def _ood(setup: BenchSetup, priors: dict) -> tuple[list[dict], list[str]]:
     from ggtalker_nb.a2e.eval import evaluate_a2e
     from ggtalker_nb.data.video import list_clips, ClipReader
+
     clips = list_clips(setup.data)
     splits = [s for s in ("test_voice", "test_language") if any(ClipReader(c).meta.get("split") == s for c in clips)]
     notes = []
     if not splits:
         splits = ["test_sentence"]
-        notes.append(f"{setup.data} has no test_voice/test_language clips (the mini set), so the rows use test_sentence clips: "
-                     "in-distribution audio, a structural stand-in only")
+        notes.append(
+            f"{setup.data} has no test_voice/test_language clips (the mini set), so the rows use test_sentence clips: "
+            "in-distribution audio, a structural stand-in only"
+        )
     model, enc = priors["a2e"]
     rows = []
     for label, ident in (("A2E prior, speaker identity", "auto"), ("A2E prior, unknown identity", None)):
-        r = evaluate_a2e(model, clips, splits=splits, encoder=enc, n_samples=setup.ood_samples, steps=setup.a2e_steps, identity=ident)
+        r = evaluate_a2e(
+            model, clips, splits=splits, encoder=enc, n_samples=setup.ood_samples, steps=setup.a2e_steps, identity=ident
+        )
         for s, v in r["summary"].items():
-            rows.append(dict(split=s, model=label, clips=int(v["n"]), mo_corr=v["mo_corr"], av_ok=v["av_ok"], av_conf=v["av_conf"],
-                             lve_mm=v["lve"]))
+            rows.append(
+                dict(
+                    split=s,
+                    model=label,
+                    clips=int(v["n"]),
+                    mo_corr=v["mo_corr"],
+                    av_ok=v["av_ok"],
+                    av_conf=v["av_conf"],
+                    lve_mm=v["lve"],
+                )
+            )
     return rows, notes
 
+
 def run_bench(
-    what: str = "tables",          # 'render', 'a2e', 'adapt' or 'tables' (all five)
-    quick: bool = False,           # minutes on a CPU (synthtalk_mini, tiny budgets) instead of the recorded full run
+    what: str = "tables",  # 'render', 'a2e', 'adapt' or 'tables' (all five)
+    quick: bool = False,  # minutes on a CPU (synthtalk_mini, tiny budgets) instead of the recorded full run
     out_dir: str | os.PathLike = "out/bench",  # where NAME.json / .md / .html go
     setup: BenchSetup | None = None,  # override data, priors and budgets
-    command: str | None = None,    # recorded in every table (default: `ggtalker bench WHAT [--quick]`)
+    command: str | None = None,  # recorded in every table (default: `ggtalker bench WHAT [--quick]`)
     write: bool = True,
 ) -> dict[str, dict]:
     "Compute, check and write the benchmark tables of one family; return {name: table}."
-    if what not in WHATS: raise InputError(f"what: expected one of {sorted(WHATS)}, got {what!r}")
+    if what not in WHATS:
+        raise InputError(f"what: expected one of {sorted(WHATS)}, got {what!r}")
     setup = setup or (BenchSetup.quick_() if quick else BenchSetup.full())
-    if what != "render" and not setup.data.exists():   # fail before the minutes of renderer timing, not after
-        raise AssetError(f"{setup.data}: no SynthTalk data; build it with `ggtalker synthtalk --out {setup.data} --identities 20 "
-                         "--clips-per-identity 12 --size 256 --seed 0` (or use --quick, which reads data_samples/synthtalk_mini)")
+    if what != "render" and not setup.data.exists():  # fail before the minutes of renderer timing, not after
+        raise AssetError(
+            f"{setup.data}: no SynthTalk data; build it with `ggtalker synthtalk --out {setup.data} --identities 20 "
+            "--clips-per-identity 12 --size 256 --seed 0` (or use --quick, which reads data_samples/synthtalk_mini)"
+        )
     prov = provenance(command or f"ggtalker bench {what}" + (" --quick" if setup.quick else ""))
     names = WHATS[what]
     flame = sample_head_flame()
     tables, speed, notes_speed = {}, [], []
-    if what in ("render", "tables"): speed += _speed_render(setup)
+    if what in ("render", "tables"):
+        speed += _speed_render(setup)
     need_priors = what in ("a2e", "adapt", "tables")
     priors = load_priors(setup, flame) if need_priors else None
     prior_note = f"priors: E-V {priors['e2v_source']}; A2E {priors['a2e_source']}" if priors else None
     if what in ("a2e", "tables"):
         rows, notes = _ood(setup, priors)
-        tables["ood_audio"] = make_table("ood_audio", rows, ["split", "model", "clips", "mo_corr", "av_ok", "av_conf", "lve_mm"],
-            notes + [prior_note, "mo_corr: Pearson correlation of predicted vs ground-truth inner-lip opening; av_ok: share of clips whose "
-                     "mouth/audio-energy offset is within ±1 frame, av_conf: its peak-minus-median confidence (SyncNet-style "
-                     "stand-ins for LSE-D/LSE-C, no SyncNet weights); lve_mm: lip vertex error (max over lip vertices, mean over frames)",
-                     f"{setup.ood_samples} samples per clip, DDIM {setup.a2e_steps} steps"], prov)
-        speed += _speed_a2e_quick(priors) if setup.quick else _speed_a2e_full()   # (`bench a2e --quick` had no speed row)
+        tables["ood_audio"] = make_table(
+            "ood_audio",
+            rows,
+            ["split", "model", "clips", "mo_corr", "av_ok", "av_conf", "lve_mm"],
+            notes
+            + [
+                prior_note,
+                "mo_corr: Pearson correlation of predicted vs ground-truth inner-lip opening; av_ok: share of clips "
+                "whose "
+                "mouth/audio-energy offset is within ±1 frame, av_conf: its peak-minus-median confidence "
+                "(SyncNet-style "
+                "stand-ins for LSE-D/LSE-C, no SyncNet weights); lve_mm: lip vertex error (max over lip vertices, mean "
+                "over frames)",
+                f"{setup.ood_samples} samples per clip, DDIM {setup.a2e_steps} steps",
+            ],
+            prov,
+        )
+        # (`bench a2e --quick` had no speed row)
+        speed += _speed_a2e_quick(priors) if setup.quick else _speed_a2e_full()
     if what in ("adapt", "tables"):
         sr_rows, ab, nv, tt = [], {k: [] for k in ABLATION_ROWS}, [], []
         with tempfile.TemporaryDirectory() as work:
             for name, ad, te in setup.identities():
                 runs = adapt_identity(setup, priors, ad, te, Path(work) / name, flame)
                 from ggtalker_nb.adapt.ev import fit_body
-                seed_everything(setup.seed)            # one body model per identity (fitted with the full variant's heads)
-                body = fit_body(runs["ev"]["full"], ad, steps=setup.body_steps, time_budget_s=setup.body_budget_s, progress=False)
+
+                seed_everything(setup.seed)  # one body model per identity (fitted with the full variant's heads)
+                body = fit_body(
+                    runs["ev"]["full"], ad, steps=setup.body_steps, time_budget_s=setup.body_budget_s, progress=False
+                )
                 for row, (evv, aev) in ABLATION_ROWS.items():
-                    key = (evv, aev)
-                    res = [eval_reenactment(runs["ev"][evv], runs["ae"][aev], c, setup.size,
-                                            max_frames=None if not setup.quick else setup.eval_frames, a2e_steps=setup.a2e_steps,
-                                            body=body)
-                           for c in te]
+                    res = [
+                        eval_reenactment(
+                            runs["ev"][evv],
+                            runs["ae"][aev],
+                            c,
+                            setup.size,
+                            max_frames=None if not setup.quick else setup.eval_frames,
+                            a2e_steps=setup.a2e_steps,
+                            body=body,
+                        )
+                        for c in te
+                    ]
                     r = _mean_rows(res)
                     r["adapt_s"] = runs["seconds"][f"ev_{evv}"] + runs["seconds"][f"ae_{aev}"]
                     ab[row].append(r)
-                    if row == "full": sr_rows.append(dict(identity=name, **r))
+                    if row == "full":
+                        sr_rows.append(dict(identity=name, **r))
                 for evv in ("full", "no_ev_prior"):
                     for yaw in YAWS:
-                        nv.append(dict(identity=name, model=ABLATION_LABELS[evv], yaw=yaw,
-                                       **eval_novel_view(runs["ev"][evv], te[0], yaw, setup.size, setup.nv_frames)))
+                        nv.append(
+                            dict(
+                                identity=name,
+                                model=ABLATION_LABELS[evv],
+                                yaw=yaw,
+                                **eval_novel_view(runs["ev"][evv], te[0], yaw, setup.size, setup.nv_frames),
+                            )
+                        )
                 nv += _prior_only_views(setup, priors, name, ad + te)
                 hf, hs = runs["ev"]["full"].history, runs["ev"]["no_ev_prior"].history
-                target = min(hf[-1]["psnr_eval"], hs[-1]["psnr_eval"])   # psnr_eval = the head-pixel PSNR
+                target = min(hf[-1]["psnr_eval"], hs[-1]["psnr_eval"])  # psnr_eval = the head-pixel PSNR
                 tt.append((name, target, _time_to(hf, target), _time_to(hs, target)))
         cols = ["identity", *SR_COLS, "adapt_s", "fps"]
         from ggtalker_nb.metrics import lpips_status
-        common = [prior_note, f"E-V adaptation: {setup.ev_steps[0]}+{setup.ev_steps[1]} steps"
-                  + (f" or {setup.ev_budget_s:g} s" if setup.ev_budget_s else "") + f", UV {setup.uv_res}², {setup.size}² images; "
-                  f"A-E adaptation: {setup.ae_steps} steps" + (f" or {setup.ae_budget_s:g} s" if setup.ae_budget_s else ""),
-                  "head rendered with predicted expression/jaw and the clip's tracked pose; psnr_head/ssim_head (primary): over the "
-                  "ground-truth head-mask pixels, the head over black vs the true head over black; psnr_frame/ssim_frame: our own "
-                  f"full frame — the head composed on the identity's body loop by its inpainter ({setup.body_steps} steps"
-                  + (f" or {setup.body_budget_s:g} s" if setup.body_budget_s else "") + "), no ground-truth pixel pasted in; the "
-                  "looped torso/background is not the test clip's, so it mostly measures the body", f"lpips: {lpips_status()}",
-                  "lmd_px: mouth landmarks, pixels of the original video; lve_mm, mee (mouth-expression MAE, an AUE stand-in) and mo_corr "
-                  "use the clean ground-truth pose and shape; av_offset in frames (> 0: mouth lags), av_conf: SyncNet-style confidence",
-                  "adapt_s: E-V + A-E adaptation wall seconds; fps: frames / (A2E + render) seconds"]
-        if setup.quick: common.append("quick run: tiny budgets on synthtalk_mini; the numbers check the pipeline, not the method")
-        tables["self_reenactment"] = make_table("self_reenactment", sr_rows + ([{**_mean_rows(sr_rows), "identity": "mean"}] if len(sr_rows) > 1 else []),
-                                                cols, common, prov)
+
+        common = [
+            prior_note,
+            f"E-V adaptation: {setup.ev_steps[0]}+{setup.ev_steps[1]} steps"
+            + (f" or {setup.ev_budget_s:g} s" if setup.ev_budget_s else "")
+            + f", UV {setup.uv_res}², {setup.size}² images; "
+            f"A-E adaptation: {setup.ae_steps} steps" + (f" or {setup.ae_budget_s:g} s" if setup.ae_budget_s else ""),
+            "head rendered with predicted expression/jaw and the clip's tracked pose; psnr_head/ssim_head (primary): "
+            "over the "
+            "ground-truth head-mask pixels, the head over black vs the true head over black; psnr_frame/ssim_frame: "
+            "our own "
+            f"full frame — the head composed on the identity's body loop by its inpainter ({setup.body_steps} steps"
+            + (f" or {setup.body_budget_s:g} s" if setup.body_budget_s else "")
+            + "), no ground-truth pixel pasted in; the "
+            "looped torso/background is not the test clip's, so it mostly measures the body",
+            f"lpips: {lpips_status()}",
+            "lmd_px: mouth landmarks, pixels of the original video; lve_mm, mee (mouth-expression MAE, an AUE "
+            "stand-in) and mo_corr "
+            "use the clean ground-truth pose and shape; av_offset in frames (> 0: mouth lags), av_conf: SyncNet-style "
+            "confidence",
+            "adapt_s: E-V + A-E adaptation wall seconds; fps: frames / (A2E + render) seconds",
+        ]
+        if setup.quick:
+            common.append("quick run: tiny budgets on synthtalk_mini; the numbers check the pipeline, not the method")
+        tables["self_reenactment"] = make_table(
+            "self_reenactment",
+            sr_rows + ([{**_mean_rows(sr_rows), "identity": "mean"}] if len(sr_rows) > 1 else []),
+            cols,
+            common,
+            prov,
+        )
         ab_rows = [dict(ablation=ABLATION_LABELS[k], **_mean_rows(v)) for k, v in ab.items()]
         full = ab_rows[0]
-        hurts = [r["ablation"] for r in ab_rows[1:] if r["psnr_head"] < full["psnr_head"] or r["lve_mm"] > full["lve_mm"]]
+        hurts = [
+            r["ablation"] for r in ab_rows[1:] if r["psnr_head"] < full["psnr_head"] or r["lve_mm"] > full["lve_mm"]
+        ]
         agree = [r["ablation"] for r in ab_rows[1:] if r["ablation"] not in hurts]
-        tables["ablations"] = make_table("ablations", ab_rows, ["ablation", *SR_COLS, "adapt_s"], common + [
-            f"the paper finds every removal hurts; here head PSNR falls or lip vertex error rises for: {', '.join(hurts) or 'none'}; "
-            f"no loss on either for: {', '.join(agree) or 'none'} (means over {len(sr_rows)} identities; reported as measured)"], prov)
-        nv_rows = [dict(model=m, yaw=y, **_mean_rows([{k: r[k] for k in ("psnr_head", "ssim_head")} for r in nv if r["model"] == m and r["yaw"] == y]))
-                   for m in (ABLATION_LABELS["full"], ABLATION_LABELS["no_ev_prior"], PRIOR_ONLY) for y in YAWS]
-        tables["novel_views"] = make_table("novel_views", nv_rows, ["model", "yaw", "psnr_head", "ssim_head"], [
-            prior_note, f"ground truth: the SynthTalk scene re-rendered from an orbit camera at each yaw (plain black background), "
-            f"{setup.nv_frames} frames of the held-out test clip with its clean FLAME motion; psnr_head/ssim_head: the adapted "
-            "head over black vs the true head over black, inside the ground-truth head mask (no full-frame figure: the body "
-            "model is 2D and has no novel views)",
-            f"'{PRIOR_ONLY}': e2v.eval.eval_e2v — the generator's map from one frontal frame, no adaptation, against its own "
-            "ground truth (the head on a white background; psnr_head over the union of the predicted and true head masks; "
-            "no head SSIM there)"], prov)
+        tables["ablations"] = make_table(
+            "ablations",
+            ab_rows,
+            ["ablation", *SR_COLS, "adapt_s"],
+            common
+            + [
+                "the paper finds every removal hurts; here head PSNR falls or lip vertex error rises for: "
+                f"{', '.join(hurts) or 'none'}; "
+                f"no loss on either for: {', '.join(agree) or 'none'} (means over {len(sr_rows)} identities; reported "
+                "as measured)"
+            ],
+            prov,
+        )
+        nv_rows = [
+            dict(
+                model=m,
+                yaw=y,
+                **_mean_rows(
+                    [
+                        {k: r.get(k, "n/a") for k in ("psnr_head", "ssim_head", "iou")}
+                        for r in nv
+                        if r["model"] == m and r["yaw"] == y
+                    ]
+                ),
+            )
+            for m in (ABLATION_LABELS["full"], ABLATION_LABELS["no_ev_prior"], PRIOR_ONLY)
+            for y in YAWS
+        ]
+        tables["novel_views"] = make_table(
+            "novel_views",
+            nv_rows,
+            ["model", "yaw", "psnr_head", "ssim_head", "iou"],
+            [
+                prior_note,
+                "ground truth: the SynthTalk scene re-rendered from an orbit camera at each yaw (plain black "
+                "background), "
+                f"{setup.nv_frames} frames of the held-out test clip with its clean FLAME motion; psnr_head/ssim_head: "
+                "the adapted "
+                "head over black vs the true head over black, inside the ground-truth head mask (no full-frame figure: "
+                "the body "
+                "model is 2D and has no novel views); iou: silhouette IoU, rendered alpha > 0.5 against the true head "
+                "mask > 0.5",
+                f"'{PRIOR_ONLY}': e2v.eval.eval_e2v — the generator's map from one frontal frame, no adaptation, "
+                "against its own "
+                "ground truth (the head on a white background; psnr_head over the union of the predicted and true head "
+                "masks; "
+                "no head SSIM there)",
+            ],
+            prov,
+        )
         for name, target, a, b in tt:
-            speed.append(dict(what=f"E-V adaptation to {target:.2f} dB held-out head PSNR, with E-V prior ({name})", seconds=a, per_s=1 / max(a, 1e-9), unit="1/s"))
-            speed.append(dict(what=f"E-V adaptation to {target:.2f} dB held-out head PSNR, from scratch ({name})", seconds=b, per_s=1 / max(b, 1e-9), unit="1/s"))
+            speed.append(
+                dict(
+                    what=f"E-V adaptation to {target:.2f} dB held-out head PSNR, with E-V prior ({name})",
+                    seconds=a,
+                    per_s=1 / max(a, 1e-9),
+                    unit="1/s",
+                )
+            )
+            speed.append(
+                dict(
+                    what=f"E-V adaptation to {target:.2f} dB held-out head PSNR, from scratch ({name})",
+                    seconds=b,
+                    per_s=1 / max(b, 1e-9),
+                    unit="1/s",
+                )
+            )
         f = _mean_rows([{k: r[k] for k in ("a2e_s", "render_s", "frames", "a2e_rtf", "fps")} for r in ab["full"]])
-        speed.append(dict(what=f"A2E speak_motion (DDIM {setup.a2e_steps} steps), real-time factor", seconds=f["a2e_s"],
-                          per_s=1 / max(f["a2e_rtf"], 1e-9), unit="× real time"))
-        speed.append(dict(what=f"end to end (A2E + render {setup.size}², {f['frames']:.0f} frames)", seconds=f["a2e_s"] + f["render_s"],
-                          per_s=f["fps"], unit="frames/s"))
-        notes_speed.append(f"adaptation times: training seconds from adapt_ev's history (evaluations every {setup.eval_every} steps)")
+        speed.append(
+            dict(
+                what=f"A2E speak_motion (DDIM {setup.a2e_steps} steps), real-time factor",
+                seconds=f["a2e_s"],
+                per_s=1 / max(f["a2e_rtf"], 1e-9),
+                unit="× real time",
+            )
+        )
+        speed.append(
+            dict(
+                what=f"end to end (A2E + render {setup.size}², {f['frames']:.0f} frames)",
+                seconds=f["a2e_s"] + f["render_s"],
+                per_s=f["fps"],
+                unit="frames/s",
+            )
+        )
+        notes_speed.append(
+            f"adaptation times: training seconds from adapt_ev's history (evaluations every {setup.eval_every} steps)"
+        )
         speed += _speed_talker(setup, notes_speed)
     if "speed" in names:
-        tables["speed"] = make_table("speed", speed, ["what", "seconds", "per_s", "unit"],
-                                     notes_speed + [f"torch {torch.get_num_threads()} threads on {prov['cpu']}; timings are wall-clock"
-                                                    + ("; quick run: tiny sizes" if setup.quick else "")], prov)
+        tables["speed"] = make_table(
+            "speed",
+            speed,
+            ["what", "seconds", "per_s", "unit"],
+            notes_speed
+            + [
+                f"torch {torch.get_num_threads()} threads on {prov['cpu']}; timings are wall-clock"
+                + ("; quick run: tiny sizes" if setup.quick else "")
+            ],
+            prov,
+        )
     tables = {k: check_table(tables[k]) for k in names if k in tables}
     if write:
-        for t in tables.values(): write_table(t, out_dir)
+        for t in tables.values():
+            write_table(t, out_dir)
         with open(Path(out_dir) / "README.md", "w") as fh:
             fh.write("\n".join(table_markdown(tables[k]) for k in TABLES if k in tables))
     return tables
 
 # %% ../nbs/81_bench.ipynb #cfe70dd3
 def eval_novel_view(ev, clip, yaw: float, size: int, n_frames: int = 8) -> dict:
-    "Head-pixel PSNR and SSIM (`adapt.ev.head_metrics`) of the adapted head against SynthTalk's re-render at `yaw` degrees."
+    """Head-pixel PSNR, SSIM (`adapt.ev.head_metrics`) and silhouette IoU of the adapted head vs SynthTalk's re-render
+    at `yaw`°."""
     from ggtalker_nb.data.video import ClipReader
     from ggtalker_nb.data.synthtalk import SynthIdentity, SynthScene, identity_texture
-    from ggtalker_nb.adapt.ev import head_metrics, render_frames
-    cr = ClipReader(clip); s = cr.meta.get("synthtalk")
-    if not s: raise InputError(f"{clip}: not a SynthTalk clip (novel-view ground truth needs its scene)")
+    from ggtalker_nb.adapt.ev import head_metrics
+    from ggtalker_nb.avatar.runtime import render_frames
+
+    cr = ClipReader(clip)
+    s = cr.meta.get("synthtalk")
+    if not s:
+        raise InputError(f"{clip}: not a SynthTalk clip (novel-view ground truth needs its scene)")
     gt = cr.flame_clean if cr.flame_clean is not None else cr.flame
     idx = np.linspace(0, len(gt) - 1, min(n_frames, len(gt))).round().astype(int)
     track = replace(gt, **{k: getattr(gt, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")})
@@ -529,9 +1019,28 @@ def eval_novel_view(ev, clip, yaw: float, size: int, n_frames: int = 8) -> dict:
     scene = SynthScene(ident, ev.flame, identity_texture(ident, 256), size, size)
     cam = scene.default_camera(yaw_deg=float(yaw))
     frames, masks, _ = scene.render(track, cam, background=torch.zeros(size, size, 3))
-    img = torch.as_tensor(frames).float() / 255; m = torch.as_tensor(masks)
-    rgba = render_frames(ev.gaussians, ev.color_mlp, ev.flame, ev.shape,
-                         dict(expr=track.expr, rotation=track.rotation, neck=track.neck, jaw=track.jaw, eyes=track.eyes,
-                              translation=track.translation), cam).clamp(0, 1).cpu()
+    img = torch.as_tensor(frames).float() / 255
+    m = torch.as_tensor(masks)
+    rgba = (
+        render_frames(
+            ev.gaussians,
+            ev.color_mlp,
+            ev.flame,
+            ev.shape,
+            dict(
+                expr=track.expr,
+                rotation=track.rotation,
+                neck=track.neck,
+                jaw=track.jaw,
+                eyes=track.eyes,
+                translation=track.translation,
+            ),
+            cam,
+        )
+        .clamp(0, 1)
+        .cpu()
+    )
     ph, sh = head_metrics(rgba, img, m)
-    return dict(psnr_head=float(ph.mean()), ssim_head=float(sh.mean()))
+    drawn, true = rgba[..., 3] > 0.5, m.bool()
+    iou = ((drawn & true).sum((-2, -1)) / (drawn | true).sum((-2, -1)).clamp_min(1)).float().mean()
+    return dict(psnr_head=float(ph.mean()), ssim_head=float(sh.mean()), iou=float(iou))

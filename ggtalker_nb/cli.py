@@ -7,11 +7,17 @@ __all__ = ['SAMPLE_TEXT', 'SAMPLE_VOICE', 'TABLE_FAMILIES', 'BENCHES', 'make_sam
            'speak_cmd', 'convert_flame_cmd', 'info', 'main', 'bench']
 
 # %% ../nbs/90_cli.ipynb #3b302864
-import argparse, json, math, os, shlex, sys, time
+import argparse
+import json
+import math
+import os
+import shlex
+import sys
+import time
 from pathlib import Path
 from typing import Sequence
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")   # before torch loads OpenMP: see "Threads" below
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # before torch loads OpenMP: see "Threads" below
 import numpy as np
 import torch
 
@@ -22,301 +28,547 @@ from .media import AUDIO_SR
 SAMPLE_TEXT = "Every morning a little ferry crosses the calm green river, carrying bread and letters to the village."
 SAMPLE_VOICE = "en-gb-scotland+f4"
 
+
 def make_sample_audio(path: str | os.PathLike | None = None) -> Path:
-    "Write the demo's sample speech (espeak-ng, 16 kHz mono WAV, ≈5 s) to `path` (default data_samples/audio/sample.wav)."
+    """Write the demo's sample speech (espeak-ng, 16 kHz mono WAV, ≈5 s) to `path` (default
+    data_samples/audio/sample.wav)."""
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.speech import tts, write_wav
+
     voice, variant = SAMPLE_VOICE.split("+")
     s = tts(SAMPLE_TEXT, voice, variant=variant, sr_out=AUDIO_SR)
     return write_wav(path or data_samples_path("audio", "sample.wav"), s.samples, s.sr)
 
 # %% ../nbs/90_cli.ipynb #0d27bcfa
 def _print_timer(timer: StageTimer, header: str):
-    print(header); print(timer.table())
+    print(header)
+    print(timer.table())
+
 
 def demo(
-    out: str = "out/demo.mp4",      # output mp4
-    resolution: int = 256,          # height of each view (width by the identity's aspect ratio)
-    seconds: float | None = None,   # cut the audio to this many seconds (default: all of it)
-    identity: str | None = None,    # identity folder (default: the shipped data_samples/identity_sample)
-    audio: str | None = None,       # speech file (default: the shipped data_samples/audio/sample.wav)
+    out: str = "out/demo.mp4",  # output mp4
+    resolution: int = 256,  # height of each view (width by the identity's aspect ratio)
+    seconds: float | None = None,  # cut the audio to this many seconds (default: all of it)
+    identity: str | None = None,  # identity folder (default: the shipped data_samples/identity_sample)
+    audio: str | None = None,  # speech file (default: the shipped data_samples/audio/sample.wav)
     views: str | Sequence[str] = ("front", "orbit"),
     device: str | None = None,
     quiet: bool = False,
-    size: int | None = None,        # deprecated name of `resolution`
+    size: int | None = None,  # deprecated name of `resolution`
 ) -> dict:
     "Speak the sample audio with the sample identity: front view | novel-view orbit → mp4; print per-stage timings."
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.speech import read_audio
     from ggtalker_nb.talker import Talker
+
     resolution = renamed_argument(resolution, size, "size", "resolution", "demo", default=256)
     timer = StageTimer()
     with timer("load identity"):
         t = Talker(device=device)
         t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
     with timer("read audio"):
-        x, sr = read_audio(audio or data_samples_path("audio", "sample.wav", must_exist=True), AUDIO_SR,
-                          allow_silence=True)
+        x, sr = read_audio(
+            audio or data_samples_path("audio", "sample.wav", must_exist=True), AUDIO_SR, allow_silence=True
+        )
         if seconds is not None:
-            if not seconds > 0: raise InputError(f"seconds: must be > 0, got {seconds}")
+            if not seconds > 0:
+                raise InputError(f"seconds: must be > 0, got {seconds}")
             x = x[: max(1, int(seconds * sr))]
     video = t.speak((x, sr), views=views, resolution=resolution, timer=timer)
-    with timer("encode mp4"): path = video.save(out)
+    with timer("encode mp4"):
+        path = video.save(out)
     if not quiet:
-        _print_timer(timer, f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, "
-                            f"{video.duration:.2f} s of speech, identity {t.identity.name!r})")
+        _print_timer(
+            timer,
+            f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, "
+            f"{video.duration:.2f} s of speech, identity {t.identity.name!r})",
+        )
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times), total=timer.total)
 
 # %% ../nbs/90_cli.ipynb #c11a0002
-def track_cmd(video: str, out: str, resolution: int = 256, fps: float | None = None, identity: str | None = None,
-              overwrite: bool = False, quiet: bool = False,
-              size: int | None = None) -> dict:     # deprecated name of `resolution` (side of the square face crop)
+def track_cmd(
+    video: str,
+    out: str,
+    resolution: int = 256,
+    fps: float | None = None,
+    identity: str | None = None,
+    overwrite: bool = False,
+    quiet: bool = False,
+    size: int | None = None,
+) -> dict:  # deprecated name of `resolution` (side of the square face crop)
     "Track a video of one person into a clip folder (frames, audio, FLAME, camera, landmarks, masks); print a summary."
     from ggtalker_nb.data.track import track_video
+
     resolution = renamed_argument(resolution, size, "size", "resolution", "track_cmd", default=256)
     t0 = time.perf_counter()
-    path = Path(track_video(video, out, size=resolution, fps=fps, identity=identity, overwrite=overwrite, progress=not quiet))
+    path = Path(
+        track_video(video, out, size=resolution, fps=fps, identity=identity, overwrite=overwrite, progress=not quiet)
+    )
     meta = json.loads((path / "meta.json").read_text())
     tr = meta.get("tracker", {})
     if not quiet:
-        print(f"wrote {path}: {meta.get('n_frames', '?')} frames at {resolution}², landmark RMS {tr.get('rms_px', float('nan')):.2f} px, "
-              f"audio {'yes' if meta.get('has_audio') else 'no'}, {time.perf_counter() - t0:.1f} s")
-        for w in meta.get("warnings", []): print(f"  warning: {w}")
+        print(
+            f"wrote {path}: {meta.get('n_frames', '?')} frames at {resolution}², landmark RMS "
+            f"{tr.get('rms_px', float('nan')):.2f} px, "
+            f"audio {'yes' if meta.get('has_audio') else 'no'}, {time.perf_counter() - t0:.1f} s"
+        )
+        for w in meta.get("warnings", []):
+            print(f"  warning: {w}")
     return dict(path=str(path), meta=meta)
 
 # %% ../nbs/90_cli.ipynb #16de862a
-def adapt_cmd(video_dir: str, out: str, time_budget: float | None = None, priors: str | None = None, identity: str | None = None,
-              split: str | None = None, preset: str = "default", device: str | None = None, force: bool = False,
-              quiet: bool = False, command: str | None = None) -> dict:
-    "Adapt the priors to one person's clips (or a video file, tracked first) and write the identity folder; print a summary."
+def adapt_cmd(
+    video_dir: str,
+    out: str,
+    time_budget: float | None = None,
+    priors: str | None = None,
+    identity: str | None = None,
+    split: str | None = None,
+    preset: str = "default",
+    device: str | None = None,
+    force: bool = False,
+    quiet: bool = False,
+    command: str | None = None,
+) -> dict:
+    """Adapt the priors to one person's clips (or a video file, tracked first) and write the identity folder; print a
+    summary."""
     from ggtalker_nb.talker import DEFAULT_ADAPT_BUDGET_S, AdaptSettings, Talker
+
     t = Talker.from_pretrained(priors, device=device)
-    ident = t.adapt(video_dir, out, time_budget_s=DEFAULT_ADAPT_BUDGET_S if time_budget is None else time_budget, progress=not quiet,
-                    identity=identity, split=split, settings=AdaptSettings.preset(preset), force=force, command=command)
+    ident = t.adapt(
+        video_dir,
+        out,
+        time_budget_s=DEFAULT_ADAPT_BUDGET_S if time_budget is None else time_budget,
+        progress=not quiet,
+        identity=identity,
+        split=split,
+        settings=AdaptSettings.preset(preset),
+        force=force,
+        command=command,
+    )
     a = ident.info.get("adaptation", {})
     if not quiet:
-        print(f"wrote {out}: identity {ident.name!r}, {ident.gaussians.n} Gaussians, {ident.size[0]}x{ident.size[1]}, {ident.n_body} body frames")
-        for k, v in (a.get("stages") or {}).items(): print(f"  {k:<16} {v:8.1f} s")
+        print(
+            f"wrote {out}: identity {ident.name!r}, {ident.gaussians.n} Gaussians, {ident.size[0]}x{ident.size[1]}, "
+            f"{ident.n_body} body frames"
+        )
+        for k, v in (a.get("stages") or {}).items():
+            print(f"  {k:<16} {v:8.1f} s")
         ev = a.get("ev") or {}
-        if ev.get("psnr_eval_final") is not None: print(f"  E-V held-out head PSNR {ev['psnr_eval_start']:.2f} → {ev['psnr_eval_final']:.2f} dB")
+        if ev.get("psnr_eval_final") is not None:
+            print(f"  E-V held-out head PSNR {ev['psnr_eval_start']:.2f} → {ev['psnr_eval_final']:.2f} dB")
     return dict(path=out, name=ident.name, adaptation=a)
 
-def speak_cmd(identity: str | None, out: str, audio: str | None = None, text: str | None = None, voice: str = "en-us",
-              views: str | Sequence[str] = "front", resolution: int | None = None, steps: int = 10, seed: int = 0,
-              device: str | None = None, quiet: bool = False, photo: str | None = None, body_steps: int = 40,
-              save_identity_to: str | None = None, stream: bool = False, block_s: float = 0.1,
-              size: int | None = None) -> dict:     # deprecated name of `resolution`
-    "Speak an audio file or a text with an identity folder (default: the shipped sample identity) or one photo into an mp4; print timings."
+
+def speak_cmd(
+    identity: str | None,
+    out: str,
+    audio: str | None = None,
+    text: str | None = None,
+    voice: str = "en-us",
+    views: str | Sequence[str] = "front",
+    resolution: int | None = None,
+    steps: int = 10,
+    seed: int = 0,
+    device: str | None = None,
+    quiet: bool = False,
+    photo: str | None = None,
+    body_steps: int = 40,
+    save_identity_to: str | None = None,
+    stream: bool = False,
+    block_s: float = 0.1,
+    size: int | None = None,
+) -> dict:  # deprecated name of `resolution`
+    """Speak an audio file or a text with an identity folder (default: the shipped sample identity) or one photo into an
+    mp4; print timings."""
     from ggtalker_nb.data.speech import tts
     from ggtalker_nb.talker import Talker, save_identity
+
     resolution = renamed_argument(resolution, size, "size", "resolution", "speak_cmd")
-    if (audio is None) == (text is None): raise InputError("speak: give exactly one of --audio FILE or --text \"...\"")
+    if (audio is None) == (text is None):
+        raise InputError("speak: give exactly one of --audio FILE or --text \"...\"")
     timer = StageTimer()
     if photo is not None:
-        if identity is not None: raise InputError("speak: give either --identity DIR or --photo IMAGE, not both")
+        if identity is not None:
+            raise InputError("speak: give either --identity DIR or --photo IMAGE, not both")
         with timer("one photo → head (landmarks, FLAME fit, E-V prior, body)"):
             t = Talker.from_photo(photo, device=device, body_steps=body_steps, progress=not quiet)
         if save_identity_to:
             extra = {k: v for k, v in t.identity.info.items() if k in ("source", "photo_fit", "priors", "adaptation")}
-            save_identity(save_identity_to, t.identity, made_by=dict(command=f"ggtalker speak --photo {photo}"), extra=extra)
-        if not quiet: print(f"photo: landmark fit RMS {t.identity.info['photo_fit']['fit_error_px']:.2f} px (face crop {t.identity.size[0]}²)")
+            save_identity(
+                save_identity_to, t.identity, made_by=dict(command=f"ggtalker speak --photo {photo}"), extra=extra
+            )
+        if not quiet:
+            print(
+                f"photo: landmark fit RMS {t.identity.info['photo_fit']['fit_error_px']:.2f} px (face crop "
+                f"{t.identity.size[0]}²)"
+            )
     else:
         with timer("load identity"):
             from ggtalker_nb.core import data_samples_path
-            t = Talker(device=device); t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
+
+            t = Talker(device=device)
+            t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
     if text is not None:
         with timer("text to speech"):
             v, _, var = voice.partition("+")
             src = tts(text, v, variant=var or None)
-    else: src = audio
-    if stream: return _speak_stream(t, src, out, views, resolution, steps, seed, block_s, timer, quiet)
+    else:
+        src = audio
+    if stream:
+        return _speak_stream(t, src, out, views, resolution, steps, seed, block_s, timer, quiet)
     video = t.speak(src, views=views, resolution=resolution, steps=steps, seed=seed, timer=timer)
-    with timer("encode mp4"): path = video.save(out)
-    if not quiet: _print_timer(timer, f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, {video.duration:.2f} s)")
+    with timer("encode mp4"):
+        path = video.save(out)
+    if not quiet:
+        _print_timer(
+            timer,
+            f"wrote {path}  ({video.n_frames} frames, {video.frames.shape[2]}x{video.frames.shape[1]}, "
+            f"{video.duration:.2f} s)",
+        )
     return dict(path=str(path), frames=video.n_frames, times=dict(timer.times))
+
 
 def _speak_stream(t, src, out, views, resolution, steps, seed, block_s, timer, quiet) -> dict:
     "`speak --stream`: feed the audio in blocks, encode each chunk of frames as soon as it is ready."
     from ggtalker_nb.talker import blocks_of, speech_16k
     from ggtalker_nb.media import VideoWriter
+
     if tuple(v.strip() for v in (views.split(",") if isinstance(views, str) else views)) != ("front",):
         raise InputError("speak --stream: writes the front view only (--views front)")
-    with timer("read audio"): x = speech_16k(src)   # a path or a TTS `Speech`
+    with timer("read audio"):
+        x = speech_16k(src)  # a path or a TTS `Speech`
     first, n = None, 0
     with VideoWriter(out, t.identity.fps) as w:
         t0 = time.perf_counter()
         with timer("stream (A2E, render, body) + encode"):
             for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), steps=steps, seed=seed, resolution=resolution):
-                w.write(ch.frames); n += len(ch.frames)
-                if first is None: first = time.perf_counter() - t0
-        with timer("mux audio"): path = w.close(x, AUDIO_SR)
-    if not quiet: _print_timer(timer, f"wrote {path}  ({n} frames streamed, first frames after {first:.2f} s of compute)")
+                w.write(ch.frames)
+                n += len(ch.frames)
+                if first is None:
+                    first = time.perf_counter() - t0
+        with timer("mux audio"):
+            path = w.close(x, AUDIO_SR)
+    if not quiet:
+        _print_timer(timer, f"wrote {path}  ({n} frames streamed, first frames after {first:.2f} s of compute)")
     return dict(path=str(path), frames=n, first_chunk_s=first, times=dict(timer.times))
 
 # %% ../nbs/90_cli.ipynb #aa886b6e
-def convert_flame_cmd(model: str, out: str, obj: str | None = None, landmarks: str | None = None, masks: str | None = None,
-                      n_shape: int | None = None, quiet: bool = False,
-                      texture: str | None = None,        # albedo image (UV layout of `obj`) for the landmark calibration renders
-                      mediapipe_embedding: bool = True,  # also self-calibrate the MediaPipe landmark embedding (`33_data.faces`)
-                      calibration: dict | None = None):  # keyword arguments of `calibrate_embedding` (views, size, …)
-    "Convert an official FLAME pkl (+ optional UV OBJ, landmark embedding, masks pkl) to our npz; calibrate its MediaPipe embedding."
+def convert_flame_cmd(
+    model: str,
+    out: str,
+    obj: str | None = None,
+    landmarks: str | None = None,
+    masks: str | None = None,
+    n_shape: int | None = None,
+    quiet: bool = False,
+    # albedo image (UV layout of `obj`) for the landmark calibration renders
+    texture: str | None = None,
+    # also self-calibrate the MediaPipe landmark embedding (`33_data.faces`)
+    mediapipe_embedding: bool = True,
+    calibration: dict | None = None,
+):  # keyword arguments of `calibrate_embedding` (views, size, …)
+    """Convert an official FLAME pkl (+ optional UV OBJ, landmark embedding, masks pkl) to our npz; calibrate its
+    MediaPipe embedding."""
     from ggtalker_nb.flame import convert_flame
+
     res = convert_flame(model, out, obj=obj, landmarks=landmarks, masks_pkl=masks, n_shape=n_shape)
-    if not quiet: print(f"wrote {out}")
+    if not quiet:
+        print(f"wrote {out}")
     if mediapipe_embedding:
         from ggtalker_nb.data.faces import calibrate_embedding, embedding_path
+
         tex = None
         if texture is not None:
             import imageio.v3 as iio
             from ggtalker_nb.data.faces import to_rgb_u8
+
             tex = to_rgb_u8(iio.imread(texture))
         path = embedding_path(out)
         try:
             emb = calibrate_embedding(res, texture=tex, **(calibration or {}))
-        except GGTalkerError as e:   # e.g. an untextured head the face mesh does not see as a face
-            print(f"warning: no MediaPipe landmark embedding for {out}: {e}\n  (give --texture, or track with the sample head)", file=sys.stderr)
+        except GGTalkerError as e:  # e.g. an untextured head the face mesh does not see as a face
+            print(
+                f"warning: no MediaPipe landmark embedding for {out}: {e}\n  (give --texture, or track with the sample "
+                "head)",
+                file=sys.stderr,
+            )
             return res
         emb.save(path)
-        if not quiet: print(f"wrote {path}: {len(emb)} of 468 MediaPipe points, median spread {float(np.median(emb.spread_mm)):.1f} mm")
+        if not quiet:
+            print(
+                f"wrote {path}: {len(emb)} of 468 MediaPipe points, median spread "
+                f"{float(np.median(emb.spread_mm)):.1f} mm"
+            )
     return res
 
 # %% ../nbs/90_cli.ipynb #6c7c3703
 def info() -> dict:
     "Versions, device, and which optional backends are usable here."
     import ggtalker_nb
-    d = dict(ggtalker_nb=ggtalker_nb.__version__, torch=torch.__version__, device=str(get_device()),
-             cuda=torch.cuda.is_available(), threads=torch.get_num_threads())
+
+    d = dict(
+        ggtalker_nb=ggtalker_nb.__version__,
+        torch=torch.__version__,
+        device=str(get_device()),
+        cuda=torch.cuda.is_available(),
+        threads=torch.get_num_threads(),
+    )
     try:
-        import gsplat; d["gsplat"] = gsplat.__version__
-    except Exception as e: d["gsplat"] = f"not importable ({type(e).__name__})"
+        import gsplat
+
+        d["gsplat"] = gsplat.__version__
+    except Exception as e:
+        d["gsplat"] = f"not importable ({type(e).__name__})"
     try:
         from ggtalker_nb.data.speech import espeak_available
+
         d["espeak-ng"] = espeak_available()
-    except Exception as e: d["espeak-ng"] = f"unknown ({type(e).__name__})"
+    except Exception as e:
+        d["espeak-ng"] = f"unknown ({type(e).__name__})"
     return d
 
 # %% ../nbs/90_cli.ipynb #6436755a
 class _RenamedFlag(argparse.Action):
-    "An old flag name that still works: stores into the new flag's destination and says on stderr that it is deprecated."
+    "An old flag name that still works: stores into the new flag's destination, says on stderr it is deprecated."
+
     def __call__(self, parser, namespace, values, option_string=None):
         print(f"ggtalker: {option_string} is deprecated, use --{self.dest}", file=sys.stderr)
         setattr(namespace, self.dest, values)
+
 
 def _add_resolution(parser: argparse.ArgumentParser, default: int | None, help: str):
     "`--resolution` (pixels: the image height; square images: the side) and its old name `--size`."
     parser.add_argument("--resolution", type=int, default=default, help=help)
     parser.add_argument("--size", type=int, dest="resolution", action=_RenamedFlag, help=argparse.SUPPRESS)
 
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ggtalker", description="GGTalker toolkit: talking 3D Gaussian heads from speech.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    d = sub.add_parser("demo", help="speak the sample audio with the shipped sample identity into an mp4 (the main job)")
-    d.add_argument("--out", default="out/demo.mp4"); _add_resolution(d, 256, "height of each view")
+    d = sub.add_parser(
+        "demo", help="speak the sample audio with the shipped sample identity into an mp4 (the main job)"
+    )
+    d.add_argument("--out", default="out/demo.mp4")
+    _add_resolution(d, 256, "height of each view")
     d.add_argument("--seconds", type=float, default=None, help="cut the audio to this many seconds")
     d.add_argument("--identity", default=None, help="identity folder (default: data_samples/identity_sample)")
     d.add_argument("--audio", default=None, help="speech file (default: data_samples/audio/sample.wav)")
-    d.add_argument("--views", default="front,orbit"); d.add_argument("--device", default=None)
-    tk = sub.add_parser("track", help="track a video of one person into a clip folder (landmarks → FLAME, masks, audio)")
-    tk.add_argument("video", help="any video ffmpeg reads (mp4, mov, webm, …)"); tk.add_argument("--out", required=True, help="clip folder to write")
-    _add_resolution(tk, 256, "side of the square face crop"); tk.add_argument("--fps", type=float, default=None)
+    d.add_argument("--views", default="front,orbit")
+    d.add_argument("--device", default=None)
+    tk = sub.add_parser(
+        "track", help="track a video of one person into a clip folder (landmarks → FLAME, masks, audio)"
+    )
+    tk.add_argument("video", help="any video ffmpeg reads (mp4, mov, webm, …)")
+    tk.add_argument("--out", required=True, help="clip folder to write")
+    _add_resolution(tk, 256, "side of the square face crop")
+    tk.add_argument("--fps", type=float, default=None)
     tk.add_argument("--identity", default=None, help="identity name (default: the video's file name)")
-    tk.add_argument("--overwrite", action="store_true"); tk.add_argument("--quiet", action="store_true")
+    tk.add_argument("--overwrite", action="store_true")
+    tk.add_argument("--quiet", action="store_true")
     a = sub.add_parser("adapt", help="adapt the priors to one person's video or tracked clips → an identity folder")
-    a.add_argument("video_dir", help="a video file (tracked first), or clip folder(s) of one person (31_data.video format)"); a.add_argument("--out", required=True)
+    a.add_argument(
+        "video_dir", help="a video file (tracked first), or clip folder(s) of one person (31_data.video format)"
+    )
+    a.add_argument("--out", required=True)
     a.add_argument("--time-budget", type=float, default=None, help="seconds in all (default 420)")
-    a.add_argument("--priors", default=None, help="folder with a2e_cpu.safetensors and e2v_cpu.safetensors (default data_samples/priors)")
+    a.add_argument(
+        "--priors",
+        default=None,
+        help="folder with a2e_cpu.safetensors and e2v_cpu.safetensors (default data_samples/priors)",
+    )
     a.add_argument("--identity", default=None, help="use only clips of this identity (e.g. id0004)")
     a.add_argument("--split", default=None, help="use only clips of this split (e.g. heldout_adapt)")
-    a.add_argument("--preset", default="default", choices=["default", "quick", "tiny"], help="stage sizes (tiny: tests)")
-    a.add_argument("--force", action="store_true", help="redo a finished identity folder"); a.add_argument("--device", default=None)
+    a.add_argument(
+        "--preset", default="default", choices=["default", "quick", "tiny"], help="stage sizes (tiny: tests)"
+    )
+    a.add_argument("--force", action="store_true", help="redo a finished identity folder")
+    a.add_argument("--device", default=None)
     a.add_argument("--quiet", action="store_true")
     s_ = sub.add_parser("speak", help="speak an audio file or a text with an identity (or one photo) into an mp4")
     who = s_.add_mutually_exclusive_group()
     who.add_argument("--identity", default=None, help="identity folder (default: data_samples/identity_sample)")
-    who.add_argument("--photo", default=None, help="one photo of a face: the E-V prior makes the head, the photo gives the body")
+    who.add_argument(
+        "--photo", default=None, help="one photo of a face: the E-V prior makes the head, the photo gives the body"
+    )
     s_.add_argument("--body-steps", type=int, default=40, help="with --photo: body inpainter steps on the photo")
     s_.add_argument("--save-identity", default=None, help="with --photo: also write the identity folder here")
     s_.add_argument("--out", required=True)
-    s_.add_argument("--stream", action="store_true", help="stream: A2E with 200 ms look-ahead, frames encoded as they are ready (front view)")
+    s_.add_argument(
+        "--stream",
+        action="store_true",
+        help="stream: A2E with 200 ms look-ahead, frames encoded as they are ready (front view)",
+    )
     g = s_.add_mutually_exclusive_group(required=True)
-    g.add_argument("--audio", help="speech file (wav, mp3, flac, …; any rate)"); g.add_argument("--text", help="text spoken by espeak-ng")
+    g.add_argument("--audio", help="speech file (wav, mp3, flac, …; any rate)")
+    g.add_argument("--text", help="text spoken by espeak-ng")
     s_.add_argument("--voice", default="en-us", help="espeak-ng voice for --text (e.g. en-us, en-gb-x-rp+m3)")
     s_.add_argument("--views", default="front", help="comma-separated: front, orbit")
     _add_resolution(s_, None, "height of each view (default: the identity's)")
-    s_.add_argument("--steps", type=int, default=10, help="A2E DDIM steps"); s_.add_argument("--seed", type=int, default=0)
+    s_.add_argument("--steps", type=int, default=10, help="A2E DDIM steps")
+    s_.add_argument("--seed", type=int, default=0)
     s_.add_argument("--device", default=None)
     c = sub.add_parser("convert-flame", help="convert official FLAME files to our npz (once)")
-    c.add_argument("model", help="generic_model.pkl or flame2023.pkl"); c.add_argument("--out", required=True)
-    c.add_argument("--obj", help="head_template_mesh.obj (UV atlas)"); c.add_argument("--landmarks", help="landmark_embedding_with_eyes.npy")
+    c.add_argument("model", help="generic_model.pkl or flame2023.pkl")
+    c.add_argument("--out", required=True)
+    c.add_argument("--obj", help="head_template_mesh.obj (UV atlas)")
+    c.add_argument("--landmarks", help="landmark_embedding_with_eyes.npy")
     c.add_argument("--masks", help="FLAME_masks.pkl")
-    c.add_argument("--texture", help="albedo image in the OBJ's UV layout, for the landmark-embedding calibration renders")
-    c.add_argument("--no-landmark-embedding", action="store_true", help="skip the MediaPipe landmark-embedding calibration")
-    c.add_argument("--n-shape", type=int, default=None, help="shape components in shapedirs (default: 300 of FLAME's 400)")
-    st = sub.add_parser("synthtalk", help="build a SynthTalk dataset (TTS speech + procedural identities, exact ground truth)")
-    st.add_argument("--out", required=True); st.add_argument("--identities", type=int, default=20)
-    st.add_argument("--clips-per-identity", type=int, default=12); _add_resolution(st, 256, "frame side")
-    st.add_argument("--seed", type=int, default=0); st.add_argument("--tracking-noise", type=float, default=0.0)
+    c.add_argument(
+        "--texture", help="albedo image in the OBJ's UV layout, for the landmark-embedding calibration renders"
+    )
+    c.add_argument(
+        "--no-landmark-embedding", action="store_true", help="skip the MediaPipe landmark-embedding calibration"
+    )
+    c.add_argument(
+        "--n-shape", type=int, default=None, help="shape components in shapedirs (default: 300 of FLAME's 400)"
+    )
+    st = sub.add_parser(
+        "synthtalk", help="build a SynthTalk dataset (TTS speech + procedural identities, exact ground truth)"
+    )
+    st.add_argument("--out", required=True)
+    st.add_argument("--identities", type=int, default=20)
+    st.add_argument("--clips-per-identity", type=int, default=12)
+    _add_resolution(st, 256, "frame side")
+    st.add_argument("--seed", type=int, default=0)
+    st.add_argument("--tracking-noise", type=float, default=0.0)
     st.add_argument("--max-seconds", type=float, default=None, help="trim clips (quick sets)")
     b = sub.add_parser("bench", help="benchmarks that print tables")
-    b.add_argument("what", choices=list(TABLE_FAMILIES) + list(BENCHES),
-                   help="; ".join([f"{k}: {v}" for k, v in TABLE_FAMILIES.items()] + [f"{k}: {v[2]}" for k, v in BENCHES.items()]))
-    b.add_argument("--quick", action="store_true", help="minutes on a CPU (the mini set, tiny budgets): checks the plumbing")
+    b.add_argument(
+        "what",
+        choices=list(TABLE_FAMILIES) + list(BENCHES),
+        help="; ".join([f"{k}: {v}" for k, v in TABLE_FAMILIES.items()] + [f"{k}: {v[2]}" for k, v in BENCHES.items()]),
+    )
+    b.add_argument(
+        "--quick", action="store_true", help="minutes on a CPU (the mini set, tiny budgets): checks the plumbing"
+    )
     b.add_argument("--out", default="out/bench", help="where the table families write NAME.json / .md / .html")
     sub.add_parser("info", help="versions and available backends")
     return p
+
 
 def main(argv: list[str] | None = None) -> int:
     "Entry point of the `ggtalker` console script."
     args = _parser().parse_args(argv)
     try:
         if args.cmd == "demo":
-            demo(out=args.out, resolution=args.resolution, seconds=args.seconds, identity=args.identity, audio=args.audio, views=args.views, device=args.device)
+            demo(
+                out=args.out,
+                resolution=args.resolution,
+                seconds=args.seconds,
+                identity=args.identity,
+                audio=args.audio,
+                views=args.views,
+                device=args.device,
+            )
         elif args.cmd == "track":
             track_cmd(args.video, args.out, args.resolution, args.fps, args.identity, args.overwrite, args.quiet)
         elif args.cmd == "adapt":
-            adapt_cmd(args.video_dir, args.out, args.time_budget, args.priors, args.identity, args.split, args.preset, args.device,
-                      args.force, args.quiet, command="ggtalker " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])))
+            adapt_cmd(
+                args.video_dir,
+                args.out,
+                args.time_budget,
+                args.priors,
+                args.identity,
+                args.split,
+                args.preset,
+                args.device,
+                args.force,
+                args.quiet,
+                command="ggtalker " + " ".join(shlex.quote(x) for x in (argv if argv is not None else sys.argv[1:])),
+            )
         elif args.cmd == "speak":
-            speak_cmd(args.identity, args.out, args.audio, args.text, args.voice, args.views, args.resolution, args.steps, args.seed, args.device,
-                      photo=args.photo, body_steps=args.body_steps, save_identity_to=args.save_identity, stream=args.stream)
+            speak_cmd(
+                args.identity,
+                args.out,
+                args.audio,
+                args.text,
+                args.voice,
+                args.views,
+                args.resolution,
+                args.steps,
+                args.seed,
+                args.device,
+                photo=args.photo,
+                body_steps=args.body_steps,
+                save_identity_to=args.save_identity,
+                stream=args.stream,
+            )
         elif args.cmd == "convert-flame":
-            convert_flame_cmd(args.model, args.out, obj=args.obj, landmarks=args.landmarks, masks=args.masks, n_shape=args.n_shape,
-                              texture=args.texture, mediapipe_embedding=not args.no_landmark_embedding)
+            convert_flame_cmd(
+                args.model,
+                args.out,
+                obj=args.obj,
+                landmarks=args.landmarks,
+                masks=args.masks,
+                n_shape=args.n_shape,
+                texture=args.texture,
+                mediapipe_embedding=not args.no_landmark_embedding,
+            )
         elif args.cmd == "synthtalk":
             from ggtalker_nb.data.synthtalk import build_synthtalk
-            stats = build_synthtalk(args.out, n_identities=args.identities, clips_per_identity=args.clips_per_identity,
-                                    size=args.resolution, seed=args.seed, tracking_noise=args.tracking_noise,
-                                    max_seconds=args.max_seconds, progress=True)
+
+            stats = build_synthtalk(
+                args.out,
+                n_identities=args.identities,
+                clips_per_identity=args.clips_per_identity,
+                size=args.resolution,
+                seed=args.seed,
+                tracking_noise=args.tracking_noise,
+                max_seconds=args.max_seconds,
+                progress=True,
+            )
             print(json.dumps(stats, indent=1, default=str))
         elif args.cmd == "bench":
             bench(args.what, quick=args.quick, out_dir=args.out)
         elif args.cmd == "info":
-            for k, v in info().items(): print(f"{k:12s} {v}")
+            for k, v in info().items():
+                print(f"{k:12s} {v}")
     except GGTalkerError as e:
-        print(f"ggtalker {args.cmd}: error: {e}", file=sys.stderr); return 2
+        print(f"ggtalker {args.cmd}: error: {e}", file=sys.stderr)
+        return 2
     return 0
 
-TABLE_FAMILIES = dict(render="the speed table's renderer rows (ours vs references)",
-                      a2e="out-of-distribution audio + A2E speed rows",
-                      adapt="self-reenactment, ablations, novel views and adaptation speed",
-                      tables="all five tables (81_bench)")
-BENCHES = dict(mesh=("ggtalker_nb.render.mesh", "bench_mesh_raster", "mesh rasterizer"),
-               flame=("ggtalker_nb.flame", "bench_lbs", "FLAME LBS"),
-               sampling=("ggtalker_nb.a2e.eval", "bench_a2e", "A2E sampling: DDPM vs DDIM, guidance, training throughput"),
-               ev=("ggtalker_nb.adapt.ev", "bench_adapt", "E-V adaptation PSNR vs time, with vs without the prior"),
-               talker=("ggtalker_nb.talker", "bench_talker", "inference FPS (render + colour MLP + inpainter) and A2E time"),
-               stream=("ggtalker_nb.talker", "bench_stream", "streaming speech → video: latency, real-time factor, difference from offline"),
-               track=("ggtalker_nb.data.track", "bench_track", "face tracking on SynthTalk vs exact ground truth (px, mm, jaw r, jitter, FPS)"))
+
+TABLE_FAMILIES = dict(
+    render="the speed table's renderer rows (ours vs references)",
+    a2e="out-of-distribution audio + A2E speed rows",
+    adapt="self-reenactment, ablations, novel views and adaptation speed",
+    tables="all five tables (81_bench)",
+)
+BENCHES = dict(
+    mesh=("ggtalker_nb.render.mesh", "bench_mesh_raster", "mesh rasterizer"),
+    flame=("ggtalker_nb.flame", "bench_lbs", "FLAME LBS"),
+    sampling=("ggtalker_nb.a2e.eval", "bench_a2e", "A2E sampling: DDPM vs DDIM, guidance, training throughput"),
+    ev=("ggtalker_nb.adapt.ev", "bench_adapt", "E-V adaptation PSNR vs time, with vs without the prior"),
+    talker=("ggtalker_nb.talker", "bench_talker", "inference FPS (render + colour MLP + inpainter) and A2E time"),
+    stream=(
+        "ggtalker_nb.talker",
+        "bench_stream",
+        "streaming speech → video: latency, real-time factor, difference from offline",
+    ),
+    track=(
+        "ggtalker_nb.data.track",
+        "bench_track",
+        "face tracking on SynthTalk vs exact ground truth (px, mm, jaw r, jitter, FPS)",
+    ),
+)
+
 
 def bench(what: str, quick: bool = False, out_dir: str = "out/bench"):
-    "Run a table family of `81_bench` (written as JSON + markdown + plotly under `out_dir`) or one module's benchmark; print it."
+    """Run a table family of `81_bench` (written as JSON + markdown + plotly under `out_dir`) or one module's benchmark;
+    print it."""
     if what in TABLE_FAMILIES:
         from ggtalker_nb.bench import run_bench, table_markdown
+
         tables = run_bench(what, quick=quick, out_dir=out_dir)
-        for t in tables.values(): print(table_markdown(t), end="\n\n")
+        for t in tables.values():
+            print(table_markdown(t), end="\n\n")
         print(f"wrote {len(tables)} table(s) to {out_dir}")
         return tables
-    if what not in BENCHES: raise InputError(f"unknown benchmark {what!r}; one of {list(TABLE_FAMILIES) + list(BENCHES)}")
+    if what not in BENCHES:
+        raise InputError(f"unknown benchmark {what!r}; one of {list(TABLE_FAMILIES) + list(BENCHES)}")
     import importlib
+
     mod, fn, _ = BENCHES[what]
     return getattr(importlib.import_module(mod), fn)(quick=quick)

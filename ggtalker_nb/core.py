@@ -9,7 +9,15 @@ __all__ = ['SHAPE_VOCAB', 'FORMAT_VERSION', 'DATA_ENV', 'GGTalkerError', 'InputE
            'require_visible', 'data_samples_root', 'data_samples_path', 'StageTimer', 'ffmpeg_exe']
 
 # %% ../nbs/00_core.ipynb #7ce03fd9
-import contextlib, hashlib, json, math, os, random, tempfile, time, warnings
+import contextlib
+import hashlib
+import json
+import math
+import os
+import random
+import tempfile
+import time
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -20,14 +28,18 @@ import torch
 class GGTalkerError(Exception):
     "Base class of the errors this package raises on purpose."
 
+
 class InputError(GGTalkerError, ValueError):
     "Bad user input: a wrong shape, a NaN, an unsupported audio file, an image without a face."
+
 
 class AssetError(GGTalkerError, ValueError):
     "A model or data file that is missing, truncated, tampered with, or of the wrong format/version."
 
+
 class UnsafeFileError(AssetError):
     "A file that tries to run code or reference classes outside an allow-list (e.g. a malicious pickle)."
+
 
 class MissingDependencyError(GGTalkerError, ImportError):
     "An optional dependency or asset (gsplat CUDA, espeak-ng, Wav2Vec2 weights, mediapipe) is not available."
@@ -45,64 +57,87 @@ def get_device(
         return d
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
+
 def seed_everything(seed: int = 0) -> torch.Generator:
     "Seed Python, NumPy and torch (all devices); return a CPU `torch.Generator` seeded the same."
-    random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 
 # %% ../nbs/00_core.ipynb #6471be4d
-SHAPE_VOCAB = dict(B="batch", T="frames", C="cameras", N="Gaussians", V="vertices", F="faces", J="joints",
-                   E="expression coefficients", S="shape coefficients", H="image height", W="image width",
-                   U="UV-map height", Vv="UV-map width", D="feature channels")
+SHAPE_VOCAB = dict(
+    B="batch",
+    T="frames",
+    C="cameras",
+    N="Gaussians",
+    V="vertices",
+    F="faces",
+    J="joints",
+    E="expression coefficients",
+    S="shape coefficients",
+    H="image height",
+    W="image width",
+    U="UV-map height",
+    Vv="UV-map width",
+    D="feature channels",
+)
+
 
 def check_tensor(
-    name: str,              # argument name, used in the message
-    x: Any,                 # the value to check
+    name: str,  # argument name, used in the message
+    x: Any,  # the value to check
     shape: tuple | None = None,  # expected shape; `None` entries match anything, a leading `...` allows batch dims
-    finite: bool = True,    # refuse NaN/inf
+    finite: bool = True,  # refuse NaN/inf
     dtype_float: bool = False,  # require a floating dtype
 ) -> torch.Tensor:
     "Validate a tensor argument (type, shape, finiteness) with a message naming `name`; return it."
-    if not isinstance(x, torch.Tensor): raise InputError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+    if not isinstance(x, torch.Tensor):
+        raise InputError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
     if shape is not None:
         shape = tuple(shape)
         if shape and shape[0] is ...:
             tail = shape[1:]
-            ok = x.ndim >= len(tail) and all(s is None or s == d for s, d in zip(tail, x.shape[x.ndim - len(tail):]))
+            ok = x.ndim >= len(tail) and all(s is None or s == d for s, d in zip(tail, x.shape[x.ndim - len(tail) :]))
         else:
             ok = x.ndim == len(shape) and all(s is None or s == d for s, d in zip(shape, x.shape))
         if not ok:
             want = tuple("…" if s is ... else ("*" if s is None else s) for s in shape)
             raise InputError(f"{name}: expected shape {want}, got {tuple(x.shape)}")
-    if dtype_float and not x.is_floating_point(): raise InputError(f"{name}: expected a floating dtype, got {x.dtype}")
+    if dtype_float and not x.is_floating_point():
+        raise InputError(f"{name}: expected a floating dtype, got {x.dtype}")
     if finite and x.is_floating_point() and not torch.isfinite(x).all():
         raise InputError(f"{name}: contains NaN or inf ({int((~torch.isfinite(x)).sum())} values)")
     return x
 
 # %% ../nbs/00_core.ipynb #b17bc59a
 def pad_last(
-    x: Any,                 # Tensor, array or nested list
-    n: int,                 # length of the last axis wanted
+    x: Any,  # Tensor, array or nested list
+    n: int,  # length of the last axis wanted
 ) -> "torch.Tensor | np.ndarray":  # float Tensor for a Tensor, else float32 array
     "Crop or zero-pad the last axis of `x` to `n` entries (float)."
     if isinstance(x, torch.Tensor):
         x = x.float()
-        if x.shape[-1] >= n: return x[..., :n]
+        if x.shape[-1] >= n:
+            return x[..., :n]
         return torch.cat([x, x.new_zeros(*x.shape[:-1], n - x.shape[-1])], -1)
     x = np.asarray(x, np.float32)
-    if x.shape[-1] >= n: return x[..., :n]
+    if x.shape[-1] >= n:
+        return x[..., :n]
     return np.concatenate([x, np.zeros((*x.shape[:-1], n - x.shape[-1]), np.float32)], -1)
 
 # %% ../nbs/00_core.ipynb #a22fe33c
 def image_resolution(
     resolution: "int | tuple[int, int] | None",  # height (width by aspect), (H, W), or None for the native size
-    width: int, height: int,    # the native size it replaces
-    name: str = "resolution",   # argument name, used in the message
-    limits: tuple = (16, 2048), # allowed pixels per side (a given height or (H, W))
-) -> tuple[int, int]:           # (H, W)
+    width: int,
+    height: int,  # the native size it replaces
+    name: str = "resolution",  # argument name, used in the message
+    limits: tuple = (16, 2048),  # allowed pixels per side (a given height or (H, W))
+) -> tuple[int, int]:  # (H, W)
     "(H, W) of an output image from a `resolution` argument (int height with the native aspect, (H, W), or None)."
     lo, hi = limits
-    if resolution is None: return int(height), int(width)
+    if resolution is None:
+        return int(height), int(width)
     ok_int = lambda v: isinstance(v, (int, np.integer)) and not isinstance(v, bool) and lo <= v <= hi
     if ok_int(resolution):
         out_height = int(resolution)
@@ -111,14 +146,18 @@ def image_resolution(
         return int(resolution[0]), int(resolution[1])
     raise InputError(f"{name}: expected an integer {lo}–{hi} (the height) or (H, W), got {resolution!r}")
 
+
 def renamed_argument(
-    value, old_value,         # the new argument's value and the old one's (None: not given)
-    old: str, new: str,       # their names
-    where: str,               # the function, for the messages
-    default=None,             # the new argument's default (given together with the old one: not a conflict)
+    value,
+    old_value,  # the new argument's value and the old one's (None: not given)
+    old: str,
+    new: str,  # their names
+    where: str,  # the function, for the messages
+    default=None,  # the new argument's default (given together with the old one: not a conflict)
 ):
     "The value to use when an argument was renamed: the old name still works, with a `DeprecationWarning`."
-    if old_value is None: return value
+    if old_value is None:
+        return value
     warnings.warn(f"{where}: `{old}` is deprecated, use `{new}`", DeprecationWarning, stacklevel=3)
     if value is not None and value != default and value != old_value:
         raise InputError(f"{where}: `{old}` and `{new}` name the same setting; pass only `{new}`")
@@ -128,45 +167,58 @@ def renamed_argument(
 @contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike,  # the final file
-    mode: str = "wb",         # 'wb' or 'w'
+    mode: str = "wb",  # 'wb' or 'w'
 ) -> Iterator[Any]:
     "Open a temp file next to `path`; on success fsync and rename it over `path`, on error delete it."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
-            f.flush(); os.fsync(f.fileno())
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with contextlib.suppress(FileNotFoundError): os.unlink(tmp)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
         raise
+
 
 def atomic_save_bytes(path: str | os.PathLike, data: bytes):
     "Write `data` to `path` atomically."
-    with atomic_write(path, "wb") as f: f.write(data)
+    with atomic_write(path, "wb") as f:
+        f.write(data)
 
 # %% ../nbs/00_core.ipynb #77e49516
 FORMAT_VERSION = 1  # bump when a saved format changes incompatibly
+
 
 def _tensor_digest(header: dict, body: bytes) -> str:
     "sha256 of the tensor index (names, dtypes, shapes, offsets) and the data bytes of a safetensors file."
     index = {k: v for k, v in header.items() if k != "__metadata__"}
     return hashlib.sha256(json.dumps(index, sort_keys=True).encode() + body).hexdigest()
 
+
 def save_safetensors(
     tensors: dict[str, torch.Tensor],  # name → tensor (moved to CPU, made contiguous)
     path: str | os.PathLike,
-    metadata: dict | None = None,      # JSON-serialisable; stored under the header key 'ggtalker'
+    metadata: dict | None = None,  # JSON-serialisable; stored under the header key 'ggtalker'
 ):
     "Save tensors (+ JSON metadata, the format version and a sha256 of the data) to a safetensors file, atomically."
     from safetensors.torch import save
+
     meta = {"format_version": FORMAT_VERSION, **(metadata or {})}
     data = save({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, metadata={"ggtalker": json.dumps(meta)})
-    n = int.from_bytes(data[:8], "little"); header = json.loads(data[8:8 + n]); body = memoryview(data)[8 + n:]
+    n = int.from_bytes(data[:8], "little")
+    header = json.loads(data[8 : 8 + n])
+    body = memoryview(data)[8 + n :]
     header["__metadata__"]["ggtalker"] = json.dumps({**meta, "data_sha256": _tensor_digest(header, body)})
-    hb = json.dumps(header, separators=(",", ":")).encode(); hb += b" " * (-len(hb) % 8)   # 8-byte aligned, like safetensors
+    # 8-byte aligned, like safetensors
+    hb = json.dumps(header, separators=(",", ":")).encode()
+    hb += b" " * (-len(hb) % 8)
     atomic_save_bytes(path, len(hb).to_bytes(8, "little") + hb + bytes(body))
+
 
 def load_safetensors(
     path: str | os.PathLike,
@@ -174,21 +226,29 @@ def load_safetensors(
 ) -> tuple[dict[str, torch.Tensor], dict]:
     "Load tensors and metadata saved by `save_safetensors`; clear `AssetError`s for bad files."
     from safetensors.torch import load
+
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
     raw = path.read_bytes()
     try:
         tensors = load(raw)
-        n = int.from_bytes(raw[:8], "little"); header = json.loads(raw[8:8 + n])
+        n = int.from_bytes(raw[:8], "little")
+        header = json.loads(raw[8 : 8 + n])
     except Exception as e:
         raise AssetError(f"{path}: not a valid safetensors file (truncated or corrupt?): {e}") from None
     meta_s = (header.get("__metadata__") or {}).get("ggtalker")
-    try: meta = json.loads(meta_s) if meta_s else {}
-    except json.JSONDecodeError as e: raise AssetError(f"{path}: corrupt ggtalker metadata in the header: {e}") from None
-    if not isinstance(meta, dict): raise AssetError(f"{path}: corrupt ggtalker metadata in the header (not a JSON object)")
+    try:
+        meta = json.loads(meta_s) if meta_s else {}
+    except json.JSONDecodeError as e:
+        raise AssetError(f"{path}: corrupt ggtalker metadata in the header: {e}") from None
+    if not isinstance(meta, dict):
+        raise AssetError(f"{path}: corrupt ggtalker metadata in the header (not a JSON object)")
     digest = meta.pop("data_sha256", None)
-    if digest is not None and digest != _tensor_digest(header, memoryview(raw)[8 + n:]):
-        raise AssetError(f"{path}: checksum mismatch: the tensors were changed after the file was written (tampered or corrupted)")
+    if digest is not None and digest != _tensor_digest(header, memoryview(raw)[8 + n :]):
+        raise AssetError(
+            f"{path}: checksum mismatch: the tensors were changed after the file was written (tampered or corrupted)"
+        )
     v = meta.get("format_version", FORMAT_VERSION)
     if v > FORMAT_VERSION:
         raise AssetError(f"{path}: written by a newer ggtalker-nb (format {v} > {FORMAT_VERSION}); upgrade the package")
@@ -196,46 +256,71 @@ def load_safetensors(
 
 # %% ../nbs/00_core.ipynb #b6c9017d
 def as_image(
-    x,                                   # (..., H, W), (..., H, W, 1|3|4): numpy array or tensor
-    name: str = "image",                 # argument name for messages
-    size: tuple[int, int] | None = None, # required (H, W), or None for any
-    alpha: str = "composite",            # RGBA: 'composite' over `background`, 'drop' the alpha, or 'error'
-    background: float | tuple = 0.0,     # RGB (or grey) to composite RGBA over
-    reject_uniform: bool = False,        # refuse blank images (no face can be in them)
-) -> torch.Tensor:                       # float32 (..., H, W, 3) in [0, 1]
+    x,  # (..., H, W), (..., H, W, 1|3|4): numpy array or tensor
+    name: str = "image",  # argument name for messages
+    size: tuple[int, int] | None = None,  # required (H, W), or None for any
+    alpha: str = "composite",  # RGBA: 'composite' over `background`, 'drop' the alpha, or 'error'
+    background: float | tuple = 0.0,  # RGB (or grey) to composite RGBA over
+    reject_uniform: bool = False,  # refuse blank images (no face can be in them)
+) -> torch.Tensor:  # float32 (..., H, W, 3) in [0, 1]
     "Validate and convert a user image to float32 RGB in [0, 1] (documented conversions, clear errors)."
-    if isinstance(x, np.ndarray) and x.dtype.kind == "u" and x.dtype.itemsize > 1: x = x.astype(np.int64)  # uint16 PNGs
+    if isinstance(x, np.ndarray) and x.dtype.kind == "u" and x.dtype.itemsize > 1:
+        x = x.astype(np.int64)  # uint16 PNGs
     t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
-    if isinstance(t, torch.Tensor) and t.dtype in (torch.uint16, torch.uint32, torch.uint64): t = t.to(torch.int64)
-    if not isinstance(t, torch.Tensor): raise InputError(f"{name}: expected a numpy array or torch.Tensor, got {type(x).__name__}")
-    if t.dtype == torch.bool or t.is_complex() or t.dtype not in (torch.uint8, torch.int16, torch.int32, torch.int64) and not t.is_floating_point():
+    if isinstance(t, torch.Tensor) and t.dtype in (torch.uint16, torch.uint32, torch.uint64):
+        t = t.to(torch.int64)
+    if not isinstance(t, torch.Tensor):
+        raise InputError(f"{name}: expected a numpy array or torch.Tensor, got {type(x).__name__}")
+    if (
+        t.dtype == torch.bool
+        or t.is_complex()
+        or t.dtype not in (torch.uint8, torch.int16, torch.int32, torch.int64)
+        and not t.is_floating_point()
+    ):
         raise InputError(f"{name}: unsupported dtype {t.dtype}; use uint8 (0–255), uint16 or float in [0, 1]")
-    if t.ndim < 2: raise InputError(f"{name}: expected (H, W) or (H, W, C), got shape {tuple(t.shape)}")
-    if t.shape[-1] == 2 and t.ndim >= 3: raise InputError(f"{name}: expected 1, 3 or 4 channels, got shape {tuple(t.shape)}")
-    if t.ndim == 2 or t.shape[-1] not in (1, 3, 4): t = t[..., None]          # grayscale (…, H, W) with W > 4
-    if t.shape[-3] == 0 or t.shape[-2] == 0: raise InputError(f"{name}: empty image of shape {tuple(t.shape)}")
+    if t.ndim < 2:
+        raise InputError(f"{name}: expected (H, W) or (H, W, C), got shape {tuple(t.shape)}")
+    if t.shape[-1] == 2 and t.ndim >= 3:
+        raise InputError(f"{name}: expected 1, 3 or 4 channels, got shape {tuple(t.shape)}")
+    if t.ndim == 2 or t.shape[-1] not in (1, 3, 4):
+        t = t[..., None]  # grayscale (…, H, W) with W > 4
+    if t.shape[-3] == 0 or t.shape[-2] == 0:
+        raise InputError(f"{name}: empty image of shape {tuple(t.shape)}")
     if size is not None and tuple(t.shape[-3:-1]) != tuple(size):
         raise InputError(f"{name}: expected size {size[0]}×{size[1]} (H×W), got {t.shape[-3]}×{t.shape[-2]}")
-    if t.dtype == torch.uint8: f = t.float() / 255
-    elif not t.is_floating_point():                                          # int16/32/64: only as uint16-range data
+    if t.dtype == torch.uint8:
+        f = t.float() / 255
+    elif not t.is_floating_point():  # int16/32/64: only as uint16-range data
         lo, hi = int(t.min()), int(t.max())
-        if lo < 0 or hi > 65535: raise InputError(f"{name}: integer values {lo}…{hi} outside 0–65535; use uint8 or float in [0, 1]")
+        if lo < 0 or hi > 65535:
+            raise InputError(f"{name}: integer values {lo}…{hi} outside 0–65535; use uint8 or float in [0, 1]")
         f = t.float() / (255 if hi <= 255 else 65535)
     else:
         f = t.float()
-        if not torch.isfinite(f).all(): raise InputError(f"{name}: contains {int((~torch.isfinite(f)).sum())} NaN/inf values")
+        if not torch.isfinite(f).all():
+            raise InputError(f"{name}: contains {int((~torch.isfinite(f)).sum())} NaN/inf values")
         lo, hi = float(f.min()), float(f.max())
         if lo < -1e-3 or hi > 1 + 1e-3:
-            raise InputError(f"{name}: float values {lo:.3g}…{hi:.3g} outside [0, 1]" + ("; divide 0–255 data by 255" if hi <= 255 else ""))
+            raise InputError(
+                f"{name}: float values {lo:.3g}…{hi:.3g} outside [0, 1]"
+                + ("; divide 0–255 data by 255" if hi <= 255 else "")
+            )
         f = f.clamp(0, 1)
     c = f.shape[-1]
     if c == 4:
-        if alpha == "error": raise InputError(f"{name}: has an alpha channel (RGBA); pass RGB or alpha='composite'")
-        if alpha not in ("composite", "drop"): raise InputError(f"alpha: expected 'composite', 'drop' or 'error', got {alpha!r}")
+        if alpha == "error":
+            raise InputError(f"{name}: has an alpha channel (RGBA); pass RGB or alpha='composite'")
+        if alpha not in ("composite", "drop"):
+            raise InputError(f"alpha: expected 'composite', 'drop' or 'error', got {alpha!r}")
         rgb, a = f[..., :3], f[..., 3:]
-        bg = torch.as_tensor(background, dtype=f.dtype).expand(3) if np.ndim(background) == 0 else torch.as_tensor(background, dtype=f.dtype)
+        bg = (
+            torch.as_tensor(background, dtype=f.dtype).expand(3)
+            if np.ndim(background) == 0
+            else torch.as_tensor(background, dtype=f.dtype)
+        )
         f = rgb * a + bg * (1 - a) if alpha == "composite" else rgb
-    elif c == 1: f = f.expand(*f.shape[:-1], 3)
+    elif c == 1:
+        f = f.expand(*f.shape[:-1], 3)
     f = f.contiguous()
     if reject_uniform:
         flat = f.reshape(*f.shape[:-3], -1, 3)
@@ -243,39 +328,54 @@ def as_image(
             raise InputError(f"{name}: is blank (every pixel has the same colour), so it cannot show a face")
     return f
 
+
 def require_visible(
-    name: str,                           # what is checked, for the message (e.g. 'clip id0002_c000 frame 3')
-    inside: int,                         # head pixels / projected landmarks inside the image
-    total: int,                          # all of them (pixels of the image, or landmarks)
-    min_fraction: float = 0.01,          # at least this share must be inside
+    name: str,  # what is checked, for the message (e.g. 'clip id0002_c000 frame 3')
+    inside: int,  # head pixels / projected landmarks inside the image
+    total: int,  # all of them (pixels of the image, or landmarks)
+    min_fraction: float = 0.01,  # at least this share must be inside
     what: str = "head",
 ):
     "Raise `InputError` (no face) when less than `min_fraction` of the head is visible."
     if total <= 0 or inside / total < min_fraction:
-        raise InputError(f"{name}: no face: the {what} covers {inside} of {total} ({100 * inside / max(total, 1):.2g} %), "
-                         f"below {100 * min_fraction:g} %; check the camera (does it look at the head?) and the masks")
+        raise InputError(
+            f"{name}: no face: the {what} covers {inside} of {total} ({100 * inside / max(total, 1):.2g} %), "
+            f"below {100 * min_fraction:g} %; check the camera (does it look at the head?) and the masks"
+        )
 
 # %% ../nbs/00_core.ipynb #30a70151
 DATA_ENV = "GGTALKER_DATA"
 
+
 def data_samples_root() -> tuple[Path, str]:
-    "The sample-data folder and how it was found: `$GGTALKER_DATA`, else the installed package's copy, else the checkout's."
+    """The sample-data folder and how it was found: `$GGTALKER_DATA`, else the installed package's copy, else the
+    checkout's."""
     import ggtalker_nb
+
     env = os.environ.get(DATA_ENV, "").strip()
     if env:
         e = Path(env).expanduser()
         root = e / "data_samples" if (e / "data_samples").is_dir() else e
         if not root.is_dir():
-            raise AssetError(f"{DATA_ENV}={env}: no such folder; set {DATA_ENV} to a data_samples folder (the one holding "
-                             f"priors/, audio/, identity_sample/) or to a folder containing data_samples/, or unset it to use "
-                             f"the copy installed with ggtalker-nb")
+            raise AssetError(
+                f"{DATA_ENV}={env}: no such folder; set {DATA_ENV} to a data_samples folder (the one holding "
+                f"priors/, audio/, identity_sample/) or to a folder containing data_samples/, or unset it to use "
+                f"the copy installed with ggtalker-nb"
+            )
         return root, f"${DATA_ENV}"
     pkg = Path(ggtalker_nb.__file__).resolve().parent
-    for root, how in ((pkg / "data_samples", "installed with the package"), (pkg.parent / "data_samples", "the checkout")):
-        if root.is_dir(): return root, how
-    raise AssetError(f"no sample data: neither {pkg / 'data_samples'} (a wheel install) nor {pkg.parent / 'data_samples'} "
-                     f"(a checkout) exists; reinstall ggtalker-nb from a wheel or the repository, or set {DATA_ENV} to a "
-                     f"data_samples folder (the repository's top-level data_samples/)")
+    for root, how in (
+        (pkg / "data_samples", "installed with the package"),
+        (pkg.parent / "data_samples", "the checkout"),
+    ):
+        if root.is_dir():
+            return root, how
+    raise AssetError(
+        f"no sample data: neither {pkg / 'data_samples'} (a wheel install) nor {pkg.parent / 'data_samples'} "
+        f"(a checkout) exists; reinstall ggtalker-nb from a wheel or the repository, or set {DATA_ENV} to a "
+        f"data_samples folder (the repository's top-level data_samples/)"
+    )
+
 
 def data_samples_path(*parts: str, must_exist: bool = False) -> Path:
     "Path inside the sample-data folder (see `data_samples_root`); `must_exist`: raise `AssetError` if it is missing."
@@ -283,26 +383,39 @@ def data_samples_path(*parts: str, must_exist: bool = False) -> Path:
     p = root.joinpath(*parts)
     if must_exist and not p.exists():
         rel = "/".join(parts)
-        hint = (f"set {DATA_ENV} to a data_samples folder that has {rel} (or unset it to use the copy installed with ggtalker-nb)"
-                if how.startswith("$") else f"restore it from the repository's data_samples/{rel}, or set {DATA_ENV} to a "
-                f"data_samples folder that has it")
+        hint = (
+            f"set {DATA_ENV} to a data_samples folder that has {rel} (or unset it to use the copy installed with "
+            "ggtalker-nb)"
+            if how.startswith("$")
+            else f"restore it from the repository's data_samples/{rel}, or set {DATA_ENV} to a "
+            f"data_samples folder that has it"
+        )
         raise AssetError(f"{p}: missing sample file data_samples/{rel} (sample data found via {how} at {root}); {hint}")
     return p
 
 # %% ../nbs/00_core.ipynb #fb510b2b
 class StageTimer:
     "Accumulate wall-clock seconds per named stage: `with t('render'): ...`; `t.table()` formats them."
-    def __init__(self, sync_cuda: bool = True): self.times, self.sync = {}, sync_cuda
+
+    def __init__(self, sync_cuda: bool = True):
+        self.times, self.sync = {}, sync_cuda
+
     @contextlib.contextmanager
     def __call__(self, name: str):
-        if self.sync and torch.cuda.is_available(): torch.cuda.synchronize()
+        if self.sync and torch.cuda.is_available():
+            torch.cuda.synchronize()
         t0 = time.perf_counter()
-        try: yield
+        try:
+            yield
         finally:
-            if self.sync and torch.cuda.is_available(): torch.cuda.synchronize()
+            if self.sync and torch.cuda.is_available():
+                torch.cuda.synchronize()
             self.times[name] = self.times.get(name, 0.0) + time.perf_counter() - t0
+
     @property
-    def total(self) -> float: return sum(self.times.values())
+    def total(self) -> float:
+        return sum(self.times.values())
+
     def table(self) -> str:
         w = max([len(k) for k in self.times] + [5])
         rows = [f"{k:<{w}}  {v:8.3f} s" for k, v in self.times.items()] + [f"{'total':<{w}}  {self.total:8.3f} s"]
@@ -312,14 +425,19 @@ class StageTimer:
 def ffmpeg_exe() -> str:
     "Path of an ffmpeg binary (imageio-ffmpeg's bundled one, else `ffmpeg` on PATH); also set it for mediapy."
     import shutil
+
     try:
         import imageio_ffmpeg
+
         exe = imageio_ffmpeg.get_ffmpeg_exe()
     except Exception:
         exe = shutil.which("ffmpeg")
-    if not exe: raise MissingDependencyError("no ffmpeg binary found: `pip install imageio-ffmpeg` or install ffmpeg")
+    if not exe:
+        raise MissingDependencyError("no ffmpeg binary found: `pip install imageio-ffmpeg` or install ffmpeg")
     try:
         import mediapy
+
         mediapy.set_ffmpeg(exe)
-    except ImportError: pass
+    except ImportError:
+        pass
     return exe

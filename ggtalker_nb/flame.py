@@ -10,7 +10,11 @@ __all__ = ['NPZ_FORMAT', 'LMK_KEYS', 'FlameAssets', 'save_flame_npz', 'read_npz_
            'convert_flame', 'lbs', 'landmarks_from_mesh', 'FlameOutput', 'FLAME', 'load_flame_params', 'bench_lbs']
 
 # %% ../nbs/03_flame.ipynb #8a74d971
-import io, os, pickle, re, struct
+import io
+import os
+import pickle
+import re
+import struct
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -26,50 +30,70 @@ from .core import AssetError, InputError, UnsafeFileError, atomic_write, check_t
 from .geometry import axis_angle_to_matrix
 
 # %% ../nbs/03_flame.ipynb #b65dd140
-_OPTIONAL = ("vt", "ft", "lmk_faces_idx", "lmk_bary_coords", "static_lmk_faces_idx", "static_lmk_bary_coords",
-             "dynamic_lmk_faces_idx", "dynamic_lmk_bary_coords", "texture")
+_OPTIONAL = (
+    "vt",
+    "ft",
+    "lmk_faces_idx",
+    "lmk_bary_coords",
+    "static_lmk_faces_idx",
+    "static_lmk_bary_coords",
+    "dynamic_lmk_faces_idx",
+    "dynamic_lmk_bary_coords",
+    "texture",
+)
 _INT_KEYS = {"parents", "faces", "ft", "lmk_faces_idx", "static_lmk_faces_idx", "dynamic_lmk_faces_idx"}
 NPZ_FORMAT = "ggtalker-flame"
+
 
 @dataclass(eq=False)
 class FlameAssets:
     "Everything a FLAME-format head ships, as numpy arrays (float32 / int64); see the table above."
-    v_template: np.ndarray    # (V, 3) neutral vertices
-    shapedirs: np.ndarray     # (V, 3, S+E) shape then expression basis
-    n_shape: int              # S: how many leading `shapedirs` columns are identity shape
-    posedirs: np.ndarray      # (V, 3, 9(J-1)) pose-corrective basis
-    J_regressor: np.ndarray   # (J, V) dense joint regressor
-    weights: np.ndarray       # (V, J) skinning weights
-    parents: np.ndarray       # (J,) parent of each joint, -1 for the root
-    faces: np.ndarray         # (F, 3) triangles
-    vt: np.ndarray | None = None               # (VT, 2) UV coordinates (OBJ convention, v up)
-    ft: np.ndarray | None = None               # (F, 3) UV faces, index `vt`
-    lmk_faces_idx: np.ndarray | None = None    # (L,) face of each of the 68 landmarks
+
+    v_template: np.ndarray  # (V, 3) neutral vertices
+    shapedirs: np.ndarray  # (V, 3, S+E) shape then expression basis
+    n_shape: int  # S: how many leading `shapedirs` columns are identity shape
+    posedirs: np.ndarray  # (V, 3, 9(J-1)) pose-corrective basis
+    J_regressor: np.ndarray  # (J, V) dense joint regressor
+    weights: np.ndarray  # (V, J) skinning weights
+    parents: np.ndarray  # (J,) parent of each joint, -1 for the root
+    faces: np.ndarray  # (F, 3) triangles
+    vt: np.ndarray | None = None  # (VT, 2) UV coordinates (OBJ convention, v up)
+    ft: np.ndarray | None = None  # (F, 3) UV faces, index `vt`
+    lmk_faces_idx: np.ndarray | None = None  # (L,) face of each of the 68 landmarks
     lmk_bary_coords: np.ndarray | None = None  # (L, 3) barycentric coordinates in that face
-    static_lmk_faces_idx: np.ndarray | None = None    # (51,) FLAME static embedding
+    static_lmk_faces_idx: np.ndarray | None = None  # (51,) FLAME static embedding
     static_lmk_bary_coords: np.ndarray | None = None  # (51, 3)
-    dynamic_lmk_faces_idx: np.ndarray | None = None   # (K, 17) contour embedding, one row per yaw bin
-    dynamic_lmk_bary_coords: np.ndarray | None = None # (K, 17, 3)
-    masks: dict = field(default_factory=dict)         # name -> (k,) int64 vertex indices
-    texture: np.ndarray | None = None                 # (H, W, 3) uint8 albedo, row 0 = v 1
-    expr_names: list = field(default_factory=list)    # names of the first expression components
-    extras: dict = field(default_factory=dict)        # anything else, saved as 'extra_<name>'
-    flame_version: str = ""                           # '2020', '2023', 'sample_head', ... ('' = unknown)
+    dynamic_lmk_faces_idx: np.ndarray | None = None  # (K, 17) contour embedding, one row per yaw bin
+    dynamic_lmk_bary_coords: np.ndarray | None = None  # (K, 17, 3)
+    masks: dict = field(default_factory=dict)  # name -> (k,) int64 vertex indices
+    texture: np.ndarray | None = None  # (H, W, 3) uint8 albedo, row 0 = v 1
+    expr_names: list = field(default_factory=list)  # names of the first expression components
+    extras: dict = field(default_factory=dict)  # anything else, saved as 'extra_<name>'
+    flame_version: str = ""  # '2020', '2023', 'sample_head', ... ('' = unknown)
 
     @property
-    def n_expr(self) -> int: return int(self.shapedirs.shape[2]) - int(self.n_shape)
-    @property
-    def n_verts(self) -> int: return int(self.v_template.shape[0])
-    @property
-    def n_faces(self) -> int: return int(self.faces.shape[0])
-    @property
-    def n_joints(self) -> int: return int(self.parents.shape[0])
+    def n_expr(self) -> int:
+        return int(self.shapedirs.shape[2]) - int(self.n_shape)
 
-    def __post_init__(self): _normalise(self)
+    @property
+    def n_verts(self) -> int:
+        return int(self.v_template.shape[0])
+
+    @property
+    def n_faces(self) -> int:
+        return int(self.faces.shape[0])
+
+    @property
+    def n_joints(self) -> int:
+        return int(self.parents.shape[0])
+
+    def __post_init__(self):
+        _normalise(self)
 
     def validate(self, source: str = "FlameAssets") -> "FlameAssets":
         "Check every shape, dtype and index range; raise `AssetError` naming `source` and the key."
-        _validate(self, source); return self
+        _validate(self, source)
+        return self
 
     def copy(self) -> "FlameAssets":
         "A deep copy (arrays copied)."
@@ -80,30 +104,41 @@ class FlameAssets:
         kw["expr_names"] = list(self.expr_names)
         return FlameAssets(**kw)
 
+
 def _texture_u8(t: np.ndarray) -> np.ndarray:
     "uint8 texture from uint8, integer [0, 255] or float [0, 1] input."
-    if t.dtype == np.uint8: return t
+    if t.dtype == np.uint8:
+        return t
     if t.dtype.kind == "f":
         if t.size and not (np.isfinite(t).all() and t.min() >= 0 and t.max() <= 1):
             raise AssetError("FlameAssets.texture: float textures must lie in [0, 1]")
         return np.round(t * 255).astype(np.uint8)
-    if t.dtype.kind in "iu" and (not t.size or (t.min() >= 0 and t.max() <= 255)): return t.astype(np.uint8)
+    if t.dtype.kind in "iu" and (not t.size or (t.min() >= 0 and t.max() <= 255)):
+        return t.astype(np.uint8)
     raise AssetError(f"FlameAssets.texture: expected uint8 or float in [0, 1], got {t.dtype}")
+
 
 def _normalise(a: FlameAssets):
     "Coerce dtypes in place: floats → float32, indices → int64, texture → uint8."
     for f in fields(a):
         v = getattr(a, f.name)
-        if f.name in ("masks", "extras", "expr_names", "n_shape", "flame_version") or v is None: continue
+        if f.name in ("masks", "extras", "expr_names", "n_shape", "flame_version") or v is None:
+            continue
         try:
             arr = np.asarray(v)
-            if f.name == "texture": arr = _texture_u8(arr)
-            elif f.name in _INT_KEYS: arr = arr.astype(np.int64, copy=False)
-            else: arr = arr.astype(np.float32, copy=False)
-        except (TypeError, ValueError) as e: raise AssetError(f"FlameAssets.{f.name}: cannot be read as an array ({e})") from None
+            if f.name == "texture":
+                arr = _texture_u8(arr)
+            elif f.name in _INT_KEYS:
+                arr = arr.astype(np.int64, copy=False)
+            else:
+                arr = arr.astype(np.float32, copy=False)
+        except (TypeError, ValueError) as e:
+            raise AssetError(f"FlameAssets.{f.name}: cannot be read as an array ({e})") from None
         setattr(a, f.name, arr)
-    try: a.n_shape = int(a.n_shape)
-    except (TypeError, ValueError): raise AssetError(f"FlameAssets.n_shape: not an integer ({a.n_shape!r})") from None
+    try:
+        a.n_shape = int(a.n_shape)
+    except (TypeError, ValueError):
+        raise AssetError(f"FlameAssets.n_shape: not an integer ({a.n_shape!r})") from None
     a.masks = {str(k): np.asarray(v).astype(np.int64, copy=False).reshape(-1) for k, v in (a.masks or {}).items()}
     a.extras = {str(k): np.asarray(v) for k, v in (a.extras or {}).items()}
     a.expr_names = [str(s) for s in (a.expr_names or [])]
@@ -111,79 +146,121 @@ def _normalise(a: FlameAssets):
 
 # %% ../nbs/03_flame.ipynb #90e42633
 def _validate(a: FlameAssets, src: str):
-    def bad(key, msg): raise AssetError(f"{src}: '{key}' {msg}")
+    def bad(key, msg):
+        raise AssetError(f"{src}: '{key}' {msg}")
+
     def shape(key, arr, want):
         if arr.ndim != len(want) or any(w is not None and w != s for w, s in zip(want, arr.shape)):
             bad(key, f"has shape {arr.shape}, expected {tuple('*' if w is None else w for w in want)}")
+
     def finite(key, arr):
-        if arr.dtype.kind == "f" and not np.isfinite(arr).all(): bad(key, "contains NaN or inf")
+        if arr.dtype.kind == "f" and not np.isfinite(arr).all():
+            bad(key, "contains NaN or inf")
+
     def index(key, arr, n, what):
-        if arr.size and (arr.min() < 0 or arr.max() >= n): bad(key, f"has indices outside [0, {n}) ({what})")
-    shape("v_template", a.v_template, (None, 3)); V = a.v_template.shape[0]
-    if V == 0: bad("v_template", "is empty")
-    shape("shapedirs", a.shapedirs, (V, 3, None)); K = a.shapedirs.shape[2]
-    if not 0 <= a.n_shape <= K: bad("n_shape", f"= {a.n_shape} must lie in [0, {K}] (shapedirs has {K} columns)")
-    shape("parents", a.parents, (None,)); J = a.parents.shape[0]
-    if J == 0: bad("parents", "is empty")
-    if a.parents[0] != -1: bad("parents", f"must start with the root (-1), got {a.parents[0]}")
+        if arr.size and (arr.min() < 0 or arr.max() >= n):
+            bad(key, f"has indices outside [0, {n}) ({what})")
+
+    shape("v_template", a.v_template, (None, 3))
+    V = a.v_template.shape[0]
+    if V == 0:
+        bad("v_template", "is empty")
+    shape("shapedirs", a.shapedirs, (V, 3, None))
+    K = a.shapedirs.shape[2]
+    if not 0 <= a.n_shape <= K:
+        bad("n_shape", f"= {a.n_shape} must lie in [0, {K}] (shapedirs has {K} columns)")
+    shape("parents", a.parents, (None,))
+    J = a.parents.shape[0]
+    if J == 0:
+        bad("parents", "is empty")
+    if a.parents[0] != -1:
+        bad("parents", f"must start with the root (-1), got {a.parents[0]}")
     for j in range(1, J):
-        if not 0 <= a.parents[j] < j: bad("parents", f"joint {j} has parent {a.parents[j]}; parents must precede children")
+        if not 0 <= a.parents[j] < j:
+            bad("parents", f"joint {j} has parent {a.parents[j]}; parents must precede children")
     shape("posedirs", a.posedirs, (V, 3, 9 * (J - 1)))
-    shape("J_regressor", a.J_regressor, (J, V)); shape("weights", a.weights, (V, J))
-    shape("faces", a.faces, (None, 3)); index("faces", a.faces, V, "vertices")
-    for k in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights"): finite(k, getattr(a, k))
+    shape("J_regressor", a.J_regressor, (J, V))
+    shape("weights", a.weights, (V, J))
+    shape("faces", a.faces, (None, 3))
+    index("faces", a.faces, V, "vertices")
+    for k in ("v_template", "shapedirs", "posedirs", "J_regressor", "weights"):
+        finite(k, getattr(a, k))
     F = a.faces.shape[0]
-    if (a.vt is None) != (a.ft is None): bad("vt/ft", "must be given together")
+    if (a.vt is None) != (a.ft is None):
+        bad("vt/ft", "must be given together")
     if a.vt is not None:
-        shape("vt", a.vt, (None, 2)); finite("vt", a.vt)
-        shape("ft", a.ft, (F, 3)); index("ft", a.ft, a.vt.shape[0], "UV coordinates")
+        shape("vt", a.vt, (None, 2))
+        finite("vt", a.vt)
+        shape("ft", a.ft, (F, 3))
+        index("ft", a.ft, a.vt.shape[0], "UV coordinates")
     for pre, idx_shape in (("lmk", (None,)), ("static_lmk", (None,)), ("dynamic_lmk", (None, None))):
         fi, bc = getattr(a, f"{pre}_faces_idx"), getattr(a, f"{pre}_bary_coords")
-        if (fi is None) != (bc is None): bad(f"{pre}_faces_idx/{pre}_bary_coords", "must be given together")
-        if fi is None: continue
-        shape(f"{pre}_faces_idx", fi, idx_shape); index(f"{pre}_faces_idx", fi, F, "faces")
-        shape(f"{pre}_bary_coords", bc, (*fi.shape, 3)); finite(f"{pre}_bary_coords", bc)
+        if (fi is None) != (bc is None):
+            bad(f"{pre}_faces_idx/{pre}_bary_coords", "must be given together")
+        if fi is None:
+            continue
+        shape(f"{pre}_faces_idx", fi, idx_shape)
+        index(f"{pre}_faces_idx", fi, F, "faces")
+        shape(f"{pre}_bary_coords", bc, (*fi.shape, 3))
+        finite(f"{pre}_bary_coords", bc)
     for name, m in a.masks.items():
-        if not re.fullmatch(r"[A-Za-z0-9_]+", name): bad(f"mask_{name}", "has a name that is not [A-Za-z0-9_]+")
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            bad(f"mask_{name}", "has a name that is not [A-Za-z0-9_]+")
         index(f"mask_{name}", m, V, "vertices")
     for name, x in a.extras.items():
-        if not re.fullmatch(r"[A-Za-z0-9_]+", name): bad(f"extra_{name}", "has a name that is not [A-Za-z0-9_]+")
-        if x.dtype.kind not in "biufcU": bad(f"extra_{name}", f"has dtype {x.dtype}; only numeric/bool/unicode arrays are stored")
+        if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+            bad(f"extra_{name}", "has a name that is not [A-Za-z0-9_]+")
+        if x.dtype.kind not in "biufcU":
+            bad(f"extra_{name}", f"has dtype {x.dtype}; only numeric/bool/unicode arrays are stored")
     if a.texture is not None:
         shape("texture", a.texture, (None, None, 3))
-    if len(a.expr_names) > a.n_expr: bad("expr_names", f"names {len(a.expr_names)} components but there are {a.n_expr}")
+    if len(a.expr_names) > a.n_expr:
+        bad("expr_names", f"names {len(a.expr_names)} components but there are {a.n_expr}")
 
 # %% ../nbs/03_flame.ipynb #12ac65a0
 def save_flame_npz(
-    assets: FlameAssets,     # what to save (validated first)
-    path: str | os.PathLike, # destination `.npz`
+    assets: FlameAssets,  # what to save (validated first)
+    path: str | os.PathLike,  # destination `.npz`
 ):
     "Write `assets` to a compressed `.npz` (no pickles), atomically."
     assets.validate(f"save_flame_npz({path})")
-    arrs = {"format": np.array(NPZ_FORMAT), "format_version": np.array(FORMAT_VERSION, np.int64),
-            "n_shape": np.array(assets.n_shape, np.int64), "flame_version": np.array(assets.flame_version),
-            "expr_names": np.array(assets.expr_names, dtype=str).reshape(-1)}
+    arrs = {
+        "format": np.array(NPZ_FORMAT),
+        "format_version": np.array(FORMAT_VERSION, np.int64),
+        "n_shape": np.array(assets.n_shape, np.int64),
+        "flame_version": np.array(assets.flame_version),
+        "expr_names": np.array(assets.expr_names, dtype=str).reshape(-1),
+    }
     for f in fields(assets):
         v = getattr(assets, f.name)
-        if isinstance(v, np.ndarray): arrs[f.name] = v
+        if isinstance(v, np.ndarray):
+            arrs[f.name] = v
     arrs.update({f"mask_{k}": v for k, v in assets.masks.items()})
     arrs.update({f"extra_{k}": v for k, v in assets.extras.items()})
-    with atomic_write(path, "wb") as fh: np.savez_compressed(fh, **arrs)
+    with atomic_write(path, "wb") as fh:
+        np.savez_compressed(fh, **arrs)
+
 
 def read_npz_safe(path: str | os.PathLike) -> dict[str, np.ndarray]:
     "All arrays of an `.npz` read with `allow_pickle=False`; a missing/corrupt/pickled file is an `AssetError`."
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
     try:
-        with open(path, "rb") as fh:   # our handle: numpy leaves its own open when the zip is corrupt
+        with open(path, "rb") as fh:  # our handle: numpy leaves its own open when the zip is corrupt
             z = np.load(fh, allow_pickle=False)
-            if not isinstance(z, np.lib.npyio.NpzFile): raise AssetError(f"{path}: not an .npz archive")
-            with z: return {k: z[k] for k in z.files}
-    except AssetError: raise
+            if not isinstance(z, np.lib.npyio.NpzFile):
+                raise AssetError(f"{path}: not an .npz archive")
+            with z:
+                return {k: z[k] for k in z.files}
+    except AssetError:
+        raise
     except Exception as e:  # zip/zlib/format errors, object arrays (pickles), truncation
         raise AssetError(f"{path}: not a readable .npz (truncated or corrupt?): {type(e).__name__}: {e}") from None
 
+
 _REQUIRED = ("v_template", "shapedirs", "n_shape", "posedirs", "J_regressor", "weights", "parents", "faces")
+
 
 def load_flame_npz(path: str | os.PathLike) -> FlameAssets:
     "Read a FLAME `.npz` written by `save_flame_npz` (no pickles allowed); every shape is validated."
@@ -194,40 +271,64 @@ def load_flame_npz(path: str | os.PathLike) -> FlameAssets:
         raise AssetError(f"{path}: 'format' is {fmt!r}, expected {NPZ_FORMAT!r}")
     ver = arrs.get("format_version")
     if ver is not None:
-        if ver.dtype.kind not in "iu" or ver.shape != (): raise AssetError(f"{path}: 'format_version' must be an integer scalar")
+        if ver.dtype.kind not in "iu" or ver.shape != ():
+            raise AssetError(f"{path}: 'format_version' must be an integer scalar")
         if int(ver) > FORMAT_VERSION:
-            raise AssetError(f"{path}: written by a newer ggtalker-nb (format {int(ver)} > {FORMAT_VERSION}); upgrade the package")
+            raise AssetError(
+                f"{path}: written by a newer ggtalker-nb (format {int(ver)} > {FORMAT_VERSION}); upgrade the package"
+            )
     missing = [k for k in _REQUIRED if k not in arrs]
-    if missing: raise AssetError(f"{path}: missing key(s) {missing}")
+    if missing:
+        raise AssetError(f"{path}: missing key(s) {missing}")
     for k, v in arrs.items():
-        if k in ("format", "flame_version", "expr_names") or k.startswith("extra_"): continue
+        if k in ("format", "flame_version", "expr_names") or k.startswith("extra_"):
+            continue
         if v.dtype.kind not in "biuf":
             raise AssetError(f"{path}: '{k}' has dtype {v.dtype}, expected a numeric array")
     n_shape = arrs["n_shape"]
-    if n_shape.shape != () or n_shape.dtype.kind not in "iu": raise AssetError(f"{path}: 'n_shape' must be an integer scalar")
-    names = arrs.get("expr_names", np.zeros(0, str)); fv = arrs.get("flame_version", np.array(""))
-    if names.dtype.kind != "U" and names.size: raise AssetError(f"{path}: 'expr_names' must be a unicode array")
-    if fv.dtype.kind != "U" or fv.shape != (): raise AssetError(f"{path}: 'flame_version' must be a unicode scalar")
-    kw = {f.name: arrs[f.name] for f in fields(FlameAssets) if f.name in arrs and f.name not in ("expr_names", "flame_version")}
-    kw.update(masks={k[5:]: v for k, v in arrs.items() if k.startswith("mask_")},
-              extras={k[6:]: v for k, v in arrs.items() if k.startswith("extra_")},
-              expr_names=[str(s) for s in names.reshape(-1)], flame_version=str(fv))
+    if n_shape.shape != () or n_shape.dtype.kind not in "iu":
+        raise AssetError(f"{path}: 'n_shape' must be an integer scalar")
+    names = arrs.get("expr_names", np.zeros(0, str))
+    fv = arrs.get("flame_version", np.array(""))
+    if names.dtype.kind != "U" and names.size:
+        raise AssetError(f"{path}: 'expr_names' must be a unicode array")
+    if fv.dtype.kind != "U" or fv.shape != ():
+        raise AssetError(f"{path}: 'flame_version' must be a unicode scalar")
+    kw = {
+        f.name: arrs[f.name]
+        for f in fields(FlameAssets)
+        if f.name in arrs and f.name not in ("expr_names", "flame_version")
+    }
+    kw.update(
+        masks={k[5:]: v for k, v in arrs.items() if k.startswith("mask_")},
+        extras={k[6:]: v for k, v in arrs.items() if k.startswith("extra_")},
+        expr_names=[str(s) for s in names.reshape(-1)],
+        flame_version=str(fv),
+    )
     return FlameAssets(**kw).validate(str(path))
 
 # %% ../nbs/03_flame.ipynb #dccde489
 def random_flame_assets(
     n_verts: int = 5023,  # V (vertices beyond the sphere grid are left unreferenced)
-    n_shape: int = 20,    # S
-    n_expr: int = 10,     # E
+    n_shape: int = 20,  # S
+    n_expr: int = 10,  # E
     seed: int = 0,
     scale: float = 1e-3,  # std of the random shape/expression/pose bases, metres
 ) -> FlameAssets:
     "A random model with FLAME's joint tree (root, neck, jaw, eyeL, eyeR) and a sphere mesh, for tests."
     rng = np.random.default_rng(seed)
-    if n_verts < 12: raise InputError(f"n_verts: need at least 12, got {n_verts}")
-    rows = max(3, int(np.sqrt(n_verts / 2))); cols = max(4, min(n_verts // rows, 2 * rows))
-    th, ph = np.meshgrid(np.linspace(0.15, np.pi - 0.15, rows), np.linspace(0, 2 * np.pi, cols, endpoint=False), indexing="ij")
-    grid = np.stack([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)], -1).reshape(-1, 3) * [0.08, 0.11, 0.09]
+    if n_verts < 12:
+        raise InputError(f"n_verts: need at least 12, got {n_verts}")
+    rows = max(3, int(np.sqrt(n_verts / 2)))
+    cols = max(4, min(n_verts // rows, 2 * rows))
+    th, ph = np.meshgrid(
+        np.linspace(0.15, np.pi - 0.15, rows), np.linspace(0, 2 * np.pi, cols, endpoint=False), indexing="ij"
+    )
+    grid = np.stack([np.sin(th) * np.sin(ph), np.cos(th), np.sin(th) * np.cos(ph)], -1).reshape(-1, 3) * [
+        0.08,
+        0.11,
+        0.09,
+    ]
     extra = rng.normal(size=(n_verts - rows * cols, 3)) * 0.03
     v = np.concatenate([grid, extra]).astype(np.float32)
     r, c = np.meshgrid(np.arange(rows - 1), np.arange(cols), indexing="ij")
@@ -236,111 +337,175 @@ def random_flame_assets(
     joints = np.array([[0, -0.02, 0], [0, -0.08, -0.01], [0, -0.05, 0.03], [0.03, 0.03, 0.07], [-0.03, 0.03, 0.07]])
     d2 = ((v[:, None] - joints[None]) ** 2).sum(-1)
     logits = -d2 / 2e-3 + rng.normal(size=d2.shape) * 0.1
-    keep = np.argsort(-logits, 1)[:, :2]                     # at most two influences per vertex
-    w = np.zeros_like(d2); np.put_along_axis(w, keep, np.take_along_axis(np.exp(logits - logits.max(1, keepdims=True)), keep, 1), 1)
+    keep = np.argsort(-logits, 1)[:, :2]  # at most two influences per vertex
+    w = np.zeros_like(d2)
+    np.put_along_axis(w, keep, np.take_along_axis(np.exp(logits - logits.max(1, keepdims=True)), keep, 1), 1)
     w /= w.sum(1, keepdims=True)
     Jr = np.zeros((5, n_verts))
-    for j in range(5): Jr[j, np.argsort(d2[:, j])[:10]] = rng.dirichlet(np.ones(10))
+    for j in range(5):
+        Jr[j, np.argsort(d2[:, j])[:10]] = rng.dirichlet(np.ones(10))
     F = len(faces)
-    lf = rng.integers(0, F, 68); lb = rng.dirichlet(np.ones(3), 68)
-    uv = np.stack(np.meshgrid(np.linspace(0.02, 0.98, cols + 1), np.linspace(0.98, 0.02, rows), indexing="xy"), -1).reshape(-1, 2)
+    lf = rng.integers(0, F, 68)
+    lb = rng.dirichlet(np.ones(3), 68)
+    uv = np.stack(
+        np.meshgrid(np.linspace(0.02, 0.98, cols + 1), np.linspace(0.98, 0.02, rows), indexing="xy"), -1
+    ).reshape(-1, 2)
     ua, ub, uc, ud = r * (cols + 1) + c, r * (cols + 1) + c + 1, (r + 1) * (cols + 1) + c, (r + 1) * (cols + 1) + c + 1
     ft = np.concatenate([np.stack([ua, uc, ub], -1).reshape(-1, 3), np.stack([ub, uc, ud], -1).reshape(-1, 3)])
     low = np.nonzero(v[:, 1] < -0.03)[0]
     return FlameAssets(
-        v_template=v, shapedirs=rng.normal(size=(n_verts, 3, n_shape + n_expr)) * scale, n_shape=n_shape,
-        posedirs=rng.normal(size=(n_verts, 3, 36)) * scale, J_regressor=Jr, weights=w,
-        parents=np.array([-1, 0, 1, 1, 1]), faces=faces, vt=uv, ft=ft, lmk_faces_idx=lf, lmk_bary_coords=lb,
-        masks={"face": np.nonzero(v[:, 2] > 0.02)[0], "neck": low}, flame_version="random").validate("random_flame_assets")
+        v_template=v,
+        shapedirs=rng.normal(size=(n_verts, 3, n_shape + n_expr)) * scale,
+        n_shape=n_shape,
+        posedirs=rng.normal(size=(n_verts, 3, 36)) * scale,
+        J_regressor=Jr,
+        weights=w,
+        parents=np.array([-1, 0, 1, 1, 1]),
+        faces=faces,
+        vt=uv,
+        ft=ft,
+        lmk_faces_idx=lf,
+        lmk_bary_coords=lb,
+        masks={"face": np.nonzero(v[:, 2] > 0.02)[0], "neck": low},
+        flame_version="random",
+    ).validate("random_flame_assets")
 
 # %% ../nbs/03_flame.ipynb #d1d061b6
 class _StateStub:
     "Keeps a pickled object's constructor args and state; runs none of its code and cannot be pickled again."
-    def __new__(cls, *args, **kwargs): return object.__new__(cls)
-    def __init__(self, *args, **kwargs): self.__dict__["_args"] = args
-    def __setstate__(self, state): self.__dict__["_state"] = state
-    def __reduce__(self): raise TypeError(f"{type(self).__name__} is not picklable")
+
+    def __new__(cls, *args, **kwargs):
+        return object.__new__(cls)
+
+    def __init__(self, *args, **kwargs):
+        self.__dict__["_args"] = args
+
+    def __setstate__(self, state):
+        self.__dict__["_state"] = state
+
+    def __reduce__(self):
+        raise TypeError(f"{type(self).__name__} is not picklable")
+
 
 class ChumpyStub(_StateStub):
     "Stand-in for a pickled chumpy object: keeps its state, never runs chumpy; `materialise()` gives the array."
+
     chumpy_name = "chumpy.ch.Ch"
 
     def materialise(self, depth: int = 0) -> np.ndarray:
         "The array this chumpy object holds: its `x`, or for `reordering.Select` `a.ravel()[idxs].reshape(shape)`."
-        if depth > 50: raise AssetError(f"{self.chumpy_name}: chumpy objects nested too deeply")
+        if depth > 50:
+            raise AssetError(f"{self.chumpy_name}: chumpy objects nested too deeply")
         st = self.__dict__.get("_state")
-        if isinstance(st, tuple) and len(st) == 2 and isinstance(st[0], dict): st = st[0]  # (dict, slotstate)
+        if isinstance(st, tuple) and len(st) == 2 and isinstance(st[0], dict):
+            st = st[0]  # (dict, slotstate)
         st = st if isinstance(st, dict) else {}
         if self.chumpy_name.endswith(".Select") and "a" in st and "idxs" in st:
-            a = _to_array(st["a"], depth + 1); idxs = _to_array(st["idxs"], depth + 1)
-            if idxs.dtype.kind not in "iu": raise AssetError(f"{self.chumpy_name}: 'idxs' is not an integer array")
+            a = _to_array(st["a"], depth + 1)
+            idxs = _to_array(st["idxs"], depth + 1)
+            if idxs.dtype.kind not in "iu":
+                raise AssetError(f"{self.chumpy_name}: 'idxs' is not an integer array")
             out = a.ravel()[idxs.ravel()]
             shp = st.get("preferred_shape", st.get("shape"))
             return out.reshape(tuple(int(s) for s in shp)) if shp is not None else out
-        if "x" in st: return _to_array(st["x"], depth + 1)
+        if "x" in st:
+            return _to_array(st["x"], depth + 1)
         args = self.__dict__.get("_args") or ()
-        if args: return _to_array(args[0], depth + 1)
-        raise AssetError(f"{self.chumpy_name}: no array state ('x') to read; only plain chumpy arrays and Select are supported")
+        if args:
+            return _to_array(args[0], depth + 1)
+        raise AssetError(
+            f"{self.chumpy_name}: no array state ('x') to read; only plain chumpy arrays and Select are supported"
+        )
+
 
 class SparseStub(_StateStub):
     "Stand-in for a pickled scipy.sparse matrix: keeps its state; `materialise()` validates and densifies it."
+
     sparse_name = "scipy.sparse.csc_matrix"
 
     def materialise(self, depth: int = 0, max_size: int = 2**28) -> np.ndarray:
         "Dense array of the matrix (built through scipy's validating constructor)."
         import scipy.sparse as sp
+
         st = self.__dict__.get("_state")
         st = st[0] if isinstance(st, tuple) and st and isinstance(st[0], dict) else st
-        if not isinstance(st, dict): raise AssetError(f"{self.sparse_name}: no state to read")
+        if not isinstance(st, dict):
+            raise AssetError(f"{self.sparse_name}: no state to read")
         shp = st.get("_shape", st.get("shape"))
         try:
-            shp = tuple(int(s) for s in shp); assert len(shp) == 2 and min(shp) >= 0
-        except Exception: raise AssetError(f"{self.sparse_name}: bad shape {shp!r}") from None
-        if shp[0] * shp[1] > max_size: raise AssetError(f"{self.sparse_name}: shape {shp} is too large to densify")
+            shp = tuple(int(s) for s in shp)
+            assert len(shp) == 2 and min(shp) >= 0
+        except Exception:
+            raise AssetError(f"{self.sparse_name}: bad shape {shp!r}") from None
+        if shp[0] * shp[1] > max_size:
+            raise AssetError(f"{self.sparse_name}: shape {shp} is too large to densify")
         kind = self.sparse_name.rsplit(".", 1)[-1][:3]
         get = lambda k: _to_array(st[k], depth + 1) if k in st else None
         try:
             if kind in ("csc", "csr"):
                 data, ind, ptr = get("data"), get("indices"), get("indptr")
-                if data is None or ind is None or ptr is None: raise AssetError(f"{self.sparse_name}: missing data/indices/indptr")
+                if data is None or ind is None or ptr is None:
+                    raise AssetError(f"{self.sparse_name}: missing data/indices/indptr")
                 m = (sp.csc_matrix if kind == "csc" else sp.csr_matrix)((data, ind, ptr), shape=shp)
                 m.check_format(full_check=True)
             elif kind == "coo":
                 row, col, data = get("row"), get("col"), get("data")
-                if row is None and "coords" in st: row, col = (_to_array(c, depth + 1) for c in st["coords"])
+                if row is None and "coords" in st:
+                    row, col = (_to_array(c, depth + 1) for c in st["coords"])
                 m = sp.coo_matrix((data, (row, col)), shape=shp)
-            else: raise AssetError(f"{self.sparse_name}: unsupported sparse format")
+            else:
+                raise AssetError(f"{self.sparse_name}: unsupported sparse format")
             return np.asarray(m.toarray())
-        except AssetError: raise
-        except Exception as e: raise AssetError(f"{self.sparse_name}: invalid sparse matrix ({type(e).__name__}: {e})") from None
+        except AssetError:
+            raise
+        except Exception as e:
+            raise AssetError(f"{self.sparse_name}: invalid sparse matrix ({type(e).__name__}: {e})") from None
+
 
 def _to_array(x, depth: int = 0) -> np.ndarray:
     "Materialise stand-ins; pass arrays through; lists/scalars become arrays."
-    if isinstance(x, (ChumpyStub, SparseStub)): return x.materialise(depth)
-    if isinstance(x, torch.Tensor): return x.detach().cpu().numpy()
-    try: arr = np.asarray(x)
-    except Exception as e: raise AssetError(f"cannot read {type(x).__name__} as an array ({e})") from None
-    if arr.dtype == object: raise AssetError(f"expected a numeric array, got an object array ({type(x).__name__})")
+    if isinstance(x, (ChumpyStub, SparseStub)):
+        return x.materialise(depth)
+    if isinstance(x, torch.Tensor):
+        return x.detach().cpu().numpy()
+    try:
+        arr = np.asarray(x)
+    except Exception as e:
+        raise AssetError(f"cannot read {type(x).__name__} as an array ({e})") from None
+    if arr.dtype == object:
+        raise AssetError(f"expected a numeric array, got an object array ({type(x).__name__})")
     return arr
+
 
 def materialise(obj, depth: int = 0):
     "Replace every stand-in inside dicts/lists/tuples/object arrays by its numpy array (tensors become arrays too)."
-    if depth > 100: raise AssetError("pickled data nested too deeply")
-    if isinstance(obj, (ChumpyStub, SparseStub, torch.Tensor)): return _to_array(obj, depth)
-    if isinstance(obj, PickledDtype): return obj.resolve()
-    if isinstance(obj, OrderedDict): return OrderedDict((k, materialise(v, depth + 1)) for k, v in obj.items())
-    if isinstance(obj, dict): return {k: materialise(v, depth + 1) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)): return type(obj)(materialise(v, depth + 1) for v in obj)
+    if depth > 100:
+        raise AssetError("pickled data nested too deeply")
+    if isinstance(obj, (ChumpyStub, SparseStub, torch.Tensor)):
+        return _to_array(obj, depth)
+    if isinstance(obj, PickledDtype):
+        return obj.resolve()
+    if isinstance(obj, OrderedDict):
+        return OrderedDict((k, materialise(v, depth + 1)) for k, v in obj.items())
+    if isinstance(obj, dict):
+        return {k: materialise(v, depth + 1) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(materialise(v, depth + 1) for v in obj)
     if isinstance(obj, np.ndarray) and obj.dtype == object:
         out = np.empty(obj.shape, dtype=object)
-        for i, v in np.ndenumerate(obj): out[i] = materialise(v, depth + 1)
+        for i, v in np.ndenumerate(obj):
+            out[i] = materialise(v, depth + 1)
         return out
     return obj
 
 # %% ../nbs/03_flame.ipynb #55272b7e
 class _NdarrayRef:
     "What `numpy.ndarray` resolves to: a name `_reconstruct` accepts, not a callable a pickle could allocate with."
-    def __repr__(self): return "numpy.ndarray (reference)"
+
+    def __repr__(self):
+        return "numpy.ndarray (reference)"
+
+
 _NDARRAY = _NdarrayRef()
 
 # numpy's pickled dtype names (`dtype.__reduce__`): bool, ints, floats, complex, fixed-width bytes/unicode, and object
@@ -348,17 +513,26 @@ _NDARRAY = _NdarrayRef()
 _PLAIN_DTYPE = re.compile(r"b1|[iu][1248]|f[248]|c(?:8|16)|[SU][1-9][0-9]{0,8}")
 _OBJECT_DTYPE = ("O8", "O4")
 
+
 class PickledDtype:
     "A dtype named by a pickle, checked: plain numeric / fixed-width (or object); BUILD may set only its byte order."
-    def __init__(self, spec: str): self.spec, self.byteorder = spec, "="
-    def __repr__(self): return f"PickledDtype({self.spec!r}, {self.byteorder!r})"
+
+    def __init__(self, spec: str):
+        self.spec, self.byteorder = spec, "="
+
+    def __repr__(self):
+        return f"PickledDtype({self.spec!r}, {self.byteorder!r})"
+
     @property
-    def is_object(self) -> bool: return self.spec in _OBJECT_DTYPE
+    def is_object(self) -> bool:
+        return self.spec in _OBJECT_DTYPE
 
     def resolve(self) -> np.dtype:
         "A fresh numpy dtype built from the checked name and byte order (never from pickled dtype state)."
         dt = np.dtype("O" if self.is_object else self.spec)
-        return dt.newbyteorder(self.byteorder) if self.byteorder in "<>" and dt.kind in "iufcU" and dt.itemsize > 1 else dt
+        return (
+            dt.newbyteorder(self.byteorder) if self.byteorder in "<>" and dt.kind in "iufcU" and dt.itemsize > 1 else dt
+        )
 
     def set_state(self, state):
         "Accept only the state numpy writes for a plain dtype: no subarray, names, fields or metadata."
@@ -366,16 +540,29 @@ class PickledDtype:
         if ok:
             ver, bo, sub, names, flds, elsize, align, flags, *meta = state
             dt = self.resolve()
-            ok = (bo in ("<", ">", "|", "=") and sub is None and names is None and flds is None
-                  and all(type(x) is int for x in (elsize, align, flags)) and elsize in (-1, dt.itemsize)
-                  and align in (-1, dt.alignment) and flags in {dt.flags, 0 if dt.kind != "O" else dt.flags}
-                  and (not meta or meta[0] is None or meta[0] == {}))
-        if not ok: raise UnsafeFileError(f"numpy dtype {self.spec!r}: pickled dtype state {_short(state)} refused "
-                                         "(only plain numeric / fixed-width dtypes: no fields, subarrays or metadata)")
+            ok = (
+                bo in ("<", ">", "|", "=")
+                and sub is None
+                and names is None
+                and flds is None
+                and all(type(x) is int for x in (elsize, align, flags))
+                and elsize in (-1, dt.itemsize)
+                and align in (-1, dt.alignment)
+                and flags in {dt.flags, 0 if dt.kind != "O" else dt.flags}
+                and (not meta or meta[0] is None or meta[0] == {})
+            )
+        if not ok:
+            raise UnsafeFileError(
+                f"numpy dtype {self.spec!r}: pickled dtype state {_short(state)} refused "
+                "(only plain numeric / fixed-width dtypes: no fields, subarrays or metadata)"
+            )
         self.byteorder = bo  # nothing else is applied: `resolve` rebuilds the dtype from its name
 
+
 def _short(x, n: int = 120) -> str:
-    r = repr(x); return r if len(r) <= n else r[:n] + "…"
+    r = repr(x)
+    return r if len(r) <= n else r[:n] + "…"
+
 
 def _safe_dtype(spec, align=False, copy=False):
     "`numpy.dtype(name, align, copy)` for plain numeric / fixed-width names (and object) only → `PickledDtype`."
@@ -385,45 +572,63 @@ def _safe_dtype(spec, align=False, copy=False):
         raise UnsafeFileError(f"numpy dtype {spec!r}: arguments align={_short(align)}, copy={_short(copy)} refused")
     return PickledDtype(spec)
 
+
 def _safe_reconstruct(subtype, shape, dtype):
     "numpy's `_reconstruct(ndarray, shape, dtype)`: an empty placeholder that only a checked BUILD fills."
-    if subtype is not _NDARRAY: raise UnsafeFileError(f"_reconstruct of {subtype!r} refused (only numpy.ndarray)")
+    if subtype is not _NDARRAY:
+        raise UnsafeFileError(f"_reconstruct of {subtype!r} refused (only numpy.ndarray)")
     return np.empty(0, np.int8)
+
 
 def _check_shape(shape) -> tuple:
     if not isinstance(shape, tuple) or len(shape) > 32 or not all(type(s) is int and 0 <= s < 2**40 for s in shape):
         raise AssetError(f"ndarray: bad shape {_short(shape)}")
     return shape
 
+
 def _build_array(inst: np.ndarray, state):
     "Fill a placeholder array from `(version, shape, dtype, fortran, data)` after checking every part."
-    if not isinstance(state, tuple) or len(state) not in (4, 5): raise AssetError(f"ndarray: bad pickled state {_short(state)}")
+    if not isinstance(state, tuple) or len(state) not in (4, 5):
+        raise AssetError(f"ndarray: bad pickled state {_short(state)}")
     if len(state) == 5:
-        if type(state[0]) is not int or state[0] != 1: raise AssetError(f"ndarray: unknown pickle version {_short(state[0])}")
+        if type(state[0]) is not int or state[0] != 1:
+            raise AssetError(f"ndarray: unknown pickle version {_short(state[0])}")
         state = state[1:]
     shape, dt, fortran, raw = state
     shape = _check_shape(shape)
-    if not isinstance(dt, PickledDtype): raise UnsafeFileError(f"ndarray: dtype {_short(dt)} refused (not a checked numpy dtype)")
-    if not isinstance(fortran, (bool, int)): raise AssetError(f"ndarray: bad order flag {_short(fortran)}")
+    if not isinstance(dt, PickledDtype):
+        raise UnsafeFileError(f"ndarray: dtype {_short(dt)} refused (not a checked numpy dtype)")
+    if not isinstance(fortran, (bool, int)):
+        raise AssetError(f"ndarray: bad order flag {_short(fortran)}")
     n, dtype = int(np.prod(shape, dtype=np.int64)), dt.resolve()
     if dt.is_object:  # items were unpickled (and checked) one by one; numpy never sees raw bytes for them
-        if not isinstance(raw, list) or len(raw) != n: raise AssetError(f"ndarray: an object array of {n} items needs a list of {n} items")
+        if not isinstance(raw, list) or len(raw) != n:
+            raise AssetError(f"ndarray: an object array of {n} items needs a list of {n} items")
     else:
-        if isinstance(raw, str): raw = raw.encode("latin1")  # Python 2 str
+        if isinstance(raw, str):
+            raw = raw.encode("latin1")  # Python 2 str
         if not isinstance(raw, (bytes, bytearray)) or len(raw) != n * dtype.itemsize:
-            raise AssetError(f"ndarray: {shape} {dtype} needs {n * dtype.itemsize} data bytes, got {_short(type(raw).__name__)}"
-                             f"{' of ' + str(len(raw)) if isinstance(raw, (bytes, bytearray)) else ''}")
+            raise AssetError(
+                f"ndarray: {shape} {dtype} needs {n * dtype.itemsize} data bytes, got {_short(type(raw).__name__)}"
+                f"{' of ' + str(len(raw)) if isinstance(raw, (bytes, bytearray)) else ''}"
+            )
         raw = bytes(raw)
     inst.__setstate__((1, shape, dtype, bool(fortran), raw))
 
+
 def _safe_scalar(dtype, data=None):
     "numpy's `scalar(dtype, bytes)` for plain numeric / fixed-width dtypes, read with `frombuffer`."
-    if not isinstance(dtype, PickledDtype): raise UnsafeFileError("scalar: first argument is not a checked numpy dtype")
-    if dtype.is_object: raise UnsafeFileError("scalar: object dtype refused")
+    if not isinstance(dtype, PickledDtype):
+        raise UnsafeFileError("scalar: first argument is not a checked numpy dtype")
+    if dtype.is_object:
+        raise UnsafeFileError("scalar: object dtype refused")
     dt = dtype.resolve()
-    if isinstance(data, str): data = data.encode("latin1")
-    if not isinstance(data, (bytes, bytearray)) or len(data) != dt.itemsize: raise AssetError(f"scalar: {dt} needs {dt.itemsize} bytes")
+    if isinstance(data, str):
+        data = data.encode("latin1")
+    if not isinstance(data, (bytes, bytearray)) or len(data) != dt.itemsize:
+        raise AssetError(f"scalar: {dt} needs {dt.itemsize} bytes")
     return np.frombuffer(bytes(data), dt)[0]
+
 
 def _safe_encode(s, encoding="latin1", *args):
     "`_codecs.encode(str, 'latin1')`: how protocol-2 pickles written by Python 3 spell `bytes`."
@@ -431,45 +636,88 @@ def _safe_encode(s, encoding="latin1", *args):
         raise UnsafeFileError("_codecs.encode: only str → latin-1 bytes is allowed")
     return s.encode("latin1")
 
+
 def weights_only_reason(e: BaseException) -> str:
     "Why `torch.load(weights_only=True)` refused a file, without torch's advice to retry with `weights_only=False`."
-    advice = re.compile(r"weights_only|PyTorch 2\.6|arbitrary code|trusted source|Check the documentation|pytorch\.org|allowlist|safe_globals")
+    advice = re.compile(
+        r"weights_only|PyTorch 2\.6|arbitrary code|trusted source|Check the "
+        r"documentation|pytorch\.org|allowlist|safe_globals"
+    )
     keep = [ln.strip() for ln in str(e).splitlines() if ln.strip() and not advice.search(ln)]
     return f"{type(e).__name__}: {' '.join(keep)[:300] or 'refused'}"
 
+
 def _safe_load_from_bytes(b):
     "Replacement for `torch.storage._load_from_bytes`: a weights-only `torch.load` of the embedded bytes."
-    if not isinstance(b, (bytes, bytearray)): raise AssetError("torch storage: expected bytes")
-    try: return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
-    except Exception as e: raise UnsafeFileError(f"torch storage refused by torch's weights-only loader ({weights_only_reason(e)})") from None
+    if not isinstance(b, (bytes, bytearray)):
+        raise AssetError("torch storage: expected bytes")
+    try:
+        return torch.load(io.BytesIO(bytes(b)), weights_only=True, map_location="cpu")
+    except Exception as e:
+        raise UnsafeFileError(
+            f"torch storage refused by torch's weights-only loader ({weights_only_reason(e)})"
+        ) from None
 
-def _safe_rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None):
+
+def _safe_rebuild_tensor_v2(
+    storage, storage_offset, size, stride, requires_grad=False, backward_hooks=None, metadata=None
+):
     "`torch._utils._rebuild_tensor_v2` after checking the storage type; hooks and metadata are dropped."
-    if not isinstance(storage, (torch.UntypedStorage, torch.TypedStorage)): raise AssetError("tensor: storage is not a torch storage")
-    if backward_hooks: raise UnsafeFileError("tensor: backward hooks in a data file are refused")
-    size, stride = _check_shape(tuple(size) if isinstance(size, (tuple, list)) else size), tuple(stride) if isinstance(stride, (tuple, list)) else stride
-    if not isinstance(stride, tuple) or len(stride) != len(size) or not all(type(s) is int and s >= 0 for s in stride) \
-            or type(storage_offset) is not int or storage_offset < 0:
+    if not isinstance(storage, (torch.UntypedStorage, torch.TypedStorage)):
+        raise AssetError("tensor: storage is not a torch storage")
+    if backward_hooks:
+        raise UnsafeFileError("tensor: backward hooks in a data file are refused")
+    size, stride = (
+        _check_shape(tuple(size) if isinstance(size, (tuple, list)) else size),
+        tuple(stride) if isinstance(stride, (tuple, list)) else stride,
+    )
+    if (
+        not isinstance(stride, tuple)
+        or len(stride) != len(size)
+        or not all(type(s) is int and s >= 0 for s in stride)
+        or type(storage_offset) is not int
+        or storage_offset < 0
+    ):
         raise AssetError(f"tensor: bad offset/stride {_short(storage_offset)}, {_short(stride)}")
     from torch._utils import _rebuild_tensor_v2
+
     return _rebuild_tensor_v2(storage, storage_offset, size, stride, False, OrderedDict())
 
+
 _NP_PATHS = ("numpy.core.multiarray", "numpy._core.multiarray")
-_ALLOWED = {**{(m, "_reconstruct"): _safe_reconstruct for m in _NP_PATHS},
-            **{(m, "scalar"): _safe_scalar for m in _NP_PATHS},
-            ("numpy", "ndarray"): _NDARRAY, ("numpy", "dtype"): _safe_dtype,
-            ("collections", "OrderedDict"): OrderedDict, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
-            ("builtins", "complex"): complex, ("_codecs", "encode"): _safe_encode}
-_TORCH_ALLOWED = {("torch._utils", "_rebuild_tensor_v2"): _safe_rebuild_tensor_v2,
-                  ("torch.storage", "_load_from_bytes"): _safe_load_from_bytes}
-_SPARSE_MODULES = {"scipy.sparse", "scipy.sparse.csc", "scipy.sparse._csc", "scipy.sparse.csr", "scipy.sparse._csr",
-                   "scipy.sparse.coo", "scipy.sparse._coo", "scipy.sparse.compressed", "scipy.sparse._compressed",
-                   "scipy.sparse._arrays"}
+_ALLOWED = {
+    **{(m, "_reconstruct"): _safe_reconstruct for m in _NP_PATHS},
+    **{(m, "scalar"): _safe_scalar for m in _NP_PATHS},
+    ("numpy", "ndarray"): _NDARRAY,
+    ("numpy", "dtype"): _safe_dtype,
+    ("collections", "OrderedDict"): OrderedDict,
+    ("builtins", "set"): set,
+    ("builtins", "frozenset"): frozenset,
+    ("builtins", "complex"): complex,
+    ("_codecs", "encode"): _safe_encode,
+}
+_TORCH_ALLOWED = {
+    ("torch._utils", "_rebuild_tensor_v2"): _safe_rebuild_tensor_v2,
+    ("torch.storage", "_load_from_bytes"): _safe_load_from_bytes,
+}
+_SPARSE_MODULES = {
+    "scipy.sparse",
+    "scipy.sparse.csc",
+    "scipy.sparse._csc",
+    "scipy.sparse.csr",
+    "scipy.sparse._csr",
+    "scipy.sparse.coo",
+    "scipy.sparse._coo",
+    "scipy.sparse.compressed",
+    "scipy.sparse._compressed",
+    "scipy.sparse._arrays",
+}
 _SPARSE_NAMES = {"csc_matrix", "csr_matrix", "coo_matrix", "csc_array", "csr_array", "coo_array"}
 
 # %% ../nbs/03_flame.ipynb #72ed117a
 class SafeUnpickler(pickle._Unpickler):
     "Pure-Python unpickler that resolves only an allow-list of globals and maps chumpy/scipy.sparse to stand-ins."
+
     def __init__(self, file, source: str = "<bytes>", allow_torch: bool = False):
         super().__init__(file, encoding="latin1", errors="strict")
         self.source, self.allow_torch, self._stubs, self._placeholders = source, allow_torch, {}, {}
@@ -477,21 +725,28 @@ class SafeUnpickler(pickle._Unpickler):
         self.dispatch[pickle.BUILD[0]] = SafeUnpickler._load_build_checked
 
     def _refuse(self, what: str):
-        raise UnsafeFileError(f"{self.source}: refuses to load '{what}' (not on the allow-list of FLAME asset files); "
-                              "the file may be malicious or of an unsupported kind")
+        raise UnsafeFileError(
+            f"{self.source}: refuses to load '{what}' (not on the allow-list of FLAME asset files); "
+            "the file may be malicious or of an unsupported kind"
+        )
 
     def find_class(self, module: str, name: str):
         module, name = str(module), str(name)
         if self.proto < 3:  # Python 2 names (copy_reg, __builtin__, ...)
             import _compat_pickle as cp
+
             module, name = cp.NAME_MAPPING.get((module, name), (module, name))
             module = cp.IMPORT_MAPPING.get(module, module)
         key = (module, name)
-        if key in _ALLOWED: return self._reconstruct if _ALLOWED[key] is _safe_reconstruct else _ALLOWED[key]
-        if self.allow_torch and key in _TORCH_ALLOWED: return _TORCH_ALLOWED[key]
-        if key == ("copyreg", "_reconstructor"): return self._reconstructor
+        if key in _ALLOWED:
+            return self._reconstruct if _ALLOWED[key] is _safe_reconstruct else _ALLOWED[key]
+        if self.allow_torch and key in _TORCH_ALLOWED:
+            return _TORCH_ALLOWED[key]
+        if key == ("copyreg", "_reconstructor"):
+            return self._reconstructor
         if module == "chumpy" or module.startswith("chumpy."):
-            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name): self._refuse(f"{module}.{name}")
+            if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+                self._refuse(f"{module}.{name}")
             return self._stub(ChumpyStub, "chumpy_name", f"{module}.{name}")
         if module in _SPARSE_MODULES and name in _SPARSE_NAMES:
             return self._stub(SparseStub, "sparse_name", f"scipy.sparse.{name}")
@@ -499,12 +754,15 @@ class SafeUnpickler(pickle._Unpickler):
 
     def _stub(self, base, attr, full):
         "A fresh stand-in subclass per unpickler and name (so a file cannot tamper with shared classes)."
-        if full not in self._stubs: self._stubs[full] = type(full.rsplit(".", 1)[-1], (base,), {attr: full})
+        if full not in self._stubs:
+            self._stubs[full] = type(full.rsplit(".", 1)[-1], (base,), {attr: full})
         return self._stubs[full]
 
     def _reconstruct(self, subtype, shape, dtype):
         "`_safe_reconstruct`, remembering the placeholder: only these arrays may be BUILT, each once."
-        a = _safe_reconstruct(subtype, shape, dtype); self._placeholders[id(a)] = a; return a
+        a = _safe_reconstruct(subtype, shape, dtype)
+        self._placeholders[id(a)] = a
+        return a
 
     def _reconstructor(self, cls, base, state=None):
         "`copyreg._reconstructor` for our stand-ins only."
@@ -516,169 +774,279 @@ class SafeUnpickler(pickle._Unpickler):
         raise UnsafeFileError(f"{self.source}: persistent ids are not allowed in FLAME asset pickles")
 
     def _load_build_checked(self):
-        if len(self.stack) < 2: raise AssetError("BUILD with nothing to build")
+        if len(self.stack) < 2:
+            raise AssetError("BUILD with nothing to build")
         inst = self.stack[-2]
         if isinstance(inst, np.ndarray):
             if self._placeholders.pop(id(inst), None) is not inst:
-                raise UnsafeFileError(f"{self.source}: pickle BUILD on an array that is not a fresh _reconstruct placeholder refused")
+                raise UnsafeFileError(
+                    f"{self.source}: pickle BUILD on an array that is not a fresh _reconstruct placeholder refused"
+                )
             _build_array(inst, self.stack.pop())
-        elif isinstance(inst, PickledDtype): inst.set_state(self.stack.pop())
-        elif isinstance(inst, (ChumpyStub, SparseStub)): pickle._Unpickler.load_build(self)
-        else: raise UnsafeFileError(f"{self.source}: pickle BUILD on {type(inst).__name__} refused")
+        elif isinstance(inst, PickledDtype):
+            inst.set_state(self.stack.pop())
+        elif isinstance(inst, (ChumpyStub, SparseStub)):
+            pickle._Unpickler.load_build(self)
+        else:
+            raise UnsafeFileError(f"{self.source}: pickle BUILD on {type(inst).__name__} refused")
+
 
 def safe_unpickle(
-    data: bytes,                 # pickle bytes
-    source: str = "<bytes>",     # file name, used in messages
-    allow_torch: bool = False,   # also accept torch tensors (rebuilt from weights-only storages)
+    data: bytes,  # pickle bytes
+    source: str = "<bytes>",  # file name, used in messages
+    allow_torch: bool = False,  # also accept torch tensors (rebuilt from weights-only storages)
 ):
     "Unpickle `data` with `SafeUnpickler`; any failure becomes an `AssetError` naming `source`."
-    try: return SafeUnpickler(io.BytesIO(data), source, allow_torch).load()
+    try:
+        return SafeUnpickler(io.BytesIO(data), source, allow_torch).load()
     except UnsafeFileError as e:
-        if str(e).startswith(source): raise
+        if str(e).startswith(source):
+            raise
         raise UnsafeFileError(f"{source}: {e}") from None
-    except AssetError as e: raise AssetError(f"{source}: {e}") from None
-    except RecursionError: raise AssetError(f"{source}: pickle nested too deeply") from None
+    except AssetError as e:
+        raise AssetError(f"{source}: {e}") from None
+    except RecursionError:
+        raise AssetError(f"{source}: pickle nested too deeply") from None
     except (Exception, MemoryError) as e:
-        raise AssetError(f"{source}: not a readable pickle (truncated or corrupt?): {type(e).__name__}: {str(e)[:200]}") from None
+        raise AssetError(
+            f"{source}: not a readable pickle (truncated or corrupt?): {type(e).__name__}: {str(e)[:200]}"
+        ) from None
+
 
 _OBJ_LINE = re.compile(rb"\s*(v|vt|vn|vp|f|o|g|s|l|mtllib|usemtl)\s")
 
+
 def file_kind(data: bytes) -> str | None:
     "What a file's first bytes say it is: 'npz', 'npy', 'obj', 'wav', 'pickle', or None (unknown)."
-    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"): return "npz"
-    if data.startswith(b"\x93NUMPY"): return "npy"
-    if data.startswith(b"RIFF"): return "wav"
-    if data[:1] == b"\x80" and data[1:2] and data[1] <= pickle.HIGHEST_PROTOCOL: return "pickle"
+    if data.startswith(b"PK\x03\x04") or data.startswith(b"PK\x05\x06"):
+        return "npz"
+    if data.startswith(b"\x93NUMPY"):
+        return "npy"
+    if data.startswith(b"RIFF"):
+        return "wav"
+    if data[:1] == b"\x80" and data[1:2] and data[1] <= pickle.HIGHEST_PROTOCOL:
+        return "pickle"
     lines = [ln for ln in data[:4096].splitlines() if ln.strip()]
-    if lines and all(ln.lstrip().startswith(b"#") or _OBJ_LINE.match(ln) for ln in lines[:-1] or lines) \
-            and any(_OBJ_LINE.match(ln) for ln in lines): return "obj"
-    if data[:1] in (b"(", b"}", b"]", b"c", b"I", b"S", b"V"): return "pickle"  # protocol 0/1 pickles
+    if (
+        lines
+        and all(ln.lstrip().startswith(b"#") or _OBJ_LINE.match(ln) for ln in lines[:-1] or lines)
+        and any(_OBJ_LINE.match(ln) for ln in lines)
+    ):
+        return "obj"
+    if data[:1] in (b"(", b"}", b"]", b"c", b"I", b"S", b"V"):
+        return "pickle"  # protocol 0/1 pickles
     return None
 
-_KIND_NAMES = {"npz": "an .npz (zip) archive", "npy": "an .npy array file", "obj": "an OBJ mesh (text)", "wav": "a WAV/RIFF file"}
+
+_KIND_NAMES = {
+    "npz": "an .npz (zip) archive",
+    "npy": "an .npy array file",
+    "obj": "an OBJ mesh (text)",
+    "wav": "a WAV/RIFF file",
+}
+
 
 def load_pickle_safe(path: str | os.PathLike, allow_torch: bool = False, what: str = "pickle"):
     "Read a pickle file with the restricted unpickler and materialise chumpy/sparse/tensor objects to numpy."
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
     data = path.read_bytes()
     kind = file_kind(data)
-    if kind in _KIND_NAMES: raise AssetError(f"{path}: this is {_KIND_NAMES[kind]}, not a {what} file")
+    if kind in _KIND_NAMES:
+        raise AssetError(f"{path}: this is {_KIND_NAMES[kind]}, not a {what} file")
     obj = safe_unpickle(data, str(path), allow_torch)
-    try: return materialise(obj)
-    except AssetError as e: raise AssetError(f"{path}: {e}") from None
+    try:
+        return materialise(obj)
+    except AssetError as e:
+        raise AssetError(f"{path}: {e}") from None
 
 # %% ../nbs/03_flame.ipynb #93b24ed2
 class _Global(NamedTuple):
     module: str
     name: str
 
+
 class _PickledObj:
     "An object to be pickled as NEWOBJ(cls) + BUILD(state), cls named by a `_Global`."
-    def __init__(self, cls: _Global, state): self.cls, self.state = cls, state
+
+    def __init__(self, cls: _Global, state):
+        self.cls, self.state = cls, state
+
 
 class _Py2StylePickler(pickle._Pickler):
     "Protocol-2 pickler that writes str/bytes as Python 2 `str` and numpy globals under numpy 1 paths."
+
     dispatch = dict(pickle._Pickler.dispatch)
+
     def save_py2str(self, obj):
         b = obj.encode("latin1") if isinstance(obj, str) else bytes(obj)
-        self.write(pickle.SHORT_BINSTRING + bytes([len(b)]) + b if len(b) < 256 else pickle.BINSTRING + struct.pack("<i", len(b)) + b)
+        self.write(
+            pickle.SHORT_BINSTRING + bytes([len(b)]) + b
+            if len(b) < 256
+            else pickle.BINSTRING + struct.pack("<i", len(b)) + b
+        )
         self.memoize(obj)
+
     def save_str(self, obj):
-        if all(ord(c) < 128 for c in obj): self.save_py2str(obj)
-        else: pickle._Pickler.save_str(self, obj)
-    dispatch[bytes] = save_py2str; dispatch[str] = save_str
+        if all(ord(c) < 128 for c in obj):
+            self.save_py2str(obj)
+        else:
+            pickle._Pickler.save_str(self, obj)
+
+    dispatch[bytes] = save_py2str
+    dispatch[str] = save_str
+
     def save_global(self, obj, name=None):
-        if isinstance(obj, _Global): mod, nm = obj
+        if isinstance(obj, _Global):
+            mod, nm = obj
         else:
             mod, nm = getattr(obj, "__module__", None), name or obj.__name__
             mod = {"numpy._core.multiarray": "numpy.core.multiarray", "builtins": "__builtin__"}.get(mod, mod)
         self.write(pickle.GLOBAL + f"{mod}\n{nm}\n".encode())
-        if not isinstance(obj, _Global): self.memoize(obj)
+        if not isinstance(obj, _Global):
+            self.memoize(obj)
+
     def save(self, obj, save_persistent_id=True):
-        if isinstance(obj, _Global): return self.save_global(obj)
+        if isinstance(obj, _Global):
+            return self.save_global(obj)
         if isinstance(obj, _PickledObj):  # NEWOBJ(cls, ()) then BUILD(state), as chumpy/scipy objects pickle
-            self.save_global(obj.cls); self.write(pickle.EMPTY_TUPLE + pickle.NEWOBJ); self.memoize(obj)
-            self.save(obj.state); self.write(pickle.BUILD); return
+            self.save_global(obj.cls)
+            self.write(pickle.EMPTY_TUPLE + pickle.NEWOBJ)
+            self.memoize(obj)
+            self.save(obj.state)
+            self.write(pickle.BUILD)
+            return
         return pickle._Pickler.save(self, obj, save_persistent_id)
 
+
 def save_flame_pkl_official_style(
-    assets: FlameAssets,      # the model to write
+    assets: FlameAssets,  # the model to write
     path: str | os.PathLike,  # destination .pkl
 ):
     "Write `assets` like the official FLAME pickle (protocol 2, Python 2 strings, chumpy objects, old scipy path)."
     import scipy.sparse as sp
+
     Ch, Sel = _Global("chumpy.ch", "Ch"), _Global("chumpy.reordering", "Select")
     jr = sp.csc_matrix(assets.J_regressor.astype(np.float64))
-    sparse = _PickledObj(_Global("scipy.sparse.csc", "csc_matrix"),
-                         {"_shape": jr.shape, "data": jr.data, "indices": jr.indices.astype(np.int32),
-                          "indptr": jr.indptr.astype(np.int32), "maxprint": 50, "format": "csc"})
+    sparse = _PickledObj(
+        _Global("scipy.sparse.csc", "csc_matrix"),
+        {
+            "_shape": jr.shape,
+            "data": jr.data,
+            "indices": jr.indices.astype(np.int32),
+            "indptr": jr.indptr.astype(np.int32),
+            "maxprint": 50,
+            "format": "csc",
+        },
+    )
     ch = lambda x: _PickledObj(Ch, {"x": np.asarray(x, np.float64), "_dirty_vars": set()})
     J = assets.J_regressor.astype(np.float64) @ assets.v_template.astype(np.float64)
-    d = {"v_template": ch(assets.v_template), "shapedirs": ch(assets.shapedirs), "posedirs": np.asarray(assets.posedirs, np.float64),
-         "J_regressor": sparse, "weights": ch(assets.weights), "f": assets.faces.astype(np.uint32),
-         "kintree_table": np.stack([np.where(assets.parents < 0, 2**32 - 1, assets.parents), np.arange(assets.n_joints)]).astype(np.int64),
-         "J": _PickledObj(Sel, {"a": ch(J.ravel()), "idxs": np.arange(J.size), "preferred_shape": J.shape}),
-         "bs_style": "lbs", "bs_type": "lrotmin"}
-    buf = io.BytesIO(); _Py2StylePickler(buf, protocol=2).dump(d)
-    with atomic_write(path, "wb") as fh: fh.write(buf.getvalue())
+    d = {
+        "v_template": ch(assets.v_template),
+        "shapedirs": ch(assets.shapedirs),
+        "posedirs": np.asarray(assets.posedirs, np.float64),
+        "J_regressor": sparse,
+        "weights": ch(assets.weights),
+        "f": assets.faces.astype(np.uint32),
+        "kintree_table": np.stack(
+            [np.where(assets.parents < 0, 2**32 - 1, assets.parents), np.arange(assets.n_joints)]
+        ).astype(np.int64),
+        "J": _PickledObj(Sel, {"a": ch(J.ravel()), "idxs": np.arange(J.size), "preferred_shape": J.shape}),
+        "bs_style": "lbs",
+        "bs_type": "lrotmin",
+    }
+    buf = io.BytesIO()
+    _Py2StylePickler(buf, protocol=2).dump(d)
+    with atomic_write(path, "wb") as fh:
+        fh.write(buf.getvalue())
 
 # %% ../nbs/03_flame.ipynb #04faa7e5
 def read_npy_safe(
-    path: str | os.PathLike,   # an .npy file
+    path: str | os.PathLike,  # an .npy file
     allow_torch: bool = True,  # accept torch tensors inside an object array
 ):
     "Read an `.npy`; object arrays go through `SafeUnpickler` (never `np.load(allow_pickle=True)`)."
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
-    raw = path.read_bytes(); f = io.BytesIO(raw)
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
+    raw = path.read_bytes()
+    f = io.BytesIO(raw)
     fmt = np.lib.format
     try:
         version = fmt.read_magic(f)
-        if version == (1, 0): shape, fortran, dtype = fmt.read_array_header_1_0(f)
-        elif version == (2, 0): shape, fortran, dtype = fmt.read_array_header_2_0(f)
-        else: raise AssetError(f"{path}: unsupported .npy version {version}")
-    except AssetError: raise
-    except Exception as e: raise AssetError(f"{path}: not an .npy file ({type(e).__name__}: {e})") from None
-    body = raw[f.tell():]
+        if version == (1, 0):
+            shape, fortran, dtype = fmt.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = fmt.read_array_header_2_0(f)
+        else:
+            raise AssetError(f"{path}: unsupported .npy version {version}")
+    except AssetError:
+        raise
+    except Exception as e:
+        raise AssetError(f"{path}: not an .npy file ({type(e).__name__}: {e})") from None
+    body = raw[f.tell() :]
     if dtype.fields is not None or dtype.subdtype is not None or dtype.kind not in "biufcSUO":
-        raise AssetError(f"{path}: dtype {dtype} refused (only plain numeric / fixed-width arrays, or object arrays of those)")
+        raise AssetError(
+            f"{path}: dtype {dtype} refused (only plain numeric / fixed-width arrays, or object arrays of those)"
+        )
     if not dtype.hasobject:
         n = int(np.prod(shape, dtype=np.int64))
-        if len(body) < n * dtype.itemsize: raise AssetError(f"{path}: truncated (needs {n * dtype.itemsize} data bytes, has {len(body)})")
+        if len(body) < n * dtype.itemsize:
+            raise AssetError(f"{path}: truncated (needs {n * dtype.itemsize} data bytes, has {len(body)})")
         return np.frombuffer(body, dtype, count=n).reshape(shape, order="F" if fortran else "C").copy()
     obj = safe_unpickle(body, str(path), allow_torch)
     if not isinstance(obj, np.ndarray) or obj.shape != tuple(shape):
         raise AssetError(f"{path}: the pickled payload is not the {tuple(shape)} array the header announces")
-    try: return materialise(obj)
-    except AssetError as e: raise AssetError(f"{path}: {e}") from None
+    try:
+        return materialise(obj)
+    except AssetError as e:
+        raise AssetError(f"{path}: {e}") from None
 
-LMK_KEYS = ("static_lmk_faces_idx", "static_lmk_bary_coords", "dynamic_lmk_faces_idx", "dynamic_lmk_bary_coords",
-            "full_lmk_faces_idx", "full_lmk_bary_coords")
+
+LMK_KEYS = (
+    "static_lmk_faces_idx",
+    "static_lmk_bary_coords",
+    "dynamic_lmk_faces_idx",
+    "dynamic_lmk_bary_coords",
+    "full_lmk_faces_idx",
+    "full_lmk_bary_coords",
+)
+
 
 def load_landmark_embedding(path: str | os.PathLike) -> dict[str, np.ndarray]:
     "FLAME's landmark embedding (`landmark_embedding_with_eyes.npy`) as numpy arrays (indices int64, bary float32)."
     path = Path(path)
     arr = read_npy_safe(path)
     d = arr.item() if isinstance(arr, np.ndarray) and arr.dtype == object and arr.ndim == 0 else arr
-    if not isinstance(d, dict): raise AssetError(f"{path}: expected a pickled dict of landmark arrays, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise AssetError(f"{path}: expected a pickled dict of landmark arrays, got {type(d).__name__}")
     out = {}
     for k in LMK_KEYS:
-        if k not in d: continue
-        try: x = _to_array(d[k])
-        except AssetError as e: raise AssetError(f"{path}: '{k}': {e}") from None
-        if k.startswith(("static", "full")) and x.ndim >= 2 and x.shape[0] == 1 and (x.ndim == 3 or "faces" in k): x = x[0]
-        if x.dtype.kind not in ("iu" if "faces" in k else "fiu"): raise AssetError(f"{path}: '{k}' has dtype {x.dtype}")
+        if k not in d:
+            continue
+        try:
+            x = _to_array(d[k])
+        except AssetError as e:
+            raise AssetError(f"{path}: '{k}': {e}") from None
+        if k.startswith(("static", "full")) and x.ndim >= 2 and x.shape[0] == 1 and (x.ndim == 3 or "faces" in k):
+            x = x[0]
+        if x.dtype.kind not in ("iu" if "faces" in k else "fiu"):
+            raise AssetError(f"{path}: '{k}' has dtype {x.dtype}")
         if "faces" in k:
-            if x.size and x.dtype.kind == "u" and int(x.max()) > np.iinfo(np.int64).max: raise AssetError(f"{path}: '{k}' has indices beyond int64")
+            if x.size and x.dtype.kind == "u" and int(x.max()) > np.iinfo(np.int64).max:
+                raise AssetError(f"{path}: '{k}' has indices beyond int64")
             out[k] = x.astype(np.int64)
         else:
-            with np.errstate(over="ignore", invalid="ignore"): y = x.astype(np.float32)
-            if not np.isfinite(y).all(): raise AssetError(f"{path}: '{k}' has NaN/inf values or values beyond float32")
+            with np.errstate(over="ignore", invalid="ignore"):
+                y = x.astype(np.float32)
+            if not np.isfinite(y).all():
+                raise AssetError(f"{path}: '{k}' has NaN/inf values or values beyond float32")
             out[k] = y
     for pre in ("static", "dynamic", "full"):
         fi, bc = out.get(f"{pre}_lmk_faces_idx"), out.get(f"{pre}_lmk_bary_coords")
-        if (fi is None) != (bc is None): raise AssetError(f"{path}: '{pre}_lmk_faces_idx' and '{pre}_lmk_bary_coords' must come together")
+        if (fi is None) != (bc is None):
+            raise AssetError(f"{path}: '{pre}_lmk_faces_idx' and '{pre}_lmk_bary_coords' must come together")
         if fi is not None and bc.shape != (*fi.shape, 3):
             raise AssetError(f"{path}: '{pre}_lmk_bary_coords' has shape {bc.shape}, expected {(*fi.shape, 3)}")
     if "static_lmk_faces_idx" not in out and "full_lmk_faces_idx" not in out:
@@ -687,211 +1055,282 @@ def load_landmark_embedding(path: str | os.PathLike) -> dict[str, np.ndarray]:
 
 # %% ../nbs/03_flame.ipynb #6d0aa2a5
 class ObjMesh(NamedTuple):
-    v: np.ndarray               # (V, 3) float32 positions
-    vt: np.ndarray | None       # (VT, 2) float32 UVs as in the file (v up)
-    faces: np.ndarray           # (F, 3) int64, index v
-    uv_faces: np.ndarray | None # (F, 3) int64, index vt
+    v: np.ndarray  # (V, 3) float32 positions
+    vt: np.ndarray | None  # (VT, 2) float32 UVs as in the file (v up)
+    faces: np.ndarray  # (F, 3) int64, index v
+    uv_faces: np.ndarray | None  # (F, 3) int64, index vt
+
 
 def load_obj(path: str | os.PathLike, max_bytes: int = 2**30) -> ObjMesh:
     "Read a triangle OBJ with optional UVs; errors name the file and line."
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
-    if path.stat().st_size > max_bytes: raise AssetError(f"{path}: larger than {max_bytes} bytes")
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
+    if path.stat().st_size > max_bytes:
+        raise AssetError(f"{path}: larger than {max_bytes} bytes")
     text = path.read_bytes().decode("utf-8", errors="replace")
     v, vt, fv, ft = [], [], [], []
+
     def idx(tok, n, what, ln):
-        try: i = int(tok)
-        except ValueError: raise AssetError(f"{path}:{ln}: bad {what} index {tok!r}") from None
-        if i == 0 or not -n <= i <= n: raise AssetError(f"{path}:{ln}: {what} index {i} out of range (have {n})")
+        try:
+            i = int(tok)
+        except ValueError:
+            raise AssetError(f"{path}:{ln}: bad {what} index {tok!r}") from None
+        if i == 0 or not -n <= i <= n:
+            raise AssetError(f"{path}:{ln}: {what} index {i} out of range (have {n})")
         return i - 1 if i > 0 else n + i
+
     for ln, line in enumerate(text.splitlines(), 1):
         parts = line.split("#", 1)[0].split()
-        if not parts: continue
+        if not parts:
+            continue
         tag, rest = parts[0], parts[1:]
         try:
             if tag == "v":
-                if len(rest) < 3: raise ValueError("a vertex needs 3 coordinates")
+                if len(rest) < 3:
+                    raise ValueError("a vertex needs 3 coordinates")
                 v.append([float(x) for x in rest[:3]])
             elif tag == "vt":
-                if len(rest) < 2: raise ValueError("a UV needs 2 coordinates")
+                if len(rest) < 2:
+                    raise ValueError("a UV needs 2 coordinates")
                 vt.append([float(x) for x in rest[:2]])
-        except ValueError as e: raise AssetError(f"{path}:{ln}: {e} ({line.strip()[:60]!r})") from None
-        if tag != "f": continue
+        except ValueError as e:
+            raise AssetError(f"{path}:{ln}: {e} ({line.strip()[:60]!r})") from None
+        if tag != "f":
+            continue
         if len(rest) != 3:
-            raise AssetError(f"{path}:{ln}: face with {len(rest)} vertices; only triangles are supported (triangulate the mesh first)")
+            raise AssetError(
+                f"{path}:{ln}: face with {len(rest)} vertices; only triangles are supported (triangulate the mesh "
+                "first)"
+            )
         fi, ti = [], []
         for tok in rest:
             sub = tok.split("/")
-            if len(sub) > 3 or not sub[0]: raise AssetError(f"{path}:{ln}: bad face entry {tok!r}")
+            if len(sub) > 3 or not sub[0]:
+                raise AssetError(f"{path}:{ln}: bad face entry {tok!r}")
             fi.append(idx(sub[0], len(v), "vertex", ln))
-            if len(sub) > 1 and sub[1]: ti.append(idx(sub[1], len(vt), "UV", ln))
-        if ti and len(ti) != 3: raise AssetError(f"{path}:{ln}: face mixes corners with and without UVs")
-        if ft and not ti or fv and ti and not ft: raise AssetError(f"{path}:{ln}: some faces have UV indices and others do not")
-        fv.append(fi); ft.extend([ti] if ti else [])
-    if not v: raise AssetError(f"{path}: no vertices")
-    if not fv: raise AssetError(f"{path}: no faces")
+            if len(sub) > 1 and sub[1]:
+                ti.append(idx(sub[1], len(vt), "UV", ln))
+        if ti and len(ti) != 3:
+            raise AssetError(f"{path}:{ln}: face mixes corners with and without UVs")
+        if ft and not ti or fv and ti and not ft:
+            raise AssetError(f"{path}:{ln}: some faces have UV indices and others do not")
+        fv.append(fi)
+        ft.extend([ti] if ti else [])
+    if not v:
+        raise AssetError(f"{path}: no vertices")
+    if not fv:
+        raise AssetError(f"{path}: no faces")
     V = np.asarray(v, np.float32)
-    if not np.isfinite(V).all(): raise AssetError(f"{path}: non-finite vertex coordinates")
+    if not np.isfinite(V).all():
+        raise AssetError(f"{path}: non-finite vertex coordinates")
     VT = np.asarray(vt, np.float32).reshape(-1, 2) if vt else None
-    if VT is not None and not np.isfinite(VT).all(): raise AssetError(f"{path}: non-finite UV coordinates")
+    if VT is not None and not np.isfinite(VT).all():
+        raise AssetError(f"{path}: non-finite UV coordinates")
     return ObjMesh(V, VT, np.asarray(fv, np.int64), np.asarray(ft, np.int64) if ft else None)
 
 # %% ../nbs/03_flame.ipynb #1bcd58d1
 _PKL_KEYS = ("v_template", "shapedirs", "posedirs", "J_regressor", "weights", "kintree_table", "f")
 
+
 def _guess_version(path: Path) -> str:
     n = path.name.lower()
     return "2023" if "2023" in n else "2020" if ("generic_model" in n or "2020" in n) else ""
 
+
 def load_flame_pkl(
-    path: str | os.PathLike,    # generic_model.pkl / flame2023.pkl (or any FLAME-format pickle)
-    n_shape: int | None = None, # shapedirs columns that are identity shape; default 300 when there are 400 (FLAME)
+    path: str | os.PathLike,  # generic_model.pkl / flame2023.pkl (or any FLAME-format pickle)
+    n_shape: int | None = None,  # shapedirs columns that are identity shape; default 300 when there are 400 (FLAME)
     flame_version: str | None = None,  # recorded in the assets; default guessed from the file name ('2020'/'2023')
 ) -> FlameAssets:
     "Read an official FLAME model pickle without chumpy and without running pickled code."
     path = Path(path)
     d = load_pickle_safe(path, what="FLAME model .pkl")
-    if not isinstance(d, dict): raise AssetError(f"{path}: expected a pickled dict, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise AssetError(f"{path}: expected a pickled dict, got {type(d).__name__}")
     missing = [k for k in _PKL_KEYS if k not in d]
-    if missing: raise AssetError(f"{path}: missing key(s) {missing} (is this a FLAME model file?)")
-    try: arr = {k: _to_array(d[k]) for k in _PKL_KEYS}
-    except AssetError as e: raise AssetError(f"{path}: {e}") from None
+    if missing:
+        raise AssetError(f"{path}: missing key(s) {missing} (is this a FLAME model file?)")
+    try:
+        arr = {k: _to_array(d[k]) for k in _PKL_KEYS}
+    except AssetError as e:
+        raise AssetError(f"{path}: {e}") from None
     V = arr["v_template"].shape[0] if arr["v_template"].ndim == 2 else -1
     pd = arr["posedirs"]
-    if pd.ndim == 2 and V > 0 and pd.shape[0] == 3 * V: pd = rearrange(pd, "(v c) p -> v c p", c=3)
+    if pd.ndim == 2 and V > 0 and pd.shape[0] == 3 * V:
+        pd = rearrange(pd, "(v c) p -> v c p", c=3)
     kt = arr["kintree_table"]
-    if kt.ndim != 2 or kt.shape[0] != 2 or kt.dtype.kind not in "iu": raise AssetError(f"{path}: 'kintree_table' has shape {kt.shape}, expected (2, J) integers")
-    parents = kt[0].astype(np.int64); parents[0] = -1
+    if kt.ndim != 2 or kt.shape[0] != 2 or kt.dtype.kind not in "iu":
+        raise AssetError(f"{path}: 'kintree_table' has shape {kt.shape}, expected (2, J) integers")
+    parents = kt[0].astype(np.int64)
+    parents[0] = -1
     K = arr["shapedirs"].shape[-1]
     if n_shape is None:
-        if K != 400: raise AssetError(f"{path}: shapedirs has {K} columns (not FLAME's 300 + 100); pass n_shape explicitly")
+        if K != 400:
+            raise AssetError(f"{path}: shapedirs has {K} columns (not FLAME's 300 + 100); pass n_shape explicitly")
         n_shape = 300
     extras = {}
     for k, x in d.items():
-        if k in _PKL_KEYS or not isinstance(k, str) or not re.fullmatch(r"[A-Za-z0-9_]+", k): continue
-        try: x = _to_array(x)
-        except AssetError: continue
-        if x.dtype.kind in "biuf" and x.size: extras[k] = x
-    a = FlameAssets(v_template=arr["v_template"], shapedirs=arr["shapedirs"], n_shape=n_shape, posedirs=pd,
-                    J_regressor=arr["J_regressor"], weights=arr["weights"], parents=parents, faces=arr["f"],
-                    extras=extras, flame_version=_guess_version(path) if flame_version is None else flame_version)
+        if k in _PKL_KEYS or not isinstance(k, str) or not re.fullmatch(r"[A-Za-z0-9_]+", k):
+            continue
+        try:
+            x = _to_array(x)
+        except AssetError:
+            continue
+        if x.dtype.kind in "biuf" and x.size:
+            extras[k] = x
+    a = FlameAssets(
+        v_template=arr["v_template"],
+        shapedirs=arr["shapedirs"],
+        n_shape=n_shape,
+        posedirs=pd,
+        J_regressor=arr["J_regressor"],
+        weights=arr["weights"],
+        parents=parents,
+        faces=arr["f"],
+        extras=extras,
+        flame_version=_guess_version(path) if flame_version is None else flame_version,
+    )
     return a.validate(str(path))
+
 
 def load_flame_masks(path: str | os.PathLike) -> dict[str, np.ndarray]:
     "`FLAME_masks.pkl` (name → vertex indices, possibly a Python 2 pickle) as int64 arrays."
     path = Path(path)
     d = load_pickle_safe(path, what="FLAME masks .pkl")
-    if not isinstance(d, dict): raise AssetError(f"{path}: expected a dict of name → vertex indices, got {type(d).__name__}")
+    if not isinstance(d, dict):
+        raise AssetError(f"{path}: expected a dict of name → vertex indices, got {type(d).__name__}")
     out = {}
     for k, x in d.items():
         name = k.decode("latin1") if isinstance(k, bytes) else str(k)
-        try: x = _to_array(x)
-        except AssetError as e: raise AssetError(f"{path}: mask {name!r}: {e}") from None
-        if x.dtype.kind not in "iu": raise AssetError(f"{path}: mask {name!r} has dtype {x.dtype}, expected integers")
+        try:
+            x = _to_array(x)
+        except AssetError as e:
+            raise AssetError(f"{path}: mask {name!r}: {e}") from None
+        if x.dtype.kind not in "iu":
+            raise AssetError(f"{path}: mask {name!r} has dtype {x.dtype}, expected integers")
         out[name] = x.astype(np.int64).reshape(-1)
     return out
+
 
 def load_flame(path: str | os.PathLike, **kwargs) -> FlameAssets:
     "FLAME assets from our `.npz` or an official `.pkl` (chosen by the file's first bytes)."
     path = Path(path)
-    if not path.is_file(): raise AssetError(f"{path}: no such file")
-    with open(path, "rb") as fh: head = fh.read(4)
-    if head.startswith(b"PK"): return load_flame_npz(path)
-    if head[:1] == b"\x80" or path.suffix == ".pkl": return load_flame_pkl(path, **kwargs)
+    if not path.is_file():
+        raise AssetError(f"{path}: no such file")
+    with open(path, "rb") as fh:
+        head = fh.read(4)
+    if head.startswith(b"PK"):
+        return load_flame_npz(path)
+    if head[:1] == b"\x80" or path.suffix == ".pkl":
+        return load_flame_pkl(path, **kwargs)
     raise AssetError(f"{path}: neither an .npz archive nor a pickle")
 
+
 def convert_flame(
-    pkl: str | os.PathLike,              # generic_model.pkl / flame2023.pkl
-    out_npz: str | os.PathLike,          # where to write our .npz
-    obj: str | os.PathLike | None = None,        # head_template_mesh.obj (UV atlas)
+    pkl: str | os.PathLike,  # generic_model.pkl / flame2023.pkl
+    out_npz: str | os.PathLike,  # where to write our .npz
+    obj: str | os.PathLike | None = None,  # head_template_mesh.obj (UV atlas)
     landmarks: str | os.PathLike | None = None,  # landmark_embedding_with_eyes.npy
     masks_pkl: str | os.PathLike | None = None,  # FLAME_masks.pkl
-    n_shape: int | None = None,          # see `load_flame_pkl`
+    n_shape: int | None = None,  # see `load_flame_pkl`
     flame_version: str | None = None,
 ) -> FlameAssets:
     "Convert the official FLAME files once into our pickle-free `.npz`; return the assets."
     a = load_flame_pkl(pkl, n_shape=n_shape, flame_version=flame_version)
     if obj is not None:
         m = load_obj(obj)
-        if m.v.shape[0] != a.n_verts: raise AssetError(f"{obj}: has {m.v.shape[0]} vertices, the model {pkl} has {a.n_verts}")
-        if m.faces.shape != a.faces.shape: raise AssetError(f"{obj}: has {len(m.faces)} faces, the model {pkl} has {a.n_faces}")
-        if m.vt is None or m.uv_faces is None: raise AssetError(f"{obj}: has no UV coordinates / UV faces")
-        if not np.array_equal(m.faces, a.faces): raise AssetError(f"{obj}: its faces differ from the model's (a different topology?)")
+        if m.v.shape[0] != a.n_verts:
+            raise AssetError(f"{obj}: has {m.v.shape[0]} vertices, the model {pkl} has {a.n_verts}")
+        if m.faces.shape != a.faces.shape:
+            raise AssetError(f"{obj}: has {len(m.faces)} faces, the model {pkl} has {a.n_faces}")
+        if m.vt is None or m.uv_faces is None:
+            raise AssetError(f"{obj}: has no UV coordinates / UV faces")
+        if not np.array_equal(m.faces, a.faces):
+            raise AssetError(f"{obj}: its faces differ from the model's (a different topology?)")
         a.vt, a.ft = m.vt, m.uv_faces
     if landmarks is not None:
         e = load_landmark_embedding(landmarks)
         for pre in ("static", "dynamic"):
             if f"{pre}_lmk_faces_idx" in e:
-                setattr(a, f"{pre}_lmk_faces_idx", e[f"{pre}_lmk_faces_idx"]); setattr(a, f"{pre}_lmk_bary_coords", e[f"{pre}_lmk_bary_coords"])
+                setattr(a, f"{pre}_lmk_faces_idx", e[f"{pre}_lmk_faces_idx"])
+                setattr(a, f"{pre}_lmk_bary_coords", e[f"{pre}_lmk_bary_coords"])
         if "full_lmk_faces_idx" in e:
             fi, bc = e["full_lmk_faces_idx"].reshape(-1), e["full_lmk_bary_coords"].reshape(-1, 3)
             a.lmk_faces_idx, a.lmk_bary_coords = fi[:68], bc[:68]
-            if len(fi) > 68: a.extras.update(lmk_extra_faces_idx=fi[68:], lmk_extra_bary_coords=bc[68:])
+            if len(fi) > 68:
+                a.extras.update(lmk_extra_faces_idx=fi[68:], lmk_extra_bary_coords=bc[68:])
     if masks_pkl is not None:
         a.masks = {re.sub(r"[^A-Za-z0-9_]", "_", k): v for k, v in load_flame_masks(masks_pkl).items()}
-    _normalise(a); a.validate(f"convert_flame({pkl})")
+    _normalise(a)
+    a.validate(f"convert_flame({pkl})")
     save_flame_npz(a, out_npz)
     return a
 
 # %% ../nbs/03_flame.ipynb #b857c277
 def lbs(
-    coeffs: Float[Tensor, "B K"],           # shape then expression coefficients
-    pose: Float[Tensor, "B J 3"],           # axis-angle per joint (joint 0 = global)
-    v_template: Float[Tensor, "*B V 3"],    # rest vertices, shared (V,3) or per frame (B,V,3)
+    coeffs: Float[Tensor, "B K"],  # shape then expression coefficients
+    pose: Float[Tensor, "B J 3"],  # axis-angle per joint (joint 0 = global)
+    v_template: Float[Tensor, "*B V 3"],  # rest vertices, shared (V,3) or per frame (B,V,3)
     shapedirs: Float[Tensor, "V 3 K"],
-    posedirs: Float[Tensor, "V 3 P"],       # P = 9(J−1)
+    posedirs: Float[Tensor, "V 3 P"],  # P = 9(J−1)
     J_regressor: Float[Tensor, "J V"],
-    parents: list[int],                     # parent of each joint; parents[0] = -1
+    parents: list[int],  # parent of each joint; parents[0] = -1
     weights: Float[Tensor, "V J"],
 ) -> tuple[Float[Tensor, "B V 3"], Float[Tensor, "B J 3"]]:  # posed vertices, posed joints
     "Batched FLAME/SMPL linear blend skinning."
-    B, J = pose.shape[0], pose.shape[1]
+    _B, J = pose.shape[0], pose.shape[1]
     # products as matmuls on (V·3)-flattened views: einsum would copy the large operands
-    blend = coeffs @ rearrange(shapedirs, "v c k -> (v c) k").T                # (B, V·3)
+    blend = coeffs @ rearrange(shapedirs, "v c k -> (v c) k").T  # (B, V·3)
     v_shaped = v_template + rearrange(blend, "b (v c) -> b v c", c=3)
-    joints = J_regressor @ v_shaped                                            # (B, J, 3)
-    R = axis_angle_to_matrix(pose)                                             # (B, J, 3, 3)
+    joints = J_regressor @ v_shaped  # (B, J, 3)
+    R = axis_angle_to_matrix(pose)  # (B, J, 3, 3)
     eye = torch.eye(3, dtype=R.dtype, device=R.device)
     feat = rearrange(R[:, 1:] - eye, "b j r c -> b (j r c)")
     v_posed = v_shaped + rearrange(feat @ rearrange(posedirs, "v c p -> (v c) p").T, "b (v c) -> b v c", c=3)
     par = torch.as_tensor(parents[1:], device=pose.device)
-    rel = torch.cat([joints[:, :1], joints[:, 1:] - joints[:, par]], 1)       # (B, J, 3) offsets from the parent
-    Rs, ts = [R[:, 0]], [rel[:, 0]]                                            # world rotation / translation per joint
+    rel = torch.cat([joints[:, :1], joints[:, 1:] - joints[:, par]], 1)  # (B, J, 3) offsets from the parent
+    Rs, ts = [R[:, 0]], [rel[:, 0]]  # world rotation / translation per joint
     for j in range(1, J):
         p = parents[j]
-        Rs.append(Rs[p] @ R[:, j]); ts.append(ts[p] + (Rs[p] @ rel[:, j, :, None])[..., 0])
-    Rw, tw = torch.stack(Rs, 1), torch.stack(ts, 1)                            # (B, J, 3, 3), (B, J, 3)
-    t_skin = tw - (Rw @ joints[..., None])[..., 0]                             # maps rest joints to posed joints
+        Rs.append(Rs[p] @ R[:, j])
+        ts.append(ts[p] + (Rs[p] @ rel[:, j, :, None])[..., 0])
+    Rw, tw = torch.stack(Rs, 1), torch.stack(ts, 1)  # (B, J, 3, 3), (B, J, 3)
+    t_skin = tw - (Rw @ joints[..., None])[..., 0]  # maps rest joints to posed joints
     A = rearrange(torch.cat([Rw, t_skin[..., None]], -1), "b j r c -> b j (r c)")  # (B, J, 12)
-    M = rearrange(weights @ A, "b v (r c) -> b v r c", r=3)                    # per-vertex blended [R | t]
+    M = rearrange(weights @ A, "b v (r c) -> b v r c", r=3)  # per-vertex blended [R | t]
     verts = (M[..., :3] @ v_posed[..., None])[..., 0] + M[..., 3]
     return verts, tw
+
 
 def landmarks_from_mesh(
     vertices: Float[Tensor, "B V 3"],
     faces: Int[Tensor, "F 3"],
-    faces_idx: Int[Tensor, "L"],        # face of each landmark
-    bary: Float[Tensor, "L 3"],         # barycentric coordinates inside it
+    faces_idx: Int[Tensor, "L"],  # face of each landmark
+    bary: Float[Tensor, "L 3"],  # barycentric coordinates inside it
 ) -> Float[Tensor, "B L 3"]:
     "Barycentric interpolation of mesh points (landmarks) from posed vertices."
-    tri = vertices[:, faces[faces_idx]]                                        # (B, L, 3, 3)
+    tri = vertices[:, faces[faces_idx]]  # (B, L, 3, 3)
     return einsum(tri, bary.to(vertices.dtype), "b l k c, l k -> b l c")
 
 # %% ../nbs/03_flame.ipynb #22d507f4
 class FlameOutput(NamedTuple):
-    vertices: Tensor          # (B, V, 3) posed vertices, metres
-    joints: Tensor            # (B, J, 3) posed joints
+    vertices: Tensor  # (B, V, 3) posed vertices, metres
+    joints: Tensor  # (B, J, 3) posed joints
     landmarks: Tensor | None  # (B, L, 3) the 68 landmarks, if the model has an embedding
+
 
 _POSE_PARTS = {"global_orient": (0, 1), "neck_pose": (1, 2), "jaw_pose": (2, 3), "eye_pose": (3, 5)}
 
+
 class FLAME(nn.Module):
     "The FLAME head model (or any FLAME-format head): shape, expression and joint pose → posed mesh."
+
     def __init__(
         self,
         assets: "FlameAssets | str | os.PathLike",  # assets, or a path to our .npz / an official .pkl
         n_shape: int | None = None,  # keep the first n_shape shape components (default all)
-        n_expr: int | None = None,   # keep the first n_expr expression components (default all)
+        n_expr: int | None = None,  # keep the first n_expr expression components (default all)
         dtype: torch.dtype = torch.float32,
     ):
         super().__init__()
@@ -899,83 +1338,109 @@ class FLAME(nn.Module):
         a.validate("FLAME(assets)")
         n_shape = a.n_shape if n_shape is None else int(n_shape)
         n_expr = a.n_expr if n_expr is None else int(n_expr)
-        if not 0 <= n_shape <= a.n_shape: raise InputError(f"n_shape: must lie in [0, {a.n_shape}], got {n_shape}")
-        if not 0 <= n_expr <= a.n_expr: raise InputError(f"n_expr: must lie in [0, {a.n_expr}], got {n_expr}")
+        if not 0 <= n_shape <= a.n_shape:
+            raise InputError(f"n_shape: must lie in [0, {a.n_shape}], got {n_shape}")
+        if not 0 <= n_expr <= a.n_expr:
+            raise InputError(f"n_expr: must lie in [0, {a.n_expr}], got {n_expr}")
         self.n_shape, self.n_expr, self.flame_version = n_shape, n_expr, a.flame_version
         self.expr_names = list(a.expr_names[:n_expr])
         T = lambda x, dt=dtype: torch.as_tensor(np.ascontiguousarray(x), dtype=dt)
-        sd = np.concatenate([a.shapedirs[..., :n_shape], a.shapedirs[..., a.n_shape:a.n_shape + n_expr]], -1)
-        for k, x in dict(v_template=a.v_template, shapedirs=sd, posedirs=a.posedirs, J_regressor=a.J_regressor, weights=a.weights).items():
+        sd = np.concatenate([a.shapedirs[..., :n_shape], a.shapedirs[..., a.n_shape : a.n_shape + n_expr]], -1)
+        for k, x in dict(
+            v_template=a.v_template, shapedirs=sd, posedirs=a.posedirs, J_regressor=a.J_regressor, weights=a.weights
+        ).items():
             self.register_buffer(k, T(x))
-        self.register_buffer("exprdirs", T(sd[..., n_shape:]), persistent=False)  # contiguous copy for the shared-shape path
-        for k in ("faces", "parents"): self.register_buffer(k, T(getattr(a, k), torch.long))
+        # contiguous copy for the shared-shape path
+        self.register_buffer("exprdirs", T(sd[..., n_shape:]), persistent=False)
+        for k in ("faces", "parents"):
+            self.register_buffer(k, T(getattr(a, k), torch.long))
         self._parents = [int(p) for p in a.parents]
         for k in ("vt", "lmk_bary_coords", "static_lmk_bary_coords", "dynamic_lmk_bary_coords"):
             self.register_buffer(k, None if getattr(a, k) is None else T(getattr(a, k)))
         for k in ("ft", "lmk_faces_idx", "static_lmk_faces_idx", "dynamic_lmk_faces_idx"):
             self.register_buffer(k, None if getattr(a, k) is None else T(getattr(a, k), torch.long))
         self._mask_names = sorted(a.masks)
-        for k, m in a.masks.items(): self.register_buffer(f"mask_{k}", T(m, torch.long))
+        for k, m in a.masks.items():
+            self.register_buffer(f"mask_{k}", T(m, torch.long))
 
     @property
     def masks(self) -> dict[str, Tensor]:
         "Vertex index sets by name (face, lips, eyes, ...)."
         return {k: getattr(self, f"mask_{k}") for k in self._mask_names}
+
     @property
-    def n_verts(self) -> int: return self.v_template.shape[0]
+    def n_verts(self) -> int:
+        return self.v_template.shape[0]
+
     @property
-    def n_joints(self) -> int: return len(self._parents)
+    def n_joints(self) -> int:
+        return len(self._parents)
 
     def forward(
         self,
-        shape: Float[Tensor, "*B S"] | None = None,       # identity coefficients, (B,S) or (S,)
-        expr: Float[Tensor, "B E"] | None = None,         # expression coefficients
-        pose: Float[Tensor, "B P"] | None = None,         # all joints' axis-angle, P = 3J (global, neck, jaw, eyeL, eyeR)
-        transl: Float[Tensor, "B 3"] | None = None,       # translation added at the end
+        shape: Float[Tensor, "*B S"] | None = None,  # identity coefficients, (B,S) or (S,)
+        expr: Float[Tensor, "B E"] | None = None,  # expression coefficients
+        pose: Float[Tensor, "B P"] | None = None,  # all joints' axis-angle, P = 3J (global, neck, jaw, eyeL, eyeR)
+        transl: Float[Tensor, "B 3"] | None = None,  # translation added at the end
         vertex_offsets: Float[Tensor, "*B V 3"] | None = None,  # per-vertex offsets of the template
         *,
-        global_orient: Tensor | None = None, neck_pose: Tensor | None = None,  # (B, 3) pose overrides
-        jaw_pose: Tensor | None = None, eye_pose: Tensor | None = None,        # (B, 3), (B, 6)
-        batch_size: int | None = None,                    # used when no argument gives the batch size
+        global_orient: Tensor | None = None,
+        neck_pose: Tensor | None = None,  # (B, 3) pose overrides
+        jaw_pose: Tensor | None = None,
+        eye_pose: Tensor | None = None,  # (B, 3), (B, 6)
+        batch_size: int | None = None,  # used when no argument gives the batch size
     ) -> FlameOutput:
         "Posed vertices, joints and landmarks for a batch of parameters."
         parts = dict(global_orient=global_orient, neck_pose=neck_pose, jaw_pose=jaw_pose, eye_pose=eye_pose)
         bs = {x.shape[0] for x in (expr, pose, transl, *parts.values()) if x is not None}
-        if shape is not None and shape.ndim == 2: bs.add(shape.shape[0])
-        if vertex_offsets is not None and vertex_offsets.ndim == 3: bs.add(vertex_offsets.shape[0])
-        if batch_size is not None: bs.add(int(batch_size))
-        if len(bs) > 1: raise InputError(f"FLAME: arguments disagree on the batch size ({sorted(bs)})")
+        if shape is not None and shape.ndim == 2:
+            bs.add(shape.shape[0])
+        if vertex_offsets is not None and vertex_offsets.ndim == 3:
+            bs.add(vertex_offsets.shape[0])
+        if batch_size is not None:
+            bs.add(int(batch_size))
+        if len(bs) > 1:
+            raise InputError(f"FLAME: arguments disagree on the batch size ({sorted(bs)})")
         B = bs.pop() if bs else 1
         dev, dt, J, V = self.v_template.device, self.v_template.dtype, self.n_joints, self.n_verts
+
         def arg(name, x, width, allow_1d=False):
-            if x is None: return torch.zeros(B, width, device=dev, dtype=dt)
+            if x is None:
+                return torch.zeros(B, width, device=dev, dtype=dt)
             check_tensor(name, x, (None,) * x.ndim if allow_1d and x.ndim == 1 else (B, width), dtype_float=True)
             if x.ndim == 1:
-                if x.shape[0] != width: raise InputError(f"{name}: expected {width} values, got {x.shape[0]}")
+                if x.shape[0] != width:
+                    raise InputError(f"{name}: expected {width} values, got {x.shape[0]}")
                 x = x.expand(B, width)
             return x.to(dev, dt)
+
         shape_ = arg("shape", shape, self.n_shape, allow_1d=True)
         expr_ = arg("expr", expr, self.n_expr)
         pose_ = arg("pose", pose, 3 * J)
         given = {k: v for k, v in parts.items() if v is not None}
         if given:
-            if J != 5: raise InputError(f"pose part overrides need FLAME's 5 joints, this model has {J}")
+            if J != 5:
+                raise InputError(f"pose part overrides need FLAME's 5 joints, this model has {J}")
             cols = list(rearrange(pose_, "b (j c) -> b j c", c=3).unbind(1))
             for k, v in given.items():
                 j0, j1 = _POSE_PARTS[k]
                 v = rearrange(arg(k, v, 3 * (j1 - j0)), "b (j c) -> j b c", c=3)
-                for i, j in enumerate(range(j0, j1)): cols[j] = v[i]
+                for i, j in enumerate(range(j0, j1)):
+                    cols[j] = v[i]
             pose_ = torch.stack(cols, 1)
-        else: pose_ = rearrange(pose_, "b (j c) -> b j c", c=3)
+        else:
+            pose_ = rearrange(pose_, "b (j c) -> b j c", c=3)
         vt = self.v_template
         if vertex_offsets is not None:
             check_tensor("vertex_offsets", vertex_offsets, (..., V, 3), dtype_float=True)
-            if vertex_offsets.ndim not in (2, 3): raise InputError(f"vertex_offsets: expected (V,3) or (B,V,3), got {tuple(vertex_offsets.shape)}")
+            if vertex_offsets.ndim not in (2, 3):
+                raise InputError(f"vertex_offsets: expected (V,3) or (B,V,3), got {tuple(vertex_offsets.shape)}")
             vt = vt + vertex_offsets.to(dev, dt)
-        if shape is not None and shape.ndim == 1:   # one identity for the whole batch: blend its shape once
-            vt = vt + (self.shapedirs[..., :self.n_shape] @ shape_[0])
+        if shape is not None and shape.ndim == 1:  # one identity for the whole batch: blend its shape once
+            vt = vt + (self.shapedirs[..., : self.n_shape] @ shape_[0])
             coeffs, dirs = expr_, self.exprdirs
-        else: coeffs, dirs = torch.cat([shape_, expr_], -1), self.shapedirs
+        else:
+            coeffs, dirs = torch.cat([shape_, expr_], -1), self.shapedirs
         verts, joints = lbs(coeffs, pose_, vt, dirs, self.posedirs, self.J_regressor, self._parents, self.weights)
         if transl is not None:
             t = arg("transl", transl, 3)[:, None]
@@ -990,23 +1455,34 @@ class FLAME(nn.Module):
     ) -> Float[Tensor, "B L 3"]:
         "Landmarks (or any barycentric mesh points) of posed vertices."
         if faces_idx is None:
-            if self.lmk_faces_idx is None: raise InputError("FLAME.landmarks: this model has no landmark embedding; pass faces_idx and bary")
+            if self.lmk_faces_idx is None:
+                raise InputError("FLAME.landmarks: this model has no landmark embedding; pass faces_idx and bary")
             faces_idx, bary = self.lmk_faces_idx, self.lmk_bary_coords
         return landmarks_from_mesh(vertices, self.faces, faces_idx, bary)
 
     def extra_repr(self) -> str:
-        return f"V={self.n_verts}, F={self.faces.shape[0]}, J={self.n_joints}, n_shape={self.n_shape}, n_expr={self.n_expr}, version={self.flame_version!r}"
+        return (
+            f"V={self.n_verts}, F={self.faces.shape[0]}, J={self.n_joints}, n_shape={self.n_shape}, "
+            f"n_expr={self.n_expr}, version={self.flame_version!r}"
+        )
 
 # %% ../nbs/03_flame.ipynb #d1732abd
-_PARAM_ALIASES = {"shape": ("shape", "betas", "shape_params"), "expr": ("expr", "expression", "exp", "expression_params"),
-                  "global_orient": ("rotation", "global_orient", "global_pose", "root_pose"),
-                  "neck_pose": ("neck_pose", "neck"), "jaw_pose": ("jaw_pose", "jaw"), "eye_pose": ("eyes_pose", "eye_pose", "eyes"),
-                  "transl": ("translation", "transl", "trans"), "vertex_offsets": ("static_offset", "vertex_offsets")}
+_PARAM_ALIASES = {
+    "shape": ("shape", "betas", "shape_params"),
+    "expr": ("expr", "expression", "exp", "expression_params"),
+    "global_orient": ("rotation", "global_orient", "global_pose", "root_pose"),
+    "neck_pose": ("neck_pose", "neck"),
+    "jaw_pose": ("jaw_pose", "jaw"),
+    "eye_pose": ("eyes_pose", "eye_pose", "eyes"),
+    "transl": ("translation", "transl", "trans"),
+    "vertex_offsets": ("static_offset", "vertex_offsets"),
+}
 _PARAM_WIDTH = {"global_orient": 3, "neck_pose": 3, "jaw_pose": 3, "eye_pose": 6, "transl": 3}
 
+
 def load_flame_params(
-    path: str | os.PathLike,                           # tracking-parameter .npz
-    model: "FLAME | FlameAssets | None" = None,        # check counts (S, E, V, version) against this model
+    path: str | os.PathLike,  # tracking-parameter .npz
+    model: "FLAME | FlameAssets | None" = None,  # check counts (S, E, V, version) against this model
 ) -> dict[str, np.ndarray]:
     "FLAME tracking parameters as `FLAME.forward` keyword arrays: shape (S,), expr (T,E), poses (T,3|6), transl (T,3)."
     path = Path(path)
@@ -1014,27 +1490,38 @@ def load_flame_params(
     out = {}
     for name, aliases in _PARAM_ALIASES.items():
         hit = [a for a in aliases if a in raw]
-        if len(hit) > 1: raise AssetError(f"{path}: keys {hit} both give '{name}'")
-        if not hit: continue
+        if len(hit) > 1:
+            raise AssetError(f"{path}: keys {hit} both give '{name}'")
+        if not hit:
+            continue
         x = raw[hit[0]]
-        if x.dtype.kind not in "fiu": raise AssetError(f"{path}: '{hit[0]}' has dtype {x.dtype}, expected numbers")
+        if x.dtype.kind not in "fiu":
+            raise AssetError(f"{path}: '{hit[0]}' has dtype {x.dtype}, expected numbers")
         x = x.astype(np.float32)
-        if not np.isfinite(x).all(): raise AssetError(f"{path}: '{hit[0]}' contains NaN or inf")
+        if not np.isfinite(x).all():
+            raise AssetError(f"{path}: '{hit[0]}' contains NaN or inf")
         if name == "vertex_offsets":
-            if x.ndim == 3 and x.shape[0] == 1: x = x[0]
-            if x.ndim != 2 or x.shape[1] != 3: raise AssetError(f"{path}: '{hit[0]}' has shape {x.shape}, expected (V, 3)")
+            if x.ndim == 3 and x.shape[0] == 1:
+                x = x[0]
+            if x.ndim != 2 or x.shape[1] != 3:
+                raise AssetError(f"{path}: '{hit[0]}' has shape {x.shape}, expected (V, 3)")
         elif name == "shape":
-            if x.ndim == 2 and (x.shape[0] == 1 or np.allclose(x, x[:1])): x = x[0]
-            if x.ndim != 1: raise AssetError(f"{path}: '{hit[0]}' has shape {x.shape}, expected (S,) (one identity)")
+            if x.ndim == 2 and (x.shape[0] == 1 or np.allclose(x, x[:1])):
+                x = x[0]
+            if x.ndim != 1:
+                raise AssetError(f"{path}: '{hit[0]}' has shape {x.shape}, expected (S,) (one identity)")
         else:
-            if x.ndim == 1: x = x[None]
+            if x.ndim == 1:
+                x = x[None]
             w = _PARAM_WIDTH.get(name)
             if x.ndim != 2 or (w is not None and x.shape[1] != w):
                 raise AssetError(f"{path}: '{hit[0]}' has shape {x.shape}, expected (T, {w or 'E'})")
         out[name] = x
-    if not out: raise AssetError(f"{path}: no FLAME parameters found (keys {sorted(raw)})")
+    if not out:
+        raise AssetError(f"{path}: no FLAME parameters found (keys {sorted(raw)})")
     T = {k: v.shape[0] for k, v in out.items() if k not in ("shape", "vertex_offsets")}
-    if len(set(T.values())) > 1: raise AssetError(f"{path}: per-frame arrays disagree on the number of frames: {T}")
+    if len(set(T.values())) > 1:
+        raise AssetError(f"{path}: per-frame arrays disagree on the number of frames: {T}")
     fv = raw.get("flame_version")
     fv = str(fv) if fv is not None and fv.dtype.kind in "UiS" and fv.ndim == 0 else None
     if model is not None:
@@ -1043,57 +1530,103 @@ def load_flame_params(
         if fv and mv and fv != mv:
             raise AssetError(f"{path}: parameters were tracked with FLAME {fv}, the model is FLAME {mv}")
         if "expr" in out and out["expr"].shape[1] != n_expr:
-            raise AssetError(f"{path}: 'expr' has {out['expr'].shape[1]} coefficients, the model uses {n_expr} "
-                             "(tracked with a different FLAME version or expression count?)")
+            raise AssetError(
+                f"{path}: 'expr' has {out['expr'].shape[1]} coefficients, the model uses {n_expr} "
+                "(tracked with a different FLAME version or expression count?)"
+            )
         if "shape" in out and out["shape"].shape[0] != n_shape:
             raise AssetError(f"{path}: 'shape' has {out['shape'].shape[0]} coefficients, the model uses {n_shape}")
         if "vertex_offsets" in out and out["vertex_offsets"].shape[0] != V:
-            raise AssetError(f"{path}: 'static_offset' is for {out['vertex_offsets'].shape[0]} vertices, the model has {V}")
+            raise AssetError(
+                f"{path}: 'static_offset' is for {out['vertex_offsets'].shape[0]} vertices, the model has {V}"
+            )
     return out
 
 # %% ../nbs/03_flame.ipynb #3322ef9a
 def bench_lbs(
-    quick: bool = False,            # tiny batch, one repeat, one thread count (a smoke run)
-    batch: int = 100,               # frames per LBS call
+    quick: bool = False,  # tiny batch, one repeat, one thread count (a smoke run)
+    batch: int = 100,  # frames per LBS call
     threads: Sequence[int] = (1, 2),
-    repeats: int = 10,              # best of `repeats` (the least disturbed by other processes)
+    repeats: int = 10,  # best of `repeats` (the least disturbed by other processes)
 ) -> list[dict]:
     "Time FLAME LBS (forward, shared shape, forward+backward, smplx's `lbs` if installed) and print a markdown table."
     import time
     from ggtalker_nb.core import data_samples_path
-    try: from smplx.lbs import lbs as smplx_lbs
-    except ImportError: smplx_lbs = None
-    if quick: batch, threads, repeats = 4, tuple(threads)[:1], 1
+
+    try:
+        from smplx.lbs import lbs as smplx_lbs
+    except ImportError:
+        smplx_lbs = None
+    if quick:
+        batch, threads, repeats = 4, tuple(threads)[:1], 1
+
     def best(fn, n):
-        fn(); ts = []
+        fn()
+        ts = []
         for _ in range(n):
-            t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
         return min(ts)
+
     models = {"random FLAME-sized (300 + 100)": random_flame_assets(n_verts=5023, n_shape=300, n_expr=100, seed=0)}
     shp = data_samples_path("sample_head.npz")
-    if shp.is_file(): models["sample head (50 + 50)"] = load_flame_npz(shp)
+    if shp.is_file():
+        models["sample head (50 + 50)"] = load_flame_npz(shp)
     rows, old = [], torch.get_num_threads()
-    print("| model | V | threads | forward, B = %d | forward, shared `shape (S,)` | forward + backward | `smplx.lbs.lbs` forward |" % batch)
+    print(
+        "| model | V | threads | forward, B = %d | forward, shared `shape (S,)` | forward + backward | `smplx.lbs.lbs` "
+        "forward |" % batch
+    )
     print("|---|---|---|---|---|---|---|")
     try:
         for th in threads:
             torch.set_num_threads(th)
             for name, assets in models.items():
-                fl = FLAME(assets); B = batch
-                args = dict(shape=torch.randn(B, fl.n_shape) * 0.5, expr=torch.randn(B, fl.n_expr) * 0.5,
-                            pose=torch.randn(B, 15) * 0.2, transl=torch.zeros(B, 3))
+                fl = FLAME(assets)
+                B = batch
+                args = dict(
+                    shape=torch.randn(B, fl.n_shape) * 0.5,
+                    expr=torch.randn(B, fl.n_expr) * 0.5,
+                    pose=torch.randn(B, 15) * 0.2,
+                    transl=torch.zeros(B, 3),
+                )
                 with torch.no_grad():
                     t_fwd = best(lambda: fl(**args), repeats)
                     t_shared = best(lambda: fl(**{**args, "shape": args["shape"][0]}), repeats)
                     t_smplx = float("nan")
                     if smplx_lbs is not None:
                         pd_flat = rearrange(fl.posedirs, "v c p -> p (v c)")
-                        t_smplx = best(lambda: smplx_lbs(torch.cat([args["shape"], args["expr"]], 1), args["pose"], fl.v_template,
-                                                         fl.shapedirs, pd_flat, fl.J_regressor, fl.parents, fl.weights), repeats)
+                        t_smplx = best(
+                            lambda: smplx_lbs(
+                                torch.cat([args["shape"], args["expr"]], 1),
+                                args["pose"],
+                                fl.v_template,
+                                fl.shapedirs,
+                                pd_flat,
+                                fl.J_regressor,
+                                fl.parents,
+                                fl.weights,
+                            ),
+                            repeats,
+                        )
                 req = {k: v.clone().requires_grad_() for k, v in args.items()}
                 t_bwd = best(lambda: fl(**req).vertices.square().sum().backward(), max(1, repeats // 2))
-                r = dict(model=name, verts=fl.n_verts, threads=th, batch=B, fwd_s=t_fwd, fwd_shared_s=t_shared, fwd_bwd_s=t_bwd, smplx_fwd_s=t_smplx)
+                r = dict(
+                    model=name,
+                    verts=fl.n_verts,
+                    threads=th,
+                    batch=B,
+                    fwd_s=t_fwd,
+                    fwd_shared_s=t_shared,
+                    fwd_bwd_s=t_bwd,
+                    smplx_fwd_s=t_smplx,
+                )
                 rows.append(r)
-                print(f"| {name} | {fl.n_verts} | {th} | {t_fwd*1e3:.0f} ms | {t_shared*1e3:.0f} ms | {t_bwd*1e3:.0f} ms | {t_smplx*1e3:.0f} ms |")
-    finally: torch.set_num_threads(old)
+                print(
+                    f"| {name} | {fl.n_verts} | {th} | {t_fwd * 1e3:.0f} ms | {t_shared * 1e3:.0f} ms | "
+                    f"{t_bwd * 1e3:.0f} ms | {t_smplx * 1e3:.0f} ms |"
+                )
+    finally:
+        torch.set_num_threads(old)
     return rows

@@ -25,38 +25,95 @@ def quat_normalize(q: Float[Tensor, "*B 4"], eps: float = 1e-12) -> Float[Tensor
     "Unit quaternion (wxyz); a zero quaternion stays finite (eps)."
     return q / q.norm(dim=-1, keepdim=True).clamp_min(eps)
 
+
 def quat_multiply(a: Float[Tensor, "*B 4"], b: Float[Tensor, "*B 4"]) -> Float[Tensor, "*B 4"]:
     "Hamilton product a ⊗ b of wxyz quaternions: R(a⊗b) = R(a)·R(b)."
-    aw, ax, ay, az = a.unbind(-1); bw, bx, by, bz = b.unbind(-1)
-    return torch.stack([aw*bw - ax*bx - ay*by - az*bz,
-                        aw*bx + ax*bw + ay*bz - az*by,
-                        aw*by - ax*bz + ay*bw + az*bx,
-                        aw*bz + ax*by - ay*bx + az*bw], -1)
+    aw, ax, ay, az = a.unbind(-1)
+    bw, bx, by, bz = b.unbind(-1)
+    return torch.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        -1,
+    )
+
 
 def quat_conjugate(q: Float[Tensor, "*B 4"]) -> Float[Tensor, "*B 4"]:
     "Conjugate (the inverse of a unit quaternion)."
-    return q * q.new_tensor([1., -1., -1., -1.])
+    return q * q.new_tensor([1.0, -1.0, -1.0, -1.0])
+
 
 def quat_to_matrix(q: Float[Tensor, "*B 4"]) -> Float[Tensor, "*B 3 3"]:
     "Rotation matrix of a (not necessarily unit) wxyz quaternion; normalizes first."
     w, x, y, z = quat_normalize(q).unbind(-1)
-    return torch.stack([1 - 2*(y*y + z*z), 2*(x*y - w*z), 2*(x*z + w*y),
-                        2*(x*y + w*z), 1 - 2*(x*x + z*z), 2*(y*z - w*x),
-                        2*(x*z - w*y), 2*(y*z + w*x), 1 - 2*(x*x + y*y)], -1).reshape(*q.shape[:-1], 3, 3)
+    return torch.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        -1,
+    ).reshape(*q.shape[:-1], 3, 3)
+
 
 def matrix_to_quat(R: Float[Tensor, "*B 3 3"]) -> Float[Tensor, "*B 4"]:
     "wxyz unit quaternion (w ≥ 0) of a rotation matrix; stable for all angles (largest-pivot method)."
     m = R
     tr = m[..., 0, 0] + m[..., 1, 1] + m[..., 2, 2]
     # four candidate solutions, each well-conditioned when its pivot is large
-    cand = torch.stack([
-        torch.stack([1 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1),
-        torch.stack([m[..., 2, 1] - m[..., 1, 2], 1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2], m[..., 0, 1] + m[..., 1, 0], m[..., 0, 2] + m[..., 2, 0]], -1),
-        torch.stack([m[..., 0, 2] - m[..., 2, 0], m[..., 0, 1] + m[..., 1, 0], 1 - m[..., 0, 0] + m[..., 1, 1] - m[..., 2, 2], m[..., 1, 2] + m[..., 2, 1]], -1),
-        torch.stack([m[..., 1, 0] - m[..., 0, 1], m[..., 0, 2] + m[..., 2, 0], m[..., 1, 2] + m[..., 2, 1], 1 - m[..., 0, 0] - m[..., 1, 1] + m[..., 2, 2]], -1),
-    ], -2)                                                     # (*B, 4, 4)
-    pivots = torch.stack([1 + tr, 1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2],
-                          1 - m[..., 0, 0] + m[..., 1, 1] - m[..., 2, 2], 1 - m[..., 0, 0] - m[..., 1, 1] + m[..., 2, 2]], -1)
+    cand = torch.stack(
+        [
+            torch.stack(
+                [1 + tr, m[..., 2, 1] - m[..., 1, 2], m[..., 0, 2] - m[..., 2, 0], m[..., 1, 0] - m[..., 0, 1]], -1
+            ),
+            torch.stack(
+                [
+                    m[..., 2, 1] - m[..., 1, 2],
+                    1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2],
+                    m[..., 0, 1] + m[..., 1, 0],
+                    m[..., 0, 2] + m[..., 2, 0],
+                ],
+                -1,
+            ),
+            torch.stack(
+                [
+                    m[..., 0, 2] - m[..., 2, 0],
+                    m[..., 0, 1] + m[..., 1, 0],
+                    1 - m[..., 0, 0] + m[..., 1, 1] - m[..., 2, 2],
+                    m[..., 1, 2] + m[..., 2, 1],
+                ],
+                -1,
+            ),
+            torch.stack(
+                [
+                    m[..., 1, 0] - m[..., 0, 1],
+                    m[..., 0, 2] + m[..., 2, 0],
+                    m[..., 1, 2] + m[..., 2, 1],
+                    1 - m[..., 0, 0] - m[..., 1, 1] + m[..., 2, 2],
+                ],
+                -1,
+            ),
+        ],
+        -2,
+    )  # (*B, 4, 4)
+    pivots = torch.stack(
+        [
+            1 + tr,
+            1 + m[..., 0, 0] - m[..., 1, 1] - m[..., 2, 2],
+            1 - m[..., 0, 0] + m[..., 1, 1] - m[..., 2, 2],
+            1 - m[..., 0, 0] - m[..., 1, 1] + m[..., 2, 2],
+        ],
+        -1,
+    )
     best = pivots.argmax(-1)
     q = torch.gather(cand, -2, best[..., None, None].expand(*best.shape, 1, 4)).squeeze(-2)
     q = quat_normalize(q)
@@ -64,8 +121,10 @@ def matrix_to_quat(R: Float[Tensor, "*B 3 3"]) -> Float[Tensor, "*B 4"]:
 
 # %% ../nbs/02_geometry.ipynb #99ec5f59
 def _skew(v: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B 3 3"]:
-    x, y, z = v.unbind(-1); o = torch.zeros_like(x)
+    x, y, z = v.unbind(-1)
+    o = torch.zeros_like(x)
     return torch.stack([o, -z, y, z, o, -x, -y, x, o], -1).reshape(*v.shape[:-1], 3, 3)
+
 
 def axis_angle_to_matrix(aa: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B 3 3"]:
     "Batched Rodrigues: axis-angle (radians) → rotation matrix; exact value and gradient at 0."
@@ -73,15 +132,17 @@ def axis_angle_to_matrix(aa: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B 3 3"]:
     small = th2 < 1e-8
     th2s = torch.where(small, torch.ones_like(th2), th2)
     th = th2s.sqrt()
-    a = torch.where(small, 1 - th2 / 6, torch.sin(th) / th)            # sinθ/θ
+    a = torch.where(small, 1 - th2 / 6, torch.sin(th) / th)  # sinθ/θ
     b = torch.where(small, 0.5 - th2 / 24, (1 - torch.cos(th)) / th2s)  # (1−cosθ)/θ²
     K = _skew(aa)
     eye = torch.eye(3, dtype=aa.dtype, device=aa.device).expand(K.shape)
     return eye + a * K + b * (K @ K)
 
+
 def matrix_to_axis_angle(R: Float[Tensor, "*B 3 3"]) -> Float[Tensor, "*B 3"]:
     "Rotation matrix → axis-angle with angle in [0, π] (via the quaternion)."
     return quat_to_axis_angle(matrix_to_quat(R))
+
 
 def axis_angle_to_quat(aa: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B 4"]:
     "Axis-angle → wxyz unit quaternion; smooth at 0."
@@ -92,10 +153,13 @@ def axis_angle_to_quat(aa: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B 4"]:
     c = torch.where(small, 1 - th2 / 8, torch.cos(th / 2))
     return torch.cat([c, s * aa], -1)
 
+
 def quat_to_axis_angle(q: Float[Tensor, "*B 4"]) -> Float[Tensor, "*B 3"]:
     "wxyz quaternion → axis-angle (angle in [0, π])."
-    q = quat_normalize(q); q = torch.where(q[..., :1] < 0, -q, q)
-    v = q[..., 1:]; n = v.norm(dim=-1, keepdim=True)
+    q = quat_normalize(q)
+    q = torch.where(q[..., :1] < 0, -q, q)
+    v = q[..., 1:]
+    n = v.norm(dim=-1, keepdim=True)
     ang = 2 * torch.atan2(n, q[..., :1])
     scale = torch.where(n < 1e-7, 2 / q[..., :1].clamp_min(1e-7), ang / n.clamp_min(1e-12))
     return v * scale
@@ -103,25 +167,27 @@ def quat_to_axis_angle(q: Float[Tensor, "*B 4"]) -> Float[Tensor, "*B 3"]:
 # %% ../nbs/02_geometry.ipynb #185e7b06
 def triangle_frames(
     verts: Float[Tensor, "*B V 3"],  # vertex positions
-    faces: Int[Tensor, "F 3"],       # triangle vertex indices
+    faces: Int[Tensor, "F 3"],  # triangle vertex indices
     eps: float = 1e-12,
 ) -> tuple[Float[Tensor, "*B F 3 3"], Float[Tensor, "*B F 3"], Float[Tensor, "*B F"]]:
     "Per-triangle rotation R (columns a0, a1=normal, a2), centroid T and scale k (GaussianAvatars)."
-    tri = verts[..., faces, :]                              # (*B, F, 3 vertices, 3)
+    tri = verts[..., faces, :]  # (*B, F, 3 vertices, 3)
     v0, v1, v2 = tri.unbind(-2)
     e1, e2 = v1 - v0, v2 - v0
     a0 = F.normalize(e1, dim=-1, eps=eps)
     a1 = F.normalize(torch.cross(a0, e2, dim=-1), dim=-1, eps=eps)
     a2 = -F.normalize(torch.cross(a1, a0, dim=-1), dim=-1, eps=eps)
-    R = torch.stack([a0, a1, a2], -1)                        # columns
+    R = torch.stack([a0, a1, a2], -1)  # columns
     T = tri.mean(-2)
     k = (e1.norm(dim=-1) + (a2 * e2).sum(-1).abs()) / 2
     return R, T, k
+
 
 def face_normals(verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"]) -> Float[Tensor, "*B F 3"]:
     "Unit face normals (counter-clockwise = outward)."
     tri = verts[..., faces, :]
     return F.normalize(torch.cross(tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :], dim=-1), dim=-1)
+
 
 def vertex_normals(verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"]) -> Float[Tensor, "*B V 3"]:
     "Area-weighted unit vertex normals."
@@ -136,6 +202,7 @@ def vertex_normals(verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"]) ->
 @dataclass
 class Camera:
     "Pinhole camera(s), OpenCV convention; `viewmat` world→camera, `K` intrinsics in pixels."
+
     viewmat: Float[Tensor, "*C 4 4"]
     K: Float[Tensor, "*C 3 3"]
     width: int
@@ -147,24 +214,39 @@ class Camera:
         check_tensor("Camera.viewmat", self.viewmat, (..., 4, 4), dtype_float=True)
         check_tensor("Camera.K", self.K, (..., 3, 3), dtype_float=True)
         if self.viewmat.shape[:-2] != self.K.shape[:-2]:
-            raise InputError(f"Camera: viewmat batch {tuple(self.viewmat.shape[:-2])} != K batch {tuple(self.K.shape[:-2])}")
+            raise InputError(
+                f"Camera: viewmat batch {tuple(self.viewmat.shape[:-2])} != K batch {tuple(self.K.shape[:-2])}"
+            )
         if int(self.width) <= 0 or int(self.height) <= 0:
             raise InputError(f"Camera: image size must be positive, got {self.width}x{self.height}")
 
     @property
-    def batch_shape(self) -> torch.Size: return self.viewmat.shape[:-2]
+    def batch_shape(self) -> torch.Size:
+        return self.viewmat.shape[:-2]
+
     @property
-    def device(self) -> torch.device: return self.viewmat.device
-    def __len__(self) -> int: return self.batch_shape[0] if len(self.batch_shape) else 1
+    def device(self) -> torch.device:
+        return self.viewmat.device
+
+    def __len__(self) -> int:
+        return self.batch_shape[0] if len(self.batch_shape) else 1
+
     def __getitem__(self, i) -> "Camera":
-        if not len(self.batch_shape): raise InputError("Camera: cannot index an unbatched camera")
+        if not len(self.batch_shape):
+            raise InputError("Camera: cannot index an unbatched camera")
         return replace(self, viewmat=self.viewmat[i], K=self.K[i])
-    def to(self, *args, **kw) -> "Camera": return replace(self, viewmat=self.viewmat.to(*args, **kw), K=self.K.to(*args, **kw))
+
+    def to(self, *args, **kw) -> "Camera":
+        return replace(self, viewmat=self.viewmat.to(*args, **kw), K=self.K.to(*args, **kw))
+
     def expand(self, *shape) -> "Camera":
         "Broadcast to batch `shape`."
         return replace(self, viewmat=self.viewmat.expand(*shape, 4, 4), K=self.K.expand(*shape, 3, 3))
+
     @property
-    def camtoworld(self) -> Float[Tensor, "*C 4 4"]: return torch.linalg.inv(self.viewmat)
+    def camtoworld(self) -> Float[Tensor, "*C 4 4"]:
+        return torch.linalg.inv(self.viewmat)
+
     @property
     def position(self) -> Float[Tensor, "*C 3"]:
         "Camera centre in world coordinates."
@@ -193,56 +275,69 @@ class Camera:
             raise InputError("Camera.stack: all cameras must share one image size")
         return replace(c0, viewmat=torch.stack([c.viewmat for c in cams]), K=torch.stack([c.K for c in cams]))
 
+
 def intrinsics(
-    width: int, height: int,
+    width: int,
+    height: int,
     fov_deg: float = 20.0,  # vertical field of view
-    dtype=torch.float32, device=None,
+    dtype=torch.float32,
+    device=None,
 ) -> Float[Tensor, "3 3"]:
     "Pinhole K with square pixels, principal point at the image centre, vertical FOV `fov_deg`."
     f = 0.5 * height / math.tan(math.radians(fov_deg) / 2)
     return torch.tensor([[f, 0, width / 2], [0, f, height / 2], [0, 0, 1]], dtype=dtype, device=device)
 
+
 def look_at(
-    eye: Float[Tensor, "*C 3"],     # camera centre
+    eye: Float[Tensor, "*C 3"],  # camera centre
     target: Float[Tensor, "*C 3"],  # point the optical axis (+z) goes through
-    up: Sequence[float] | Tensor = (0., 1., 0.),  # world up; the image's y axis points against it
+    up: Sequence[float] | Tensor = (0.0, 1.0, 0.0),  # world up; the image's y axis points against it
 ) -> Float[Tensor, "*C 4 4"]:
     "World→camera matrix (OpenCV) of a camera at `eye` looking at `target`, image y pointing down the world `up`."
     up = torch.as_tensor(up, dtype=eye.dtype, device=eye.device).expand_as(eye)
     z = F.normalize(target - eye, dim=-1)
-    x = F.normalize(torch.cross(z, up, dim=-1), dim=-1)     # right = forward × up
-    y = torch.cross(z, x, dim=-1)                            # down
-    R = torch.stack([x, y, z], -2)                           # rows = camera axes in world coords
+    x = F.normalize(torch.cross(z, up, dim=-1), dim=-1)  # right = forward × up
+    y = torch.cross(z, x, dim=-1)  # down
+    R = torch.stack([x, y, z], -2)  # rows = camera axes in world coords
     t = -(R @ eye[..., None])[..., 0]
     M = torch.zeros(*eye.shape[:-1], 4, 4, dtype=eye.dtype, device=eye.device)
-    M[..., :3, :3] = R; M[..., :3, 3] = t; M[..., 3, 3] = 1
+    M[..., :3, :3] = R
+    M[..., :3, 3] = t
+    M[..., 3, 3] = 1
     return M
 
 # %% ../nbs/02_geometry.ipynb #0a765ce7
 def orbit_camera(
-    yaw_deg: float | Tensor = 0.0,    # rotation about world +y; + moves the camera towards +x
+    yaw_deg: float | Tensor = 0.0,  # rotation about world +y; + moves the camera towards +x
     pitch_deg: float | Tensor = 0.0,  # elevation; + moves the camera up (+y)
-    dist: float | Tensor = 1.0,       # distance to target (metres)
+    dist: float | Tensor = 1.0,  # distance to target (metres)
     target: Sequence[float] = (0.0, 0.0, 0.0),
-    fov_deg: float = 20.0, width: int = 256, height: int = 256,
-    dtype=torch.float32, device=None,
+    fov_deg: float = 20.0,
+    width: int = 256,
+    height: int = 256,
+    dtype=torch.float32,
+    device=None,
 ) -> Camera:
     "Camera(s) on a sphere around `target`; tensor yaw/pitch/dist give a batch of cameras."
-    yaw = torch.as_tensor(yaw_deg, dtype=dtype, device=device); pitch = torch.as_tensor(pitch_deg, dtype=dtype, device=device)
+    yaw = torch.as_tensor(yaw_deg, dtype=dtype, device=device)
+    pitch = torch.as_tensor(pitch_deg, dtype=dtype, device=device)
     dist = torch.as_tensor(dist, dtype=dtype, device=device)
     yaw, pitch, dist = torch.broadcast_tensors(yaw, pitch, dist)
     y, p = torch.deg2rad(yaw), torch.deg2rad(pitch)
     tgt = torch.as_tensor(target, dtype=dtype, device=device).expand(*yaw.shape, 3)
-    eye = tgt + dist[..., None] * torch.stack([torch.cos(p) * torch.sin(y), torch.sin(p), torch.cos(p) * torch.cos(y)], -1)
+    eye = tgt + dist[..., None] * torch.stack(
+        [torch.cos(p) * torch.sin(y), torch.sin(p), torch.cos(p) * torch.cos(y)], -1
+    )
     vm = look_at(eye, tgt)
     K = intrinsics(width, height, fov_deg, dtype=dtype, device=device).expand(*yaw.shape, 3, 3).clone()
     return Camera(vm, K, width, height)
 
+
 def orbit_path(
-    n: int,                     # number of cameras
+    n: int,  # number of cameras
     yaw_amp_deg: float = 45.0,  # yaw swings ±amp
     pitch_amp_deg: float = 10.0,
-    **kw,                       # passed to `orbit_camera` (dist, target, fov_deg, width, height)
+    **kw,  # passed to `orbit_camera` (dist, target, fov_deg, width, height)
 ) -> Camera:
     "A smooth closed turntable path: yaw = amp·sin, pitch = amp·sin(2·) — batch of `n` cameras."
     t = torch.arange(n, dtype=torch.float64) / max(n, 1) * 2 * math.pi
@@ -252,6 +347,7 @@ def orbit_path(
 @dataclass
 class Gaussians:
     "A batch of 3D Gaussians: means, wxyz quats, linear scales, opacities in [0,1], RGB or SH colours."
+
     means: Float[Tensor, "*B N 3"]
     quats: Float[Tensor, "*B N 4"]
     scales: Float[Tensor, "*B N 3"]
@@ -262,45 +358,78 @@ class Gaussians:
         "Check shapes agree (and values are finite); return self."
         check_tensor("Gaussians.means", self.means, (..., None, 3), finite=finite, dtype_float=True)
         B, N = self.means.shape[:-2], self.means.shape[-2]
-        for name, x, tail in [("quats", self.quats, (N, 4)), ("scales", self.scales, (N, 3)), ("opacities", self.opacities, (N,))]:
+        for name, x, tail in [
+            ("quats", self.quats, (N, 4)),
+            ("scales", self.scales, (N, 3)),
+            ("opacities", self.opacities, (N,)),
+        ]:
             check_tensor(f"Gaussians.{name}", x, (..., *tail), finite=finite, dtype_float=True)
             if x.shape[: x.ndim - len(tail)] != B:
-                raise InputError(f"Gaussians.{name}: batch {tuple(x.shape[:x.ndim - len(tail)])} != means batch {tuple(B)}")
+                raise InputError(
+                    f"Gaussians.{name}: batch {tuple(x.shape[: x.ndim - len(tail)])} != means batch {tuple(B)}"
+                )
         c = self.colors
-        ok = (c.shape[:-1] == self.means.shape[:-1] and c.shape[-1] == 3) or \
-             (c.ndim == self.means.ndim + 1 and c.shape[:-2] == self.means.shape[:-1] and c.shape[-1] == 3
-              and math.isqrt(c.shape[-2]) ** 2 == c.shape[-2])
-        if not ok: raise InputError(f"Gaussians.colors: expected (*B, N, 3) or (*B, N, K=(d+1)^2, 3), got {tuple(c.shape)} for means {tuple(self.means.shape)}")
+        ok = (c.shape[:-1] == self.means.shape[:-1] and c.shape[-1] == 3) or (
+            c.ndim == self.means.ndim + 1
+            and c.shape[:-2] == self.means.shape[:-1]
+            and c.shape[-1] == 3
+            and math.isqrt(c.shape[-2]) ** 2 == c.shape[-2]
+        )
+        if not ok:
+            raise InputError(
+                f"Gaussians.colors: expected (*B, N, 3) or (*B, N, K=(d+1)^2, 3), got {tuple(c.shape)} for means "
+                f"{tuple(self.means.shape)}"
+            )
         check_tensor("Gaussians.colors", c, finite=finite)
         return self
 
     @property
-    def batch_shape(self) -> torch.Size: return self.means.shape[:-2]
+    def batch_shape(self) -> torch.Size:
+        return self.means.shape[:-2]
+
     @property
-    def n(self) -> int: return self.means.shape[-2]
+    def n(self) -> int:
+        return self.means.shape[-2]
+
     @property
     def sh_degree(self) -> int | None:
         "SH degree of `colors`, or None for plain RGB."
         return None if self.colors.ndim == self.means.ndim else math.isqrt(self.colors.shape[-2]) - 1
+
     @property
-    def device(self) -> torch.device: return self.means.device
+    def device(self) -> torch.device:
+        return self.means.device
+
     def _map(self, fn) -> "Gaussians":
         return Gaussians(*(fn(getattr(self, f)) for f in ("means", "quats", "scales", "opacities", "colors")))
-    def to(self, *args, **kw) -> "Gaussians": return self._map(lambda x: x.to(*args, **kw))
-    def detach(self) -> "Gaussians": return self._map(lambda x: x.detach())
+
+    def to(self, *args, **kw) -> "Gaussians":
+        return self._map(lambda x: x.to(*args, **kw))
+
+    def detach(self) -> "Gaussians":
+        return self._map(lambda x: x.detach())
+
     def select(self, idx) -> "Gaussians":
         "Subset of Gaussians (index along N, shared by every batch element)."
         nb = len(self.batch_shape)
-        return Gaussians(self.means[..., idx, :], self.quats[..., idx, :], self.scales[..., idx, :],
-                         self.opacities[..., idx], self.colors[(slice(None),) * nb + (idx,)])
+        return Gaussians(
+            self.means[..., idx, :],
+            self.quats[..., idx, :],
+            self.scales[..., idx, :],
+            self.opacities[..., idx],
+            self.colors[(slice(None),) * nb + (idx,)],
+        )
+
     def frame(self, i) -> "Gaussians":
         "Index the leading batch dim (e.g. one frame)."
         return self._map(lambda x: x[i])
+
     @staticmethod
     def cat(gs: Sequence["Gaussians"]) -> "Gaussians":
         "Concatenate along N."
         dims = dict(means=-2, quats=-2, scales=-2, opacities=-1, colors=-2 if gs[0].sh_degree is None else -3)
         return Gaussians(**{f: torch.cat([getattr(g, f) for g in gs], d) for f, d in dims.items()})
+
     def covariances(self) -> Float[Tensor, "*B N 3 3"]:
         "World-space covariances Σ = R S Sᵀ Rᵀ."
         M = quat_to_matrix(self.quats) * self.scales[..., None, :]

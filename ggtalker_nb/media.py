@@ -6,7 +6,9 @@
 __all__ = ['AUDIO_SR', 'to_uint8_frames', 'write_video', 'probe_video', 'read_video', 'pcm_to_float', 'VideoWriter']
 
 # %% ../nbs/05_media.ipynb #33a242f0
-import os, subprocess, tempfile
+import os
+import subprocess
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,14 +19,17 @@ from .core import InputError, MissingDependencyError, atomic_write, ffmpeg_exe
 # %% ../nbs/05_media.ipynb #6c77968e
 def to_uint8_frames(frames, pad_even: bool = True) -> np.ndarray:
     "(T,H,W,3) float [0,1] or uint8, numpy or torch → uint8 numpy, padded to even H and W."
-    if isinstance(frames, torch.Tensor): frames = frames.detach().cpu().numpy()
+    if isinstance(frames, torch.Tensor):
+        frames = frames.detach().cpu().numpy()
     frames = np.asarray(frames)
-    if frames.ndim == 3: frames = frames[..., None].repeat(3, -1)
+    if frames.ndim == 3:
+        frames = frames[..., None].repeat(3, -1)
     if frames.ndim != 4 or frames.shape[-1] not in (3, 4):
         raise InputError(f"frames: expected (T, H, W, 3), got {frames.shape}")
     frames = frames[..., :3]
     if frames.dtype != np.uint8:
-        if not np.isfinite(frames).all(): raise InputError("frames: contain NaN or inf")
+        if not np.isfinite(frames).all():
+            raise InputError("frames: contain NaN or inf")
         frames = (np.clip(frames, 0, 1) * 255 + 0.5).astype(np.uint8)
     if pad_even and (frames.shape[1] % 2 or frames.shape[2] % 2):
         frames = np.pad(frames, ((0, 0), (0, frames.shape[1] % 2), (0, frames.shape[2] % 2), (0, 0)), mode="edge")
@@ -33,85 +38,125 @@ def to_uint8_frames(frames, pad_even: bool = True) -> np.ndarray:
 # %% ../nbs/05_media.ipynb #44f931f4
 def write_video(
     path: str | os.PathLike,
-    frames,                     # (T, H, W, 3) float [0,1] or uint8
+    frames,  # (T, H, W, 3) float [0,1] or uint8
     fps: float = 25.0,
     audio: np.ndarray | None = None,  # mono float samples in [-1, 1]
-    sr: int | None = None,      # audio sample rate
-    crf: int = 18,              # H.264 quality (lower = better, larger)
+    sr: int | None = None,  # audio sample rate
+    crf: int = 18,  # H.264 quality (lower = better, larger)
     timeout: float = 600.0,
 ) -> Path:
     "Encode frames (and optional mono audio) to an mp4, atomically; return the path."
-    path = Path(path); frames = to_uint8_frames(frames)
+    path = Path(path)
+    frames = to_uint8_frames(frames)
     T, H, W, _ = frames.shape
-    if T == 0: raise InputError("frames: the video has no frames")
+    if T == 0:
+        raise InputError("frames: the video has no frames")
     exe = ffmpeg_exe()
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=path.parent) as d:
         tmp_mp4 = Path(d) / ("out" + path.suffix)
-        cmd = [exe, "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(fps), "-i", "-"]
+        cmd = [
+            exe,
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{W}x{H}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+        ]
         if audio is not None:
             wav = _fitted_wav(Path(d) / "a.wav", audio, sr, T, fps, "write_video")
             cmd += ["-i", str(wav), "-c:a", "aac", "-b:a", "128k"]
         cmd += ["-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart", str(tmp_mp4)]
         p = subprocess.run(cmd, input=frames.tobytes(), capture_output=True, timeout=timeout)
-        if p.returncode != 0: raise RuntimeError(f"ffmpeg failed writing {path}: {p.stderr.decode(errors='replace')[-2000:]}")
+        if p.returncode != 0:
+            raise RuntimeError(f"ffmpeg failed writing {path}: {p.stderr.decode(errors='replace')[-2000:]}")
         os.replace(tmp_mp4, path)
     return path
 
+
 def _fitted_wav(path: Path, audio, sr: int | None, n_frames: int, fps: float, who: str) -> Path:
     "Write mono `audio` as 16-bit WAV cut or zero-padded to exactly `n_frames / fps` seconds (the video's length)."
-    if sr is None: raise InputError(f"{who}: audio given without its sample rate `sr`")
+    if sr is None:
+        raise InputError(f"{who}: audio given without its sample rate `sr`")
     a = np.asarray(audio, dtype=np.float32).reshape(-1)
-    if not np.isfinite(a).all(): raise InputError("audio: contains NaN or inf")
-    n = max(1, round(n_frames * int(sr) / fps))         # the video's length in samples: the audio is fitted to it
-    _write_wav16(path, np.pad(a[:n], (0, n - min(n, len(a)))), int(sr))   # (no `-shortest`: it cut the last frame)
+    if not np.isfinite(a).all():
+        raise InputError("audio: contains NaN or inf")
+    n = max(1, round(n_frames * int(sr) / fps))  # the video's length in samples: the audio is fitted to it
+    _write_wav16(path, np.pad(a[:n], (0, n - min(n, len(a)))), int(sr))  # (no `-shortest`: it cut the last frame)
     return path
+
 
 def _write_wav16(path, samples: np.ndarray, sr: int):
     import wave
+
     pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
     with wave.open(str(path), "wb") as w:
-        w.setnchannels(1); w.setsampwidth(2); w.setframerate(sr); w.writeframes(pcm.tobytes())
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(sr)
+        w.writeframes(pcm.tobytes())
+
 
 def probe_video(path: str | os.PathLike) -> dict:
     "Stream facts of a media file from ffmpeg's banner: `{'video': 'WxH', 'fps': float, 'audio': bool, 'duration': s}`."
     import re
+
     p = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True)
     err = p.stderr
     out = {"audio": bool(re.search(r"Stream #.*Audio:", err))}
-    m = re.search(r"Stream #.*Video:.*?(\d{2,5})x(\d{2,5})", err); out["video"] = f"{m[1]}x{m[2]}" if m else None
-    m = re.search(r"(\d+(?:\.\d+)?) fps", err); out["fps"] = float(m[1]) if m else None
+    m = re.search(r"Stream #.*Video:.*?(\d{2,5})x(\d{2,5})", err)
+    out["video"] = f"{m[1]}x{m[2]}" if m else None
+    m = re.search(r"(\d+(?:\.\d+)?) fps", err)
+    out["fps"] = float(m[1]) if m else None
     m = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", err)
     out["duration"] = int(m[1]) * 3600 + int(m[2]) * 60 + float(m[3]) if m else None
     return out
 
+
 def read_video(path: str | os.PathLike, timeout: float = 600.0) -> np.ndarray:
     "Decode a video to (T, H, W, 3) uint8 through an ffmpeg rawvideo pipe."
     info = probe_video(path)
-    if not info["video"]: raise InputError(f"{path}: no video stream found")
+    if not info["video"]:
+        raise InputError(f"{path}: no video stream found")
     W, H = map(int, info["video"].split("x"))
-    p = subprocess.run([ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
-                       capture_output=True, timeout=timeout)
-    if p.returncode != 0: raise InputError(f"{path}: ffmpeg could not decode it: {p.stderr.decode(errors='replace')[-500:]}")
-    return np.frombuffer(bytearray(p.stdout), np.uint8).reshape(-1, H, W, 3)   # writable: torch.from_numpy needs it
+    p = subprocess.run(
+        [ffmpeg_exe(), "-loglevel", "error", "-i", str(path), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+        capture_output=True,
+        timeout=timeout,
+    )
+    if p.returncode != 0:
+        raise InputError(f"{path}: ffmpeg could not decode it: {p.stderr.decode(errors='replace')[-500:]}")
+    return np.frombuffer(bytearray(p.stdout), np.uint8).reshape(-1, H, W, 3)  # writable: torch.from_numpy needs it
 
 # %% ../nbs/05_media.ipynb #2f769bba
-AUDIO_SR = 16000   # Hz: every clip's audio, every audio encoder's input
+AUDIO_SR = 16000  # Hz: every clip's audio, every audio encoder's input
+
 
 def pcm_to_float(
-    samples: np.ndarray,    # integer PCM of any width, or float samples
-) -> np.ndarray:            # float32, integers scaled to [-1, 1]
+    samples: np.ndarray,  # integer PCM of any width, or float samples
+) -> np.ndarray:  # float32, integers scaled to [-1, 1]
     "Integer PCM → float32 in [-1, 1] (midpoint and half-width of the integer range); floats → float32."
     x = np.asarray(samples)
     if x.dtype.kind in "iu":
         info = np.iinfo(x.dtype)
-        return ((x.astype(np.float64) - (info.max + 1 + info.min) / 2) / ((info.max - info.min + 1) / 2)).astype(np.float32)
-    if x.dtype.kind != "f": raise InputError(f"samples: expected float or integer PCM samples, got dtype {x.dtype}")
+        midpoint, half_width = (info.max + 1 + info.min) / 2, (info.max - info.min + 1) / 2
+        return ((x.astype(np.float64) - midpoint) / half_width).astype(np.float32)
+    if x.dtype.kind != "f":
+        raise InputError(f"samples: expected float or integer PCM samples, got dtype {x.dtype}")
     return x.astype(np.float32)
 
 # %% ../nbs/05_media.ipynb #e05a0002
 class VideoWriter:
     "Encode frames to an mp4 as they come (`write`), then mux the audio and move the file into place (`close`)."
+
     def __init__(self, path: str | os.PathLike, fps: float = 25.0, crf: int = 18):
         self.path, self.fps, self.crf = Path(path), float(fps), int(crf)
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -126,34 +171,89 @@ class VideoWriter:
         if self._proc is None:
             self.size = f.shape[1:3]
             H, W = self.size
-            cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(self.fps),
-                   "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(self.crf), str(self._video)]
+            cmd = [
+                ffmpeg_exe(),
+                "-y",
+                "-loglevel",
+                "error",
+                "-f",
+                "rawvideo",
+                "-pix_fmt",
+                "rgb24",
+                "-s",
+                f"{W}x{H}",
+                "-r",
+                str(self.fps),
+                "-i",
+                "-",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                "-crf",
+                str(self.crf),
+                str(self._video),
+            ]
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        elif f.shape[1:3] != self.size: raise InputError(f"frames: {f.shape[1]}x{f.shape[2]}, but the video is {self.size[0]}x{self.size[1]}")
-        self._proc.stdin.write(f.tobytes()); self.n_frames += len(f)
+        elif f.shape[1:3] != self.size:
+            raise InputError(f"frames: {f.shape[1]}x{f.shape[2]}, but the video is {self.size[0]}x{self.size[1]}")
+        self._proc.stdin.write(f.tobytes())
+        self.n_frames += len(f)
         return self
 
     def close(self, audio: np.ndarray | None = None, sr: int | None = None, timeout: float = 600.0) -> Path:
         "Finish the video, mux `audio` (fitted to the frames), move it to `path`; return the path."
         try:
-            if self._proc is None: raise InputError(f"{self.path}: no frames were written")
-            self._proc.stdin.close(); err = self._proc.stderr.read(); rc = self._proc.wait(timeout)
-            if rc != 0: raise RuntimeError(f"ffmpeg failed writing {self.path}: {err.decode(errors='replace')[-2000:]}")
+            if self._proc is None:
+                raise InputError(f"{self.path}: no frames were written")
+            self._proc.stdin.close()
+            err = self._proc.stderr.read()
+            rc = self._proc.wait(timeout)
+            if rc != 0:
+                raise RuntimeError(f"ffmpeg failed writing {self.path}: {err.decode(errors='replace')[-2000:]}")
             out = self._video
             if audio is not None:
-                wav = _fitted_wav(Path(self._dir.name) / "a.wav", audio, sr, self.n_frames, self.fps, "VideoWriter.close")
+                wav = _fitted_wav(
+                    Path(self._dir.name) / "a.wav", audio, sr, self.n_frames, self.fps, "VideoWriter.close"
+                )
                 out = Path(self._dir.name) / ("out" + self.path.suffix)
-                p = subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(self._video), "-i", str(wav), "-c:v", "copy",
-                                    "-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", str(out)], capture_output=True, timeout=timeout)
-                if p.returncode != 0: raise RuntimeError(f"ffmpeg failed muxing {self.path}: {p.stderr.decode(errors='replace')[-2000:]}")
+                p = subprocess.run(
+                    [
+                        ffmpeg_exe(),
+                        "-y",
+                        "-loglevel",
+                        "error",
+                        "-i",
+                        str(self._video),
+                        "-i",
+                        str(wav),
+                        "-c:v",
+                        "copy",
+                        "-c:a",
+                        "aac",
+                        "-b:a",
+                        "128k",
+                        "-movflags",
+                        "+faststart",
+                        str(out),
+                    ],
+                    capture_output=True,
+                    timeout=timeout,
+                )
+                if p.returncode != 0:
+                    raise RuntimeError(f"ffmpeg failed muxing {self.path}: {p.stderr.decode(errors='replace')[-2000:]}")
             os.replace(out, self.path)
             return self.path
         finally:
-            if self._proc is not None and self._proc.poll() is None: self._proc.kill()
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
             self._dir.cleanup()
 
-    def __enter__(self): return self
+    def __enter__(self):
+        return self
+
     def __exit__(self, *exc):
-        if exc[0] is not None:   # an error: drop the partial file, keep nothing half-written
-            if self._proc is not None and self._proc.poll() is None: self._proc.kill()
+        if exc[0] is not None:  # an error: drop the partial file, keep nothing half-written
+            if self._proc is not None and self._proc.poll() is None:
+                self._proc.kill()
             self._dir.cleanup()

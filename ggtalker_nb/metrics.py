@@ -10,7 +10,8 @@ __all__ = ['SSIM_WINDOW', 'SSIM_SIGMA', 'SSIM_K1', 'SSIM_K2', 'LPIPS_ENV', 'MOUT
            'motion_diversity']
 
 # %% ../nbs/80_metrics.ipynb #a4484124
-import math, os
+import math
+import os
 from itertools import combinations
 from pathlib import Path
 from typing import Sequence
@@ -27,58 +28,75 @@ from .core import InputError, MissingDependencyError
 # %% ../nbs/80_metrics.ipynb #24b6796e
 def _image_pair(pred, target, name="pred/target") -> tuple[Tensor, Tensor]:
     pred, target = torch.as_tensor(pred), torch.as_tensor(target)
-    if pred.shape != target.shape: raise InputError(f"{name}: shapes differ, {tuple(pred.shape)} vs {tuple(target.shape)}")
-    if pred.ndim < 3 or pred.shape[-1] not in (1, 3): raise InputError(f"{name}: expected (..., H, W, 1|3) images, got {tuple(pred.shape)}")
-    if not (pred.is_floating_point() and target.is_floating_point()): raise InputError(f"{name}: expected float images in [0, data_range]")
-    if not (torch.isfinite(pred).all() and torch.isfinite(target).all()): raise InputError(f"{name}: contains NaN or inf")
+    if pred.shape != target.shape:
+        raise InputError(f"{name}: shapes differ, {tuple(pred.shape)} vs {tuple(target.shape)}")
+    if pred.ndim < 3 or pred.shape[-1] not in (1, 3):
+        raise InputError(f"{name}: expected (..., H, W, 1|3) images, got {tuple(pred.shape)}")
+    if not (pred.is_floating_point() and target.is_floating_point()):
+        raise InputError(f"{name}: expected float images in [0, data_range]")
+    if not (torch.isfinite(pred).all() and torch.isfinite(target).all()):
+        raise InputError(f"{name}: contains NaN or inf")
     return pred, target
 
+
 def psnr(
-    pred: Float[Tensor, "*B H W 3"],           # predicted images
-    target: Float[Tensor, "*B H W 3"],         # ground-truth images
-    mask: Tensor | None = None,                # (*B, H, W) bool/0-1: average the squared error over these pixels only
-    data_range: float = 1.0,                   # max - min of the pixel range
+    pred: Float[Tensor, "*B H W 3"],  # predicted images
+    target: Float[Tensor, "*B H W 3"],  # ground-truth images
+    mask: Tensor | None = None,  # (*B, H, W) bool/0-1: average the squared error over these pixels only
+    data_range: float = 1.0,  # max - min of the pixel range
 ) -> Float[Tensor, "*B"]:
     "Peak signal-to-noise ratio in dB per image, 10·log10(range² / MSE); +inf for identical images."
     pred, target = _image_pair(pred, target)
-    if not data_range > 0: raise InputError(f"data_range: must be > 0, got {data_range}")
+    if not data_range > 0:
+        raise InputError(f"data_range: must be > 0, got {data_range}")
     se = (pred.double() - target.double()) ** 2
-    if mask is None: mse = reduce(se, "... h w c -> ...", "mean")
+    if mask is None:
+        mse = reduce(se, "... h w c -> ...", "mean")
     else:
         m = torch.as_tensor(mask)
-        if m.shape != pred.shape[:-1]: raise InputError(f"mask: expected {tuple(pred.shape[:-1])}, got {tuple(m.shape)}")
+        if m.shape != pred.shape[:-1]:
+            raise InputError(f"mask: expected {tuple(pred.shape[:-1])}, got {tuple(m.shape)}")
         m = m.to(torch.float64)
-        if (m < 0).any(): raise InputError("mask: weights must be >= 0")
+        if (m < 0).any():
+            raise InputError("mask: weights must be >= 0")
         n = reduce(m, "... h w -> ...", "sum") * pred.shape[-1]
-        if (n == 0).any(): raise InputError("mask: some image has an empty mask")
+        if (n == 0).any():
+            raise InputError("mask: some image has an empty mask")
         mse = reduce(se * m[..., None], "... h w c -> ...", "sum") / n
-    return (10 * torch.log10(data_range ** 2 / mse)).to(pred.dtype)
+    return (10 * torch.log10(data_range**2 / mse)).to(pred.dtype)
 
 # %% ../nbs/80_metrics.ipynb #9ca820ba
 SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
 
+
 def _gauss1d(size: int, sigma: float, dtype, device) -> Tensor:
     x = torch.arange(size, dtype=dtype, device=device) - (size - 1) / 2
-    w = torch.exp(-(x ** 2) / (2 * sigma ** 2))
+    w = torch.exp(-(x**2) / (2 * sigma**2))
     return w / w.sum()
 
+
 def ssim(
-    pred: Float[Tensor, "*B H W 3"],   # predicted images
-    target: Float[Tensor, "*B H W 3"], # ground-truth images
-    data_range: float = 1.0,           # max - min of the pixel range
-    window: int = SSIM_WINDOW,         # Gaussian window size (odd)
-    sigma: float = SSIM_SIGMA,         # Gaussian window σ in pixels
+    pred: Float[Tensor, "*B H W 3"],  # predicted images
+    target: Float[Tensor, "*B H W 3"],  # ground-truth images
+    data_range: float = 1.0,  # max - min of the pixel range
+    window: int = SSIM_WINDOW,  # Gaussian window size (odd)
+    sigma: float = SSIM_SIGMA,  # Gaussian window σ in pixels
     k1: float = SSIM_K1,
     k2: float = SSIM_K2,
-    return_map: bool = False,          # also return the (*B, H, W) SSIM map (channel mean)
+    return_map: bool = False,  # also return the (*B, H, W) SSIM map (channel mean)
 ) -> Float[Tensor, "*B"] | tuple[Tensor, Tensor]:
-    "Structural similarity per image: Gaussian 11-tap σ=1.5 window, K=(0.01, 0.03), reflect border, mean over pixels and channels."
+    """Structural similarity per image: Gaussian 11-tap σ=1.5 window, K=(0.01, 0.03), reflect border, mean over pixels
+    and channels."""
     pred, target = _image_pair(pred, target)
-    if window < 1 or window % 2 == 0: raise InputError(f"window: must be a positive odd size, got {window}")
+    if window < 1 or window % 2 == 0:
+        raise InputError(f"window: must be a positive odd size, got {window}")
     H, W = pred.shape[-3:-1]
-    if H < window or W < window: raise InputError(f"ssim: images {H}x{W} are smaller than the {window}-pixel window")
-    if not data_range > 0: raise InputError(f"data_range: must be > 0, got {data_range}")
-    batch = pred.shape[:-3]; ch = pred.shape[-1]
+    if H < window or W < window:
+        raise InputError(f"ssim: images {H}x{W} are smaller than the {window}-pixel window")
+    if not data_range > 0:
+        raise InputError(f"data_range: must be > 0, got {data_range}")
+    batch = pred.shape[:-3]
+    ch = pred.shape[-1]
     x = rearrange(pred.double(), "... h w c -> (...) c h w")
     y = rearrange(target.double(), "... h w c -> (...) c h w")
     g = _gauss1d(window, sigma, x.dtype, x.device)
@@ -87,24 +105,32 @@ def ssim(
     r = window // 2
     blur = lambda z: F.conv2d(F.conv2d(F.pad(z, (r, r, r, r), mode="reflect"), wh, groups=ch), ww, groups=ch)
     mx, my = blur(x), blur(y)
-    sxx, syy = (blur(x * x) - mx ** 2).clamp(min=0), (blur(y * y) - my ** 2).clamp(min=0)
+    sxx, syy = (blur(x * x) - mx**2).clamp(min=0), (blur(y * y) - my**2).clamp(min=0)
     sxy = blur(x * y) - mx * my
     c1, c2 = (k1 * data_range) ** 2, (k2 * data_range) ** 2
-    smap = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx ** 2 + my ** 2 + c1) * (sxx + syy + c2))
+    smap = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx**2 + my**2 + c1) * (sxx + syy + c2))
     val = reduce(smap, "n c h w -> n", "mean").reshape(batch).to(pred.dtype)
-    if not return_map: return val
+    if not return_map:
+        return val
     return val, reduce(smap, "n c h w -> n h w", "mean").reshape(*batch, *smap.shape[-2:]).to(pred.dtype)
 
 # %% ../nbs/80_metrics.ipynb #f3599fb8
 LPIPS_ENV = "GGTALKER_LPIPS_WEIGHTS"
-_ALEX = [("features.0", 3, 64, 11, 4, 2), ("features.3", 64, 192, 5, 1, 2), ("features.6", 192, 384, 3, 1, 1),
-         ("features.8", 384, 256, 3, 1, 1), ("features.10", 256, 256, 3, 1, 1)]
+_ALEX = [
+    ("features.0", 3, 64, 11, 4, 2),
+    ("features.3", 64, 192, 5, 1, 2),
+    ("features.6", 192, 384, 3, 1, 1),
+    ("features.8", 384, 256, 3, 1, 1),
+    ("features.10", 256, 256, 3, 1, 1),
+]
 _LPIPS_SHIFT = (-0.030, -0.088, -0.188)
 _LPIPS_SCALE = (0.458, 0.448, 0.450)
+
 
 def _lpips_path(weights) -> Path | None:
     w = weights if weights is not None else os.environ.get(LPIPS_ENV)
     return Path(w) if w else None
+
 
 def lpips_status(
     weights: str | os.PathLike | None = None,  # local safetensors file; default `$GGTALKER_LPIPS_WEIGHTS`
@@ -112,10 +138,14 @@ def lpips_status(
     "Why LPIPS is or is not available, in one sentence."
     p = _lpips_path(weights)
     if p is None:
-        return ("LPIPS is not available: it needs pretrained AlexNet features and LPIPS linear heads, which are not "
-                f"shipped and cannot be downloaded here; set ${LPIPS_ENV} to a local safetensors file to enable it")
-    if not p.is_file(): return f"LPIPS is not available: weights file {p} does not exist"
+        return (
+            "LPIPS is not available: it needs pretrained AlexNet features and LPIPS linear heads, which are not "
+            f"shipped and cannot be downloaded here; set ${LPIPS_ENV} to a local safetensors file to enable it"
+        )
+    if not p.is_file():
+        return f"LPIPS is not available: weights file {p} does not exist"
     return f"LPIPS available from {p}"
+
 
 def lpips_available(
     weights: str | os.PathLike | None = None,  # local safetensors file; default `$GGTALKER_LPIPS_WEIGHTS`
@@ -124,38 +154,51 @@ def lpips_available(
     p = _lpips_path(weights)
     return p is not None and p.is_file()
 
+
 def _load_lpips(p: Path) -> dict[str, Tensor]:
     from safetensors.torch import load_file
-    try: sd = load_file(str(p))
-    except Exception as e: raise MissingDependencyError(f"LPIPS weights {p}: cannot be read as safetensors ({e})") from None
+
+    try:
+        sd = load_file(str(p))
+    except Exception as e:
+        raise MissingDependencyError(f"LPIPS weights {p}: cannot be read as safetensors ({e})") from None
     want = {f"{n}.weight": (co, ci, k, k) for n, ci, co, k, _, _ in _ALEX}
     want |= {f"{n}.bias": (co,) for n, ci, co, k, _, _ in _ALEX}
     want |= {f"lin{i}.weight": (1, co, 1, 1) for i, (n, ci, co, k, _, _) in enumerate(_ALEX)}
     for k, s in want.items():
-        if k not in sd: raise MissingDependencyError(f"LPIPS weights {p}: missing tensor '{k}'")
-        if tuple(sd[k].shape) != s: raise MissingDependencyError(f"LPIPS weights {p}: '{k}' has shape {tuple(sd[k].shape)}, expected {s}")
+        if k not in sd:
+            raise MissingDependencyError(f"LPIPS weights {p}: missing tensor '{k}'")
+        if tuple(sd[k].shape) != s:
+            raise MissingDependencyError(f"LPIPS weights {p}: '{k}' has shape {tuple(sd[k].shape)}, expected {s}")
     return sd
 
+
 def lpips(
-    pred: Float[Tensor, "*B H W 3"],   # predicted images in [0, 1]
-    target: Float[Tensor, "*B H W 3"], # ground-truth images in [0, 1]
+    pred: Float[Tensor, "*B H W 3"],  # predicted images in [0, 1]
+    target: Float[Tensor, "*B H W 3"],  # ground-truth images in [0, 1]
     weights: str | os.PathLike | None = None,  # local safetensors file; default `$GGTALKER_LPIPS_WEIGHTS`
 ) -> Float[Tensor, "*B"]:
     "LPIPS-AlexNet distance per image from local weights; raises MissingDependencyError without them."
-    if not lpips_available(weights): raise MissingDependencyError(lpips_status(weights))
+    if not lpips_available(weights):
+        raise MissingDependencyError(lpips_status(weights))
     pred, target = _image_pair(pred, target)
-    if pred.shape[-1] != 3: raise InputError("lpips: needs RGB images (..., H, W, 3)")
+    if pred.shape[-1] != 3:
+        raise InputError("lpips: needs RGB images (..., H, W, 3)")
     sd = _load_lpips(_lpips_path(weights))
     batch = pred.shape[:-3]
-    shift = torch.tensor(_LPIPS_SHIFT).view(1, 3, 1, 1); scale = torch.tensor(_LPIPS_SCALE).view(1, 3, 1, 1)
+    shift = torch.tensor(_LPIPS_SHIFT).view(1, 3, 1, 1)
+    scale = torch.tensor(_LPIPS_SCALE).view(1, 3, 1, 1)
+
     def feats(img):
         h = (rearrange(img.float(), "... h w c -> (...) c h w") * 2 - 1 - shift) / scale
         out = []
         for i, (n, ci, co, k, s, p) in enumerate(_ALEX):
-            if i in (1, 2): h = F.max_pool2d(h, 3, 2)
+            if i in (1, 2):
+                h = F.max_pool2d(h, 3, 2)
             h = F.relu(F.conv2d(h, sd[f"{n}.weight"], sd[f"{n}.bias"], stride=s, padding=p))
             out.append(h)
         return out
+
     d = 0
     for i, (fa, fb) in enumerate(zip(feats(pred), feats(target))):
         na = fa / (fa.pow(2).sum(1, keepdim=True).sqrt() + 1e-10)
@@ -165,8 +208,9 @@ def lpips(
 
 # %% ../nbs/80_metrics.ipynb #af6edb75
 def _lattice_frequencies(basis: Tensor, harmonics: int) -> Tensor:
-    "Wave vectors (cycles/px, folded into [−½, ½)) of the lattice with image-space basis rows `basis` (2, 2), up to `harmonics`."
-    B = torch.linalg.inv(basis.T).T                                  # columns b1, b2 with a_i · b_j = δ_ij
+    """Wave vectors (cycles/px, folded into [−½, ½)) of the lattice with image-space basis rows `basis` (2, 2), up to
+    `harmonics`."""
+    B = torch.linalg.inv(basis.T).T  # columns b1, b2 with a_i · b_j = δ_ij
     n = [(i, j) for i in range(-harmonics, harmonics + 1) for j in range(-harmonics, harmonics + 1) if (i, j) != (0, 0)]
     k = torch.stack([i * B[:, 0] + j * B[:, 1] for i, j in n])
     return k - torch.floor(k + 0.5)
@@ -174,99 +218,126 @@ def _lattice_frequencies(basis: Tensor, harmonics: int) -> Tensor:
 
 def stripe_energy(
     images: Float[Tensor, "B H W 3"],  # renders compared on the same patches (e.g. prediction, ground truth), in [0, 1]
-    mask: Tensor,                       # (H, W) bool: the pixels analysed (head pixels in every image)
-    centres: Float[Tensor, "N 2"],      # projected texel centres (x, y) in pixels (visible texels only)
-    steps: Float[Tensor, "N 2 2"],      # image displacement (px) of one texel step along a map row, and along a map column
-    patch: int = 32,                    # analysis window (pixels)
-    harmonics: int = 2,                 # lattice combinations n₁b₁ + n₂b₂ with |nᵢ| ≤ harmonics
-    radius: float = 0.75,               # frequency bins counted around each wave vector
-    min_dc: float = 1.5,                # bins within this distance of zero frequency are not counted
-    min_texels: int = 4,                # patches with fewer projected texels are skipped
-) -> tuple[Float[Tensor, "B"], int]:    # mean power per patch at the lattice frequencies, and the number of patches
+    mask: Tensor,  # (H, W) bool: the pixels analysed (head pixels in every image)
+    centres: Float[Tensor, "N 2"],  # projected texel centres (x, y) in pixels (visible texels only)
+    # image displacement (px) of one texel step along a map row, and along a map column
+    steps: Float[Tensor, "N 2 2"],
+    patch: int = 32,  # analysis window (pixels)
+    harmonics: int = 2,  # lattice combinations n₁b₁ + n₂b₂ with |nᵢ| ≤ harmonics
+    radius: float = 0.75,  # frequency bins counted around each wave vector
+    min_dc: float = 1.5,  # bins within this distance of zero frequency are not counted
+    min_texels: int = 4,  # patches with fewer projected texels are skipped
+) -> tuple[Float[Tensor, "B"], int]:  # mean power per patch at the lattice frequencies, and the number of patches
     "Windowed spectral power of the luminance at the projected texel grid's frequencies and harmonics, per image."
     images = torch.as_tensor(images)
-    if images.ndim != 4 or images.shape[-1] < 3: raise InputError(f"images: expected (B, H, W, 3), got {tuple(images.shape)}")
+    if images.ndim != 4 or images.shape[-1] < 3:
+        raise InputError(f"images: expected (B, H, W, 3), got {tuple(images.shape)}")
     B, H, W, _ = images.shape
     mask = torch.as_tensor(mask).bool()
-    if mask.shape != (H, W): raise InputError(f"mask: expected ({H}, {W}), got {tuple(mask.shape)}")
+    if mask.shape != (H, W):
+        raise InputError(f"mask: expected ({H}, {W}), got {tuple(mask.shape)}")
     centres, steps = torch.as_tensor(centres, dtype=torch.float64), torch.as_tensor(steps, dtype=torch.float64)
     if centres.ndim != 2 or centres.shape[-1] != 2 or steps.shape != (len(centres), 2, 2):
-        raise InputError(f"centres/steps: expected (N, 2) and (N, 2, 2), got {tuple(centres.shape)} and {tuple(steps.shape)}")
-    if patch < 8 or patch > min(H, W): raise InputError(f"patch: must lie in [8, {min(H, W)}], got {patch}")
+        raise InputError(
+            f"centres/steps: expected (N, 2) and (N, 2, 2), got {tuple(centres.shape)} and {tuple(steps.shape)}"
+        )
+    if patch < 8 or patch > min(H, W):
+        raise InputError(f"patch: must lie in [8, {min(H, W)}], got {patch}")
     y = (images[..., :3].double() * images.new_tensor([0.299, 0.587, 0.114], dtype=torch.float64)).sum(-1)
-    win = torch.hann_window(patch, periodic=False, dtype=torch.float64); win = win[:, None] * win[None]
+    win = torch.hann_window(patch, periodic=False, dtype=torch.float64)
+    win = win[:, None] * win[None]
     f = torch.fft.fftfreq(patch, dtype=torch.float64)
     fy, fx = torch.meshgrid(f, f, indexing="ij")
     slow = (fx.square() + fy.square()).sqrt() <= min_dc / patch
     total, n_patch = y.new_zeros(B), 0
     for r0 in range(0, H - patch + 1, patch // 2):
         for c0 in range(0, W - patch + 1, patch // 2):
-            if not bool(mask[r0:r0 + patch, c0:c0 + patch].all()): continue
-            inside = ((centres[:, 0] >= c0) & (centres[:, 0] < c0 + patch) & (centres[:, 1] >= r0) & (centres[:, 1] < r0 + patch))
-            if int(inside.sum()) < min_texels: continue
+            if not bool(mask[r0 : r0 + patch, c0 : c0 + patch].all()):
+                continue
+            inside = (
+                (centres[:, 0] >= c0)
+                & (centres[:, 0] < c0 + patch)
+                & (centres[:, 1] >= r0)
+                & (centres[:, 1] < r0 + patch)
+            )
+            if int(inside.sum()) < min_texels:
+                continue
             st = steps[inside]
-            flip = (st[..., 0] < 0) | ((st[..., 0] == 0) & (st[..., 1] < 0))      # a lattice vector's sign is free
+            flip = (st[..., 0] < 0) | ((st[..., 0] == 0) & (st[..., 1] < 0))  # a lattice vector's sign is free
             basis = torch.where(flip[..., None], -st, st).median(0).values
-            if float(torch.linalg.det(basis).abs()) < 1e-3: continue
+            if float(torch.linalg.det(basis).abs()) < 1e-3:
+                continue
             bins = torch.zeros(patch, patch, dtype=torch.bool)
             for kx, ky in _lattice_frequencies(basis, harmonics).tolist():
                 dx, dy = (fx - kx + 0.5) % 1 - 0.5, (fy - ky + 0.5) % 1 - 0.5
                 bins |= (dx.square() + dy.square()).sqrt() <= radius / patch
             bins &= ~slow
-            p = y[:, r0:r0 + patch, c0:c0 + patch]
+            p = y[:, r0 : r0 + patch, c0 : c0 + patch]
             p = (p - p.mean((1, 2), keepdim=True)) * win
             total += (torch.fft.fft2(p).abs().square() / win.square().sum())[:, bins].sum(-1)
             n_patch += 1
     return (total / max(n_patch, 1)).float(), n_patch
 
 # %% ../nbs/80_metrics.ipynb #2f7cc1f6
-MOUTH_LMK = tuple(range(48, 68))          # iBUG-68 outer (48–59) and inner (60–67) lip points
-INNER_LIP_UPPER = (61, 62, 63)            # iBUG-68 inner upper lip, left→right
-INNER_LIP_LOWER = (67, 66, 65)            # the inner lower lip points facing them
+MOUTH_LMK = tuple(range(48, 68))  # iBUG-68 outer (48–59) and inner (60–67) lip points
+INNER_LIP_UPPER = (61, 62, 63)  # iBUG-68 inner upper lip, left→right
+INNER_LIP_LOWER = (67, 66, 65)  # the inner lower lip points facing them
+
 
 def _lmk_idx(idx, L: int) -> list[int]:
     if isinstance(idx, str):
-        if idx == "all": return list(range(L))
+        if idx == "all":
+            return list(range(L))
         if idx == "mouth":
-            if L != 68: raise InputError(f"idx='mouth' needs the 68 iBUG landmarks, got L={L}")
+            if L != 68:
+                raise InputError(f"idx='mouth' needs the 68 iBUG landmarks, got L={L}")
             return list(MOUTH_LMK)
         raise InputError(f"idx: expected 'mouth', 'all' or indices, got {idx!r}")
     out = [int(i) for i in idx]
-    if not out or min(out) < -L or max(out) >= L: raise InputError(f"idx: indices must lie in [0, {L}), got {idx}")
+    if not out or min(out) < -L or max(out) >= L:
+        raise InputError(f"idx: indices must lie in [0, {L}), got {idx}")
     return out
+
 
 def lmd(
     pred_lmk_2d: Float[Tensor, "*B L 2"],  # predicted landmarks, pixels
-    gt_lmk_2d: Float[Tensor, "*B L 2"],    # ground-truth landmarks, pixels
-    idx: str | Sequence[int] = "mouth",    # "mouth" (48–67), "all", or landmark indices
+    gt_lmk_2d: Float[Tensor, "*B L 2"],  # ground-truth landmarks, pixels
+    idx: str | Sequence[int] = "mouth",  # "mouth" (48–67), "all", or landmark indices
 ) -> Tensor:
     "Mean landmark distance in pixels over the chosen landmarks and all frames."
     p, q = torch.as_tensor(pred_lmk_2d), torch.as_tensor(gt_lmk_2d)
-    if p.shape != q.shape or p.ndim < 2 or p.shape[-1] != 2: raise InputError(f"lmd: expected equal (..., L, 2) landmarks, got {tuple(p.shape)} and {tuple(q.shape)}")
+    if p.shape != q.shape or p.ndim < 2 or p.shape[-1] != 2:
+        raise InputError(f"lmd: expected equal (..., L, 2) landmarks, got {tuple(p.shape)} and {tuple(q.shape)}")
     i = _lmk_idx(idx, p.shape[-2])
     return (p[..., i, :].double() - q[..., i, :].double()).norm(dim=-1).mean().to(p.dtype)
 
 # %% ../nbs/80_metrics.ipynb #30bcda2d
 def _vert_pair(pred, gt, name):
     p, q = torch.as_tensor(pred), torch.as_tensor(gt)
-    if p.shape != q.shape or p.ndim != 3 or p.shape[-1] != 3: raise InputError(f"{name}: expected equal (T, V, 3) vertices, got {tuple(p.shape)} and {tuple(q.shape)}")
+    if p.shape != q.shape or p.ndim != 3 or p.shape[-1] != 3:
+        raise InputError(f"{name}: expected equal (T, V, 3) vertices, got {tuple(p.shape)} and {tuple(q.shape)}")
     return p, q
 
+
 def _vidx(idx, V: int, name: str):
-    if idx is None: return slice(None)
+    if idx is None:
+        return slice(None)
     i = torch.as_tensor(idx).long().reshape(-1)
-    if len(i) == 0 or i.min() < 0 or i.max() >= V: raise InputError(f"{name}: vertex indices must be non-empty and lie in [0, {V})")
+    if len(i) == 0 or i.min() < 0 or i.max() >= V:
+        raise InputError(f"{name}: vertex indices must be non-empty and lie in [0, {V})")
     return i
 
+
 def lip_vertex_error(
-    pred_verts: Float[Tensor, "T V 3"],    # predicted vertices (metres)
-    gt_verts: Float[Tensor, "T V 3"],      # ground-truth vertices
-    lip_idx: Sequence[int] | Tensor,       # lip vertex indices (e.g. `flame.masks['lips']`)
+    pred_verts: Float[Tensor, "T V 3"],  # predicted vertices (metres)
+    gt_verts: Float[Tensor, "T V 3"],  # ground-truth vertices
+    lip_idx: Sequence[int] | Tensor,  # lip vertex indices (e.g. `flame.masks['lips']`)
 ) -> Tensor:
     "Lip vertex error: max over lip vertices of the L2 error per frame, averaged over frames (metres)."
     p, q = _vert_pair(pred_verts, gt_verts, "lip_vertex_error")
     i = _vidx(lip_idx, p.shape[1], "lip_idx")
     return (p[:, i] - q[:, i]).norm(dim=-1).amax(-1).mean()
+
 
 def mean_vertex_error(
     pred_verts: Float[Tensor, "T V 3"],
@@ -280,36 +351,45 @@ def mean_vertex_error(
 
 # %% ../nbs/80_metrics.ipynb #2134e865
 def mouth_opening(
-    points: Float[Tensor, "T L D"],                  # landmarks (L = 68, D = 2 or 3) or vertices
-    upper: Sequence[int] = INNER_LIP_UPPER,          # upper inner-lip point indices
-    lower: Sequence[int] = INNER_LIP_LOWER,          # the lower points facing them, same order
+    points: Float[Tensor, "T L D"],  # landmarks (L = 68, D = 2 or 3) or vertices
+    upper: Sequence[int] = INNER_LIP_UPPER,  # upper inner-lip point indices
+    lower: Sequence[int] = INNER_LIP_LOWER,  # the lower points facing them, same order
 ) -> Float[Tensor, "T"]:
     "Inner-lip gap per frame: mean distance between paired upper and lower inner-lip points."
     x = torch.as_tensor(points)
-    if x.ndim != 3 or x.shape[-1] not in (2, 3): raise InputError(f"mouth_opening: expected (T, L, 2|3) points, got {tuple(x.shape)}")
-    if len(upper) != len(lower) or not len(upper): raise InputError("mouth_opening: upper and lower need the same, non-zero length")
+    if x.ndim != 3 or x.shape[-1] not in (2, 3):
+        raise InputError(f"mouth_opening: expected (T, L, 2|3) points, got {tuple(x.shape)}")
+    if len(upper) != len(lower) or not len(upper):
+        raise InputError("mouth_opening: upper and lower need the same, non-zero length")
     L = x.shape[1]
-    if max(max(upper), max(lower)) >= L: raise InputError(f"mouth_opening: indices {list(upper)}/{list(lower)} out of range for L={L}")
+    if max(max(upper), max(lower)) >= L:
+        raise InputError(f"mouth_opening: indices {list(upper)}/{list(lower)} out of range for L={L}")
     return (x[:, list(upper)] - x[:, list(lower)]).norm(dim=-1).mean(-1)
+
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
     a, b = a - a.mean(), b - b.mean()
     den = math.sqrt(float((a * a).sum() * (b * b).sum()))
     return float((a * b).sum() / den) if den > 0 else float("nan")
 
+
 def _track(x, name) -> np.ndarray:
     a = np.asarray(x.detach().cpu() if isinstance(x, Tensor) else x, dtype=np.float64)
-    if a.ndim != 1 or len(a) < 3: raise InputError(f"{name}: expected a (T,) curve with T >= 3, got shape {a.shape}")
-    if not np.isfinite(a).all(): raise InputError(f"{name}: contains NaN or inf")
+    if a.ndim != 1 or len(a) < 3:
+        raise InputError(f"{name}: expected a (T,) curve with T >= 3, got shape {a.shape}")
+    if not np.isfinite(a).all():
+        raise InputError(f"{name}: contains NaN or inf")
     return a
 
+
 def mouth_opening_correlation(
-    pred: Float[Tensor, "T"],   # predicted mouth-opening curve
-    gt: Float[Tensor, "T"],     # ground-truth mouth-opening curve
+    pred: Float[Tensor, "T"],  # predicted mouth-opening curve
+    gt: Float[Tensor, "T"],  # ground-truth mouth-opening curve
 ) -> float:
     "Pearson correlation of two mouth-opening curves (NaN when one is constant)."
     a, b = _track(pred, "pred"), _track(gt, "gt")
-    if len(a) != len(b): raise InputError(f"mouth_opening_correlation: lengths differ, {len(a)} vs {len(b)}")
+    if len(a) != len(b):
+        raise InputError(f"mouth_opening_correlation: lengths differ, {len(a)} vs {len(b)}")
     return _pearson(a, b)
 
 # %% ../nbs/80_metrics.ipynb #41b55a37
@@ -317,64 +397,83 @@ def _zscore(a: np.ndarray) -> np.ndarray:
     s = a.std()
     return (a - a.mean()) / s if s > 0 else a - a.mean()
 
+
 def av_cross_correlation(
-    mouth_open: Float[Tensor, "T"],     # mouth-opening curve (any unit)
-    energy_db: Float[Tensor, "T"],      # frame audio energy in dB, same frames
-    max_offset: int = 8,                # offsets tried: -max_offset..max_offset frames
-    floor_db: float | None = 50.0,      # floor the energy at (max - floor_db) dB; None: no floor
-    diff: bool = True,                  # difference both signals first (high-pass)
-) -> tuple[np.ndarray, np.ndarray]:     # (offsets (2M+1,), correlation per offset)
+    mouth_open: Float[Tensor, "T"],  # mouth-opening curve (any unit)
+    energy_db: Float[Tensor, "T"],  # frame audio energy in dB, same frames
+    max_offset: int = 8,  # offsets tried: -max_offset..max_offset frames
+    floor_db: float | None = 50.0,  # floor the energy at (max - floor_db) dB; None: no floor
+    diff: bool = True,  # difference both signals first (high-pass)
+) -> tuple[np.ndarray, np.ndarray]:  # (offsets (2M+1,), correlation per offset)
     "Normalised cross-correlation of mouth opening and audio energy, `corr[k] = pearson(mouth[t+k], energy[t])`."
     m, e = _track(mouth_open, "mouth_open"), _track(energy_db, "energy_db")
-    if len(m) != len(e): raise InputError(f"av_cross_correlation: {len(m)} mouth frames vs {len(e)} energy frames")
+    if len(m) != len(e):
+        raise InputError(f"av_cross_correlation: {len(m)} mouth frames vs {len(e)} energy frames")
     max_offset = int(max_offset)
-    if max_offset < 0: raise InputError(f"max_offset: must be >= 0, got {max_offset}")
-    if floor_db is not None: e = np.maximum(e, e.max() - float(floor_db))
-    if diff: m, e = np.diff(m), np.diff(e)
+    if max_offset < 0:
+        raise InputError(f"max_offset: must be >= 0, got {max_offset}")
+    if floor_db is not None:
+        e = np.maximum(e, e.max() - float(floor_db))
+    if diff:
+        m, e = np.diff(m), np.diff(e)
     m, e = _zscore(m), _zscore(e)
     n = len(m)
-    if n - max_offset < 3: raise InputError(f"max_offset {max_offset} leaves fewer than 3 overlapping frames of {n}")
+    if n - max_offset < 3:
+        raise InputError(f"max_offset {max_offset} leaves fewer than 3 overlapping frames of {n}")
     ks = np.arange(-max_offset, max_offset + 1)
     corr = np.array([_pearson(m[k:], e[: n - k]) if k >= 0 else _pearson(m[: n + k], e[-k:]) for k in ks])
     return ks, np.nan_to_num(corr, nan=0.0)
 
+
 def av_offset_confidence(
-    mouth_open: Float[Tensor, "T"],     # mouth-opening curve (any unit)
-    energy_db: Float[Tensor, "T"],      # frame audio energy in dB, same frames
-    max_offset: int = 8,                # offsets tried: -max_offset..max_offset frames
-    floor_db: float | None = 50.0,      # floor the energy at (max - floor_db) dB
-    diff: bool = True,                  # difference both signals first (high-pass)
-    subframe: bool = False,             # refine the offset by a parabola through the peak and its neighbours
-) -> tuple[int | float, float]:         # (offset in frames, > 0: mouth lags audio; confidence)
+    mouth_open: Float[Tensor, "T"],  # mouth-opening curve (any unit)
+    energy_db: Float[Tensor, "T"],  # frame audio energy in dB, same frames
+    max_offset: int = 8,  # offsets tried: -max_offset..max_offset frames
+    floor_db: float | None = 50.0,  # floor the energy at (max - floor_db) dB
+    diff: bool = True,  # difference both signals first (high-pass)
+    subframe: bool = False,  # refine the offset by a parabola through the peak and its neighbours
+) -> tuple[int | float, float]:  # (offset in frames, > 0: mouth lags audio; confidence)
     "SyncNet-style offset (argmax of the mouth/energy cross-correlation) and confidence (peak minus median)."
     ks, c = av_cross_correlation(mouth_open, energy_db, max_offset, floor_db, diff)
-    j = int(np.argmax(c)); conf = float(c[j] - np.median(c))
-    if not subframe: return int(ks[j]), conf
+    j = int(np.argmax(c))
+    conf = float(c[j] - np.median(c))
+    if not subframe:
+        return int(ks[j]), conf
     off = float(ks[j])
     if 0 < j < len(c) - 1:
-        a, b, d = c[j - 1], c[j], c[j + 1]; den = a - 2 * b + d
-        if den < 0: off += float(0.5 * (a - d) / den)
+        a, b, d = c[j - 1], c[j], c[j + 1]
+        den = a - 2 * b + d
+        if den < 0:
+            off += float(0.5 * (a - d) / den)
     return off, conf
 
 # %% ../nbs/80_metrics.ipynb #43627696
 def _fit(x, n: int) -> Tensor:
     x = torch.as_tensor(np.asarray(x, np.float32))
-    if x.shape[-1] >= n: return x[..., :n]
+    if x.shape[-1] >= n:
+        return x[..., :n]
     return torch.cat([x, x.new_zeros(*x.shape[:-1], n - x.shape[-1])], -1)
+
 
 @torch.no_grad()
 def track_landmarks(
-    flame,                      # a `FLAME` model with a landmark embedding
-    track,                      # a `data.video.FlameTrack` (T frames)
-) -> tuple[Tensor, Tensor]:     # vertices (T, V, 3) and landmarks (T, 68, 3), metres
+    flame,  # a `FLAME` model with a landmark embedding
+    track,  # a `data.video.FlameTrack` (T frames)
+) -> tuple[Tensor, Tensor]:  # vertices (T, V, 3) and landmarks (T, 68, 3), metres
     "Posed vertices and 3D landmarks of every frame of a FLAME track (shape/expression padded or cut to the model)."
-    out = flame(shape=_fit(track.shape, flame.n_shape), expr=_fit(track.expr, flame.n_expr),
-                pose=torch.as_tensor(track.pose()), transl=torch.as_tensor(track.translation))
-    if out.landmarks is None: raise InputError("track_landmarks: the FLAME model has no landmark embedding")
+    out = flame(
+        shape=_fit(track.shape, flame.n_shape),
+        expr=_fit(track.expr, flame.n_expr),
+        pose=torch.as_tensor(track.pose()),
+        transl=torch.as_tensor(track.translation),
+    )
+    if out.landmarks is None:
+        raise InputError("track_landmarks: the FLAME model has no landmark embedding")
     return out.vertices, out.landmarks
 
+
 def mouth_expr_indices(
-    names: Sequence[str],       # expression coefficient names (`FLAME.expr_names`)
+    names: Sequence[str],  # expression coefficient names (`FLAME.expr_names`)
 ) -> list[int]:
     "Indices of the expression coefficients that move the mouth (names containing lip, mouth, jaw or cheek)."
     return [i for i, n in enumerate(names) if any(w in n.lower() for w in ("lip", "mouth", "jaw", "cheek"))]
@@ -383,34 +482,39 @@ def mouth_expr_indices(
 def shift_pair(
     a: np.ndarray,  # (T,) curve to delay
     b: np.ndarray,  # (T,) reference curve
-    k: int,         # frames: the returned a' satisfies a'[t] = a[t - k] against b'[t] = b[t]
+    k: int,  # frames: the returned a' satisfies a'[t] = a[t - k] against b'[t] = b[t]
 ) -> tuple[np.ndarray, np.ndarray]:
     "Crop two aligned curves so that the first lags the second by `k` frames (k < 0: leads)."
     a, b = np.asarray(a), np.asarray(b)
-    if len(a) != len(b) or abs(k) >= len(a): raise InputError(f"shift_pair: need equal lengths > |k|, got {len(a)}, {len(b)}, k={k}")
+    if len(a) != len(b) or abs(k) >= len(a):
+        raise InputError(f"shift_pair: need equal lengths > |k|, got {len(a)}, {len(b)}, k={k}")
     T = len(a)
     return (a[: T - k], b[k:]) if k >= 0 else (a[-k:], b[: T + k])
 
 # %% ../nbs/80_metrics.ipynb #91461eda
 def mouth_expression_error(
-    pred_expr: Float[Tensor, "T E"],            # predicted expression coefficients
-    gt_expr: Float[Tensor, "T E"],              # ground-truth expression coefficients
-    idx: Sequence[int] | None = None,           # mouth coefficient indices (default all)
+    pred_expr: Float[Tensor, "T E"],  # predicted expression coefficients
+    gt_expr: Float[Tensor, "T E"],  # ground-truth expression coefficients
+    idx: Sequence[int] | None = None,  # mouth coefficient indices (default all)
 ) -> Tensor:
     "Mean absolute error of the (mouth) expression coefficients over frames — an AUE stand-in."
     p, q = torch.as_tensor(pred_expr), torch.as_tensor(gt_expr)
-    if p.shape != q.shape or p.ndim != 2: raise InputError(f"mouth_expression_error: expected equal (T, E), got {tuple(p.shape)} and {tuple(q.shape)}")
+    if p.shape != q.shape or p.ndim != 2:
+        raise InputError(f"mouth_expression_error: expected equal (T, E), got {tuple(p.shape)} and {tuple(q.shape)}")
     if idx is not None:
         idx = list(idx)
-        if not idx or min(idx) < 0 or max(idx) >= p.shape[1]: raise InputError(f"idx: must be non-empty and lie in [0, {p.shape[1]})")
+        if not idx or min(idx) < 0 or max(idx) >= p.shape[1]:
+            raise InputError(f"idx: must be non-empty and lie in [0, {p.shape[1]})")
         p, q = p[:, idx], q[:, idx]
     return (p - q).abs().mean()
 
+
 def motion_diversity(
-    samples: Float[Tensor, "K T D"],            # K samples for the same audio
+    samples: Float[Tensor, "K T D"],  # K samples for the same audio
 ) -> Tensor:
     "Mean over sample pairs of the frame-averaged L2 distance between them."
     s = torch.as_tensor(samples)
-    if s.ndim != 3 or s.shape[0] < 2: raise InputError(f"motion_diversity: expected (K>=2, T, D) samples, got {tuple(s.shape)}")
+    if s.ndim != 3 or s.shape[0] < 2:
+        raise InputError(f"motion_diversity: expected (K>=2, T, D) samples, got {tuple(s.shape)}")
     i, j = zip(*combinations(range(s.shape[0]), 2))
     return (s[list(i)] - s[list(j)]).norm(dim=-1).mean()

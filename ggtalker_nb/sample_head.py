@@ -9,7 +9,8 @@ __all__ = ['Y_EYE', 'Y_MOUTH', 'EYE_X', 'EYE_Y', 'EYE_R', 'LID_R', 'MOUTH_HALF',
            'save_sample_head', 'load_sample_head', 'sample_head_assets', 'sample_head_flame']
 
 # %% ../nbs/04_sample_head.ipynb #89fe3bb5
-import functools, os
+import functools
+import os
 from pathlib import Path
 
 import numpy as np
@@ -22,34 +23,36 @@ from .flame import FLAME, FlameAssets, load_flame_npz, save_flame_npz
 
 # %% ../nbs/04_sample_head.ipynb #0a55bc90
 # ---- proportions (metres, FLAME space: y up, the face looks along +z, subject's left = +x) -------
-Y_EYE, Y_MOUTH = 0.0, -0.072          # heights of the eye slit row and of the lip contact row
-EYE_X, EYE_Y, EYE_R = 0.0315, 0.001, 0.012   # eyeball centre |x|, y, radius
-LID_R = 0.0128                        # the skin around each eye hugs a sphere of this radius
-MOUTH_HALF = 0.0235                   # half width of the mouth slit
-EYE_SLIT = (0.0178, 0.0452)           # |x| range of each eye slit
-N_COLS = 56                           # columns of the skin lattice (even: mirror symmetric)
-EYE_OPEN = ((-0.40, 0.42), (-0.40, 0.42))   # (upper, lower) lid angles of the open left and right eye, radians
-EYE_CLOSED = (0.20, 0.20)                    # closed lids meet 2.5 mm below the eye centre
+Y_EYE, Y_MOUTH = 0.0, -0.072  # heights of the eye slit row and of the lip contact row
+EYE_X, EYE_Y, EYE_R = 0.0315, 0.001, 0.012  # eyeball centre |x|, y, radius
+LID_R = 0.0128  # the skin around each eye hugs a sphere of this radius
+MOUTH_HALF = 0.0235  # half width of the mouth slit
+EYE_SLIT = (0.0178, 0.0452)  # |x| range of each eye slit
+N_COLS = 56  # columns of the skin lattice (even: mirror symmetric)
+EYE_OPEN = ((-0.40, 0.42), (-0.40, 0.42))  # (upper, lower) lid angles of the open left and right eye, radians
+EYE_CLOSED = (0.20, 0.20)  # closed lids meet 2.5 mm below the eye centre
 
 # ring keyframes: front height yF, back height yB, centre z, half width a, front depth f, back depth b, front exponent
-_KEYS = np.array([
-    [0.1200, 0.1200, -0.012, 0.0000, 0.0000, 0.0000, 2.0],   # 0 crown (pole)
-    [0.1140, 0.1140, -0.012, 0.0257, 0.0308, 0.0335, 2.0],
-    [0.0966, 0.0966, -0.012, 0.0482, 0.0579, 0.0630, 2.05],
-    [0.0700, 0.0700, -0.012, 0.0650, 0.0779, 0.0849, 2.15],  # 3 hairline
-    [0.0459, 0.0459, -0.012, 0.0724, 0.0869, 0.0947, 2.3],
-    [0.0220, 0.0220, -0.012, 0.0748, 0.0895, 0.0980, 2.5],   # 5 brows
-    [Y_EYE, Y_EYE, -0.012, 0.0745, 0.0860, 0.0970, 2.6],     # 6 eye slit
-    [-0.038, -0.038, -0.012, 0.0715, 0.0875, 0.0920, 2.6],   # 7 nose tip
-    [-0.050, -0.049, -0.012, 0.0690, 0.0885, 0.0880, 2.5],   # 8 under the nose
-    [Y_MOUTH, -0.064, -0.012, 0.0610, 0.0880, 0.0800, 2.3],  # 9 mouth slit
-    [-0.100, -0.083, -0.012, 0.0540, 0.0870, 0.0700, 2.0],   # 10 chin
-    [-0.117, -0.098, -0.012, 0.0515, 0.0780, 0.0630, 2.0],   # 11 chin bottom
-    [-0.124, -0.110, -0.013, 0.0535, 0.0600, 0.0600, 2.0],   # 12 under the chin
-    [-0.135, -0.125, -0.015, 0.0530, 0.0500, 0.0580, 2.0],   # 13 throat
-    [-0.175, -0.175, -0.018, 0.0550, 0.0520, 0.0580, 2.0],   # 14 neck
-    [-0.225, -0.232, -0.022, 0.0600, 0.0560, 0.0620, 2.0],   # 15 neck base (open boundary)
-])
+_KEYS = np.array(
+    [
+        [0.1200, 0.1200, -0.012, 0.0000, 0.0000, 0.0000, 2.0],  # 0 crown (pole)
+        [0.1140, 0.1140, -0.012, 0.0257, 0.0308, 0.0335, 2.0],
+        [0.0966, 0.0966, -0.012, 0.0482, 0.0579, 0.0630, 2.05],
+        [0.0700, 0.0700, -0.012, 0.0650, 0.0779, 0.0849, 2.15],  # 3 hairline
+        [0.0459, 0.0459, -0.012, 0.0724, 0.0869, 0.0947, 2.3],
+        [0.0220, 0.0220, -0.012, 0.0748, 0.0895, 0.0980, 2.5],  # 5 brows
+        [Y_EYE, Y_EYE, -0.012, 0.0745, 0.0860, 0.0970, 2.6],  # 6 eye slit
+        [-0.038, -0.038, -0.012, 0.0715, 0.0875, 0.0920, 2.6],  # 7 nose tip
+        [-0.050, -0.049, -0.012, 0.0690, 0.0885, 0.0880, 2.5],  # 8 under the nose
+        [Y_MOUTH, -0.064, -0.012, 0.0610, 0.0880, 0.0800, 2.3],  # 9 mouth slit
+        [-0.100, -0.083, -0.012, 0.0540, 0.0870, 0.0700, 2.0],  # 10 chin
+        [-0.117, -0.098, -0.012, 0.0515, 0.0780, 0.0630, 2.0],  # 11 chin bottom
+        [-0.124, -0.110, -0.013, 0.0535, 0.0600, 0.0600, 2.0],  # 12 under the chin
+        [-0.135, -0.125, -0.015, 0.0530, 0.0500, 0.0580, 2.0],  # 13 throat
+        [-0.175, -0.175, -0.018, 0.0550, 0.0520, 0.0580, 2.0],  # 14 neck
+        [-0.225, -0.232, -0.022, 0.0600, 0.0560, 0.0620, 2.0],  # 15 neck base (open boundary)
+    ]
+)
 _ROWS_PER_SEG = [2, 2, 3, 4, 4, 7, 10, 4, 8, 6, 5, 2, 2, 4, 4]
 K_EYE, K_MOUTH = 6, 9
 
@@ -57,42 +60,53 @@ K_EYE, K_MOUTH = 6, 9
 def _rows():
     "Key coordinate of every lattice row and the row indices of the eye and mouth slits."
     ks = [0.0]
-    for m, n in enumerate(_ROWS_PER_SEG): ks += list(m + np.arange(1, n + 1) / n)
+    for m, n in enumerate(_ROWS_PER_SEG):
+        ks += list(m + np.arange(1, n + 1) / n)
     ks = np.array(ks)
     return ks, int(np.argmin(abs(ks - K_EYE))), int(np.argmin(abs(ks - K_MOUTH)))
+
 
 def _columns(n=N_COLS):
     "Azimuth of every column, from the back (-π) through the front (0): dense on the face, sparser behind."
     g = np.linspace(0, np.pi, 4001)
-    dens = 1 + 4.5 * np.exp(-(g / 0.8) ** 4) + 0.6 * np.exp(-((g - 1.57) / 0.3) ** 2)
-    cdf = np.concatenate([[0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(g))]); cdf /= cdf[-1]
-    half = np.interp(np.arange(n // 2 + 1) / (n // 2), cdf, g)          # 0 .. π
-    return np.concatenate([-half[::-1], half[1:-1]])                    # -π .. π (excl.), length n
+    dens = 1 + 4.5 * np.exp(-((g / 0.8) ** 4)) + 0.6 * np.exp(-(((g - 1.57) / 0.3) ** 2))
+    cdf = np.concatenate([[0], np.cumsum((dens[1:] + dens[:-1]) / 2 * np.diff(g))])
+    cdf /= cdf[-1]
+    half = np.interp(np.arange(n // 2 + 1) / (n // 2), cdf, g)  # 0 .. π
+    return np.concatenate([-half[::-1], half[1:-1]])  # -π .. π (excl.), length n
+
 
 def _gauss(p, c, s):
     "Anisotropic Gaussian bump exp(-½Σ((p-c)/s)²) of points (N,3)."
     return np.exp(-0.5 * (((p - np.asarray(c)) / np.asarray(s)) ** 2).sum(-1))
 
+
 def _base_lattice(ks, phis):
     "Base head surface (rows × cols × 3) from the ring keyframes (no facial features yet)."
     interp = PchipInterpolator(np.arange(len(_KEYS)), _KEYS, axis=0)(ks)
-    yF, yB, zc, a, f, b, nF = [interp[:, i:i + 1] for i in range(7)]
+    yF, yB, zc, a, f, b, nF = [interp[:, i : i + 1] for i in range(7)]
     s, c = np.sin(phis)[None], np.cos(phis)[None]
-    d = np.where(c > 0, f, b); n = np.where(c > 0, nF, 2.0)
+    d = np.where(c > 0, f, b)
+    n = np.where(c > 0, nF, 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = (np.abs(s / a) ** n + np.abs(c / d) ** n) ** (-1 / n)
     r = np.nan_to_num(r)
     wf = ((1 + c) / 2) ** 1.5
     return np.stack([r * s + 0 * yF, yB + (yF - yB) * wf, zc + r * c], -1)
 
+
 def _grid_normals(P):
     "Outward normals of a (rows × cols) periodic lattice by central differences."
     dc = np.roll(P, -1, 1) - np.roll(P, 1, 1)
-    dr = np.zeros_like(P); dr[1:-1] = P[2:] - P[:-2]; dr[0] = P[1] - P[0]; dr[-1] = P[-1] - P[-2]
+    dr = np.zeros_like(P)
+    dr[1:-1] = P[2:] - P[:-2]
+    dr[0] = P[1] - P[0]
+    dr[-1] = P[-1] - P[-2]
     n = np.cross(dr, dc)
     n /= np.linalg.norm(n, axis=-1, keepdims=True).clip(1e-12)
     out = P - P.reshape(-1, 3).mean(0)
-    if (n * out).sum() < 0: n = -n
+    if (n * out).sum() < 0:
+        n = -n
     return n
 
 # %% ../nbs/04_sample_head.ipynb #db1b92f4
@@ -117,13 +131,15 @@ _FEATURES = [
     ((0.000, -0.150, 0.04), (0.008, 0.010, 0.03), 0.0035, "n"),
 ]
 
+
 def _nose(P):
-    "Nose displacement along +z: a bridge ridge growing to a rounded tip, two alae, falling to the lip at the subnasale."
+    """Nose displacement along +z: a bridge ridge growing to a rounded tip, two alae, falling to the lip at the
+    subnasale."""
     x, y = P[..., 0], P[..., 1]
-    t = np.clip((0.012 - y) / (0.012 + 0.036), 0, 1)              # 0 at the nasion, 1 at the tip
-    h = 0.003 + 0.017 * t ** 1.4
+    t = np.clip((0.012 - y) / (0.012 + 0.036), 0, 1)  # 0 at the nasion, 1 at the tip
+    h = 0.003 + 0.017 * t**1.4
     h = h * 0.5 * (1 + np.tanh((y + 0.0425) / 0.0045)) * 0.5 * (1 + np.tanh((0.016 - y) / 0.004))
-    sx = 0.0052 + 0.0042 * t ** 2
+    sx = 0.0052 + 0.0042 * t**2
     h = h * np.exp(-0.5 * (x / sx) ** 2)
     h += 0.0065 * _gauss(P[..., :2], (0, -0.035), (0.0072, 0.0062))  # tip bulb
     for sgn in (-1, 1):
@@ -131,8 +147,10 @@ def _nose(P):
     front = np.clip(P[..., 2] / 0.05, 0, 1)
     return h * front
 
+
 def _mirror(c):
     return [c] if c[0] == 0 else [c, (-c[0], c[1], c[2])]
+
 
 def _feature_field(P, N):
     "Sum of the facial feature displacements at base points P (…,3) with base normals N."
@@ -147,6 +165,7 @@ def _feature_field(P, N):
 # %% ../nbs/04_sample_head.ipynb #0ff34daf
 class _Skin:
     "Topology of the skin lattice: vertex ids with slit copies, faces, boundary loops, extrusion layers."
+
     def __init__(self, n_cols=N_COLS):
         self.ks, self.i_eye, self.i_mouth = _rows()
         self.phis = _columns(n_cols)
@@ -167,11 +186,13 @@ class _Skin:
         grid[1:] = 1 + np.arange((R - 1) * C).reshape(R - 1, C)
         low = grid.copy()
         nv = 1 + (R - 1) * C
-        self.copy_src = []                                       # (new id, source id) of lower copies
+        self.copy_src = []  # (new id, source id) of lower copies
         for name, cols in self.slit_cols.items():
             r = self.slit_row[name]
             for j in cols:
-                low[r, j] = nv; self.copy_src.append((nv, grid[r, j])); nv += 1
+                low[r, j] = nv
+                self.copy_src.append((nv, grid[r, j]))
+                nv += 1
         self.grid, self.low, self.n_lattice = grid, low, nv
         # faces: pole fan, then quads strip by strip; quad_faces[r, j] = (face ids, diagonal kind)
         faces, self.quad = [], {}
@@ -184,15 +205,20 @@ class _Skin:
                 j1 = (j + 1) % C
                 a, b, c, d = top[j], top[j1], bot[j1], bot[j]
                 k = len(faces)
-                if mid[j] < 0: faces += [(a, d, c), (a, c, b)]; self.quad[(r, j)] = (k, "ac")
-                else: faces += [(a, d, b), (b, d, c)]; self.quad[(r, j)] = (k, "bd")
+                if mid[j] < 0:
+                    faces += [(a, d, c), (a, c, b)]
+                    self.quad[(r, j)] = (k, "ac")
+                else:
+                    faces += [(a, d, b), (b, d, c)]
+                    self.quad[(r, j)] = (k, "bd")
         self.lattice_faces = np.array(faces, np.int64)
         # boundary loops of the slits, ordered along the faces' edge direction
         self.loops = {}
         for name, cols in self.slit_cols.items():
             r = self.slit_row[name]
             c0, c1 = cols.min() - 1, cols.max() + 1
-            up = [grid[r, j] for j in cols]; lo = [low[r, j] for j in cols[::-1]]
+            up = [grid[r, j] for j in cols]
+            lo = [low[r, j] for j in cols[::-1]]
             side = [0] + [1] * len(up) + [0] + [-1] * len(lo)
             t = (self.phis[cols] - self.phis[c0]) / (self.phis[c1] - self.phis[c0])
             prof = np.concatenate([[0], t, [1], t[::-1]])
@@ -203,12 +229,14 @@ class _Skin:
         for name, (loop, side, prof) in self.loops.items():
             prev, ids = loop, []
             for L in range(self.layers[name]):
-                new = nv + np.arange(len(loop)); nv += len(loop)
+                new = nv + np.arange(len(loop))
+                nv += len(loop)
                 for k in range(len(loop)):
                     u, v = prev[k], prev[(k + 1) % len(loop)]
                     u2, v2 = new[k], new[(k + 1) % len(loop)]
                     ext_faces += [(v, u, u2), (v, u2, v2)]
-                ids.append(new); prev = new
+                ids.append(new)
+                prev = new
             self.layer_ids[name] = ids
         self.n_skin = nv
         self.faces = np.concatenate([self.lattice_faces, np.array(ext_faces, np.int64)])
@@ -225,7 +253,8 @@ class _Skin:
                 prof = np.sin(np.pi * t) ** 0.7
                 for k in range(4):
                     rows.append((self.grid[r0 - k, j], prof * fall_up[k], 1))
-                    if k or j in cols: rows.append((self.low[r0 + k, j], prof * fall_lo[k], -1))
+                    if k or j in cols:
+                        rows.append((self.low[r0 + k, j], prof * fall_lo[k], -1))
             self.lids[name] = rows
 
     def _uv(self):
@@ -234,11 +263,12 @@ class _Skin:
         u0, u1, v0, v1 = 0.005, 0.995, 0.30, 0.995
         uu = u0 + (u1 - u0) * np.arange(C + 1) / C
         vv = v1 - (v1 - v0) * np.arange(R) / (R - 1)
-        vt = [np.stack(np.broadcast_arrays(uu[None, :], vv[1:, None]), -1).reshape(-1, 2)]   # rows 1.., cols 0..C
-        g = lambda r, j: C + (r - 1) * (C + 1) + j                                            # vt id of lattice (r, j)
-        vt.insert(0, np.stack([(uu[:-1] + uu[1:]) / 2, np.full(C, v1)], -1))                 # pole, one per column
+        vt = [np.stack(np.broadcast_arrays(uu[None, :], vv[1:, None]), -1).reshape(-1, 2)]  # rows 1.., cols 0..C
+        g = lambda r, j: C + (r - 1) * (C + 1) + j  # vt id of lattice (r, j)
+        vt.insert(0, np.stack([(uu[:-1] + uu[1:]) / 2, np.full(C, v1)], -1))  # pole, one per column
         ft = []
-        for j in range(C): ft.append((j, g(1, j), g(1, j + 1)))
+        for j in range(C):
+            ft.append((j, g(1, j), g(1, j + 1)))
         for r in range(1, R - 1):
             for j in range(C):
                 a, b, c, d = g(r, j), g(r, j + 1), g(r + 1, j + 1), g(r + 1, j)
@@ -265,17 +295,23 @@ class _Skin:
         P = P + _feature_field(P, N)
         eyes = [np.array([sgn * EYE_X, EYE_Y, _eye_z(self)]) for sgn in (1, -1)]
         pull = 0
-        for E in eyes:   # pull the skin around each eye onto the lid sphere (both from the same P: symmetric)
-            d = P - E; dist = np.linalg.norm(d, axis=-1, keepdims=True)
-            w = _gauss(P[..., :2], E[:2], (0.0105, 0.0105))[..., None] * np.clip((P[..., 2:] - E[2] + 0.006) / 0.008, 0, 1)
+        for E in eyes:  # pull the skin around each eye onto the lid sphere (both from the same P: symmetric)
+            d = P - E
+            dist = np.linalg.norm(d, axis=-1, keepdims=True)
+            w = _gauss(P[..., :2], E[:2], (0.0105, 0.0105))[..., None] * np.clip(
+                (P[..., 2:] - E[2] + 0.006) / 0.008, 0, 1
+            )
             pull = pull + w * (E + LID_R * d / dist - P)
         P = P + pull
         for E in eyes:
-            d = P - E; dist = np.linalg.norm(d, axis=-1, keepdims=True)
+            d = P - E
+            dist = np.linalg.norm(d, axis=-1, keepdims=True)
             P = np.where(dist < LID_R, E + LID_R * d / dist, P)
         V = np.zeros((self.n_skin, 3))
-        V[self.grid[1:].ravel()] = P[1:].reshape(-1, 3); V[0] = P[0, 0]
-        for new, src in self.copy_src: V[new] = V[src]
+        V[self.grid[1:].ravel()] = P[1:].reshape(-1, 3)
+        V[0] = P[0, 0]
+        for new, src in self.copy_src:
+            V[new] = V[src]
         # open the eyes: rotate the lid rows about the eye centre's x axis
         for name, (up_ang, lo_ang), sgn in (("eyeL", eye_open[0], 1), ("eyeR", eye_open[1], -1)):
             E = np.array([sgn * EYE_X, EYE_Y, _eye_z(self)])
@@ -298,13 +334,16 @@ class _Skin:
                 V[ids[0]] = E + (EYE_R - 0.002) * d / np.linalg.norm(d, axis=-1, keepdims=True)
         return V
 
+
 def _cavity_frame(lip_z):
     "Centre and semi-axes of the mouth cavity ellipsoid, behind the lip contact point at depth `lip_z`."
     return np.array([0, Y_MOUTH - 0.002, lip_z - 0.0145]), (0.0235, 0.0165, 0.040)
 
+
 def _rotx(a):
     c, s = np.cos(a), np.sin(a)
     return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
 
 def _eye_z(skin):
     "z of the eyeball centres: the cornea sits 2 mm behind the base surface at the eye."
@@ -316,40 +355,50 @@ def _orient(V, F, FT, ref, inward=False):
     "Flip faces (and their UV faces) whose normal points towards `ref` (or away from it when `inward`)."
     n = np.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]])
     flip = ((V[F].mean(1) - ref) * n).sum(-1) < 0
-    if inward: flip = ~flip
+    if inward:
+        flip = ~flip
     F, FT = F.copy(), FT.copy()
-    F[flip] = F[flip][:, [0, 2, 1]]; FT[flip] = FT[flip][:, [0, 2, 1]]
+    F[flip] = F[flip][:, [0, 2, 1]]
+    FT[flip] = FT[flip][:, [0, 2, 1]]
     return F, FT
+
 
 def _latlong_faces(n_rings, n_lon, first_pole=True, last_pole=True):
     "Faces of a lat-long grid (pole, rings of `n_lon`, pole) and UV faces on a (rings+2) × (n_lon+1) grid with a seam."
     F, FT = [], []
     off = 1 if first_pole else 0
     vid = lambda i, k: off + i * n_lon + k % n_lon
-    tid = lambda i, k: (i + 1) * (n_lon + 1) + k                  # uv grid row i+1 (row 0 = first pole row)
+    tid = lambda i, k: (i + 1) * (n_lon + 1) + k  # uv grid row i+1 (row 0 = first pole row)
     for k in range(n_lon):
-        if first_pole: F.append((0, vid(0, k), vid(0, k + 1))); FT.append((k, tid(0, k), tid(0, k + 1)))
+        if first_pole:
+            F.append((0, vid(0, k), vid(0, k + 1)))
+            FT.append((k, tid(0, k), tid(0, k + 1)))
         for i in range(n_rings - 1):
             a, b, c, d = vid(i, k), vid(i, k + 1), vid(i + 1, k + 1), vid(i + 1, k)
             ta, tb, tc, td = tid(i, k), tid(i, k + 1), tid(i + 1, k + 1), tid(i + 1, k)
-            F += [(a, d, c), (a, c, b)]; FT += [(ta, td, tc), (ta, tc, tb)]
+            F += [(a, d, c), (a, c, b)]
+            FT += [(ta, td, tc), (ta, tc, tb)]
         if last_pole:
             nvl = off + n_rings * n_lon
             F.append((vid(n_rings - 1, k), nvl, vid(n_rings - 1, k + 1)))
             FT.append((tid(n_rings - 1, k), tid(n_rings, k), tid(n_rings - 1, k + 1)))
     return np.array(F, np.int64), np.array(FT, np.int64)
 
+
 def _eyeball(centre, box, n_lat=12, n_lon=20):
     "UV sphere whose front pole looks along +z; UVs: a disk (Lambert azimuthal) in `box`, back pole on the rim."
-    th = np.pi * (np.arange(1, n_lat) / n_lat) ** 1.25           # rings denser at the front (iris)
+    th = np.pi * (np.arange(1, n_lat) / n_lat) ** 1.25  # rings denser at the front (iris)
     ps = 2 * np.pi * np.arange(n_lon) / n_lon
-    ring = np.stack([np.sin(th)[:, None] * np.cos(ps), np.sin(th)[:, None] * np.sin(ps), np.cos(th)[:, None] + 0 * ps], -1)
+    ring = np.stack(
+        [np.sin(th)[:, None] * np.cos(ps), np.sin(th)[:, None] * np.sin(ps), np.cos(th)[:, None] + 0 * ps], -1
+    )
     V = np.concatenate([[[0, 0, 1]], ring.reshape(-1, 3), [[0, 0, -1]]]) * EYE_R + centre
     F, FT = _latlong_faces(n_lat - 1, n_lon)
     # uv grid: (n_lat+1) rows × (n_lon+1); disk radius ∝ sin(θ/2)
     thg = np.concatenate([[0], th, [np.pi]])
     psg = 2 * np.pi * np.arange(n_lon + 1) / n_lon
-    psg = psg[None, :] + np.where(np.isin(np.arange(n_lat + 1), [0, n_lat]), np.pi / n_lon, 0)[:, None]  # pole texels mid-wedge
+    # pole texels mid-wedge
+    psg = psg[None, :] + np.where(np.isin(np.arange(n_lat + 1), [0, n_lat]), np.pi / n_lon, 0)[:, None]
     rho = np.sin(thg / 2)[:, None]
     (u0, u1), (v0, v1) = box
     cu, cv, r = (u0 + u1) / 2, (v0 + v1) / 2, min(u1 - u0, v1 - v0) / 2
@@ -357,60 +406,84 @@ def _eyeball(centre, box, n_lat=12, n_lon=20):
     F, FT = _orient(V, F, FT, centre)
     return V, F, FT, vt
 
+
 def _tube(centre_line, out_dir, height, thick, box):
     "A teeth row: a tube of 4-vertex rectangular cross-sections along an arch; UVs unrolled into `box`."
     n = len(centre_line)
     top, bot = centre_line, centre_line - np.array([0, height, 0])
-    ring = np.stack([top, bot, bot - thick * out_dir, top - thick * out_dir], 1)   # (n, 4, 3)
+    ring = np.stack([top, bot, bot - thick * out_dir, top - thick * out_dir], 1)  # (n, 4, 3)
     V = ring.reshape(-1, 3)
     F, FT = [], []
     for i in range(n - 1):
         for k in range(4):
             a, b, c, d = 4 * i + k, 4 * i + (k + 1) % 4, 4 * (i + 1) + (k + 1) % 4, 4 * (i + 1) + k
             ta, tb, tc, td = 5 * i + k, 5 * i + k + 1, 5 * (i + 1) + k + 1, 5 * (i + 1) + k
-            F += [(a, b, c), (a, c, d)]; FT += [(ta, tb, tc), (ta, tc, td)]
+            F += [(a, b, c), (a, c, d)]
+            FT += [(ta, tb, tc), (ta, tc, td)]
     (u0, u1), (v0, v1) = box
-    uu = u0 + (u1 - u0) * np.arange(n) / (n - 1); vv = v1 - (v1 - v0) * np.arange(5) / 4
+    uu = u0 + (u1 - u0) * np.arange(n) / (n - 1)
+    vv = v1 - (v1 - v0) * np.arange(5) / 4
     vt = np.stack(np.broadcast_arrays(uu[:, None], vv[None, :]), -1).reshape(-1, 2)
     F, FT = np.array(F, np.int64), np.array(FT, np.int64)
-    ref = (centre_line[:-1] + centre_line[1:]) / 2 - np.array([0, height / 2, 0]) - thick / 2 * (out_dir[:-1] + out_dir[1:]) / 2
+    ref = (
+        (centre_line[:-1] + centre_line[1:]) / 2
+        - np.array([0, height / 2, 0])
+        - thick / 2 * (out_dir[:-1] + out_dir[1:]) / 2
+    )
     F, FT = _orient(V, F, FT, np.repeat(ref, 8, 0))
     return V, F, FT, vt
+
 
 def _teeth(z_front, y_edge, upper, box, n=15):
     "Upper (edge at `y_edge`, growing up) or lower (growing down) teeth row along a parabolic dental arch."
     tau = np.linspace(-1.25, 1.25, n)
     ra, rb = (0.0215, 0.019) if upper else (0.0200, 0.018)
     x, z = ra * np.sin(tau), z_front - rb * (1 - np.cos(tau))
-    out = np.stack([rb * np.sin(tau), 0 * tau, ra * np.cos(tau)], -1); out /= np.linalg.norm(out, axis=-1, keepdims=True)
+    out = np.stack([rb * np.sin(tau), 0 * tau, ra * np.cos(tau)], -1)
+    out /= np.linalg.norm(out, axis=-1, keepdims=True)
     h = 0.0100 if upper else 0.0090
     y_top = y_edge + h if upper else y_edge
     line = np.stack([x, np.full(n, y_top), z], -1)
     return _tube(line, out, h, 0.0062, box)
+
 
 def _cavity(centre, axes, box, n_rings=8, n_lon=20, theta_max=np.pi / 2):
     "Mouth cavity: the back of an ellipsoid (pole at the back), open towards the lips, faces pointing inwards."
     th = theta_max * np.arange(1, n_rings + 1) / n_rings
     ps = 2 * np.pi * np.arange(n_lon) / n_lon
     ax, ay, az = axes
-    ring = np.stack([ax * np.sin(th)[:, None] * np.cos(ps), ay * np.sin(th)[:, None] * np.sin(ps), -az * np.cos(th)[:, None] + 0 * ps], -1)
+    ring = np.stack(
+        [
+            ax * np.sin(th)[:, None] * np.cos(ps),
+            ay * np.sin(th)[:, None] * np.sin(ps),
+            -az * np.cos(th)[:, None] + 0 * ps,
+        ],
+        -1,
+    )
     V = np.concatenate([[[0, 0, -az]], ring.reshape(-1, 3)]) + centre
     F, FT = _latlong_faces(n_rings, n_lon, last_pole=False)
     (u0, u1), (v0, v1) = box
-    uu = u1 - (u1 - u0) * np.arange(n_lon + 1) / n_lon           # u runs backwards: seen from inside, UVs stay CCW
+    uu = u1 - (u1 - u0) * np.arange(n_lon + 1) / n_lon  # u runs backwards: seen from inside, UVs stay CCW
     vv = v0 + (v1 - v0) * np.arange(n_rings + 1) / n_rings
     vt = np.stack(np.broadcast_arrays(uu[None, :], vv[:, None]), -1).reshape(-1, 2)
-    vt[: n_lon + 1, 0] -= 0.5 * (u1 - u0) / n_lon                 # pole texels mid-wedge
+    vt[: n_lon + 1, 0] -= 0.5 * (u1 - u0) / n_lon  # pole texels mid-wedge
     F, FT = _orient(V, F, FT, centre, inward=True)
     return V, F, FT, vt
 
+
 PARTS = ("skin", "eyeball_left", "eyeball_right", "teeth_upper", "teeth_lower", "mouth_cavity")
-UV_BOXES = {"eyeball_left": ((0.02, 0.20), (0.01, 0.19)), "eyeball_right": ((0.24, 0.42), (0.01, 0.19)),
-            "teeth_upper": ((0.47, 0.98), (0.148, 0.192)), "teeth_lower": ((0.47, 0.98), (0.098, 0.142)),
-            "mouth_cavity": ((0.47, 0.98), (0.01, 0.085))}
+UV_BOXES = {
+    "eyeball_left": ((0.02, 0.20), (0.01, 0.19)),
+    "eyeball_right": ((0.24, 0.42), (0.01, 0.19)),
+    "teeth_upper": ((0.47, 0.98), (0.148, 0.192)),
+    "teeth_lower": ((0.47, 0.98), (0.098, 0.142)),
+    "mouth_cavity": ((0.47, 0.98), (0.01, 0.085)),
+}
+
 
 class _Head:
     "All parts of the canonical head: positions, faces, UVs and per-vertex part labels."
+
     def __init__(self):
         sk = self.skin = _Skin()
         Vs = sk.positions()
@@ -429,15 +502,21 @@ class _Head:
         nv = nvt = 0
         self.ranges = {}
         for name, (v, f, ft, vt) in zip(PARTS, parts):
-            V.append(v); F.append(f + nv); FT.append(ft + nvt); VT.append(vt)
-            self.ranges[name] = (nv, nv + len(v)); part += [PARTS.index(name)] * len(v)
-            nv += len(v); nvt += len(vt)
+            V.append(v)
+            F.append(f + nv)
+            FT.append(ft + nvt)
+            VT.append(vt)
+            self.ranges[name] = (nv, nv + len(v))
+            part += [PARTS.index(name)] * len(v)
+            nv += len(v)
+            nvt += len(vt)
         self.v, self.f, self.ft, self.vt = np.concatenate(V), np.concatenate(F), np.concatenate(FT), np.concatenate(VT)
         self.part = np.array(part)
         self.face_part = self.part[self.f[:, 0]]
 
     def ids(self, name):
-        a, b = self.ranges[name]; return np.arange(a, b)
+        a, b = self.ranges[name]
+        return np.arange(a, b)
 
 # %% ../nbs/04_sample_head.ipynb #bbba04fb
 def _edges(F, n):
@@ -445,78 +524,104 @@ def _edges(F, n):
     A = sp.coo_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)).tocsr()
     return ((A + A.T) > 0).astype(float)
 
+
 def _harmonic(F, n, fixed, values):
     "Harmonic interpolation on the mesh graph (uniform Laplacian) of `values` given at vertices `fixed`."
     A = _edges(F, n)
     L = sp.diags(np.asarray(A.sum(1)).ravel()) - A
     free = np.setdiff1d(np.arange(n), fixed)
-    x = np.zeros(n); x[fixed] = values
+    x = np.zeros(n)
+    x[fixed] = values
     rhs = -L[free][:, fixed] @ x[fixed]
     x[free] = spla.spsolve(L[free][:, free].tocsc(), rhs)
     return x
 
+
 def _smoothstep(t):
-    t = np.clip(t, 0, 1); return t * t * (3 - 2 * t)
+    t = np.clip(t, 0, 1)
+    return t * t * (3 - 2 * t)
+
 
 def _lip_side(h):
     "+1 on the upper-lip side of the mouth slit, -1 on the lower side, blending to 0 beyond the mouth corners."
     sk, V = h.skin, h.v
     side = np.zeros(len(V))
-    rows = np.zeros(sk.n_skin); rows[sk.grid[1:].ravel()] = np.repeat(np.arange(1, sk.R), sk.C); rows[0] = 0
-    for new, src in sk.copy_src: rows[new] = rows[src]
-    s = np.sign(sk.i_mouth - rows)                              # +1 above the mouth row, -1 below
+    rows = np.zeros(sk.n_skin)
+    rows[sk.grid[1:].ravel()] = np.repeat(np.arange(1, sk.R), sk.C)
+    rows[0] = 0
+    for new, src in sk.copy_src:
+        rows[new] = rows[src]
+    s = np.sign(sk.i_mouth - rows)  # +1 above the mouth row, -1 below
     loop, lside, _ = sk.loops["mouth"]
     s[[new for new, src in sk.copy_src if src in set(sk.grid[sk.i_mouth])]] = -1
-    for ids in sk.layer_ids["mouth"]: s[ids] = lside
+    for ids in sk.layer_ids["mouth"]:
+        s[ids] = lside
     s[loop] = lside
     d = np.clip(np.abs(V[: sk.n_skin, 0]) - MOUTH_HALF, 0, None)
     dy = V[: sk.n_skin, 1] - Y_MOUTH
     smooth = np.tanh(dy / (0.001 + 0.6 * d))
     side[: sk.n_skin] = np.where(d > 0, smooth, s)
-    side[h.ids("teeth_upper")] = 1; side[h.ids("teeth_lower")] = -1
+    side[h.ids("teeth_upper")] = 1
+    side[h.ids("teeth_lower")] = -1
     return side
+
 
 def _skinning(h):
     "Smooth LBS weights (V, 5) for root, neck, jaw, left eye, right eye."
     sk, V = h.skin, h.v
-    n = sk.n_skin; P = V[:n]
+    n = sk.n_skin
+    P = V[:n]
     side = _lip_side(h)[:n]
     near_mouth = (np.abs(P[:, 0]) < MOUTH_HALF + 0.002) & (np.abs(P[:, 1] - Y_MOUTH) < 0.012) & (P[:, 2] > 0.04)
-    one = (near_mouth & (side < -0.5)) | ((P[:, 1] < -0.098) & (P[:, 1] > -0.12) & (P[:, 2] > 0.05) & (np.abs(P[:, 0]) < 0.016))
+    one = (near_mouth & (side < -0.5)) | (
+        (P[:, 1] < -0.098) & (P[:, 1] > -0.12) & (P[:, 2] > 0.05) & (np.abs(P[:, 0]) < 0.016)
+    )
     zero = (near_mouth & (side > 0.5)) | (P[:, 1] > -0.046) | (P[:, 2] < -0.028) | (P[:, 1] < -0.17)
     zero &= ~one
     fixed = np.flatnonzero(one | zero)
     jaw = np.clip(_harmonic(sk.faces, n, fixed, one[fixed].astype(float)), 0, 1)
     # a few smoothing passes away from the lips soften the kinks at the edges of the fixed sets
-    A = _edges(sk.faces, n); deg = np.asarray(A.sum(1)).ravel()
-    keep = near_mouth | (P[:, 1] > -0.03) | (P[:, 2] < -0.045) | (P[:, 1] < -0.185)    # lips and far regions stay exact
+    A = _edges(sk.faces, n)
+    deg = np.asarray(A.sum(1)).ravel()
+    keep = near_mouth | (P[:, 1] > -0.03) | (P[:, 2] < -0.045) | (P[:, 1] < -0.185)  # lips and far regions stay exact
     for _ in range(20):
         jaw = np.where(keep, jaw, 0.5 * jaw + 0.5 * (A @ jaw) / deg)
     root = _smoothstep((-0.135 - P[:, 1]) / 0.06)
     W = np.zeros((len(V), 5))
-    W[:n, 0] = root; W[:n, 2] = jaw * (1 - root); W[:n, 1] = (1 - root) * (1 - jaw)
-    W[h.ids("eyeball_left"), 3] = 1; W[h.ids("eyeball_right"), 4] = 1
-    W[h.ids("teeth_upper"), 1] = 1; W[h.ids("teeth_lower"), 2] = 1
-    c = h.ids("mouth_cavity"); Q = V[c]
+    W[:n, 0] = root
+    W[:n, 2] = jaw * (1 - root)
+    W[:n, 1] = (1 - root) * (1 - jaw)
+    W[h.ids("eyeball_left"), 3] = 1
+    W[h.ids("eyeball_right"), 4] = 1
+    W[h.ids("teeth_upper"), 1] = 1
+    W[h.ids("teeth_lower"), 2] = 1
+    c = h.ids("mouth_cavity")
+    Q = V[c]
     t = (Q[:, 1] - h.cav_centre[1]) / h.cav_axes[1]
     back = np.clip((Q[:, 2] - (h.cav_centre[2] - h.cav_axes[2])) / h.cav_axes[2], 0, 1)
-    wj = _smoothstep(0.5 - 1.5 * t) * back ** 0.5
-    W[c, 2] = wj; W[c, 1] = 1 - wj
+    wj = _smoothstep(0.5 - 1.5 * t) * back**0.5
+    W[c, 2] = wj
+    W[c, 1] = 1 - wj
     return W
+
 
 def _tilted_row(V, ids, target, iters=50):
     "Positive weights over `ids` (max-entropy tilt of the uniform ones) whose weighted mean of V is `target`."
     X = V[ids] - target
     lam = np.zeros(3)
     for _ in range(iters):
-        w = np.exp(X @ lam - (X @ lam).max()); w /= w.sum()
+        w = np.exp(X @ lam - (X @ lam).max())
+        w /= w.sum()
         g = w @ X
         H = (X * w[:, None]).T @ X - np.outer(g, g) + 1e-12 * np.eye(3)
         lam -= np.linalg.solve(H, g)
-    w = np.exp(X @ lam - (X @ lam).max()); return w / w.sum()
+    w = np.exp(X @ lam - (X @ lam).max())
+    return w / w.sum()
+
 
 JOINT_NAMES = ("root", "neck", "jaw", "eye_left", "eye_right")
 PARENTS = np.array([-1, 0, 1, 1, 1])
+
 
 def _regressor(h):
     "J_regressor (5, V): each joint a positive affine combination of a ring or patch of vertices."
@@ -525,13 +630,17 @@ def _regressor(h):
     rows = lambda r0, r1: sk.grid[r0:r1].ravel()
     root_ids = rows(sk.R - 2, sk.R)
     J[0, root_ids] = 1 / len(root_ids)
-    neck_ids = np.flatnonzero((np.abs(V[:sk.n_skin, 1] + 0.10) < 0.02) & (V[:sk.n_skin, 2] < 0.03))
+    neck_ids = np.flatnonzero((np.abs(V[: sk.n_skin, 1] + 0.10) < 0.02) & (V[: sk.n_skin, 2] < 0.03))
     J[1, neck_ids] = _tilted_row(V, neck_ids, np.array([0, -0.085, -0.022]))
-    P = V[:sk.n_skin]
-    tmj = np.flatnonzero((np.abs(P[:, 0]) > 0.05) & (P[:, 1] > -0.04) & (P[:, 1] < 0.0) & (P[:, 2] > -0.012) & (P[:, 2] < 0.022))
+    P = V[: sk.n_skin]
+    tmj = np.flatnonzero(
+        (np.abs(P[:, 0]) > 0.05) & (P[:, 1] > -0.04) & (P[:, 1] < 0.0) & (P[:, 2] > -0.012) & (P[:, 2] < 0.022)
+    )
     J[2, tmj] = _tilted_row(V, tmj, np.array([0, -0.022, -0.002]))
     for k, name in ((3, "eyeball_left"), (4, "eyeball_right")):
-        ids = h.ids(name); c = V[ids].mean(0); c[2] = h.eye_z
+        ids = h.ids(name)
+        c = V[ids].mean(0)
+        c[2] = h.eye_z
         J[k, ids] = _tilted_row(V, ids, c)
     return J
 
@@ -543,14 +652,20 @@ def _quad_bary(kind, s, t):
         return (0, np.array([1 - t, t - s, s])) if t >= s else (1, np.array([1 - s, t, s - t]))
     return (0, np.array([1 - s - t, t, s])) if s + t <= 1 else (1, np.array([1 - t, 1 - s, s + t - 1]))
 
+
 def _lattice_point(sk, r, c, side=None):
     "(face, barycentric) of fractional lattice coordinates (row r, column c); `side`='up' picks the upper slit copy."
-    r0 = int(np.floor(r)); t = r - r0
-    if side == "up" and t == 0: r0, t = r0 - 1, 1.0
-    j = int(np.floor(c)); s = c - j; j %= sk.C
+    r0 = int(np.floor(r))
+    t = r - r0
+    if side == "up" and t == 0:
+        r0, t = r0 - 1, 1.0
+    j = int(np.floor(c))
+    s = c - j
+    j %= sk.C
     f0, kind = sk.quad[(r0, j)]
     k, b = _quad_bary(kind, s, t)
     return f0 + k, b
+
 
 def _ray_point(V, F, fids, x, y):
     "(face, barycentric) of the front-most hit of the ray through (x, y) along -z, among faces `fids`."
@@ -565,18 +680,40 @@ def _ray_point(V, F, fids, x, y):
     ok = (wa >= -1e-9) & (wb >= -1e-9) & (wc >= -1e-9) & (np.abs(den) > 1e-14)
     z = np.where(ok, wa * T[:, 0, 2] + wb * T[:, 1, 2] + wc * T[:, 2, 2], -np.inf)
     k = int(np.argmax(z))
-    if not np.isfinite(z[k]): raise RuntimeError(f"no surface at ({x}, {y})")
+    if not np.isfinite(z[k]):
+        raise RuntimeError(f"no surface at ({x}, {y})")
     return int(fids[k]), np.array([wa[k], wb[k], wc[k]])
 
-LANDMARK_NAMES = ["jaw"] * 17 + ["brow_right"] * 5 + ["brow_left"] * 5 + ["nose_bridge"] * 4 + ["nose_base"] * 5 + \
-    ["eye_right"] * 6 + ["eye_left"] * 6 + ["mouth_outer"] * 12 + ["mouth_inner"] * 8
+
+LANDMARK_NAMES = (
+    ["jaw"] * 17
+    + ["brow_right"] * 5
+    + ["brow_left"] * 5
+    + ["nose_bridge"] * 4
+    + ["nose_base"] * 5
+    + ["eye_right"] * 6
+    + ["eye_left"] * 6
+    + ["mouth_outer"] * 12
+    + ["mouth_inner"] * 8
+)
+
 
 def _landmarks(h):
     "68 iBUG landmarks as (face ids (68,), barycentric (68, 3)) on the skin of the canonical head."
     sk, V = h.skin, h.v
     out = [None] * 68
     # jaw contour 0..16 (subject's right = -x first), lattice coordinates from (azimuth, height)
-    jaw = [(72, -0.004), (71, -0.024), (69, -0.044), (64, -0.064), (55, -0.080), (44, -0.093), (31, -0.103), (16, -0.110), (0, -0.1135)]
+    jaw = [
+        (72, -0.004),
+        (71, -0.024),
+        (69, -0.044),
+        (64, -0.064),
+        (55, -0.080),
+        (44, -0.093),
+        (31, -0.103),
+        (16, -0.110),
+        (0, -0.1135),
+    ]
     cols = np.arange(sk.C)
     for i, (deg, y) in enumerate(jaw + [(-d, y) for d, y in jaw[-2::-1]]):
         c = np.interp(np.deg2rad(-deg), sk.phis, cols)
@@ -588,21 +725,42 @@ def _landmarks(h):
     lat = np.flatnonzero(h.face_part == 0)[: len(sk.lattice_faces)]
     front = lat[V[sk.lattice_faces][:, :, 2].mean(1) > 0.02]
     brow = [(0.054, 0.0175), (0.045, 0.0245), (0.035, 0.0285), (0.025, 0.0285), (0.014, 0.025)]
-    for i, (x, y) in enumerate(brow): out[17 + i] = _ray_point(V, h.f, front, -x, y)
-    for i, (x, y) in enumerate(brow[::-1]): out[22 + i] = _ray_point(V, h.f, front, x, y)
+    for i, (x, y) in enumerate(brow):
+        out[17 + i] = _ray_point(V, h.f, front, -x, y)
+    for i, (x, y) in enumerate(brow[::-1]):
+        out[22 + i] = _ray_point(V, h.f, front, x, y)
     skinv = V[: sk.n_lattice]
     tip_y = skinv[np.argmax(skinv[:, 2]), 1]
-    for i, y in enumerate(np.linspace(0.010, tip_y, 4)): out[27 + i] = _ray_point(V, h.f, front, 0.0, y)
-    for i, (x, y) in enumerate([(-0.0125, -0.0445), (-0.0065, -0.047), (0, -0.0478), (0.0065, -0.047), (0.0125, -0.0445)]):
+    for i, y in enumerate(np.linspace(0.010, tip_y, 4)):
+        out[27 + i] = _ray_point(V, h.f, front, 0.0, y)
+    for i, (x, y) in enumerate(
+        [(-0.0125, -0.0445), (-0.0065, -0.047), (0, -0.0478), (0.0065, -0.047), (0.0125, -0.0445)]
+    ):
         out[31 + i] = _ray_point(V, h.f, front, x, y)
     ym = Y_MOUTH
-    upper = [(-0.0165, ym + 0.0075), (-0.0075, ym + 0.0105), (0, ym + 0.0092), (0.0075, ym + 0.0105), (0.0165, ym + 0.0075)]
-    lower = [(0.0160, ym - 0.0085), (0.0075, ym - 0.0118), (0, ym - 0.0125), (-0.0075, ym - 0.0118), (-0.0160, ym - 0.0085)]
-    for i, (x, y) in enumerate(upper): out[49 + i] = _ray_point(V, h.f, front, x, y)
-    for i, (x, y) in enumerate(lower): out[55 + i] = _ray_point(V, h.f, front, x, y)
+    upper = [
+        (-0.0165, ym + 0.0075),
+        (-0.0075, ym + 0.0105),
+        (0, ym + 0.0092),
+        (0.0075, ym + 0.0105),
+        (0.0165, ym + 0.0075),
+    ]
+    lower = [
+        (0.0160, ym - 0.0085),
+        (0.0075, ym - 0.0118),
+        (0, ym - 0.0125),
+        (-0.0075, ym - 0.0118),
+        (-0.0160, ym - 0.0085),
+    ]
+    for i, (x, y) in enumerate(upper):
+        out[49 + i] = _ray_point(V, h.f, front, x, y)
+    for i, (x, y) in enumerate(lower):
+        out[55 + i] = _ray_point(V, h.f, front, x, y)
     # slit points: eyes and inner lips, on the upper/lower copies
     for name, base, outer_first in (("eyeR", 36, True), ("eyeL", 42, False)):
-        cs = sk.slit_cols[name]; c0, c1 = cs.min() - 1, cs.max() + 1; r = sk.slit_row[name]
+        cs = sk.slit_cols[name]
+        c0, c1 = cs.min() - 1, cs.max() + 1
+        r = sk.slit_row[name]
         # order along the eye from its first iBUG point: right eye outer→inner (c0→c1), left eye inner→outer (c0→c1)
         out[base] = _lattice_point(sk, r, c0)
         out[base + 1] = _lattice_point(sk, r, c0 + (c1 - c0) / 3, "up")
@@ -610,14 +768,21 @@ def _landmarks(h):
         out[base + 3] = _lattice_point(sk, r, c1 - 1e-9)
         out[base + 4] = _lattice_point(sk, r, c0 + 2 * (c1 - c0) / 3, "low")
         out[base + 5] = _lattice_point(sk, r, c0 + (c1 - c0) / 3, "low")
-    cs = sk.slit_cols["mouth"]; c0, c1 = cs.min() - 1, cs.max() + 1; r = sk.i_mouth
-    xs = V[sk.grid[r, c0:c1 + 1], 0]
+    cs = sk.slit_cols["mouth"]
+    c0, c1 = cs.min() - 1, cs.max() + 1
+    r = sk.i_mouth
+    xs = V[sk.grid[r, c0 : c1 + 1], 0]
     cx = lambda x: c0 + np.interp(x, xs, np.arange(len(xs)))
-    out[48] = _lattice_point(sk, r, c0); out[54] = _lattice_point(sk, r, c1 - 1e-9)
-    out[60] = _lattice_point(sk, r, c0 + 0.35, "up"); out[64] = _lattice_point(sk, r, c1 - 0.35, "up")
-    for i, x in enumerate([-0.009, 0.0, 0.009]): out[61 + i] = _lattice_point(sk, r, cx(x), "up")
-    for i, x in enumerate([0.009, 0.0, -0.009]): out[65 + i] = _lattice_point(sk, r, cx(x), "low")
-    fi = np.array([o[0] for o in out], np.int64); bc = np.array([o[1] for o in out])
+    out[48] = _lattice_point(sk, r, c0)
+    out[54] = _lattice_point(sk, r, c1 - 1e-9)
+    out[60] = _lattice_point(sk, r, c0 + 0.35, "up")
+    out[64] = _lattice_point(sk, r, c1 - 0.35, "up")
+    for i, x in enumerate([-0.009, 0.0, 0.009]):
+        out[61 + i] = _lattice_point(sk, r, cx(x), "up")
+    for i, x in enumerate([0.009, 0.0, -0.009]):
+        out[65 + i] = _lattice_point(sk, r, cx(x), "low")
+    fi = np.array([o[0] for o in out], np.int64)
+    bc = np.array([o[1] for o in out])
     return fi, bc
 
 # %% ../nbs/04_sample_head.ipynb #c5731f36
@@ -626,26 +791,47 @@ def _vertex_normals(h):
     V, F = h.v, h.f
     n = np.cross(V[F[:, 1]] - V[F[:, 0]], V[F[:, 2]] - V[F[:, 0]])
     out = np.zeros_like(V)
-    for k in range(3): np.add.at(out, F[:, k], n)
+    for k in range(3):
+        np.add.at(out, F[:, k], n)
     new, src = np.array(h.skin.copy_src).T
     out[new] = out[src] = out[new] + out[src]
     return out / np.linalg.norm(out, axis=-1, keepdims=True).clip(1e-12)
 
-_HAIRLINE = np.array([[0, 0.066], [30, 0.064], [55, 0.050], [75, 0.031], [90, 0.022], [100, 0.016], [115, -0.02], [140, -0.05], [180, -0.066]])
+
+_HAIRLINE = np.array(
+    [
+        [0, 0.066],
+        [30, 0.064],
+        [55, 0.050],
+        [75, 0.031],
+        [90, 0.022],
+        [100, 0.016],
+        [115, -0.02],
+        [140, -0.05],
+        [180, -0.066],
+    ]
+)
+
 
 def _hairline(P):
     "Height of the hairline at the azimuth of each point."
     phi = np.degrees(np.abs(np.arctan2(P[..., 0], P[..., 2] + 0.012)))
     return np.interp(phi, _HAIRLINE[:, 0], _HAIRLINE[:, 1])
 
+
 def _g2(P, cx, cy, sx, sy):
     "2D Gaussian in (x, y) times a 'front of the face' factor."
-    return np.exp(-0.5 * ((P[:, 0] - cx) / sx) ** 2 - 0.5 * ((P[:, 1] - cy) / sy) ** 2) * _smoothstep((P[:, 2] - 0.02) / 0.03)
+    return np.exp(-0.5 * ((P[:, 0] - cx) / sx) ** 2 - 0.5 * ((P[:, 1] - cy) / sy) ** 2) * _smoothstep(
+        (P[:, 2] - 0.02) / 0.03
+    )
+
 
 def _sym(f, P):
     "Mirror-symmetric sum f(P) + f(P with x → -x)."
-    Q = P.copy(); Q[:, 0] = -Q[:, 0]
+    Q = P.copy()
+    Q[:, 0] = -Q[:, 0]
     return f(P) + f(Q)
+
 
 def _eye_lock(h):
     "Weight (V,) and centre (V, 3) of the nearest eye: 1 on the eyeballs and the lids hugging them, fading 8 mm beyond."
@@ -653,18 +839,25 @@ def _eye_lock(h):
     for s in (1, -1):
         E = np.array([s * EYE_X, EYE_Y, h.eye_z])
         we = np.exp(-0.5 * (np.clip(np.linalg.norm(h.v - E, axis=1) - 0.0135, 0, None) / 0.008) ** 2)
-        C = np.where((we > w)[:, None], E, C); w = np.maximum(w, we)
+        C = np.where((we > w)[:, None], E, C)
+        w = np.maximum(w, we)
     return w, C
 
+
 def _eval_points(h):
-    "Points where smooth fields are evaluated: near the eyes (eyeballs and lids) the eye centre, so they move together, rigidly."
+    """Points where smooth fields are evaluated: near the eyes (eyeballs and lids) the eye centre, so they move
+    together, rigidly."""
     w, C = _eye_lock(h)
     return h.v + w[:, None] * (C - h.v)
 
+
 def _shape_fields(h):
     "Named identity fields (V, 3) before orthogonalization, in order of importance."
-    P = _eval_points(h); x, y, z = P.T; ax = np.abs(x)
-    N = _vertex_normals(h); N[h.part != 0] = 0
+    P = _eval_points(h)
+    x, y, z = P.T
+    ax = np.abs(x)
+    N = _vertex_normals(h)
+    N[h.part != 0] = 0
     head = _smoothstep((y + 0.17) / 0.05)[:, None]
     fr = _smoothstep((z - 0.02) / 0.03)
     zero = 0 * x
@@ -692,41 +885,70 @@ def _shape_fields(h):
         "eye_depth": np.stack([zero, zero, eyes], -1),
         "forehead_slope": np.stack([zero, zero, -np.clip(y - 0.02, 0, None) / 0.05 * fr], -1),
         "neck_thickness": np.stack([x, zero, z + 0.016], -1) * _smoothstep((-0.13 - y) / 0.03)[:, None],
-        "ear_protrusion": np.stack([np.tanh(x / 0.02) * _sym(lambda Q: np.exp(-0.5 * (((Q[:, 1] + 0.006) / 0.02) ** 2 + ((Q[:, 2] + 0.014) / 0.012) ** 2)) * _smoothstep((Q[:, 0] - 0.06) / 0.01), P), zero, zero], -1),
+        "ear_protrusion": np.stack(
+            [
+                np.tanh(x / 0.02)
+                * _sym(
+                    lambda Q: (
+                        np.exp(-0.5 * (((Q[:, 1] + 0.006) / 0.02) ** 2 + ((Q[:, 2] + 0.014) / 0.012) ** 2))
+                        * _smoothstep((Q[:, 0] - 0.06) / 0.01)
+                    ),
+                    P,
+                ),
+                zero,
+                zero,
+            ],
+            -1,
+        ),
     }
     return F
+
 
 def _random_fields(h, n, seed, region, sym_frac=0.8, sides=False):
     "`n` smooth random fields: sums of Gaussian bumps centred on `region` vertices, deterministic from `seed`."
     rng = np.random.default_rng(seed)
-    P = _eval_points(h); out = []
+    P = _eval_points(h)
+    out = []
     side = _lip_side(h)
     for k in range(n):
         D = np.zeros_like(P)
         for _ in range(4):
-            c = P[rng.choice(region)]; s = rng.uniform(0.015, 0.035); d = rng.normal(size=3); d /= np.linalg.norm(d)
-            g = np.exp(-0.5 * ((P - c) ** 2).sum(-1) / s ** 2)[:, None]
+            c = P[rng.choice(region)]
+            s = rng.uniform(0.015, 0.035)
+            d = rng.normal(size=3)
+            d /= np.linalg.norm(d)
+            g = np.exp(-0.5 * ((P - c) ** 2).sum(-1) / s**2)[:, None]
             D += rng.uniform(0.5, 1.0) * g * d
             if rng.uniform() < sym_frac:
-                cm = c * [-1, 1, 1]; gm = np.exp(-0.5 * ((P - cm) ** 2).sum(-1) / s ** 2)[:, None]
+                cm = c * [-1, 1, 1]
+                gm = np.exp(-0.5 * ((P - cm) ** 2).sum(-1) / s**2)[:, None]
                 D += rng.uniform(0.5, 1.0) * gm * d * [-1, 1, 1]
-        if sides and k % 2: D *= (0.5 + 0.5 * side * rng.choice([-1, 1]))[:, None]
+        if sides and k % 2:
+            D *= (0.5 + 0.5 * side * rng.choice([-1, 1]))[:, None]
         out.append(D)
     return out
+
 
 def _orthonormal(fields, keep=0):
     "Gram–Schmidt on flattened fields; the first `keep` stay as given (later ones become orthogonal to them)."
     basis, out = [], []
     for i, D in enumerate(fields):
-        D = np.where(np.abs(D) < 1e-12, 0.0, D)                   # Gaussian tails: no subnormal floats (slow, bulky)
+        D = np.where(np.abs(D) < 1e-12, 0.0, D)  # Gaussian tails: no subnormal floats (slow, bulky)
         v = D.ravel().copy()
-        for b in basis: v -= (v @ b) * b
+        for b in basis:
+            v -= (v @ b) * b
         nrm = np.linalg.norm(v)
-        if i < keep: out.append(D); basis.append(v / max(nrm, 1e-12)); continue
-        if nrm < 1e-9: continue
+        if i < keep:
+            out.append(D)
+            basis.append(v / max(nrm, 1e-12))
+            continue
+        if nrm < 1e-9:
+            continue
         v = np.where(np.abs(v) < 1e-12 * nrm, 0.0, v)
-        basis.append(v / nrm); out.append((v / nrm).reshape(D.shape))
+        basis.append(v / nrm)
+        out.append((v / nrm).reshape(D.shape))
     return out
+
 
 def _shape_basis(h, n_shape):
     "Shape basis (V, 3, S): named identity fields then random smooth ones, orthogonalized, peak 4 mm·(k+1)^-0.35."
@@ -741,18 +963,40 @@ def _shape_basis(h, n_shape):
     return np.stack(out, -1), list(_shape_fields(h).keys())[:n_shape]
 
 # %% ../nbs/04_sample_head.ipynb #783a1f43
-EXPR_NAMES = ["lip_pucker", "lip_spread_smile", "lip_press", "upper_lip_raise", "lower_lip_depress", "lip_funnel",
-              "cheek_puff", "brow_raise", "brow_furrow", "blink_L", "blink_R", "mouth_corner_down", "nose_wrinkle",
-              "mouth_shift_left"]
+EXPR_NAMES = [
+    "lip_pucker",
+    "lip_spread_smile",
+    "lip_press",
+    "upper_lip_raise",
+    "lower_lip_depress",
+    "lip_funnel",
+    "cheek_puff",
+    "brow_raise",
+    "brow_furrow",
+    "blink_L",
+    "blink_R",
+    "mouth_corner_down",
+    "nose_wrinkle",
+    "mouth_shift_left",
+]
+
 
 def _expression_fields(h):
     "The named expression displacements (V, 3), coefficient 1 = the full action."
-    sk = h.skin; V = h.v; x, y, z = V.T; ax = np.abs(x)
+    sk = h.skin
+    V = h.v
+    x, y, z = V.T
+    ax = np.abs(x)
     N = _vertex_normals(h)
     fr = _smoothstep((z - 0.03) / 0.03)
-    side = _lip_side(h); up, lo = (1 + side) / 2, (1 - side) / 2
+    side = _lip_side(h)
+    up, lo = (1 + side) / 2, (1 - side) / 2
     lips = np.exp(-0.5 * (ax / 0.022) ** 4 - 0.5 * ((y - Y_MOUTH) / 0.011) ** 2) * fr
-    corner = np.minimum((x / MOUTH_HALF) ** 2, 1) * np.exp(-0.5 * ((ax - MOUTH_HALF) / 0.011) ** 2 - 0.5 * ((y - Y_MOUTH) / 0.012) ** 2) * fr
+    corner = (
+        np.minimum((x / MOUTH_HALF) ** 2, 1)
+        * np.exp(-0.5 * ((ax - MOUTH_HALF) / 0.011) ** 2 - 0.5 * ((y - Y_MOUTH) / 0.012) ** 2)
+        * fr
+    )
     upl = np.exp(-0.5 * (ax / 0.02) ** 4 - 0.5 * ((y - Y_MOUTH - 0.004) / 0.011) ** 2) * fr * up
     lol = np.exp(-0.5 * (ax / 0.02) ** 4 - 0.5 * ((y - Y_MOUTH + 0.005) / 0.012) ** 2) * fr * lo
     centre = np.exp(-0.5 * (x / 0.013) ** 2)
@@ -761,40 +1005,54 @@ def _expression_fields(h):
     E = {
         "lip_pucker": st(-0.45 * x * lips, zero, 0.008 * lips),
         "lip_spread_smile": st(0.30 * x * corner, 0.007 * corner, -0.004 * corner)
-            + st(zero, 0.003, 0.0015) * _sym(lambda Q: _g2(Q, 0.038, -0.038, 0.013, 0.013), V)[:, None],
-        "lip_press": st(zero, -0.35 * (y - Y_MOUTH), -0.003) * (lips * np.exp(-0.5 * ((y - Y_MOUTH) / 0.008) ** 2))[:, None],
+        + st(zero, 0.003, 0.0015) * _sym(lambda Q: _g2(Q, 0.038, -0.038, 0.013, 0.013), V)[:, None],
+        "lip_press": st(zero, -0.35 * (y - Y_MOUTH), -0.003)
+        * (lips * np.exp(-0.5 * ((y - Y_MOUTH) / 0.008) ** 2))[:, None],
         "upper_lip_raise": st(zero, 0.0045, 0.0008) * upl[:, None],
         "lower_lip_depress": st(zero, -0.005, 0.0015) * lol[:, None],
         "lip_funnel": st(-0.2 * x * lips, (0.0035 * up - 0.0045 * lo) * centre * lips, 0.007 * lips),
         "cheek_puff": 0.008 * N * _sym(lambda Q: _g2(Q, 0.041, -0.058, 0.016, 0.017), V)[:, None],
-        "brow_raise": st(zero, 0.006, 0.0005) * (np.exp(-0.5 * ((y - 0.03) / 0.018) ** 2 - 0.5 * (x / 0.05) ** 2) * fr
-                                                 * _smoothstep((_hairline(V) - y) / 0.015))[:, None],
+        "brow_raise": st(zero, 0.006, 0.0005)
+        * (
+            np.exp(-0.5 * ((y - 0.03) / 0.018) ** 2 - 0.5 * (x / 0.05) ** 2)
+            * fr
+            * _smoothstep((_hairline(V) - y) / 0.015)
+        )[:, None],
         "brow_furrow": st(-0.25 * x, -0.003, 0.001) * _sym(lambda Q: _g2(Q, 0.012, 0.022, 0.012, 0.009), V)[:, None],
         "mouth_corner_down": st(0.05 * x, -0.006, -0.001) * corner[:, None],
         "nose_wrinkle": st(zero, 0.003, 0.0) * _sym(lambda Q: _g2(Q, 0.010, -0.025, 0.008, 0.012), V)[:, None]
-            + st(zero, 0.0015, 0.0) * (upl * centre)[:, None],
+        + st(zero, 0.0015, 0.0) * (upl * centre)[:, None],
         "mouth_shift_left": st(0.006, zero, zero) * _g2(V, 0, Y_MOUTH, 0.03, 0.018)[:, None],
     }
-    for k, D in E.items(): D[h.part != 0] = 0
+    for k, D in E.items():
+        D[h.part != 0] = 0
     # blinks: exact difference between closed and open lids of one eye
     n = sk.n_skin
     for name, which in (("blink_L", 0), ("blink_R", 1)):
-        eo = list(EYE_OPEN); eo[which] = EYE_CLOSED
-        D = np.zeros_like(V); D[:n] = sk.positions(tuple(eo)) - sk.positions(EYE_OPEN); E[name] = D
+        eo = list(EYE_OPEN)
+        eo[which] = EYE_CLOSED
+        D = np.zeros_like(V)
+        D[:n] = sk.positions(tuple(eo)) - sk.positions(EYE_OPEN)
+        E[name] = D
     # inner-lip layers fade towards the cavity rim so the mouth tunnel stays attached
     for L, ids in enumerate(sk.layer_ids["mouth"]):
         for k in E:
-            if not k.startswith("blink"): E[k][ids] *= [1.0, 0.7, 0.35, 0.0][L]
+            if not k.startswith("blink"):
+                E[k][ids] *= [1.0, 0.7, 0.35, 0.0][L]
     return {k: E[k] for k in EXPR_NAMES}
+
 
 def _expression_basis(h, n_expr):
     "Expression basis (V, 3, E): the named actions, then random smooth face-local fields (orthogonal to them)."
     named = list(_expression_fields(h).values())
-    P = h.v; skin = np.flatnonzero(h.part == 0)
+    P = h.v
+    skin = np.flatnonzero(h.part == 0)
     face = skin[(P[skin, 2] > 0.03) & (P[skin, 1] < 0.05) & (P[skin, 1] > -0.12)]
     rand = _random_fields(h, max(n_expr - len(named), 0) + 5, 11, face, sym_frac=0.6, sides=True)
-    calm = 1 - _eye_lock(h)[0]                                     # the lids move with blinks only
-    for D in rand: D *= calm[:, None]; D[h.part != 0] = 0
+    calm = 1 - _eye_lock(h)[0]  # the lids move with blinks only
+    for D in rand:
+        D *= calm[:, None]
+        D[h.part != 0] = 0
     B = _orthonormal(named + rand, keep=len(named))[:n_expr]
     out = []
     for k, D in enumerate(B):
@@ -807,10 +1065,15 @@ def _expression_basis(h, n_expr):
 # %% ../nbs/04_sample_head.ipynb #b3f74682
 def _posedirs(h):
     "Pose correctives (V, 3, 36): jaw opening draws the mouth corners in, pitching the neck bulges the throat."
-    V = h.v; x, y, z = V.T
+    V = h.v
+    x, y, z = V.T
     P = np.zeros((len(V), 3, 36))
     fr = _smoothstep((z - 0.03) / 0.03)
-    corner = np.minimum((x / MOUTH_HALF) ** 2, 1) * np.exp(-0.5 * ((np.abs(x) - MOUTH_HALF) / 0.011) ** 2 - 0.5 * ((y - Y_MOUTH) / 0.012) ** 2) * fr
+    corner = (
+        np.minimum((x / MOUTH_HALF) ** 2, 1)
+        * np.exp(-0.5 * ((np.abs(x) - MOUTH_HALF) / 0.011) ** 2 - 0.5 * ((y - Y_MOUTH) / 0.012) ** 2)
+        * fr
+    )
     skin = (h.part == 0).astype(float)
     # pose feature index = 9·(joint − 1) + 3·row + col of (R − I); element (2, 1) is sin(angle) for an x rotation
     P[:, 0, 9 + 7] = -0.25 * x * corner * skin
@@ -823,16 +1086,20 @@ def _posedirs(h):
 def _masks(h):
     "Vertex index masks of the named regions."
     sk, V = h.skin, h.v
-    lat = np.zeros(len(V), bool); lat[: sk.n_lattice] = True
+    lat = np.zeros(len(V), bool)
+    lat[: sk.n_lattice] = True
     skin = h.part == 0
     x, y, z = V.T
     rows = np.full(len(V), -1.0)
-    rows[sk.grid[1:].ravel()] = sk.ks[np.repeat(np.arange(1, sk.R), sk.C)]; rows[0] = 0
-    for new, src in sk.copy_src: rows[new] = rows[src]
+    rows[sk.grid[1:].ravel()] = sk.ks[np.repeat(np.arange(1, sk.R), sk.C)]
+    rows[0] = 0
+    for new, src in sk.copy_src:
+        rows[new] = rows[src]
     phi = np.degrees(np.abs(np.arctan2(x, z + 0.012)))
     ext = np.zeros(len(V), bool)
     for ids in sk.layer_ids.values():
-        for i in ids: ext[i] = True
+        for i in ids:
+            ext[i] = True
     scalp = lat & (y > _hairline(V))
     neck = lat & (rows >= 11.5)
     face = (lat & (phi < 70) & ~scalp & ~neck) | ext
@@ -841,15 +1108,27 @@ def _masks(h):
     lips = skin & (np.abs(x) < 0.026) & (y > Y_MOUTH - 0.0135) & (y < Y_MOUTH + 0.0115) & (z > 0.05)
     lips |= np.isin(np.arange(len(V)), np.concatenate(sk.layer_ids["mouth"]))
     nose = lat & (np.abs(x) < 0.019) & (y > -0.049) & (y < 0.012) & (z > 0.079)
-    lid = {n: np.unique([v for v, w, s in sk.lids[n] if w > 0] + list(np.concatenate(sk.layer_ids[n]))) for n in ("eyeL", "eyeR")}
+    lid = {
+        n: np.unique([v for v, w, s in sk.lids[n] if w > 0] + list(np.concatenate(sk.layer_ids[n])))
+        for n in ("eyeL", "eyeR")
+    }
     m = {
-        "skin": np.flatnonzero(skin), "face": np.flatnonzero(face), "scalp": np.flatnonzero(scalp), "neck": np.flatnonzero(neck),
-        "ears": np.flatnonzero(ears), "lips": np.flatnonzero(lips), "nose": np.flatnonzero(nose),
+        "skin": np.flatnonzero(skin),
+        "face": np.flatnonzero(face),
+        "scalp": np.flatnonzero(scalp),
+        "neck": np.flatnonzero(neck),
+        "ears": np.flatnonzero(ears),
+        "lips": np.flatnonzero(lips),
+        "nose": np.flatnonzero(nose),
         "forehead": np.flatnonzero(face & (y > 0.03)),
-        "eyelid_left": lid["eyeL"], "eyelid_right": lid["eyeR"], "eyelids": np.union1d(lid["eyeL"], lid["eyeR"]),
-        "eye_left": h.ids("eyeball_left"), "eye_right": h.ids("eyeball_right"),
+        "eyelid_left": lid["eyeL"],
+        "eyelid_right": lid["eyeR"],
+        "eyelids": np.union1d(lid["eyeL"], lid["eyeR"]),
+        "eye_left": h.ids("eyeball_left"),
+        "eye_right": h.ids("eyeball_right"),
         "eyes": np.concatenate([h.ids("eyeball_left"), h.ids("eyeball_right")]),
-        "teeth_upper": h.ids("teeth_upper"), "teeth_lower": h.ids("teeth_lower"),
+        "teeth_upper": h.ids("teeth_upper"),
+        "teeth_lower": h.ids("teeth_lower"),
         "teeth": np.concatenate([h.ids("teeth_upper"), h.ids("teeth_lower")]),
         "mouth_interior": h.ids("mouth_cavity"),
         "neck_boundary": sk.grid[sk.R - 1].copy(),
@@ -858,52 +1137,71 @@ def _masks(h):
 
 # %% ../nbs/04_sample_head.ipynb #35dff6c7
 def uv_to_pixel(uv, H, W):
-    "Continuous pixel coordinates (x right, y down, pixel centres at +0.5) of UVs (v = 0 at the image bottom); numpy or torch."
-    if hasattr(uv, "detach"):   # a torch tensor: keep it one (differentiable, on its device)
+    """Continuous pixel coordinates (x right, y down, pixel centres at +0.5) of UVs (v = 0 at the image bottom); numpy
+    or torch."""
+    if hasattr(uv, "detach"):  # a torch tensor: keep it one (differentiable, on its device)
         import torch
+
         return torch.stack([uv[..., 0] * W, (1 - uv[..., 1]) * H], -1)
     uv = np.asarray(uv, dtype=np.float64)
     return np.stack([uv[..., 0] * W, (1 - uv[..., 1]) * H], -1)
 
+
 def _uv_texel_table(vt, ft, H, W):
     "For every texel centre: a UV triangle covering it (-1 if none), its barycentric coordinates, how many cover it."
-    fid = np.full((H, W), -1, np.int64); bary = np.zeros((H, W, 3)); count = np.zeros((H, W), np.int64)
+    fid = np.full((H, W), -1, np.int64)
+    bary = np.zeros((H, W, 3))
+    count = np.zeros((H, W), np.int64)
     px = uv_to_pixel(vt, H, W)
-    T = px[ft]                                                          # (F, 3, 2)
-    lo = np.floor(T.min(1) - 0.5).astype(int).clip(0, [W - 1, H - 1]); hi = np.ceil(T.max(1) - 0.5).astype(int).clip(0, [W - 1, H - 1])
+    T = px[ft]  # (F, 3, 2)
+    lo = np.floor(T.min(1) - 0.5).astype(int).clip(0, [W - 1, H - 1])
+    hi = np.ceil(T.max(1) - 0.5).astype(int).clip(0, [W - 1, H - 1])
     for f in range(len(ft)):
         (x0, y0), (x1, y1) = lo[f], hi[f]
         xs, ys = np.meshgrid(np.arange(x0, x1 + 1) + 0.5, np.arange(y0, y1 + 1) + 0.5)
         a, b, c = T[f]
         den = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
-        if abs(den) < 1e-12: continue
+        if abs(den) < 1e-12:
+            continue
         wb = ((xs - a[0]) * (c[1] - a[1]) - (ys - a[1]) * (c[0] - a[0])) / den
         wc = ((b[0] - a[0]) * (ys - a[1]) - (b[1] - a[1]) * (xs - a[0])) / den
         wa = 1 - wb - wc
         ok = (wa >= -1e-9) & (wb >= -1e-9) & (wc >= -1e-9)
         ii, jj = np.nonzero(ok)
-        fid[y0 + ii, x0 + jj] = f; count[y0 + ii, x0 + jj] += 1
+        fid[y0 + ii, x0 + jj] = f
+        count[y0 + ii, x0 + jj] += 1
         bary[y0 + ii, x0 + jj] = np.stack([wa[ok], wb[ok], wc[ok]], -1)
     return fid, bary, count
 
-DEFAULT_COLORS = dict(skin=(0.86, 0.66, 0.54), lips=(0.72, 0.36, 0.36), brows=(0.24, 0.16, 0.10),
-                      eyes=(0.32, 0.46, 0.58), hair=(0.20, 0.13, 0.08))
+
+DEFAULT_COLORS = dict(
+    skin=(0.86, 0.66, 0.54),
+    lips=(0.72, 0.36, 0.36),
+    brows=(0.24, 0.16, 0.10),
+    eyes=(0.32, 0.46, 0.58),
+    hair=(0.20, 0.13, 0.08),
+)
+
 
 def _noise(P, seed=0, scale=1.0):
     "Deterministic smooth pseudo-noise in [-1, 1] from a few fixed sinusoids of 3D position."
     rng = np.random.default_rng(seed)
-    k = rng.normal(size=(6, 3)) * 120 * scale; ph = rng.uniform(0, 2 * np.pi, 6)
+    k = rng.normal(size=(6, 3)) * 120 * scale
+    ph = rng.uniform(0, 2 * np.pi, 6)
     return np.sin(P @ k.T + ph).mean(-1) * np.sqrt(2)
+
 
 def _paint(h, fid, bary, skin, lips, brows, eyes, hair):
     "Colour every texel from the canonical 3D point it maps to (region functions of position), float RGB."
     H, W = fid.shape
     ok = fid >= 0
-    f = fid[ok]; b = bary[ok]
+    f = fid[ok]
+    b = bary[ok]
     P = np.einsum("nkd,nk->nd", h.v[h.f[f]], b)
     part = h.face_part[f]
     uv = np.einsum("nkd,nk->nd", h.vt[h.ft[f]], b)
-    x, y, z = P.T; ax = np.abs(x)
+    x, y, z = P.T
+    ax = np.abs(x)
     col = np.zeros((len(f), 3))
     c = lambda v: np.asarray(v, float)[None]
     # skin: tone with subtle variation, rosy cheeks, darker around the eyes, nostrils, lips, brows, hair
@@ -918,11 +1216,20 @@ def _paint(h, fid, bary, skin, lips, brows, eyes, hair):
     top = Y_MOUTH + 0.0098 * np.sqrt(np.clip(1 - (x / 0.0245) ** 2, 0, 1)) - 0.0014 * np.exp(-0.5 * (x / 0.0035) ** 2)
     bot = Y_MOUTH - 0.0125 * np.sqrt(np.clip(1 - (x / 0.0235) ** 2, 0, 1))
     fr = _smoothstep((z - 0.05) / 0.01)
-    m_lip = np.where(y >= Y_MOUTH, _smoothstep((top - y) / 0.0012), _smoothstep((y - bot) / 0.0012)) * _smoothstep((0.0245 - ax) / 0.0025) * fr
+    m_lip = (
+        np.where(y >= Y_MOUTH, _smoothstep((top - y) / 0.0012), _smoothstep((y - bot) / 0.0012))
+        * _smoothstep((0.0245 - ax) / 0.0025)
+        * fr
+    )
     base = base * (1 - m_lip[:, None]) + m_lip[:, None] * c(lips) * (1 + 0.03 * _noise(P, 3, 3)[:, None])
     yb = 0.0245 + 0.0055 * (1 - ((ax - 0.033) / 0.024) ** 2)
     th = 0.0105 * (1 - 0.55 * np.clip((ax - 0.012) / 0.045, 0, 1))
-    m_brow = _smoothstep((th / 2 - np.abs(y - yb)) / 0.0012) * _smoothstep((ax - 0.011) / 0.003) * _smoothstep((0.058 - ax) / 0.004) * _smoothstep((z - 0.04) / 0.01)
+    m_brow = (
+        _smoothstep((th / 2 - np.abs(y - yb)) / 0.0012)
+        * _smoothstep((ax - 0.011) / 0.003)
+        * _smoothstep((0.058 - ax) / 0.004)
+        * _smoothstep((z - 0.04) / 0.01)
+    )
     m_brow *= 0.8 + 0.2 * np.sin(x * 2500 + y * 900)
     base = base * (1 - m_brow[:, None]) + m_brow[:, None] * c(brows)
     m_hair = _smoothstep((y - _hairline(P)) / 0.005)
@@ -940,11 +1247,16 @@ def _paint(h, fid, bary, skin, lips, brows, eyes, hair):
     for name, sg in (("eyeball_left", 1), ("eyeball_right", -1)):
         e = part == PARTS.index(name)
         d = P[e] - [sg * EYE_X, EYE_Y, h.eye_z]
-        th_ = np.arccos(np.clip(d[:, 2] / EYE_R, -1, 1)); ps = np.arctan2(d[:, 1], d[:, 0])
-        scl = np.array([0.93, 0.91, 0.88]) * (1 - 0.1 * _smoothstep((th_ - 0.9) / 0.8))[:, None] + np.array([0.04, 0, 0]) * _smoothstep((th_ - 0.8) / 0.6)[:, None]
+        th_ = np.arccos(np.clip(d[:, 2] / EYE_R, -1, 1))
+        ps = np.arctan2(d[:, 1], d[:, 0])
+        scl = (
+            np.array([0.93, 0.91, 0.88]) * (1 - 0.1 * _smoothstep((th_ - 0.9) / 0.8))[:, None]
+            + np.array([0.04, 0, 0]) * _smoothstep((th_ - 0.8) / 0.6)[:, None]
+        )
         iris = c(eyes) * (0.85 + 0.25 * np.sin(ps * 23)[:, None] * 0.5 + 0.2 * (th_ / 0.48)[:, None])
         iris *= (1 - 0.5 * _smoothstep((th_ - 0.40) / 0.08))[:, None]
-        m_i = _smoothstep((0.49 - th_) / 0.02)[:, None]; m_p = _smoothstep((0.20 - th_) / 0.015)[:, None]
+        m_i = _smoothstep((0.49 - th_) / 0.02)[:, None]
+        m_p = _smoothstep((0.20 - th_) / 0.015)[:, None]
         ce = scl * (1 - m_i) + m_i * iris
         col[e] = ce * (1 - m_p) + m_p * 0.04
     # teeth with gaps and gums; cavity dark red, darker at the back
@@ -957,22 +1269,27 @@ def _paint(h, fid, bary, skin, lips, brows, eyes, hair):
     m = part == PARTS.index("mouth_cavity")
     dd = np.clip((h.cav_centre[2] - z[m]) / h.cav_axes[2], 0, 1)[:, None]
     col[m] = np.array([0.42, 0.10, 0.11]) * (1 - 0.6 * dd)
-    img = np.zeros((H, W, 3)); img[ok] = col
+    img = np.zeros((H, W, 3))
+    img[ok] = col
     return img, ok
+
 
 def _dilate_fill(img, ok):
     "Fill texels outside the atlas with the colour of the nearest covered texel (no dark seams when filtering)."
     from scipy.ndimage import distance_transform_edt
+
     _, (ii, jj) = distance_transform_edt(~ok, return_indices=True)
     return img[ii, jj]
 
 # %% ../nbs/04_sample_head.ipynb #f2fd8efb
 SAMPLE_HEAD_FILE = "sample_head.npz"
 
+
 @functools.lru_cache(maxsize=1)
 def _canonical_head() -> _Head:
     "The canonical head, built once per process (read-only: do not modify its arrays)."
     return _Head()
+
 
 @functools.lru_cache(maxsize=4)
 def _atlas_table(size: int):
@@ -980,21 +1297,25 @@ def _atlas_table(size: int):
     h = _canonical_head()
     return _uv_texel_table(h.vt, h.ft, size, size)
 
+
 def _check_rgb(name, c):
-    try: a = np.asarray(c, dtype=np.float64)
-    except (TypeError, ValueError): a = None
+    try:
+        a = np.asarray(c, dtype=np.float64)
+    except (TypeError, ValueError):
+        a = None
     if a is None or a.shape != (3,) or not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
         raise InputError(f"{name}: expected an RGB triple of floats in [0, 1], got {c!r}")
     return a
 
+
 def make_texture(
-    skin=DEFAULT_COLORS["skin"],    # RGB in [0, 1]
+    skin=DEFAULT_COLORS["skin"],  # RGB in [0, 1]
     lips=DEFAULT_COLORS["lips"],
     brows=DEFAULT_COLORS["brows"],
-    eyes=DEFAULT_COLORS["eyes"],    # iris colour
+    eyes=DEFAULT_COLORS["eyes"],  # iris colour
     hair=DEFAULT_COLORS["hair"],
-    size: int = 512,                # texture height = width
-) -> np.ndarray:                    # (size, size, 3) uint8, row 0 = v 1 (see `uv_to_pixel`)
+    size: int = 512,  # texture height = width
+) -> np.ndarray:  # (size, size, 3) uint8, row 0 = v 1 (see `uv_to_pixel`)
     "Paint the sample head's UV atlas with the given colours."
     cols = {k: _check_rgb(k, v) for k, v in dict(skin=skin, lips=lips, brows=brows, eyes=eyes, hair=hair).items()}
     if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or not 16 <= size <= 4096:
@@ -1005,8 +1326,8 @@ def make_texture(
 
 # %% ../nbs/04_sample_head.ipynb #8a232003
 def build_sample_head(
-    n_shape: int = 50,        # S shape components (the first 21 are named identity fields)
-    n_expr: int = 50,         # E expression components (the first 14 are the named actions of `EXPR_NAMES`)
+    n_shape: int = 50,  # S shape components (the first 21 are named identity fields)
+    n_expr: int = 50,  # E expression components (the first 14 are the named actions of `EXPR_NAMES`)
     texture_size: int = 512,  # default texture resolution
 ) -> FlameAssets:
     "Build the procedural sample head in the FLAME format, deterministically."
@@ -1018,22 +1339,42 @@ def build_sample_head(
     E, e_names = _expression_basis(h, n_expr)
     fi, bc = _landmarks(h)
     return FlameAssets(
-        v_template=h.v, shapedirs=np.concatenate([S, E], -1), n_shape=S.shape[-1], posedirs=_posedirs(h),
-        J_regressor=_regressor(h), weights=_skinning(h), parents=PARENTS, faces=h.f, vt=h.vt, ft=h.ft,
-        lmk_faces_idx=fi, lmk_bary_coords=bc, static_lmk_faces_idx=fi[17:], static_lmk_bary_coords=bc[17:],
-        masks=_masks(h), texture=make_texture(size=texture_size), expr_names=e_names,
-        extras={"part": h.part.astype(np.int64), "joint_names": np.array(JOINT_NAMES), "shape_names": np.array(s_names),
-                "landmark_names": np.array(LANDMARK_NAMES)},
-        flame_version="sample_head")
+        v_template=h.v,
+        shapedirs=np.concatenate([S, E], -1),
+        n_shape=S.shape[-1],
+        posedirs=_posedirs(h),
+        J_regressor=_regressor(h),
+        weights=_skinning(h),
+        parents=PARENTS,
+        faces=h.f,
+        vt=h.vt,
+        ft=h.ft,
+        lmk_faces_idx=fi,
+        lmk_bary_coords=bc,
+        static_lmk_faces_idx=fi[17:],
+        static_lmk_bary_coords=bc[17:],
+        masks=_masks(h),
+        texture=make_texture(size=texture_size),
+        expr_names=e_names,
+        extras={
+            "part": h.part.astype(np.int64),
+            "joint_names": np.array(JOINT_NAMES),
+            "shape_names": np.array(s_names),
+            "landmark_names": np.array(LANDMARK_NAMES),
+        },
+        flame_version="sample_head",
+    )
+
 
 def save_sample_head(
     path: str | os.PathLike | None = None,  # default: `data_samples/sample_head.npz`
-    **kw,                                   # passed to `build_sample_head`
+    **kw,  # passed to `build_sample_head`
 ) -> Path:
     "Build the sample head and write it with `save_flame_npz` (atomically); return the path."
     path = Path(path) if path is not None else data_samples_path(SAMPLE_HEAD_FILE)
     save_flame_npz(build_sample_head(**kw), path)
     return path
+
 
 def load_sample_head(
     path: str | os.PathLike | None = None,  # default: the shipped `data_samples/sample_head.npz`
@@ -1043,12 +1384,14 @@ def load_sample_head(
     return load_flame_npz(path)
 
 # %% ../nbs/04_sample_head.ipynb #df1eaeae
-DEFAULT_CAMERA = dict(dist=1.2, fov_deg=20.0, target=(0.0, -0.05, 0.0))   # orbit_camera arguments of the front view
+DEFAULT_CAMERA = dict(dist=1.2, fov_deg=20.0, target=(0.0, -0.05, 0.0))  # orbit_camera arguments of the front view
+
 
 @functools.cache
 def sample_head_assets() -> FlameAssets:
     "The shipped sample head (`load_sample_head()`), loaded once per process."
     return load_sample_head()
+
 
 @functools.cache
 def sample_head_flame() -> FLAME:

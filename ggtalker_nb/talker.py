@@ -9,7 +9,13 @@ __all__ = ['PRIOR_FILES', 'DEFAULT_ADAPT_BUDGET_S', 'VIDEO_SUFFIXES', 'VIEWS', '
            'format_bench_talker']
 
 # %% ../nbs/70_talker.ipynb #30310eb2
-import hashlib, json, math, os, shutil, sys, time
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,9 +26,19 @@ import torch.nn.functional as F
 from einops import rearrange
 from torch import Tensor, nn
 
-from .core import (AssetError, InputError, StageTimer, atomic_save_bytes, data_samples_path, get_device,
-                              image_resolution, load_safetensors, pad_last, renamed_argument,
-                              save_safetensors)
+from ggtalker_nb.core import (
+    AssetError,
+    InputError,
+    StageTimer,
+    atomic_save_bytes,
+    data_samples_path,
+    get_device,
+    image_resolution,
+    load_safetensors,
+    pad_last,
+    renamed_argument,
+    save_safetensors,
+)
 from .geometry import Camera, look_at
 from .flame import FLAME
 from .gaussians.binding import BoundGaussians
@@ -34,10 +50,21 @@ from .e2v.generator import IdentityGaussianGenerator, neutral_vertices
 from .avatar.color import ColorMLP
 from .avatar.body import BodyModel, Inpainter, compose
 from .avatar.runtime import DEFAULT_GUIDANCE, pack_track, render_frames, speak_motion
-from .avatar.identity import (COMPONENT_FILES, IDENTITY_FORMAT, IDENTITY_VERSION, MOTION_KEYS, Identity,
-                                         check_identity_tensors, file_sha256, head_model_id, load_identity, pingpong,
-                                         read_identity_json, save_identity)
-from .adapt.ev import EVAdaptConfig, adapt_ev, fit_body      # training: only `adapt` and `from_photo` use them
+from ggtalker_nb.avatar.identity import (
+    COMPONENT_FILES,
+    IDENTITY_FORMAT,
+    IDENTITY_VERSION,
+    MOTION_KEYS,
+    Identity,
+    check_identity_tensors,
+    file_sha256,
+    head_model_id,
+    load_identity,
+    pingpong,
+    read_identity_json,
+    save_identity,
+)
+from .adapt.ev import EVAdaptConfig, adapt_ev, fit_body  # training: `adapt`, `from_photo`
 from .adapt.ae import adapt_a2e
 from .a2e.eval import samples_per_frame
 from .media import AUDIO_SR, pcm_to_float, write_video
@@ -45,132 +72,191 @@ from .sample_head import sample_head_flame
 
 # %% ../nbs/70_talker.ipynb #6f7fdf91
 PRIOR_FILES = dict(a2e="a2e_cpu.safetensors", e2v="e2v_cpu.safetensors")
-_TRAIN_HINT = dict(a2e="train it with the recorded command in nbs/42_a2e.train.ipynb (train_a2e → runs/a2e_prior/best.safetensors) and copy it here",
-                   e2v="train it with the recorded command in nbs/51_e2v.train.ipynb (train_e2v → runs/e2v_prior/) and copy the weights here")
-DEFAULT_ADAPT_BUDGET_S = 420.0   # seconds of `Talker.adapt` (E-V 60 %, body 15 %, A2E the rest): ≈ 8 min with loading on a 2-core CPU
+_TRAIN_HINT = dict(
+    a2e="train it with the recorded command in nbs/42_a2e.train.ipynb (train_a2e → runs/a2e_prior/best.safetensors) "
+    "and copy it here",
+    e2v="train it with the recorded command in nbs/51_e2v.train.ipynb (train_e2v → runs/e2v_prior/) and copy the "
+    "weights here",
+)
+# seconds of `Talker.adapt` (E-V 60 %, body 15 %, A2E the rest): ≈ 8 min with loading on a 2-core CPU
+DEFAULT_ADAPT_BUDGET_S = 420.0
+
 
 @dataclass
 class AdaptSettings:
     "How `Talker.adapt` splits its time and sizes its three stages (E-V, body inpainter, A-E)."
+
     ev: EVAdaptConfig = field(default_factory=EVAdaptConfig)  # E-V settings (its time budget is set from the shares)
-    ev_share: float = 0.6          # share of the time budget for E-V adaptation
-    body_share: float = 0.15       # share for the body inpainter (rendering its training heads included)
+    ev_share: float = 0.6  # share of the time budget for E-V adaptation
+    body_share: float = 0.15  # share for the body inpainter (rendering its training heads included)
     body_steps: int = 400
-    body_frames: int = 32          # body frames kept in the identity (looped forward and back)
-    body_clips: int = 2            # clips whose frames train the inpainter
+    body_frames: int = 32  # body frames kept in the identity (looped forward and back)
+    body_clips: int = 2  # clips whose frames train the inpainter
     body_widths: tuple = (16, 32, 64)
     a2e_steps: int = 300
     a2e_kw: dict = field(default_factory=dict)  # more `adapt_a2e` arguments (lr, batch_size, eval_every, patience, …)
-    eval_holdout: bool = True      # with ≥ 3 clips, hold the last one out of E-V training to log its PSNR
-    keep_work: bool = False        # keep the work/ folder (checkpoints) after success
+    eval_holdout: bool = True  # with ≥ 3 clips, hold the last one out of E-V training to log its PSNR
+    keep_work: bool = False  # keep the work/ folder (checkpoints) after success
 
     @classmethod
     def preset(cls, name: str) -> "AdaptSettings":
         "'default' (the CPU defaults), 'quick' (a couple of minutes, 128²) or 'tiny' (tests: seconds, 48²)."
-        if name == "default": return cls()
+        if name == "default":
+            return cls()
         if name == "quick":
-            return cls(ev=EVAdaptConfig(uv_res=64, image_size=128, eval_every=0, eval_frames=8), body_steps=150, body_frames=24, a2e_steps=60)
+            return cls(
+                ev=EVAdaptConfig(uv_res=64, image_size=128, eval_every=0, eval_frames=8),
+                body_steps=150,
+                body_frames=24,
+                a2e_steps=60,
+            )
         if name == "tiny":
-            return cls(ev=EVAdaptConfig(uv_res=32, image_size=48, phase1_steps=6, phase2_steps=4, eval_every=0, eval_frames=2, lr_map=3e-2, ckpt_every=5),
-                       body_steps=4, body_frames=8, body_clips=1, body_widths=(8, 16), a2e_steps=2,
-                       a2e_kw=dict(batch_size=2, eval_every=1, patience=None))
+            return cls(
+                ev=EVAdaptConfig(
+                    uv_res=32,
+                    image_size=48,
+                    phase1_steps=6,
+                    phase2_steps=4,
+                    eval_every=0,
+                    eval_frames=2,
+                    lr_map=3e-2,
+                    ckpt_every=5,
+                ),
+                body_steps=4,
+                body_frames=8,
+                body_clips=1,
+                body_widths=(8, 16),
+                a2e_steps=2,
+                a2e_kw=dict(batch_size=2, eval_every=1, patience=None),
+            )
         raise InputError(f"preset: expected 'default', 'quick' or 'tiny', got {name!r}")
 
 # %% ../nbs/70_talker.ipynb #be3009c1
 @dataclass
 class Video:
     "A spoken video: uint8 frames (views side by side), its audio, per-frame FLAME parameters and stage timings."
-    frames: np.ndarray            # (T, H, W·n_views, 3) uint8
-    audio: np.ndarray             # (S,) float32 mono
+
+    frames: np.ndarray  # (T, H, W·n_views, 3) uint8
+    audio: np.ndarray  # (S,) float32 mono
     sr: int
     fps: float
-    views: tuple                  # view names, left to right
-    flame: dict                   # expr (T,E), pose (T,15), translation (T,3), shape (S,)
+    views: tuple  # view names, left to right
+    flame: dict  # expr (T,E), pose (T,15), translation (T,3), shape (S,)
     timings: dict = field(default_factory=dict)  # seconds per stage
 
     @property
-    def n_frames(self) -> int: return int(self.frames.shape[0])
+    def n_frames(self) -> int:
+        return int(self.frames.shape[0])
+
     @property
-    def duration(self) -> float: return self.n_frames / self.fps
+    def duration(self) -> float:
+        return self.n_frames / self.fps
+
     @property
-    def view_width(self) -> int: return self.frames.shape[2] // max(1, len(self.views))
+    def view_width(self) -> int:
+        return self.frames.shape[2] // max(1, len(self.views))
+
     def view(self, name: str) -> np.ndarray:
         "Frames (T, H, W, 3) of one view."
-        if name not in self.views: raise InputError(f"view: {name!r} is not one of {self.views}")
+        if name not in self.views:
+            raise InputError(f"view: {name!r} is not one of {self.views}")
         i, w = self.views.index(name), self.view_width
-        return self.frames[:, :, i * w:(i + 1) * w]
+        return self.frames[:, :, i * w : (i + 1) * w]
+
     def save(self, path: str | os.PathLike, crf: int = 18) -> Path:
         "Write an mp4 (H.264 + AAC audio), atomically; return its path."
         return write_video(path, self.frames, fps=self.fps, audio=self.audio, sr=self.sr, crf=crf)
+
     def show(self, **kw):
         "Display inline (mediapy); the notebook player has no sound — `save` for the mp4 with audio."
         from ggtalker_nb.viz import show_video
+
         return show_video(self.frames, fps=self.fps, **kw)
 
 # %% ../nbs/70_talker.ipynb #d2cf8a7e
 def speech_16k(
-    audio,                          # path / bytes / Speech / (array, sr) / array (then `sr` is needed)
-    sr: int | None = None,          # sample rate of an array
+    audio,  # path / bytes / Speech / (array, sr) / array (then `sr` is needed)
+    sr: int | None = None,  # sample rate of an array
     max_seconds: float | None = 300.0,
-) -> np.ndarray:                    # (S,) float32 at 16 kHz
+) -> np.ndarray:  # (S,) float32 at 16 kHz
     "Any supported audio input → 16 kHz mono float32 samples, with clear errors."
-    if isinstance(audio, Speech): audio, sr = audio.samples, audio.sr
-    elif isinstance(audio, tuple) and len(audio) == 2 and not isinstance(audio[0], (str, os.PathLike)): audio, sr = audio
+    if isinstance(audio, Speech):
+        audio, sr = audio.samples, audio.sr
+    elif isinstance(audio, tuple) and len(audio) == 2 and not isinstance(audio[0], (str, os.PathLike)):
+        audio, sr = audio
     if isinstance(audio, (str, os.PathLike, bytes, bytearray, memoryview)) or hasattr(audio, "read"):
         x, _ = read_audio(audio, AUDIO_SR, max_seconds=max_seconds, min_seconds=0.0, allow_silence=True)
         return x
-    if isinstance(audio, Tensor): audio = audio.detach().cpu().numpy()
-    if not isinstance(audio, np.ndarray): raise InputError(f"audio: expected a path, bytes, Speech or an array with sr, got {type(audio).__name__}")
-    if sr is None: raise InputError("audio: an array needs its sample rate (pass sr= or a (samples, sr) tuple)")
+    if isinstance(audio, Tensor):
+        audio = audio.detach().cpu().numpy()
+    if not isinstance(audio, np.ndarray):
+        raise InputError(f"audio: expected a path, bytes, Speech or an array with sr, got {type(audio).__name__}")
+    if sr is None:
+        raise InputError("audio: an array needs its sample rate (pass sr= or a (samples, sr) tuple)")
     if isinstance(sr, bool) or not isinstance(sr, (int, np.integer)) or sr < MIN_SR:
         raise InputError(f"sr: expected an integer sample rate ≥ {MIN_SR} Hz, got {sr!r}")
     x = audio
-    if x.ndim == 2 and x.shape[0] <= 8 < x.shape[1]: x = x.T              # (C, S) → (S, C)
-    if x.ndim not in (1, 2) or x.shape[0] == 0 or x.size == 0: raise InputError(f"audio: expected non-empty (S,) or (S, C) samples, got shape {x.shape}")
-    if x.dtype.kind not in "iuf": raise InputError(f"audio: expected float or integer PCM samples, got dtype {x.dtype}")
+    if x.ndim == 2 and x.shape[0] <= 8 < x.shape[1]:
+        x = x.T  # (C, S) → (S, C)
+    if x.ndim not in (1, 2) or x.shape[0] == 0 or x.size == 0:
+        raise InputError(f"audio: expected non-empty (S,) or (S, C) samples, got shape {x.shape}")
+    if x.dtype.kind not in "iuf":
+        raise InputError(f"audio: expected float or integer PCM samples, got dtype {x.dtype}")
     x = pcm_to_float(x)
-    if not np.isfinite(x).all(): raise InputError(f"audio: contains {int((~np.isfinite(x)).sum())} NaN/inf samples")
-    if x.ndim == 2: x = x.mean(1)
+    if not np.isfinite(x).all():
+        raise InputError(f"audio: contains {int((~np.isfinite(x)).sum())} NaN/inf samples")
+    if x.ndim == 2:
+        x = x.mean(1)
     if max_seconds is not None and len(x) / sr > max_seconds:
-        raise InputError(f"audio: {len(x) / sr:.1f} s is longer than max_seconds={max_seconds:g}; cut it or raise max_seconds")
+        raise InputError(
+            f"audio: {len(x) / sr:.1f} s is longer than max_seconds={max_seconds:g}; cut it or raise max_seconds"
+        )
     return resample(x, int(sr), AUDIO_SR) if sr != AUDIO_SR else x
 
 # %% ../nbs/70_talker.ipynb #e2a95ec5
 def orbit_cameras(
-    camera: Camera,                 # the base (front) camera, unbatched
-    center: Tensor,                 # (3,) point to circle (the head centre)
-    yaw_deg: Tensor,                # (T,) yaw offsets from the base view, about world +y
-    pitch_deg: Tensor,              # (T,) pitch offsets
-    dist: float | None = None,      # distance to `center` (default: the base camera's)
-) -> Camera:                        # (T,) cameras looking at `center`, intrinsics of `camera`
+    camera: Camera,  # the base (front) camera, unbatched
+    center: Tensor,  # (3,) point to circle (the head centre)
+    yaw_deg: Tensor,  # (T,) yaw offsets from the base view, about world +y
+    pitch_deg: Tensor,  # (T,) pitch offsets
+    dist: float | None = None,  # distance to `center` (default: the base camera's)
+) -> Camera:  # (T,) cameras looking at `center`, intrinsics of `camera`
     "Cameras on the sphere through the base camera's centre around `center`, offset by yaw/pitch."
     c = center.to(camera.viewmat)
     d = camera.position - c
     dist = d.norm() if dist is None else torch.as_tensor(float(dist)).to(d)
     y0, p0 = torch.atan2(d[0], d[2]), torch.asin((d[1] / dist).clamp(-1, 1))
-    y = y0 + torch.deg2rad(torch.as_tensor(yaw_deg).to(d)); p = (p0 + torch.deg2rad(torch.as_tensor(pitch_deg).to(d))).clamp(-1.5, 1.5)
+    y = y0 + torch.deg2rad(torch.as_tensor(yaw_deg).to(d))
+    p = (p0 + torch.deg2rad(torch.as_tensor(pitch_deg).to(d))).clamp(-1.5, 1.5)
     eye = c + dist * torch.stack([torch.cos(p) * torch.sin(y), torch.sin(p), torch.cos(p) * torch.cos(y)], -1)
     vm = look_at(eye, c.expand_as(eye))
     return Camera(vm, camera.K.expand(len(eye), 3, 3).clone(), camera.width, camera.height, camera.near, camera.far)
 
+
 def scale_camera(camera: Camera, width: int, height: int) -> Camera:
     "The same camera rendering `width × height` pixels (intrinsics scaled; pixel centres stay at +0.5)."
     K = camera.K.clone()
-    K[..., 0, :] *= width / camera.width; K[..., 1, :] *= height / camera.height
+    K[..., 0, :] *= width / camera.width
+    K[..., 1, :] *= height / camera.height
     return replace(camera, K=K, width=int(width), height=int(height))
 
 # %% ../nbs/70_talker.ipynb #e45c9f6d
 class Talker:
     "Priors + one identity: `adapt` a video into an identity folder, `load_identity`, `speak` audio into a `Video`."
-    def __init__(self,
-                 a2e: tuple | None = None,                      # (A2EModel, audio encoder): the A-E prior (needed to adapt)
-                 generator: IdentityGaussianGenerator | None = None,  # the E-V prior (needed to adapt)
-                 flame: FLAME | None = None,                    # head model (default: the generator's, else the sample head)
-                 device=None,
-                 priors: dict | None = None):                   # where the priors came from (name → {file, sha256})
+
+    def __init__(
+        self,
+        # (A2EModel, audio encoder): the A-E prior (needed to adapt)
+        a2e: tuple | None = None,
+        generator: IdentityGaussianGenerator | None = None,  # the E-V prior (needed to adapt)
+        flame: FLAME | None = None,  # head model (default: the generator's, else the sample head)
+        device=None,
+        priors: dict | None = None,
+    ):  # where the priors came from (name → {file, sha256})
         self.device = get_device(device)
         self.a2e_prior, self.generator = a2e, generator
-        if flame is None and generator is not None: flame = generator.flame
+        if flame is None and generator is not None:
+            flame = generator.flame
         self._flame, self.priors = flame, priors or {}
         self.identity: Identity | None = None
 
@@ -181,18 +267,23 @@ class Talker:
         return self._flame
 
     @classmethod
-    def from_pretrained(cls,
-                        priors_dir: str | os.PathLike | None = None,  # default data_samples/priors
-                        flame: FLAME | None = None, device=None) -> "Talker":
+    def from_pretrained(
+        cls,
+        priors_dir: str | os.PathLike | None = None,  # default data_samples/priors
+        flame: FLAME | None = None,
+        device=None,
+    ) -> "Talker":
         "Load the A2E and E-V priors (`a2e_cpu.safetensors`, `e2v_cpu.safetensors`) from a folder."
         d = Path(priors_dir) if priors_dir is not None else data_samples_path("priors")
         for k, f in PRIOR_FILES.items():
-            if not (d / f).is_file(): raise AssetError(f"{d / f}: missing {k.upper()} prior; {_TRAIN_HINT[k]}")
+            if not (d / f).is_file():
+                raise AssetError(f"{d / f}: missing {k.upper()} prior; {_TRAIN_HINT[k]}")
         dev = get_device(device)
         if flame is None:
             flame = sample_head_flame()
         model, enc = load_a2e(d / PRIOR_FILES["a2e"], dev)
-        if enc is None: raise AssetError(f"{d / PRIOR_FILES['a2e']}: the A2E prior has no audio encoder")
+        if enc is None:
+            raise AssetError(f"{d / PRIOR_FILES['a2e']}: the A2E prior has no audio encoder")
         gen = IdentityGaussianGenerator.load(d / PRIOR_FILES["e2v"], flame.to(dev), dev).eval()
         priors = {k: dict(file=str(d / f), sha256=file_sha256(d / f)) for k, f in PRIOR_FILES.items()}
         return cls((model, enc), gen, flame.to(dev), dev, priors)
@@ -205,106 +296,190 @@ class Talker:
 # %% ../nbs/70_talker.ipynb #e56fd3ad
 from fastcore.basics import patch
 
+
 def select_clips(
-    video_dir: str | os.PathLike,   # a clip folder, or a folder of clip folders (31_data.video format)
-    identity: str | None = None,    # keep clips of this identity (meta `identity`, e.g. 'id0004')
-    split: str | None = None,       # keep clips of this split (meta `split`, e.g. 'heldout_adapt')
+    video_dir: str | os.PathLike,  # a clip folder, or a folder of clip folders (31_data.video format)
+    identity: str | None = None,  # keep clips of this identity (meta `identity`, e.g. 'id0004')
+    split: str | None = None,  # keep clips of this split (meta `split`, e.g. 'heldout_adapt')
 ) -> list[Path]:
     "The clip folders of ONE identity under `video_dir` (filtered by identity/split), sorted."
     paths = list_clips(video_dir)
-    if not paths: raise InputError(f"{video_dir}: no clip folders found (see nbs/31_data.video.ipynb for the format)")
+    if not paths:
+        raise InputError(f"{video_dir}: no clip folders found (see nbs/31_data.video.ipynb for the format)")
     rs = [ClipReader(p) for p in paths]
-    if identity is not None: rs = [r for r in rs if r.identity == str(identity)]
-    if split is not None: rs = [r for r in rs if r.meta.get("split") == split]
+    if identity is not None:
+        rs = [r for r in rs if r.identity == str(identity)]
+    if split is not None:
+        rs = [r for r in rs if r.meta.get("split") == split]
     if not rs:
         allr = [ClipReader(p) for p in paths]
-        raise InputError(f"{video_dir}: no clips with identity={identity!r} split={split!r} (identities: "
-                         f"{sorted({r.identity for r in allr})[:12]}, splits: {sorted({str(r.meta.get('split')) for r in allr})})")
+        raise InputError(
+            f"{video_dir}: no clips with identity={identity!r} split={split!r} (identities: "
+            f"{sorted({r.identity for r in allr})[:12]}, splits: {sorted({str(r.meta.get('split')) for r in allr})})"
+        )
     ids = sorted({r.identity for r in rs})
-    if len(ids) > 1: raise InputError(f"{video_dir}: holds clips of {len(ids)} identities ({ids[:8]}…); choose one with identity= (--identity)")
+    if len(ids) > 1:
+        raise InputError(
+            f"{video_dir}: holds clips of {len(ids)} identities ({ids[:8]}…); choose one with identity= (--identity)"
+        )
     return [r.path for r in rs]
+
 
 def _with_track(path: Path, track: FlameTrack):
     "A clip in memory whose FLAME track is replaced by `track` (the refined one)."
     return replace(ClipReader(path).load(), flame=track)
 
-def _now() -> str: return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 # %% ../nbs/70_talker.ipynb #3e39a30e
 @patch
-def adapt(self: Talker,
-          video_dir: str | os.PathLike,       # clip folders of the person (31_data.video format), or a video file (tracked first)
-          out_dir: str | os.PathLike,         # the identity folder to write
-          time_budget_s: float | None = DEFAULT_ADAPT_BUDGET_S,  # total seconds (None: run every stage's full steps)
-          progress: bool = True,
-          identity: str | None = None,        # pick one identity's clips from a multi-identity folder
-          split: str | None = None,           # pick clips of one split (e.g. 'heldout_adapt')
-          settings: AdaptSettings | None = None,
-          name: str | None = None,            # identity name (default: the clips')
-          command: str | None = None,         # recorded in identity.json (the CLI passes its command line)
-          force: bool = False,                # redo even if out_dir already holds a finished identity
-         ) -> Identity:
-    "Adapt the priors to one person's tracked video (E-V + body inpainter + A-E) and write a self-contained identity folder."
+def adapt(
+    self: Talker,
+    # clip folders of the person (31_data.video format), or a video file (tracked first)
+    video_dir: str | os.PathLike,
+    out_dir: str | os.PathLike,  # the identity folder to write
+    time_budget_s: float | None = DEFAULT_ADAPT_BUDGET_S,  # total seconds (None: run every stage's full steps)
+    progress: bool = True,
+    identity: str | None = None,  # pick one identity's clips from a multi-identity folder
+    split: str | None = None,  # pick clips of one split (e.g. 'heldout_adapt')
+    settings: AdaptSettings | None = None,
+    name: str | None = None,  # identity name (default: the clips')
+    command: str | None = None,  # recorded in identity.json (the CLI passes its command line)
+    force: bool = False,  # redo even if out_dir already holds a finished identity
+) -> Identity:
+    """Adapt the priors to one person's tracked video (E-V + body inpainter + A-E) and write a self-contained identity
+    folder."""
     if self.generator is None or self.a2e_prior is None:
         raise InputError("adapt: this Talker has no priors; create it with Talker.from_pretrained(priors_dir)")
-    if time_budget_s is not None and not time_budget_s > 0: raise InputError(f"time_budget_s: must be > 0 or None, got {time_budget_s}")
+    if time_budget_s is not None and not time_budget_s > 0:
+        raise InputError(f"time_budget_s: must be > 0 or None, got {time_budget_s}")
     settings = settings or AdaptSettings()
     out = Path(out_dir)
     if is_video_file(video_dir):
-        with StageTimer()("track"): video_dir = track_for_adapt(video_dir, out / "work" / "track", progress=progress)
+        with StageTimer()("track"):
+            video_dir = track_for_adapt(video_dir, out / "work" / "track", progress=progress)
     paths = select_clips(video_dir, identity, split)
     if (out / "identity.json").is_file() and not force:
         info = read_identity_json(out)
         if info.get("source", {}).get("clips") != [p.name for p in paths]:
-            raise InputError(f"{out}: already holds identity {info.get('name')!r} made from other clips; choose another out_dir or force=True")
+            raise InputError(
+                f"{out}: already holds identity {info.get('name')!r} made from other clips; choose another out_dir or "
+                "force=True"
+            )
         return self.load_identity(out)
     t0, timer, B = time.perf_counter(), StageTimer(), time_budget_s
     train, ev_eval = (paths[:-1], paths[-1:]) if settings.eval_holdout and len(paths) >= 3 else (paths, None)
     work = out / "work"
-    ev_cfg = replace(settings.ev, progress=progress, device=str(self.device),
-                     time_budget_s=settings.ev_share * B if B is not None else settings.ev.time_budget_s)
+    ev_cfg = replace(
+        settings.ev,
+        progress=progress,
+        device=str(self.device),
+        time_budget_s=settings.ev_share * B if B is not None else settings.ev.time_budget_s,
+    )
     with timer("E-V adaptation"):
         ev = adapt_ev(train, self.generator, ev_cfg, out_dir=work / "ev", eval_clips=ev_eval, flame=self.flame)
     with timer("body inpainter"):
         body_file = work / "body.safetensors"
-        if body_file.is_file(): body = BodyModel.load(body_file, self.device)
+        if body_file.is_file():
+            body = BodyModel.load(body_file, self.device)
         else:
             nb = max(1, min(settings.body_clips, len(train)))
-            body = fit_body(ev, [_with_track(train[j], ev.tracks[j]) for j in range(nb)], steps=settings.body_steps,
-                            max_frames=settings.body_frames, widths=tuple(settings.body_widths),
-                            time_budget_s=settings.body_share * B if B is not None else None, progress=progress)
+            body = fit_body(
+                ev,
+                [_with_track(train[j], ev.tracks[j]) for j in range(nb)],
+                steps=settings.body_steps,
+                max_frames=settings.body_frames,
+                widths=tuple(settings.body_widths),
+                time_budget_s=settings.body_share * B if B is not None else None,
+                progress=progress,
+            )
             body.save(body_file)
     with timer("A-E adaptation"):
-        W = int(self.a2e_prior[0].config.n)   # A2E training window (frames)
+        W = int(self.a2e_prior[0].config.n)  # A2E training window (frames)
         speech = [p for p in paths if ClipReader(p).audio is not None]
         long_enough = [p for p in speech if ClipReader(p).n_frames >= W]
-        why = ("no clip has audio" if not speech else
-               f"every clip with audio is shorter than the A2E window ({W} frames = {W / ClipReader(speech[0]).fps:.1f} s)")
+        why = (
+            "no clip has audio"
+            if not speech
+            else f"every clip with audio is shorter than the A2E window ({W} frames = "
+            f"{W / ClipReader(speech[0]).fps:.1f} s)"
+        )
         speech = long_enough
         if speech:
             left = None if B is None else max(0.1 * B, B - (time.perf_counter() - t0))
-            r = adapt_a2e(self.a2e_prior, speech, work / "a2e", steps=settings.a2e_steps, time_budget_s=left, progress=progress, **settings.a2e_kw)
+            r = adapt_a2e(
+                self.a2e_prior,
+                speech,
+                work / "a2e",
+                steps=settings.a2e_steps,
+                time_budget_s=left,
+                progress=progress,
+                **settings.a2e_kw,
+            )
             a2e, enc = load_a2e(r["path"], self.device)
-        else:   # a silent or very short video: keep the prior's speaking style (no identity row)
-            warnings.warn(f"{video_dir}: {why}; the audio-expression (A-E) adaptation is skipped and the prior's speaking style is used")
+        else:  # a silent or very short video: keep the prior's speaking style (no identity row)
+            warnings.warn(
+                f"{video_dir}: {why}; the audio-expression (A-E) adaptation is skipped and the prior's speaking style "
+                "is used"
+            )
             (a2e, enc), r = self.a2e_prior, dict(identity=None, steps=0, stopped=f"skipped: {why}")
     K, tr = int(body.frames.shape[0]), ev.tracks[0]
     pose = {k: torch.as_tensor(getattr(tr, k)[:K]).float() for k in MOTION_KEYS}
-    ident = Identity(name or ClipReader(paths[0]).identity, ev.gaussians, ev.color_mlp, ev.shape.detach().cpu(), ev.camera, body,
-                     pose, a2e, enc, None if r["identity"] is None else int(r["identity"]), float(ClipReader(paths[0]).fps), head_model_id(self.flame))
+    ident = Identity(
+        name or ClipReader(paths[0]).identity,
+        ev.gaussians,
+        ev.color_mlp,
+        ev.shape.detach().cpu(),
+        ev.camera,
+        body,
+        pose,
+        a2e,
+        enc,
+        None if r["identity"] is None else int(r["identity"]),
+        float(ClipReader(paths[0]).fps),
+        head_model_id(self.flame),
+    )
     h = ev.history
     summary = dict(
-        seconds=round(time.perf_counter() - t0, 1), time_budget_s=B, stages={k: round(v, 1) for k, v in timer.times.items()},
-        ev=dict(steps=ev.config.get("steps"), phase2_start=ev.config.get("phase2_start"), uv_res=ev.config.get("uv_res"),
-                image_size=ev.config.get("image_size"), psnr_eval_start=h[0].get("psnr_eval") if h else None,
-                psnr_eval_final=h[-1].get("psnr_eval") if h else None, psnr_head_final=h[-1].get("psnr_head") if h else None),
+        seconds=round(time.perf_counter() - t0, 1),
+        time_budget_s=B,
+        stages={k: round(v, 1) for k, v in timer.times.items()},
+        ev=dict(
+            steps=ev.config.get("steps"),
+            phase2_start=ev.config.get("phase2_start"),
+            uv_res=ev.config.get("uv_res"),
+            image_size=ev.config.get("image_size"),
+            psnr_eval_start=h[0].get("psnr_eval") if h else None,
+            psnr_eval_final=h[-1].get("psnr_eval") if h else None,
+            psnr_head_final=h[-1].get("psnr_head") if h else None,
+        ),
         body=dict(steps=len(body.history), loss_final=body.history[-1]["loss"] if body.history else None, frames=K),
-        a2e=dict(steps=r.get("steps"), stopped=r.get("stopped"), val_before=r.get("val_before"), val_best=r.get("val_best")))
-    extra = dict(source=dict(video_dir=str(video_dir), clips=[p.name for p in paths], ev_eval_clips=[p.name for p in ev_eval or []]),
-                 priors=self.priors, adaptation=summary, settings=dict(ev=ev_cfg.to_json(), **{k: v for k, v in vars(settings).items() if k != "ev"}))
-    save_identity(out, ident, made_by=dict(command=command or f"Talker.adapt({str(video_dir)!r}, {str(out_dir)!r}, time_budget_s={B})",
-                                           time=_now(), seconds=summary["seconds"]), extra=extra)
-    if not settings.keep_work: shutil.rmtree(work, ignore_errors=True)
+        a2e=dict(
+            steps=r.get("steps"), stopped=r.get("stopped"), val_before=r.get("val_before"), val_best=r.get("val_best")
+        ),
+    )
+    extra = dict(
+        source=dict(
+            video_dir=str(video_dir), clips=[p.name for p in paths], ev_eval_clips=[p.name for p in ev_eval or []]
+        ),
+        priors=self.priors,
+        adaptation=summary,
+        settings=dict(ev=ev_cfg.to_json(), **{k: v for k, v in vars(settings).items() if k != "ev"}),
+    )
+    save_identity(
+        out,
+        ident,
+        made_by=dict(
+            command=command or f"Talker.adapt({str(video_dir)!r}, {str(out_dir)!r}, time_budget_s={B})",
+            time=_now(),
+            seconds=summary["seconds"],
+        ),
+        extra=extra,
+    )
+    if not settings.keep_work:
+        shutil.rmtree(work, ignore_errors=True)
     self.identity = ident
     return ident
 
@@ -313,25 +488,30 @@ import warnings
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".mpg", ".mpeg", ".3gp", ".gif")
 
+
 def is_video_file(path) -> bool:
     "True when `path` is a file with a video suffix (a clip *folder* is not a video file)."
     p = Path(path)
     return p.suffix.lower() in VIDEO_SUFFIXES and not p.is_dir()
 
+
 def track_for_adapt(
-    video: str | os.PathLike,        # any ffmpeg-readable video of one person
-    work_dir: str | os.PathLike,     # the tracked clip goes to work_dir/<video stem>
+    video: str | os.PathLike,  # any ffmpeg-readable video of one person
+    work_dir: str | os.PathLike,  # the tracked clip goes to work_dir/<video stem>
     progress: bool = True,
-    **track_kw,                      # passed to `data.track.track_video` (size, fps, …)
-) -> Path:                           # the clip folder (reused when a previous run finished it)
+    **track_kw,  # passed to `data.track.track_video` (size, fps, …)
+) -> Path:  # the clip folder (reused when a previous run finished it)
     "Track a video into a clip folder for `adapt` (reused if already tracked from the same file)."
     from ggtalker_nb.data.track import track_video
+
     v = Path(video)
-    if not v.is_file(): raise InputError(f"{v}: no such video file")
+    if not v.is_file():
+        raise InputError(f"{v}: no such video file")
     clip = Path(work_dir) / v.stem
     if (clip / "meta.json").is_file():
         src = json.loads((clip / "meta.json").read_text()).get("source", {})
-        if Path(str(src.get("path", ""))).name == v.name and src.get("bytes", v.stat().st_size) == v.stat().st_size: return clip
+        if Path(str(src.get("path", ""))).name == v.name and src.get("bytes", v.stat().st_size) == v.stat().st_size:
+            return clip
         shutil.rmtree(clip)
     Path(work_dir).mkdir(parents=True, exist_ok=True)
     return Path(track_video(v, clip, progress=progress, **track_kw))
@@ -340,29 +520,44 @@ def track_for_adapt(
 def _photo_clip(ref: dict, name: str, jaw_open: Sequence[float]) -> "Clip":
     "The photo as an in-memory clip of len(jaw_open) frames: same pixels, the fitted track with the jaw opened."
     from ggtalker_nb.data.video import Clip
+
     tr, n = ref["track"], len(jaw_open)
     rep = {k: np.repeat(getattr(tr, k)[:1], n, 0) for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")}
-    rep["jaw"] = rep["jaw"].copy(); rep["jaw"][:, 0] += np.asarray(jaw_open, np.float32)
+    rep["jaw"] = rep["jaw"].copy()
+    rep["jaw"][:, 0] += np.asarray(jaw_open, np.float32)
     frame = (ref["image"][0].clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)
     mask = ref["mask"].reshape(frame.shape[:2]).numpy() > 0.5
-    return Clip(np.repeat(frame[None], n, 0), replace(tr, **rep), ref["camera"], dict(identity=name, fps=float(AUDIO_FPS)),
-                masks=np.repeat(mask[None], n, 0))
+    return Clip(
+        np.repeat(frame[None], n, 0),
+        replace(tr, **rep),
+        ref["camera"],
+        dict(identity=name, fps=float(AUDIO_FPS)),
+        masks=np.repeat(mask[None], n, 0),
+    )
+
 
 @patch(cls_method=True)
-def from_photo(cls: Talker,
-               image,                                  # path, or an (H, W[, C]) array: grey, RGB, RGBA, 8/16-bit, float
-               priors_dir: str | os.PathLike | None = None,   # default data_samples/priors
-               name: str = "photo",                    # identity name
-               resolution: int = 256,                  # side of the square face crop the head is made from (and speaks at)
-               body_steps: int = 40,                   # body inpainter steps on the photo (≈0.5 s each at 256² on 2 threads)
-               device=None, progress: bool = False,
-               size: int | None = None,                # deprecated name of `resolution`
-               **fit_kw,                               # passed to `data.track.fit_photo` (crop_scale, fov_deg, landmarker, …)
-              ) -> Talker:
-    "One photo → a Talker that speaks as that person: landmark fit, E-V prior map, a body inpainter fitted to the photo."
+def from_photo(
+    cls: Talker,
+    image,  # path, or an (H, W[, C]) array: grey, RGB, RGBA, 8/16-bit, float
+    priors_dir: str | os.PathLike | None = None,  # default data_samples/priors
+    name: str = "photo",  # identity name
+    # side of the square face crop the head is made from (and speaks at)
+    resolution: int = 256,
+    # body inpainter steps on the photo (≈0.5 s each at 256² on 2 threads)
+    body_steps: int = 40,
+    device=None,
+    progress: bool = False,
+    size: int | None = None,  # deprecated name of `resolution`
+    # passed to `data.track.fit_photo` (crop_scale, fov_deg, landmarker, …)
+    **fit_kw,
+) -> Talker:
+    """One photo → a Talker that speaks as that person: landmark fit, E-V prior map, a body inpainter fitted to the
+    photo."""
     from ggtalker_nb.data.track import fit_photo
     from ggtalker_nb.e2v.eval import predict_map
     from ggtalker_nb.adapt.ev import EVAdaptResult
+
     crop_side = renamed_argument(resolution, size, "size", "resolution", "Talker.from_photo", default=256)
     t = cls.from_pretrained(priors_dir, device=device)
     t0 = time.perf_counter()
@@ -376,152 +571,228 @@ def from_photo(cls: Talker,
         g = BoundGaussians.from_local(gen.to_local(M, ref_dev["flame"]["shape"])[0])
     shape = ref["flame"]["shape"][0].float()
     clip = _photo_clip(ref, name, np.linspace(0.0, 0.25, 6))
-    res = EVAdaptResult(g, None, shape.to(dev), [clip.flame], ref["camera"], [], t.flame, M[0], dict(image_size=crop_side))
+    res = EVAdaptResult(
+        g, None, shape.to(dev), [clip.flame], ref["camera"], [], t.flame, M[0], dict(image_size=crop_side)
+    )
     body = fit_body(res, [clip], steps=body_steps, max_frames=1, batch_size=2, lambda_temp=0.0, progress=progress)
     tr = ref["track"]
     pose = {k: torch.from_numpy(np.ascontiguousarray(getattr(tr, k)[:1])).float() for k in MOTION_KEYS}
     a2e, enc = t.a2e_prior
-    info = dict(source=dict(photo=str(image) if isinstance(image, (str, os.PathLike)) else f"array {tuple(np.shape(image))}"),
-                photo_fit=dict(fit_error_px=round(float(ref["fit_error_px"]), 3), crop=[float(x) for x in ref["crop"]], size=crop_side,
-                               seconds=round(t_fit, 2)),
-                priors=t.priors, adaptation=dict(kind="one photo (E-V prior, no adaptation)", body_steps=len(body.history),
-                                                 seconds=round(time.perf_counter() - t0, 1)))
-    t.identity = Identity(name, g.cpu(), None, shape.cpu(), ref["camera"], body, pose, a2e, enc, None, float(AUDIO_FPS),
-                          head_model_id(t.flame), info)
+    info = dict(
+        source=dict(photo=str(image) if isinstance(image, (str, os.PathLike)) else f"array {tuple(np.shape(image))}"),
+        photo_fit=dict(
+            fit_error_px=round(float(ref["fit_error_px"]), 3),
+            crop=[float(x) for x in ref["crop"]],
+            size=crop_side,
+            seconds=round(t_fit, 2),
+        ),
+        priors=t.priors,
+        adaptation=dict(
+            kind="one photo (E-V prior, no adaptation)",
+            body_steps=len(body.history),
+            seconds=round(time.perf_counter() - t0, 1),
+        ),
+    )
+    t.identity = Identity(
+        name,
+        g.cpu(),
+        None,
+        shape.cpu(),
+        ref["camera"],
+        body,
+        pose,
+        a2e,
+        enc,
+        None,
+        float(AUDIO_FPS),
+        head_model_id(t.flame),
+        info,
+    )
     return t
 
 # %% ../nbs/70_talker.ipynb #07aa0453
 VIEWS = ("front", "orbit")
 ORBIT_BACKGROUND = (0.92, 0.92, 0.94)
 
+
 def _check_views(views) -> tuple:
-    if isinstance(views, str): views = tuple(v.strip() for v in views.split(",") if v.strip())
+    if isinstance(views, str):
+        views = tuple(v.strip() for v in views.split(",") if v.strip())
     views = tuple(views)
     bad = [v for v in views if v not in VIEWS]
     if not views or bad or len(set(views)) != len(views):
         raise InputError(f"views: expected a non-empty list of distinct names from {VIEWS}, got {views!r}")
     return views
 
-def _u8(x: Tensor) -> np.ndarray: return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
+
+def _u8(x: Tensor) -> np.ndarray:
+    return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
+
 
 def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, int]:
     "Body frames (float [0,1]) and masks at W×H, and the dilation radius scaled with them."
     f, m = body.frames.float() / 255, body.masks
     K, H0, W0 = m.shape
     if (W, H) != (W0, H0):
-        f = rearrange(F.interpolate(rearrange(f, "k h w c -> k c h w"), size=(H, W), mode="bilinear", antialias=True, align_corners=False), "k c h w -> k h w c")
+        f = rearrange(
+            F.interpolate(
+                rearrange(f, "k h w c -> k c h w"), size=(H, W), mode="bilinear", antialias=True, align_corners=False
+            ),
+            "k c h w -> k h w c",
+        )
         m = F.interpolate(m[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
     return f.clamp(0, 1), m, max(1, round(body.radius_px * H / H0))
 
-@patch
-def _need_identity(self: Talker) -> Identity:
-    if self.identity is None: raise InputError("no identity: call Talker.load_identity(dir) or Talker.adapt(...) first")
-    return self.identity
 
 @patch
-def motion(self: Talker,
-           audio, sr: int | None = None,      # see `speech_16k`
-           guidance: tuple = DEFAULT_GUIDANCE, steps: int = 10, seed: int = 0, max_seconds: float | None = 300.0,
-           timer: StageTimer | None = None) -> tuple[dict, np.ndarray]:
+def _need_identity(self: Talker) -> Identity:
+    if self.identity is None:
+        raise InputError("no identity: call Talker.load_identity(dir) or Talker.adapt(...) first")
+    return self.identity
+
+# %% ../nbs/70_talker.ipynb #ff364ec7
+@patch
+def motion(
+    self: Talker,
+    audio,
+    sr: int | None = None,  # see `speech_16k`
+    guidance: tuple = DEFAULT_GUIDANCE,
+    steps: int = 10,
+    seed: int = 0,
+    max_seconds: float | None = 300.0,
+    timer: StageTimer | None = None,
+) -> tuple[dict, np.ndarray]:
     "Per-frame FLAME parameters (expr, pose (T,15), translation) for an audio clip, and its 16 kHz samples."
     ident, timer = self._need_identity(), timer or StageTimer()
-    with timer("read audio"): x = speech_16k(audio, sr, max_seconds)
+    with timer("read audio"):
+        x = speech_16k(audio, sr, max_seconds)
     with timer("A2E (audio → expression)"):
         mot = speak_motion(ident.a2e, ident.encoder, x, ident.a2e_identity, steps=steps, guidance=guidance, seed=seed)
     T, E = len(mot["expr"]), self.flame.n_expr
     idx = pingpong(T, ident.n_body)
     p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
     pose = torch.cat([p["rotation"][idx], p["neck"][idx], torch.as_tensor(mot["jaw"]).float(), p["eyes"][idx]], -1)
-    return dict(expr=pad_last(torch.as_tensor(mot["expr"]), E), pose=pose, translation=p["translation"][idx], body_index=idx), x
+    return dict(
+        expr=pad_last(torch.as_tensor(mot["expr"]), E), pose=pose, translation=p["translation"][idx], body_index=idx
+    ), x
 
+# %% ../nbs/70_talker.ipynb #a94a2b81
 @patch
-def speak(self: Talker,
-          audio,                              # path / bytes / Speech / (samples, sr) / samples (with `sr`)
-          sr: int | None = None,              # sample rate of a bare array
-          camera: Camera | None = None,       # front-view camera (default: the identity's video camera, with its body)
-          views: Sequence[str] | str = ("front",),  # any of 'front', 'orbit' (left to right)
-          guidance: tuple = DEFAULT_GUIDANCE, # A2E classifier-free guidance (audio, identity)
-          steps: int = 10,                    # A2E DDIM steps
-          seed: int = 0,
-          resolution: int | tuple | None = None,  # output height of each view (width by aspect), or (H, W); None: the identity's
-          orbit_yaw: float = 40.0, orbit_pitch: float = 8.0, orbit_period_s: float = 4.0,  # the orbit view's sweep
-          background: tuple = ORBIT_BACKGROUND,  # plain background of head-only views
-          chunk: int = 16,                    # frames per render/inpainter batch
-          max_seconds: float | None = 300.0,  # refuse longer audio (memory: the frames are kept)
-          progress: bool = False,
-          timer: StageTimer | None = None,    # accumulate stage timings here (default: a new one)
-          size: int | None = None,            # deprecated name of `resolution`
-         ) -> Video:
+def speak(
+    self: Talker,
+    audio,  # path / bytes / Speech / (samples, sr) / samples (with `sr`)
+    sr: int | None = None,  # sample rate of a bare array
+    camera: Camera | None = None,  # front-view camera (default: the identity's video camera, with its body)
+    views: Sequence[str] | str = ("front",),  # any of 'front', 'orbit' (left to right)
+    guidance: tuple = DEFAULT_GUIDANCE,  # A2E classifier-free guidance (audio, identity)
+    steps: int = 10,  # A2E DDIM steps
+    seed: int = 0,
+    resolution: int
+    | tuple
+    | None = None,  # output height of each view (width by aspect), or (H, W); None: the identity's
+    orbit_yaw: float = 40.0,
+    orbit_pitch: float = 8.0,
+    orbit_period_s: float = 4.0,  # the orbit view's sweep
+    background: tuple = ORBIT_BACKGROUND,  # plain background of head-only views
+    chunk: int = 16,  # frames per render/inpainter batch
+    max_seconds: float | None = 300.0,  # refuse longer audio (memory: the frames are kept)
+    progress: bool = False,
+    timer: StageTimer | None = None,  # accumulate stage timings here (default: a new one)
+    size: int | None = None,  # deprecated name of `resolution`
+) -> Video:
     "Speech → video of the loaded identity: A2E motion, head pose loop, Gaussian render, colour MLP, body inpainter."
     ident = self._need_identity()
     views, timer = _check_views(views), timer or StageTimer()
     res_name = "size" if size is not None else "resolution"
     resolution = renamed_argument(resolution, size, "size", "resolution", "Talker.speak")
-    image_resolution(resolution, 1, 1, res_name)          # a bad value fails before the slow steps
-    if chunk < 1: raise InputError(f"chunk: must be ≥ 1, got {chunk}")
+    image_resolution(resolution, 1, 1, res_name)  # a bad value fails before the slow steps
+    if chunk < 1:
+        raise InputError(f"chunk: must be ≥ 1, got {chunk}")
     track, x = self.motion(audio, sr, guidance, steps, seed, max_seconds, timer)
     T, flame, dev = track["expr"].shape[0], self.flame, self.device
     with_body = camera is None
     base = ident.camera if camera is None else camera
-    if not isinstance(base, Camera) or len(base.batch_shape): raise InputError("camera: expected one unbatched Camera")
+    if not isinstance(base, Camera) or len(base.batch_shape):
+        raise InputError("camera: expected one unbatched Camera")
     H, W = image_resolution(resolution, base.width, base.height, res_name)
     cam = scale_camera(base, W, H).to(dev)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
-    if with_body: bf, bm, radius = _resize_body(ident.body, W, H)
+    if with_body:
+        bf, bm, radius = _resize_body(ident.body, W, H)
     shape = ident.shape.to(dev)
     if "orbit" in views:
         with torch.no_grad():
-            v0 = flame(shape, track["expr"][:1].to(dev), track["pose"][:1].to(dev), track["translation"][:1].to(dev)).vertices[0]
+            v0 = flame(
+                shape, track["expr"][:1].to(dev), track["pose"][:1].to(dev), track["translation"][:1].to(dev)
+            ).vertices[0]
         t = torch.arange(T, dtype=torch.float32) / ident.fps
         w = 2 * math.pi / orbit_period_s
         orbit = orbit_cameras(cam, v0.mean(0), orbit_yaw * torch.sin(w * t), orbit_pitch * torch.sin(2 * w * t))
     out = {v: np.empty((T, H, W, 3), np.uint8) for v in views}
     g, mlp = ident.gaussians, ident.color_mlp
     from tqdm.auto import tqdm
+
     for a in tqdm(range(0, T, chunk), desc="speak", disable=not progress):
         b = min(a + chunk, T)
         sub = {k: track[k][a:b].to(dev) for k in ("expr", "pose", "translation")}
         if "front" in views:
-            with timer("render front (FLAME, Gaussians, colour MLP)"): heads = render_frames(g, mlp, flame, shape, sub, cam, chunk=chunk)
+            with timer("render front (FLAME, Gaussians, colour MLP)"):
+                heads = render_frames(g, mlp, flame, shape, sub, cam, chunk=chunk)
             if with_body:
                 i = track["body_index"][a:b]
-                with timer("inpainter"): rgb = compose(ident.body.inpainter, heads, bf[i].to(dev), bm[i].to(dev), "loop", 0, radius, chunk)
-            else: rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
+                with timer("inpainter"):
+                    rgb = compose(ident.body.inpainter, heads, bf[i].to(dev), bm[i].to(dev), "loop", 0, radius, chunk)
+            else:
+                rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
             out["front"][a:b] = _u8(rgb)
         if "orbit" in views:
             with timer("render orbit (FLAME, Gaussians, colour MLP)"):
                 heads = render_frames(g, mlp, flame, shape, sub, orbit[a:b], chunk=chunk)
                 out["orbit"][a:b] = _u8(heads[..., :3] + (1 - heads[..., 3:]) * bg)
-    fl = dict(expr=track["expr"].numpy(), pose=track["pose"].numpy(), translation=track["translation"].numpy(),
-              shape=ident.shape.detach().cpu().numpy())
+    fl = dict(
+        expr=track["expr"].numpy(),
+        pose=track["pose"].numpy(),
+        translation=track["translation"].numpy(),
+        shape=ident.shape.detach().cpu().numpy(),
+    )
     return Video(np.concatenate([out[v] for v in views], 2), x, AUDIO_SR, ident.fps, views, fl, dict(timer.times))
 
+
 @patch
-def say(self: Talker,
-        text: str,                 # what to say
-        voice: str = "en-us",      # espeak-ng voice, optionally with a variant ('en-us+f2')
-        rate: int = 175,           # words per minute
-        **kw) -> Video:            # `speak` arguments
+def say(
+    self: Talker,
+    text: str,  # what to say
+    voice: str = "en-us",  # espeak-ng voice, optionally with a variant ('en-us+f2')
+    rate: int = 175,  # words per minute
+    **kw,
+) -> Video:  # `speak` arguments
     "Text → espeak-ng speech → `speak`."
     return self.speak(tts(text, voice, rate=rate), **kw)
 
 # %% ../nbs/70_talker.ipynb #2c008529
 @patch
-def view_renderer(self: Talker,
-                  video: Video | None = None,  # take the FLAME parameters of one of its frames (default: the identity's first body frame)
-                  frame: int = 0,
-                  resolution: int | tuple | None = None,  # image height (width by aspect) or (H, W); None: the identity's
-                  background: tuple = ORBIT_BACKGROUND,
-                  size: int | None = None) -> Callable:   # deprecated name of `resolution`
+def view_renderer(
+    self: Talker,
+    video: Video
+    | None = None,  # take the FLAME parameters of one of its frames (default: the identity's first body frame)
+    frame: int = 0,
+    resolution: int | tuple | None = None,  # image height (width by aspect) or (H, W); None: the identity's
+    background: tuple = ORBIT_BACKGROUND,
+    size: int | None = None,
+) -> Callable:  # deprecated name of `resolution`
     "`render(yaw°, pitch°, dist) → (H, W, 3)` image of the head, for `viz.NovelViewWidget`."
     ident, flame, dev = self._need_identity(), self.flame, self.device
     if video is not None:
-        if not -video.n_frames <= frame < video.n_frames: raise InputError(f"frame: {frame} out of range for {video.n_frames} frames")
-        p = {k: torch.as_tensor(video.flame[k][frame:frame + 1]).float() for k in ("expr", "pose", "translation")}
+        if not -video.n_frames <= frame < video.n_frames:
+            raise InputError(f"frame: {frame} out of range for {video.n_frames} frames")
+        p = {k: torch.as_tensor(video.flame[k][frame : frame + 1]).float() for k in ("expr", "pose", "translation")}
     else:
         q = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
-        p = dict(expr=pad_last(q["expr"][:1], flame.n_expr), translation=q["translation"][:1],
-                 pose=torch.cat([q["rotation"][:1], q["neck"][:1], torch.zeros(1, 3), q["eyes"][:1]], -1))
+        p = dict(
+            expr=pad_last(q["expr"][:1], flame.n_expr),
+            translation=q["translation"][:1],
+            pose=torch.cat([q["rotation"][:1], q["neck"][:1], torch.zeros(1, 3), q["eyes"][:1]], -1),
+        )
     p = {k: v.to(dev) for k, v in p.items()}
     res_name = "size" if size is not None else "resolution"
     resolution = renamed_argument(resolution, size, "size", "resolution", "Talker.view_renderer")
@@ -530,18 +801,28 @@ def view_renderer(self: Talker,
     with torch.no_grad():
         center = flame(ident.shape.to(dev), p["expr"], p["pose"], p["translation"]).vertices[0].mean(0)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
+
     def render(yaw: float, pitch: float, dist: float | None = None) -> np.ndarray:
         c = orbit_cameras(cam, center, torch.tensor([float(yaw)]), torch.tensor([float(pitch)]), dist)
         rgba = render_frames(ident.gaussians, ident.color_mlp, flame, ident.shape.to(dev), p, c)[0]
         return _u8(rgba[..., :3] + (1 - rgba[..., 3:]) * bg)
+
     render.distance = float((cam.position - center.to(cam.viewmat)).norm())
     return render
 
+
 @patch
-def view_widget(self: Talker, video: Video | None = None, frame: int = 0, resolution: int | tuple | None = None,
-                size: int | None = None, **kw):
+def view_widget(
+    self: Talker,
+    video: Video | None = None,
+    frame: int = 0,
+    resolution: int | tuple | None = None,
+    size: int | None = None,
+    **kw,
+):
     "A `viz.NovelViewWidget` (yaw/pitch/distance sliders) on the head of one frame."
     from ggtalker_nb.viz import NovelViewWidget
+
     resolution = renamed_argument(resolution, size, "size", "resolution", "Talker.view_widget")
     r = self.view_renderer(video, frame, resolution)
     d = r.distance
@@ -549,7 +830,7 @@ def view_widget(self: Talker, video: Video | None = None, frame: int = 0, resolu
 
 # %% ../nbs/70_talker.ipynb #daac51b9
 def make_tiny_priors(
-    out_dir: str | os.PathLike,      # writes a2e_cpu.safetensors and e2v_cpu.safetensors here
+    out_dir: str | os.PathLike,  # writes a2e_cpu.safetensors and e2v_cpu.safetensors here
     clips: str | os.PathLike | None = None,  # A2E training clips (default data_samples/synthtalk_mini, split 'train')
     a2e_steps: int = 6,
     seed: int = 0,
@@ -561,46 +842,69 @@ def make_tiny_priors(
     from ggtalker_nb.data.video import AudioMotionDataset
     from ggtalker_nb.e2v.generator import E2VConfig
     import tempfile
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     clips = clips or data_samples_path("synthtalk_mini", must_exist=True)
     cfg = A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=16, window=20, context=5, steps=50, n_identities=2)
     with tempfile.TemporaryDirectory() as tmp, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        train_a2e(TrainConfig(steps=a2e_steps, batch_size=2, lr=2e-3, warmup=1, ckpt_every=10**6, out_dir=tmp, progress=False, seed=seed),
-                  cfg, AudioMotionDataset(clips, window=cfg.n, stride=10, split="train"),
-                  encoder=build_audio_encoder("mel", out_dim=16, channels=16, layers=0))
+        train_a2e(
+            TrainConfig(
+                steps=a2e_steps,
+                batch_size=2,
+                lr=2e-3,
+                warmup=1,
+                ckpt_every=10**6,
+                out_dir=tmp,
+                progress=False,
+                seed=seed,
+            ),
+            cfg,
+            AudioMotionDataset(clips, window=cfg.n, stride=10, split="train"),
+            encoder=build_audio_encoder("mel", out_dim=16, channels=16, layers=0),
+        )
         shutil.copy(Path(tmp) / "final.safetensors", out / PRIOR_FILES["a2e"])
-        IdentityGaussianGenerator(sample_head_flame(), E2VConfig.tiny()).save(out / PRIOR_FILES["e2v"], dict(note="untrained (make_tiny_priors)"))
+        IdentityGaussianGenerator(sample_head_flame(), E2VConfig.tiny()).save(
+            out / PRIOR_FILES["e2v"], dict(note="untrained (make_tiny_priors)")
+        )
     return out
 
 # %% ../nbs/70_talker.ipynb #5a7e0002
 @dataclass
 class StreamChunk:
     "Frames one stream step emits, with what they cost."
-    frames: np.ndarray        # (k, H, W, 3) uint8 front-view frames (on the identity's body unless a camera was given)
-    start: int                # index of the first frame in the whole stream
-    audio_s: float            # seconds of audio received when the step ran
-    compute_s: float          # wall seconds of the step (features, A2E, FLAME, render, colour MLP, inpainter)
-    flame: dict               # expr (k, E), pose (k, 15), translation (k, 3) of these frames
-    final: bool = False       # the last chunk of the stream
+
+    frames: np.ndarray  # (k, H, W, 3) uint8 front-view frames (on the identity's body unless a camera was given)
+    start: int  # index of the first frame in the whole stream
+    audio_s: float  # seconds of audio received when the step ran
+    compute_s: float  # wall seconds of the step (features, A2E, FLAME, render, colour MLP, inpainter)
+    flame: dict  # expr (k, E), pose (k, 15), translation (k, 3) of these frames
+    final: bool = False  # the last chunk of the stream
+
 
 class _MotionStream:
     "A2E over a growing 16 kHz buffer: emits `hop` frames whenever `lookahead` frames of audio past them have arrived."
+
     def __init__(self, model, encoder, identity, hop: int, lookahead: int, steps: int, guidance: tuple, seed: int):
         c = model.config
-        if not 1 <= hop <= c.window: raise InputError(f"hop: must be in [1, {c.window}] frames (the A2E window), got {hop}")
-        if not 0 <= lookahead <= c.window - hop: raise InputError(f"lookahead: must be in [0, {c.window - hop}] frames for hop={hop}, got {lookahead}")
+        if not 1 <= hop <= c.window:
+            raise InputError(f"hop: must be in [1, {c.window}] frames (the A2E window), got {hop}")
+        if not 0 <= lookahead <= c.window - hop:
+            raise InputError(f"lookahead: must be in [0, {c.window - hop}] frames for hop={hop}, got {lookahead}")
         self.model, self.encoder, self.identity, self.hop, self.lookahead = model, encoder, identity, hop, lookahead
         self.steps, self.guidance, self.gen = steps, guidance, torch.Generator().manual_seed(int(seed))
         self.spf, self.dev = samples_per_frame(encoder), next(model.parameters()).device
         self.audio = np.zeros(0, np.float32)
-        self.feats = torch.zeros(1, 0, c.audio_dim, device=self.dev)      # frozen features of emitted frames
-        self.motion = torch.zeros(1, 0, c.motion_dim, device=self.dev)    # normalised motion of emitted frames
-        self.a = 0                                                        # next frame to emit
+        self.feats = torch.zeros(1, 0, c.audio_dim, device=self.dev)  # frozen features of emitted frames
+        self.motion = torch.zeros(1, 0, c.motion_dim, device=self.dev)  # normalised motion of emitted frames
+        self.a = 0  # next frame to emit
 
-    def push(self, x: np.ndarray): self.audio = np.concatenate([self.audio, x])
+    def push(self, x: np.ndarray):
+        self.audio = np.concatenate([self.audio, x])
 
-    def ready(self) -> bool: return len(self.audio) // self.spf >= self.a + self.hop + self.lookahead
+    def ready(self) -> bool:
+        return len(self.audio) // self.spf >= self.a + self.hop + self.lookahead
 
     @torch.no_grad()
     def step(self, total: int | None = None) -> np.ndarray:
@@ -610,47 +914,63 @@ class _MotionStream:
         e, b = min(a + self.hop, end), min(a + self.hop + self.lookahead, end)
         s = max(0, b - c.n)
         x = self.audio
-        if len(x) < b * self.spf: x = np.pad(x, (0, b * self.spf - len(x)))
+        if len(x) < b * self.spf:
+            x = np.pad(x, (0, b * self.spf - len(x)))
         s_enc = max(0, a - c.context)
-        was = self.encoder.training; self.encoder.eval()
-        try: new = self.encoder(torch.from_numpy(np.ascontiguousarray(x[s_enc * self.spf: b * self.spf]))[None].to(self.dev))[:, a - s_enc:]
-        finally: self.encoder.train(was)
+        was = self.encoder.training
+        self.encoder.eval()
+        try:
+            new = self.encoder(
+                torch.from_numpy(np.ascontiguousarray(x[s_enc * self.spf : b * self.spf]))[None].to(self.dev)
+            )[:, a - s_enc :]
+        finally:
+            self.encoder.train(was)
         feats = torch.cat([self.feats[:, s:a], new[:, : b - a]], 1)
-        ctx = torch.zeros(1, b - s, c.motion_dim, device=self.dev); ctx[:, : a - s] = self.motion[:, s:a]
-        m = sample_span(self.model, feats, ctx, a - s, self.identity, steps=self.steps, guidance=self.guidance, generator=self.gen)
+        ctx = torch.zeros(1, b - s, c.motion_dim, device=self.dev)
+        ctx[:, : a - s] = self.motion[:, s:a]
+        m = sample_span(
+            self.model, feats, ctx, a - s, self.identity, steps=self.steps, guidance=self.guidance, generator=self.gen
+        )
         self.feats = torch.cat([self.feats, new[:, : e - a]], 1)
-        self.motion = torch.cat([self.motion, m[:, a - s: e - s]], 1)
+        self.motion = torch.cat([self.motion, m[:, a - s : e - s]], 1)
         self.a = e
-        return self.model.normalizer.denormalize(m[0, a - s: e - s]).cpu()
+        return self.model.normalizer.denormalize(m[0, a - s : e - s]).cpu()
 
 # %% ../nbs/70_talker.ipynb #5a7e0003
 @patch
-def stream(self: Talker,
-           blocks,                             # iterable of audio blocks as they arrive: 1-D float or integer PCM arrays
-           sr: int = AUDIO_SR,                 # their sample rate (other rates are resampled block by block)
-           hop: int = 5,                       # frames emitted per step (5 = 200 ms at 25 fps)
-           lookahead: int = 5,                 # frames of audio past the emitted ones that A2E sees (5 = 200 ms)
-           camera: Camera | None = None,       # front-view camera (default: the identity's, with its body)
-           guidance: tuple = DEFAULT_GUIDANCE, steps: int = 10, seed: int = 0,
-           resolution: int | tuple | None = None,  # output height (width by aspect), or (H, W); None: the identity's
-           background: tuple = ORBIT_BACKGROUND,
-           max_seconds: float | None = None,   # stop with an error past this much audio (None: unbounded)
-           size: int | None = None,            # deprecated name of `resolution`
-          ):
+def stream(
+    self: Talker,
+    # iterable of audio blocks as they arrive: 1-D float or integer PCM arrays
+    blocks,
+    sr: int = AUDIO_SR,  # their sample rate (other rates are resampled block by block)
+    hop: int = 5,  # frames emitted per step (5 = 200 ms at 25 fps)
+    lookahead: int = 5,  # frames of audio past the emitted ones that A2E sees (5 = 200 ms)
+    camera: Camera | None = None,  # front-view camera (default: the identity's, with its body)
+    guidance: tuple = DEFAULT_GUIDANCE,
+    steps: int = 10,
+    seed: int = 0,
+    resolution: int | tuple | None = None,  # output height (width by aspect), or (H, W); None: the identity's
+    background: tuple = ORBIT_BACKGROUND,
+    max_seconds: float | None = None,  # stop with an error past this much audio (None: unbounded)
+    size: int | None = None,  # deprecated name of `resolution`
+):
     "Streaming speech → video: yield `StreamChunk`s of front-view frames as audio blocks arrive (bounded look-ahead)."
     ident = self._need_identity()
-    if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr < MIN_SR: raise InputError(f"sr: expected an integer ≥ {MIN_SR} Hz, got {sr!r}")
+    if not isinstance(sr, (int, np.integer)) or isinstance(sr, bool) or sr < MIN_SR:
+        raise InputError(f"sr: expected an integer ≥ {MIN_SR} Hz, got {sr!r}")
     model, enc = ident.a2e, ident.encoder
     ms = _MotionStream(model, enc, ident.a2e_identity, hop, lookahead, steps, guidance, seed)
     flame, dev, E = self.flame, self.device, self.flame.n_expr
     with_body = camera is None
     base = ident.camera if camera is None else camera
-    if not isinstance(base, Camera) or len(base.batch_shape): raise InputError("camera: expected one unbatched Camera")
+    if not isinstance(base, Camera) or len(base.batch_shape):
+        raise InputError("camera: expected one unbatched Camera")
     res_name = "size" if size is not None else "resolution"
     resolution = renamed_argument(resolution, size, "size", "resolution", "Talker.stream")
     H, W = image_resolution(resolution, base.width, base.height, res_name)
     cam = scale_camera(base, W, H).to(dev)
-    if with_body: bf, bm, radius = _resize_body(ident.body, W, H)
+    if with_body:
+        bf, bm, radius = _resize_body(ident.body, W, H)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
     p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
     shape, c = ident.shape.to(dev), model.config
@@ -661,100 +981,146 @@ def stream(self: Talker,
         mot = ms.step(total)
         e = ms.a
         idx = pingpong(e, ident.n_body)[a:e]
-        expr = pad_last(mot[:, :c.n_expr], E)
-        pose = torch.cat([p["rotation"][idx], p["neck"][idx], mot[:, c.n_expr:c.n_expr + 3].float(), p["eyes"][idx]], -1)
-        sub = dict(expr=torch.as_tensor(expr).float().to(dev), pose=pose.to(dev), translation=p["translation"][idx].to(dev))
+        expr = pad_last(mot[:, : c.n_expr], E)
+        pose = torch.cat(
+            [p["rotation"][idx], p["neck"][idx], mot[:, c.n_expr : c.n_expr + 3].float(), p["eyes"][idx]], -1
+        )
+        sub = dict(
+            expr=torch.as_tensor(expr).float().to(dev), pose=pose.to(dev), translation=p["translation"][idx].to(dev)
+        )
         heads = render_frames(ident.gaussians, ident.color_mlp, flame, shape, sub, cam, chunk=max(1, e - a))
-        if with_body: rgb = compose(ident.body.inpainter, heads, bf[idx].to(dev), bm[idx].to(dev), "loop", 0, radius, max(1, e - a))
-        else: rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
+        if with_body:
+            rgb = compose(
+                ident.body.inpainter, heads, bf[idx].to(dev), bm[idx].to(dev), "loop", 0, radius, max(1, e - a)
+            )
+        else:
+            rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
         fl = dict(expr=np.asarray(expr), pose=pose.numpy(), translation=p["translation"][idx].numpy())
-        return StreamChunk(_u8(rgb), a, received / AUDIO_SR, time.perf_counter() - t0, fl, total is not None and e >= total)
+        return StreamChunk(
+            _u8(rgb), a, received / AUDIO_SR, time.perf_counter() - t0, fl, total is not None and e >= total
+        )
 
     for blk in blocks:
         x = np.asarray(blk)
-        if x.size == 0: continue
-        x = speech_16k((x, int(sr)), max_seconds=None)     # mono float32 at 16 kHz, or a clear error
-        ms.push(x); received += len(x)
+        if x.size == 0:
+            continue
+        x = speech_16k((x, int(sr)), max_seconds=None)  # mono float32 at 16 kHz, or a clear error
+        ms.push(x)
+        received += len(x)
         if max_seconds is not None and received / AUDIO_SR > max_seconds:
             raise InputError(f"stream: more than max_seconds={max_seconds:g} s of audio")
-        while ms.ready(): yield emit()
-    if received == 0: raise InputError("stream: no audio arrived")
+        while ms.ready():
+            yield emit()
+    if received == 0:
+        raise InputError("stream: no audio arrived")
     total = enc.n_frames(received)
-    while ms.a < total: yield emit(total)
+    while ms.a < total:
+        yield emit(total)
 
 # %% ../nbs/70_talker.ipynb #5a7e0005
 def blocks_of(samples: np.ndarray, sr: int = AUDIO_SR, block_s: float = 0.1):
     "Yield `samples` in blocks of `block_s` seconds (the last one shorter): a stand-in for a live audio source."
     n = max(1, int(round(block_s * sr)))
-    for a in range(0, len(samples), n): yield samples[a:a + n]
+    for a in range(0, len(samples), n):
+        yield samples[a : a + n]
 
 # %% ../nbs/70_talker.ipynb #5a7e0009
 def bench_stream(
-    quick: bool = False,                 # 1.5 s of audio at 64² (a smoke run)
-    identity: str | os.PathLike | None = None,   # identity folder (default: the shipped sample identity)
-    audio=None,                          # speech (default: the shipped sample audio)
-    settings: Sequence[tuple[int, int]] = ((5, 5), (5, 2), (10, 5), (40, 0)),   # (hop, lookahead) frames
-    block_s: float = 0.1,                # audio block duration
-    resolution: int | None = None,       # output height (default: the identity's)
-    threads: int | None = None,          # torch threads for the measurement
+    quick: bool = False,  # 1.5 s of audio at 64² (a smoke run)
+    identity: str | os.PathLike | None = None,  # identity folder (default: the shipped sample identity)
+    audio=None,  # speech (default: the shipped sample audio)
+    settings: Sequence[tuple[int, int]] = ((5, 5), (5, 2), (10, 5), (40, 0)),  # (hop, lookahead) frames
+    block_s: float = 0.1,  # audio block duration
+    resolution: int | None = None,  # output height (default: the identity's)
+    threads: int | None = None,  # torch threads for the measurement
     verbose: bool = True,
 ) -> list[dict]:
     "Streaming speech → video: latency per frame (virtual real-time clock), real-time factor, difference from offline."
-    if threads: torch.set_num_threads(int(threads))
-    t = Talker(); t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
+    if threads:
+        torch.set_num_threads(int(threads))
+    t = Talker()
+    t.load_identity(identity or data_samples_path("identity_sample", must_exist=True))
     x = speech_16k(audio if audio is not None else data_samples_path("audio", "sample.wav", must_exist=True))
-    if quick: x, resolution = x[: int(1.5 * AUDIO_SR)], resolution or 64
+    if quick:
+        x, resolution = x[: int(1.5 * AUDIO_SR)], resolution or 64
     fps, dur = float(t.identity.fps), len(x) / AUDIO_SR
     off = t.speak((x, AUDIO_SR), resolution=resolution)
     jaw_o = off.flame["pose"][:, 6]
-    jaw_seed = t.motion((x, AUDIO_SR), seed=1)[0]["pose"][:, 6].numpy()   # offline, another seed: the sampling spread
+    jaw_seed = t.motion((x, AUDIO_SR), seed=1)[0]["pose"][:, 6].numpy()  # offline, another seed: the sampling spread
     seed_diff = float(np.abs(jaw_seed - jaw_o).mean())
     rows = []
     for hop, la in settings:
         clock, lat, comp, jaw, starts = 0.0, [], 0.0, [], []
         for ch in t.stream(blocks_of(x, AUDIO_SR, block_s), hop=hop, lookahead=la, resolution=resolution):
-            arrive = min(dur, math.ceil(ch.audio_s / block_s - 1e-9) * block_s)   # the block that completed this audio
-            clock = max(clock, arrive) + ch.compute_s; comp += ch.compute_s
-            k = len(ch.frames); starts.append(ch.start)
+            arrive = min(dur, math.ceil(ch.audio_s / block_s - 1e-9) * block_s)  # the block that completed this audio
+            clock = max(clock, arrive) + ch.compute_s
+            comp += ch.compute_s
+            k = len(ch.frames)
+            starts.append(ch.start)
             lat += [clock - min(dur, (ch.start + j + 1) / fps) for j in range(k)]
             jaw.append(ch.flame["pose"][:, 6])
-        jaw = np.concatenate(jaw); d = np.abs(np.diff(jaw))
-        edge = np.zeros(len(d), bool); edge[[s - 1 for s in starts if 0 < s <= len(d)]] = True
+        jaw = np.concatenate(jaw)
+        d = np.abs(np.diff(jaw))
+        edge = np.zeros(len(d), bool)
+        edge[[s - 1 for s in starts if 0 < s <= len(d)]] = True
         lat = np.asarray(lat) * 1000
-        rows.append(dict(hop=hop, lookahead=la, algorithmic_ms=[round(1000 * la / fps), round(1000 * (hop + la) / fps)],
-                         latency_ms_mean=round(float(lat.mean()), 1), latency_ms_p95=round(float(np.percentile(lat, 95)), 1),
-                         latency_ms_max=round(float(lat.max()), 1), rtf=round(comp / dur, 3), frames=len(jaw),
-                         jaw_diff_rad=round(float(np.abs(jaw - jaw_o).mean()), 4),
-                         jaw_diff_rel=round(float(np.abs(jaw - jaw_o).mean() / max(jaw_o.std(), 1e-8)), 3),
-                         jaw_diff_offline_seeds_rad=round(seed_diff, 4), compute_ms_per_frame=round(1000 * comp / len(jaw), 1),
-                         seam_ratio=round(float(d[edge].mean() / max(d[~edge].mean(), 1e-8)), 3) if edge.any() and (~edge).any() else None))
-    if verbose: print(format_bench_stream(rows, dur, torch.get_num_threads(), resolution or t.identity.size[1]))
+        rows.append(
+            dict(
+                hop=hop,
+                lookahead=la,
+                algorithmic_ms=[round(1000 * la / fps), round(1000 * (hop + la) / fps)],
+                latency_ms_mean=round(float(lat.mean()), 1),
+                latency_ms_p95=round(float(np.percentile(lat, 95)), 1),
+                latency_ms_max=round(float(lat.max()), 1),
+                rtf=round(comp / dur, 3),
+                frames=len(jaw),
+                jaw_diff_rad=round(float(np.abs(jaw - jaw_o).mean()), 4),
+                jaw_diff_rel=round(float(np.abs(jaw - jaw_o).mean() / max(jaw_o.std(), 1e-8)), 3),
+                jaw_diff_offline_seeds_rad=round(seed_diff, 4),
+                compute_ms_per_frame=round(1000 * comp / len(jaw), 1),
+                seam_ratio=round(float(d[edge].mean() / max(d[~edge].mean(), 1e-8)), 3)
+                if edge.any() and (~edge).any()
+                else None,
+            )
+        )
+    if verbose:
+        print(format_bench_stream(rows, dur, torch.get_num_threads(), resolution or t.identity.size[1]))
     return rows
+
 
 def format_bench_stream(rows: list[dict], seconds: float, threads: int, resolution: int) -> str:
     "The `bench_stream` rows as a markdown table."
-    head = (f"streaming, {seconds:.2f} s of speech, {resolution}² front view on its body, {threads} thread(s)\n\n"
-            "| hop | look-ahead | algorithmic latency (ms) | latency mean / p95 / max (ms) | compute ms/frame | RTF | jaw vs offline (rad, share of std) | offline seed 0 vs 1 (rad) | seam |\n"
-            "|---|---|---|---|---|---|---|---|---|\n")
+    head = (
+        f"streaming, {seconds:.2f} s of speech, {resolution}² front view on its body, {threads} thread(s)\n\n"
+        "| hop | look-ahead | algorithmic latency (ms) | latency mean / p95 / max (ms) | compute ms/frame | RTF | jaw "
+        "vs offline (rad, share of std) | offline seed 0 vs 1 (rad) | seam |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+    )
     return head + "\n".join(
-        f"| {r['hop']} | {r['lookahead']} | {r['algorithmic_ms'][0]}–{r['algorithmic_ms'][1]} | {r['latency_ms_mean']} / {r['latency_ms_p95']} / "
-        f"{r['latency_ms_max']} | {r['compute_ms_per_frame']} | {r['rtf']} | {r['jaw_diff_rad']} ({r['jaw_diff_rel']:.0%}) | "
-        f"{r['jaw_diff_offline_seeds_rad']} | {r['seam_ratio']} |" for r in rows)
+        f"| {r['hop']} | {r['lookahead']} | {r['algorithmic_ms'][0]}–{r['algorithmic_ms'][1]} | {r['latency_ms_mean']} "
+        f"/ {r['latency_ms_p95']} / "
+        f"{r['latency_ms_max']} | {r['compute_ms_per_frame']} | {r['rtf']} | {r['jaw_diff_rad']} "
+        f"({r['jaw_diff_rel']:.0%}) | "
+        f"{r['jaw_diff_offline_seeds_rad']} | {r['seam_ratio']} |"
+        for r in rows
+    )
 
 # %% ../nbs/70_talker.ipynb #299ce5d0
 def bench_talker(
-    quick: bool = False,                          # a few frames (a smoke run)
+    quick: bool = False,  # a few frames (a smoke run)
     identity_dir: str | os.PathLike | None = None,  # default: the shipped data_samples/identity_sample
     sizes: Sequence[int] = (256, 512),
-    n_frames: int | None = None,                  # frames per measurement (default 25; quick 4)
-    audio: str | os.PathLike | None = None,       # A2E clip (default data_samples/audio/sample.wav)
+    n_frames: int | None = None,  # frames per measurement (default 25; quick 4)
+    audio: str | os.PathLike | None = None,  # A2E clip (default data_samples/audio/sample.wav)
     repeats: int = 2,
     threads: int | None = None,
     verbose: bool = True,
 ) -> list[dict]:
     "Frames per second of render + colour MLP + inpainter at each size, and A2E seconds for one clip; prints a table."
-    if threads: torch.set_num_threads(int(threads))
-    t = Talker(); ident = t.load_identity(identity_dir or data_samples_path("identity_sample", must_exist=True))
+    if threads:
+        torch.set_num_threads(int(threads))
+    t = Talker()
+    ident = t.load_identity(identity_dir or data_samples_path("identity_sample", must_exist=True))
     T = int(n_frames or (4 if quick else 25))
     a = audio or data_samples_path("audio", "sample.wav", must_exist=True)
     best = lambda fn: min(_timed(fn) for _ in range(max(1, repeats)))
@@ -769,30 +1135,54 @@ def bench_talker(
         cam = scale_camera(ident.camera, W, s).to(t.device)
         bf, bm, r = _resize_body(ident.body, W, s)
         bi = pingpong(T, ident.n_body)
-        def head(mlp): return render_frames(ident.gaussians, mlp, t.flame, ident.shape.to(t.device), sub, cam)
-        heads = head(ident.color_mlp)   # warm-up
+
+        def head(mlp):
+            return render_frames(ident.gaussians, mlp, t.flame, ident.shape.to(t.device), sub, cam)
+
+        heads = head(ident.color_mlp)  # warm-up
         h0, h1 = best(lambda: head(None)), best(lambda: head(ident.color_mlp))
         inp = best(lambda: compose(ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, r))
         ms = lambda sec: 1000 * sec / T
-        rows.append(dict(size=f"{W}x{s}", gaussians=ident.gaussians.n, frames=T, head_ms=ms(h0), color_mlp_ms=ms(max(0.0, h1 - h0)),
-                         inpainter_ms=ms(inp), total_ms=ms(h1 + inp), fps=T / (h1 + inp)))
+        rows.append(
+            dict(
+                size=f"{W}x{s}",
+                gaussians=ident.gaussians.n,
+                frames=T,
+                head_ms=ms(h0),
+                color_mlp_ms=ms(max(0.0, h1 - h0)),
+                inpainter_ms=ms(inp),
+                total_ms=ms(h1 + inp),
+                fps=T / (h1 + inp),
+            )
+        )
     rows.append(dict(size="A2E", audio_s=len(x) / AUDIO_SR, a2e_s=a2e_s, realtime_factor=(len(x) / AUDIO_SR) / a2e_s))
-    if verbose: print(format_bench_talker(rows, torch.get_num_threads()))
+    if verbose:
+        print(format_bench_talker(rows, torch.get_num_threads()))
     return rows
+
 
 def _timed(fn) -> float:
     t0 = time.perf_counter()
-    with torch.no_grad(): fn()
+    with torch.no_grad():
+        fn()
     return time.perf_counter() - t0
+
 
 def format_bench_talker(rows: list[dict], threads: int | None = None) -> str:
     "Plain-text table of `bench_talker` rows."
-    lines = [f"torch threads: {threads}; ms per frame (best of repeats, wall)",
-             f"{'size':>9} | {'N':>6} | {'head':>8} | {'colour':>8} | {'inpaint':>8} | {'total':>8} | {'FPS':>6}"]
+    lines = [
+        f"torch threads: {threads}; ms per frame (best of repeats, wall)",
+        f"{'size':>9} | {'N':>6} | {'head':>8} | {'colour':>8} | {'inpaint':>8} | {'total':>8} | {'FPS':>6}",
+    ]
     for r in rows:
         if r["size"] == "A2E":
-            lines.append(f"A2E: {r['audio_s']:.2f} s of audio in {r['a2e_s']:.2f} s ({r['realtime_factor']:.1f}× real time)")
+            lines.append(
+                f"A2E: {r['audio_s']:.2f} s of audio in {r['a2e_s']:.2f} s ({r['realtime_factor']:.1f}× real time)"
+            )
         else:
-            lines.append(f"{r['size']:>9} | {r['gaussians']:>6} | {r['head_ms']:8.1f} | {r['color_mlp_ms']:8.1f} | {r['inpainter_ms']:8.1f} | "
-                         f"{r['total_ms']:8.1f} | {r['fps']:6.1f}")
+            lines.append(
+                f"{r['size']:>9} | {r['gaussians']:>6} | {r['head_ms']:8.1f} | {r['color_mlp_ms']:8.1f} | "
+                f"{r['inpainter_ms']:8.1f} | "
+                f"{r['total_ms']:8.1f} | {r['fps']:6.1f}"
+            )
     return "\n".join(lines)

@@ -10,7 +10,12 @@ __all__ = ['CKPT_LATEST', 'CKPT_PREVIOUS', 'TrainingDivergedError', 'LoopConfig'
            'tensors_under', 'TrainLoop']
 
 # %% ../nbs/07_train.ipynb #31b05253
-import hashlib, json, math, os, time, warnings
+import hashlib
+import json
+import math
+import os
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
@@ -19,47 +24,61 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .core import (AssetError, GGTalkerError, InputError, atomic_save_bytes, get_device, load_safetensors,
-                              save_safetensors)
+from ggtalker_nb.core import (
+    AssetError,
+    GGTalkerError,
+    InputError,
+    atomic_save_bytes,
+    get_device,
+    load_safetensors,
+    save_safetensors,
+)
 
 # %% ../nbs/07_train.ipynb #8e3f938a
 class TrainingDivergedError(GGTalkerError, RuntimeError):
     "Training produced too many non-finite losses/gradients in a row, or non-finite weights."
 
+
 @dataclass
 class LoopConfig:
     "What every training loop shares — seed, device, progress bar, time budget, checkpoint interval; the base of all."
+
     seed: int = 0
-    device: str | None = None    # None: ggtalker_nb.core.get_device() (per-rank CUDA device under torchrun)
-    progress: bool = True        # tqdm bar on rank 0
+    device: str | None = None  # None: ggtalker_nb.core.get_device() (per-rank CUDA device under torchrun)
+    progress: bool = True  # tqdm bar on rank 0
     time_budget_s: float | None = None  # stop (with a checkpoint) after this many seconds
-    ckpt_every: int = 200        # steps between checkpoints (and validations)
+    ckpt_every: int = 200  # steps between checkpoints (and validations)
+
 
 @dataclass
 class BaseTrainConfig(LoopConfig):
     "How to train with AdamW: steps, warm-up + cosine schedule, batch, clipping, logging, out_dir; one per model."
-    steps: int = 2000            # optimiser steps of the whole run (the schedule's length)
-    batch_size: int = 16         # samples per step *per process*
+
+    steps: int = 2000  # optimiser steps of the whole run (the schedule's length)
+    batch_size: int = 16  # samples per step *per process*
     lr: float = 3e-4
     weight_decay: float = 0.01
-    warmup: int = 100            # linear warm-up steps
-    min_lr_ratio: float = 0.05   # cosine decays to lr·min_lr_ratio
-    grad_clip: float = 1.0       # global grad-norm clip (0 = off)
-    log_every: int = 10          # steps between history entries
+    warmup: int = 100  # linear warm-up steps
+    min_lr_ratio: float = 0.05  # cosine decays to lr·min_lr_ratio
+    grad_clip: float = 1.0  # global grad-norm clip (0 = off)
+    log_every: int = 10  # steps between history entries
     out_dir: str = "runs/train"  # checkpoints, history.json and the final weights
-    run_steps: int | None = None # stop (with a checkpoint) after this many steps in this call
-    max_bad_steps: int = 5       # consecutive non-finite steps before giving up
+    run_steps: int | None = None  # stop (with a checkpoint) after this many steps in this call
+    max_bad_steps: int = 5  # consecutive non-finite steps before giving up
 
     def __post_init__(self):
         name = type(self).__name__
         for key in ("steps", "batch_size", "ckpt_every", "log_every", "max_bad_steps"):
-            if int(getattr(self, key)) < 1: raise InputError(f"{name}.{key}: must be ≥ 1, got {getattr(self, key)}")
+            if int(getattr(self, key)) < 1:
+                raise InputError(f"{name}.{key}: must be ≥ 1, got {getattr(self, key)}")
         if self.warmup < 0 or self.lr <= 0:
             raise InputError(f"{name}: need lr > 0 and warmup ≥ 0, got {self.lr}, {self.warmup}")
 
+
 def lr_at(cfg: BaseTrainConfig, step: int) -> float:
     "Learning rate of optimiser step `step` (0-based): linear warm-up, then cosine to `lr·min_lr_ratio`."
-    if step < cfg.warmup: return cfg.lr * (step + 1) / cfg.warmup
+    if step < cfg.warmup:
+        return cfg.lr * (step + 1) / cfg.warmup
     progress = min(1.0, (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup))
     return cfg.lr * (cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress)))
 
@@ -69,16 +88,23 @@ def seed_for(seed: int, *parts) -> int:
     digest = hashlib.blake2b(repr((int(seed),) + tuple(parts)).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") & (2**63 - 1)
 
+
 class StepBatchSampler(torch.utils.data.Sampler):
     "Per-step index lists for this rank: step s → positions [s·W·B, (s+1)·W·B) of a seeded per-epoch permutation."
-    def __init__(self,
-                 n: int,                 # samples in the dataset
-                 batch_size: int,        # samples per step per rank
-                 seed: int = 0,
-                 start_step: int = 0,    # first step to yield (resume)
-                 rank: int = 0, world: int = 1):
-        if n < 1: raise InputError("StepBatchSampler: empty dataset")
-        if not 0 <= rank < world: raise InputError(f"StepBatchSampler: rank {rank} not in [0, {world})")
+
+    def __init__(
+        self,
+        n: int,  # samples in the dataset
+        batch_size: int,  # samples per step per rank
+        seed: int = 0,
+        start_step: int = 0,  # first step to yield (resume)
+        rank: int = 0,
+        world: int = 1,
+    ):
+        if n < 1:
+            raise InputError("StepBatchSampler: empty dataset")
+        if not 0 <= rank < world:
+            raise InputError(f"StepBatchSampler: rank {rank} not in [0, {world})")
         self.n, self.B, self.seed, self.start, self.rank, self.world = n, batch_size, seed, start_step, rank, world
         self._perm = (None, None)
 
@@ -100,30 +126,38 @@ class StepBatchSampler(torch.utils.data.Sampler):
             yield self.indices(step)
             step += 1
 
-    def __len__(self): return 2**62
+    def __len__(self):
+        return 2**62
 
 # %% ../nbs/07_train.ipynb #214e596c
 def dist_info(device: str | None = None) -> tuple[int, int]:
     "(rank, world size); joins the process group under torchrun (gloo on CPU, nccl on CUDA)."
     import torch.distributed as dist
+
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world > 1 and not dist.is_initialized():
         backend = "nccl" if get_device(device).type == "cuda" else "gloo"
-        if backend == "nccl": torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
+        if backend == "nccl":
+            torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", "0")))
         dist.init_process_group(backend)
-    if dist.is_available() and dist.is_initialized(): return dist.get_rank(), dist.get_world_size()
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
     return 0, 1
+
 
 def agree_ranks(flag: bool, dist=None, device="cpu", op: str = "max") -> bool:
     "One decision for all ranks: any rank's flag (`op='max'`) or every rank's (`'min'`); the flag without `dist`."
-    if dist is None: return bool(flag)
+    if dist is None:
+        return bool(flag)
     value = torch.tensor([float(flag)], device=device)
     dist.all_reduce(value, op=dist.ReduceOp.MAX if op == "max" else dist.ReduceOp.MIN)
     return bool(value.item() > 0)
 
+
 @dataclass
 class Distributed:
     "This process's place in a data-parallel run (rank 0 of 1 without torchrun) and its device."
+
     rank: int = 0
     world: int = 1
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
@@ -140,46 +174,56 @@ class Distributed:
     def broadcast(self, tensors: Sequence[Tensor]):
         "Copy rank 0's values of `tensors` (e.g. initial weights) to every rank."
         if self.dist is not None:
-            for tensor in tensors: self.dist.broadcast(tensor.data, 0)
+            for tensor in tensors:
+                self.dist.broadcast(tensor.data, 0)
 
     def broadcast_value(self, value: float) -> float:
         "Rank 0's `value` on every rank."
-        if self.dist is None: return value
+        if self.dist is None:
+            return value
         tensor = torch.tensor([value], device=self.device, dtype=torch.float64)
         self.dist.broadcast(tensor, 0)
         return float(tensor.item())
 
     def barrier(self):
         "Wait for every rank."
-        if self.dist is not None: self.dist.barrier()
+        if self.dist is not None:
+            self.dist.barrier()
+
 
 def setup_distributed(device: str | None = None) -> Distributed:
     "Rank, world size and device of this process (`device`, else LOCAL_RANK's GPU under torchrun, else `get_device()`)."
     rank, world = dist_info(device)
-    if device is not None: dev = torch.device(device)
-    elif world > 1 and torch.cuda.is_available(): dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
-    else: dev = get_device()
+    if device is not None:
+        dev = torch.device(device)
+    elif world > 1 and torch.cuda.is_available():
+        dev = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
+    else:
+        dev = get_device()
     return Distributed(rank, world, dev)
 
 # %% ../nbs/07_train.ipynb #f544b778
 def guarded_step(loss: Tensor, params: list, opt, grad_clip: float, dist=None, world: int = 1, device="cpu") -> bool:
     "backward → average gradients over ranks → clip → step, unless loss or gradients are non-finite (on any rank)."
-    ok = agree_ranks(bool(torch.isfinite(loss)), dist, device, "min")   # all ranks skip together
+    ok = agree_ranks(bool(torch.isfinite(loss)), dist, device, "min")  # all ranks skip together
     if ok:
         loss.backward()
         for p in params:
-            if p.grad is None: p.grad = torch.zeros_like(p)
+            if p.grad is None:
+                p.grad = torch.zeros_like(p)
         if dist is not None:
             flat = torch.cat([p.grad.reshape(-1) for p in params]) / world
             dist.all_reduce(flat)
             offset = 0
             for p in params:
-                p.grad.copy_(flat[offset:offset + p.numel()].view_as(p))
+                p.grad.copy_(flat[offset : offset + p.numel()].view_as(p))
                 offset += p.numel()
         grad_norm = torch.nn.utils.clip_grad_norm_(params, grad_clip if grad_clip > 0 else float("inf"))
-        ok = bool(torch.isfinite(grad_norm))   # the averaged gradients are the same on every rank
-    if ok: opt.step()
+        ok = bool(torch.isfinite(grad_norm))  # the averaged gradients are the same on every rank
+    if ok:
+        opt.step()
     return ok
+
 
 def note_bad_step(state: dict, bad_run: int, step: int, max_bad_steps: int, lr: float, rank: int = 0) -> int:
     "Count a skipped step in `state['nan_skipped']`; raise `TrainingDivergedError` after `max_bad_steps` in a row."
@@ -188,9 +232,12 @@ def note_bad_step(state: dict, bad_run: int, step: int, max_bad_steps: int, lr: 
     if rank == 0:
         warnings.warn(f"step {step}: non-finite loss/gradients, batch skipped ({state['nan_skipped']} so far)")
     if bad_run >= max_bad_steps:
-        raise TrainingDivergedError(f"{bad_run} consecutive steps with non-finite loss or gradients (step {step}); "
-                                    f"lower lr ({lr}) or check the data")
+        raise TrainingDivergedError(
+            f"{bad_run} consecutive steps with non-finite loss or gradients (step {step}); "
+            f"lower lr ({lr}) or check the data"
+        )
     return bad_run
+
 
 def all_finite(tensors) -> bool:
     "True when every floating-point tensor in `tensors` holds only finite values."
@@ -203,57 +250,78 @@ def optimizer_state_to_tensors(opt: torch.optim.Optimizer, prefix: str = "optim.
     tensors, scalars = {}, {}
     for index, param_state in state_dict["state"].items():
         for key, value in param_state.items():
-            if isinstance(value, Tensor): tensors[f"{prefix}state.{index}.{key}"] = value.detach().cpu().clone()
-            else: scalars[f"{index}.{key}"] = value
+            if isinstance(value, Tensor):
+                tensors[f"{prefix}state.{index}.{key}"] = value.detach().cpu().clone()
+            else:
+                scalars[f"{index}.{key}"] = value
     groups = [{k: (list(v) if isinstance(v, tuple) else v) for k, v in g.items()} for g in state_dict["param_groups"]]
     return tensors, dict(param_groups=groups, scalars=scalars, cls=type(opt).__name__)
 
-def optimizer_state_from_tensors(opt: torch.optim.Optimizer, tensors: dict[str, Tensor], meta: dict,
-                                 prefix: str = "optim."):
+
+def optimizer_state_from_tensors(
+    opt: torch.optim.Optimizer, tensors: dict[str, Tensor], meta: dict, prefix: str = "optim."
+):
     "Load a state flattened by `optimizer_state_to_tensors` into `opt`."
     if meta.get("cls") != type(opt).__name__:
         raise AssetError(f"optimizer state is for {meta.get('cls')!r}, not {type(opt).__name__}")
     state: dict[int, dict] = {}
     for name, value in tensors.items():
-        if not name.startswith(prefix + "state."): continue
-        index, key = name[len(prefix) + 6:].split(".", 1)
+        if not name.startswith(prefix + "state."):
+            continue
+        index, key = name[len(prefix) + 6 :].split(".", 1)
         state.setdefault(int(index), {})[key] = value
     for name, value in meta.get("scalars", {}).items():
         index, key = name.split(".", 1)
         state.setdefault(int(index), {})[key] = value
-    groups = [{k: (tuple(v) if isinstance(v, list) and k != "params" else v) for k, v in g.items()}
-              for g in meta["param_groups"]]
-    if len(groups) != len(opt.param_groups) or any(len(a["params"]) != len(b["params"])
-                                                   for a, b in zip(groups, opt.param_groups)):
+    groups = [
+        {k: (tuple(v) if isinstance(v, list) and k != "params" else v) for k, v in g.items()}
+        for g in meta["param_groups"]
+    ]
+    if len(groups) != len(opt.param_groups) or any(
+        len(a["params"]) != len(b["params"]) for a, b in zip(groups, opt.param_groups)
+    ):
         raise AssetError("optimizer state does not match the model's parameters (different architecture?)")
     opt.load_state_dict(dict(state=state, param_groups=groups))
 
-def adamw_param_groups(named_params: Sequence[tuple[str, Tensor]], weight_decay: float,
-                       lr_mult: dict[str, float] | None = None) -> list[dict]:
+
+def adamw_param_groups(
+    named_params: Sequence[tuple[str, Tensor]], weight_decay: float, lr_mult: dict[str, float] | None = None
+) -> list[dict]:
     "Parameter groups: decay on ≥2-D tensors only, one pair of groups per lr multiplier (name prefix → factor)."
     mult_of = lambda name: next((float(m) for prefix, m in (lr_mult or {}).items() if name.startswith(prefix)), 1.0)
     mults = sorted({mult_of(n) for n, _ in named_params} | {1.0})
-    groups = [dict(params=[p for n, p in named_params if (p.ndim >= 2) == decay and mult_of(n) == m],
-                   weight_decay=weight_decay if decay else 0.0, **({} if m == 1.0 else dict(lr_mult=m)))
-              for m in mults for decay in (True, False)]
+    groups = [
+        dict(
+            params=[p for n, p in named_params if (p.ndim >= 2) == decay and mult_of(n) == m],
+            weight_decay=weight_decay if decay else 0.0,
+            **({} if m == 1.0 else dict(lr_mult=m)),
+        )
+        for m in mults
+        for decay in (True, False)
+    ]
     return [g for g in groups if g["params"]]
 
 # %% ../nbs/07_train.ipynb #1e3e3fb8
 CKPT_LATEST, CKPT_PREVIOUS = "latest.safetensors", "previous.safetensors"
 
+
 def check_finite_weights(tensors: dict[str, Tensor]):
     "Raise `TrainingDivergedError` when a floating-point tensor holds NaN/inf (never checkpoint a diverged run)."
     bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
-        raise TrainingDivergedError(f"refusing to write a checkpoint with non-finite weights ({len(bad)} tensors, "
-                                    f"e.g. {bad[0]})")
+        raise TrainingDivergedError(
+            f"refusing to write a checkpoint with non-finite weights ({len(bad)} tensors, e.g. {bad[0]})"
+        )
 
-def write_checkpoint(out_dir: str | os.PathLike,
-                     tensors: dict[str, Tensor],          # model tensors, already prefixed ('model.…')
-                     meta: dict,                          # JSON-able metadata (configs, train_state)
-                     kind: str,                           # e.g. 'a2e_checkpoint'
-                     optimizer: torch.optim.Optimizer | None = None,  # stored under 'optim.*' and meta['optimizer']
-                     names: tuple[str, str] = (CKPT_LATEST, CKPT_PREVIOUS)) -> Path:
+
+def write_checkpoint(
+    out_dir: str | os.PathLike,
+    tensors: dict[str, Tensor],  # model tensors, already prefixed ('model.…')
+    meta: dict,  # JSON-able metadata (configs, train_state)
+    kind: str,  # e.g. 'a2e_checkpoint'
+    optimizer: torch.optim.Optimizer | None = None,  # stored under 'optim.*' and meta['optimizer']
+    names: tuple[str, str] = (CKPT_LATEST, CKPT_PREVIOUS),
+) -> Path:
     "Write `latest` (the old one becomes `previous`) atomically; refuses non-finite weights."
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -264,57 +332,73 @@ def write_checkpoint(out_dir: str | os.PathLike,
         optim_tensors, meta["optimizer"] = optimizer_state_to_tensors(optimizer)
         tensors.update(optim_tensors)
     latest, previous = out / names[0], out / names[1]
-    if latest.exists(): os.replace(latest, previous)
+    if latest.exists():
+        os.replace(latest, previous)
     save_safetensors(tensors, latest, meta)
     return latest
 
-def read_checkpoint(path: str | os.PathLike, kind: str, label: str = "training checkpoint"
-                    ) -> tuple[dict[str, Tensor], dict]:
+
+def read_checkpoint(
+    path: str | os.PathLike, kind: str, label: str = "training checkpoint"
+) -> tuple[dict[str, Tensor], dict]:
     "Tensors and metadata of a checkpoint of `kind`; `AssetError` if missing, truncated, tampered or of another kind."
     tensors, meta = load_safetensors(path)
-    if meta.get("kind") != kind: raise AssetError(f"{path}: not an {label} (kind={meta.get('kind')!r})")
+    if meta.get("kind") != kind:
+        raise AssetError(f"{path}: not an {label} (kind={meta.get('kind')!r})")
     return tensors, meta
 
-def find_checkpoint(out_dir: str | os.PathLike, kind: str, label: str = "training checkpoint",
-                    names: tuple[str, ...] = (CKPT_LATEST, CKPT_PREVIOUS),
-                    ) -> tuple[dict[str, Tensor], dict, Path] | None:
+
+def find_checkpoint(
+    out_dir: str | os.PathLike,
+    kind: str,
+    label: str = "training checkpoint",
+    names: tuple[str, ...] = (CKPT_LATEST, CKPT_PREVIOUS),
+) -> tuple[dict[str, Tensor], dict, Path] | None:
     "The newest loadable checkpoint of `kind` in `out_dir` (latest, else previous) or None; removes stale temp files."
     out = Path(out_dir)
-    for tmp in out.glob(".*.tmp"): tmp.unlink(missing_ok=True)   # atomic-write leftovers of a killed run
+    for tmp in out.glob(".*.tmp"):
+        tmp.unlink(missing_ok=True)  # atomic-write leftovers of a killed run
     for name in names:
         path = out / name
-        if not path.exists(): continue
+        if not path.exists():
+            continue
         try:
             tensors, meta = read_checkpoint(path, kind, label)
             return tensors, meta, path
-        except AssetError as e: warnings.warn(f"cannot resume from {path} ({e}); trying the previous checkpoint")
+        except AssetError as e:
+            warnings.warn(f"cannot resume from {path} ({e}); trying the previous checkpoint")
     return None
+
 
 def tensors_under(tensors: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
     "The tensors whose names start with `prefix`, with it removed (`'model.'` → a model's state dict)."
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 # %% ../nbs/07_train.ipynb #59203b07
 class TrainLoop:
     "One optimiser loop: schedule, guarded steps, history, checkpoints, budgets, DDP; the model supplies its loss."
-    def __init__(self,
-                 cfg: LoopConfig,
-                 opt: torch.optim.Optimizer,
-                 params: list,                           # parameters whose gradients are averaged and clipped
-                 loss_at: Callable[[int], dict | None],  # step → loss terms (with 'loss'); None: non-finite batch
-                 save: Callable[[], None],               # writes the model's checkpoint (called on rank 0)
-                 state: dict,                            # train_state: step, history, nan_skipped, seconds, …
-                 ddp: Distributed | None = None,
-                 validate: Callable[[], bool] | None = None,  # at checkpoint steps, before saving: True = stop
-                 desc: str = "train",                    # progress-bar label
-                 log_time: bool = False,                 # history rows carry `t` (training seconds)
-                 steps: int | None = None,               # total steps (default `cfg.steps`)
-                 history_file: str | os.PathLike | None = None):  # default: `cfg.out_dir`/history.json
+
+    def __init__(
+        self,
+        cfg: LoopConfig,
+        opt: torch.optim.Optimizer,
+        params: list,  # parameters whose gradients are averaged and clipped
+        loss_at: Callable[[int], dict | None],  # step → loss terms (with 'loss'); None: non-finite batch
+        save: Callable[[], None],  # writes the model's checkpoint (called on rank 0)
+        state: dict,  # train_state: step, history, nan_skipped, seconds, …
+        ddp: Distributed | None = None,
+        validate: Callable[[], bool] | None = None,  # at checkpoint steps, before saving: True = stop
+        desc: str = "train",  # progress-bar label
+        log_time: bool = False,  # history rows carry `t` (training seconds)
+        steps: int | None = None,  # total steps (default `cfg.steps`)
+        history_file: str | os.PathLike | None = None,
+    ):  # default: `cfg.out_dir`/history.json
         self.cfg, self.opt, self.params, self.loss_at, self.save = cfg, opt, params, loss_at, save
         self.ddp = ddp or Distributed(device=torch.device(cfg.device or "cpu"))
         self.state, self.validate, self.desc, self.log_time = state, validate, desc, log_time
         self.steps = cfg.steps if steps is None else steps
-        if history_file is None and getattr(cfg, "out_dir", None): history_file = Path(cfg.out_dir) / "history.json"
+        if history_file is None and getattr(cfg, "out_dir", None):
+            history_file = Path(cfg.out_dir) / "history.json"
         self.history_file = history_file
         for key, value in dict(step=0, history=[], nan_skipped=0, seconds=0.0, stopped=None).items():
             state.setdefault(key, value)
@@ -325,7 +409,8 @@ class TrainLoop:
         "'run_steps' or 'time_budget' when this call must stop before the next step."
         cfg = self.cfg
         run_steps = getattr(cfg, "run_steps", None)
-        if run_steps is not None and self.steps_here >= run_steps: return "run_steps"
+        if run_steps is not None and self.steps_here >= run_steps:
+            return "run_steps"
         if cfg.time_budget_s is not None and self.ddp.agree(time.perf_counter() - self.start > cfg.time_budget_s):
             return "time_budget"
         return None
@@ -336,7 +421,8 @@ class TrainLoop:
     def set_lr(self, step: int) -> float | None:
         "Set the scheduled learning rate of `step` on every parameter group (times its `lr_mult`)."
         lr = lr_at(self.cfg, step)
-        for group in self.opt.param_groups: group["lr"] = lr * group.get("lr_mult", 1.0)
+        for group in self.opt.param_groups:
+            group["lr"] = lr * group.get("lr_mult", 1.0)
         return lr
 
     def update(self, step: int, terms: dict | None) -> bool:
@@ -355,13 +441,15 @@ class TrainLoop:
         state = self.state
         state["seconds"] = self.seconds_before + time.perf_counter() - self.start
         if ok:
-            for key, value in terms.items(): self.sums.setdefault(key, []).append(float(value.detach()))
+            for key, value in terms.items():
+                self.sums.setdefault(key, []).append(float(value.detach()))
         if self.bar is not None:
             self.bar.update(1)
             self.bar.set_postfix(loss=f"{float(terms['loss'].detach()):.4f}" if terms is not None else "nan")
         if state["step"] % self.cfg.log_every == 0 or state["step"] == self.steps:
             row = dict(step=state["step"], lr=lr)
-            if self.log_time: row["t"] = round(state["seconds"], 2)
+            if self.log_time:
+                row["t"] = round(state["seconds"], 2)
             state["history"].append(row | {k: float(np.mean(v)) for k, v in self.sums.items()})
             self.sums = {}
 
@@ -381,13 +469,15 @@ class TrainLoop:
 
     def finish(self, stopped: str):
         "After the last step of this call: a checkpoint unless the last step wrote one."
-        if self.last_saved != self.state["step"]: self.checkpoint()
+        if self.last_saved != self.state["step"]:
+            self.checkpoint()
 
     def fit(self) -> str:
         "Train until the end, a budget or early stopping; returns why it stopped."
         state = self.state
         if self.ddp.rank == 0 and self.cfg.progress:
             from tqdm.auto import tqdm
+
             self.bar = tqdm(total=self.steps, initial=min(state["step"], self.steps), desc=self.desc)
         self.start, self.seconds_before = time.perf_counter(), state["seconds"]
         stopped = "done"
@@ -413,7 +503,8 @@ class TrainLoop:
                         break
             self.finish(stopped)
         finally:
-            if self.bar is not None: self.bar.close()
+            if self.bar is not None:
+                self.bar.close()
         self.seconds_here = time.perf_counter() - self.start
         state["stopped"] = stopped
         return stopped

@@ -10,7 +10,10 @@ __all__ = ['VIEWS', 'FRAME_MARGIN', 'SH_C0', 'as_numpy', 'to_uint8_image', 'to_p
            'plot_curves', 'plot_timeline', 'SliderPanel', 'NovelViewWidget']
 
 # %% ../nbs/01_viz.ipynb #17844200
-import io, math, shutil, time
+import io
+import math
+import shutil
+import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -21,55 +24,68 @@ from einops import einsum, rearrange, repeat
 from .core import InputError, MissingDependencyError, ffmpeg_exe
 
 if TYPE_CHECKING:  # heavy UI packages are imported lazily, inside the functions that need them
-    import k3d, plotly.graph_objects as go, ipywidgets
+    import k3d
+    import plotly.graph_objects as go
+    import ipywidgets
 
 # %% ../nbs/01_viz.ipynb #16f14847
 def as_numpy(
-    x: Any,                       # numpy array, torch tensor (any device) or nested sequence
-    name: str = "array",          # argument name for error messages
-    shape: tuple | None = None,   # expected shape; `None` entries match anything
-    dtype: Any = None,            # cast to this numpy dtype
-    finite: bool = True,          # refuse NaN/inf in floating arrays
+    x: Any,  # numpy array, torch tensor (any device) or nested sequence
+    name: str = "array",  # argument name for error messages
+    shape: tuple | None = None,  # expected shape; `None` entries match anything
+    dtype: Any = None,  # cast to this numpy dtype
+    finite: bool = True,  # refuse NaN/inf in floating arrays
 ) -> np.ndarray:
     "Convert `x` to a CPU numpy array, checking its shape and finiteness with messages naming `name`."
     if isinstance(x, torch.Tensor):
         x = x.detach().cpu()
-        if x.dtype in (torch.float16, torch.bfloat16): x = x.float()
+        if x.dtype in (torch.float16, torch.bfloat16):
+            x = x.float()
         x = x.numpy()
-    try: a = np.asarray(x)
-    except Exception as e: raise InputError(f"{name}: cannot convert {type(x).__name__} to an array: {e}") from None
-    if a.dtype == object: raise InputError(f"{name}: not a numeric array (ragged or mixed content)")
+    try:
+        a = np.asarray(x)
+    except Exception as e:
+        raise InputError(f"{name}: cannot convert {type(x).__name__} to an array: {e}") from None
+    if a.dtype == object:
+        raise InputError(f"{name}: not a numeric array (ragged or mixed content)")
     if shape is not None and (a.ndim != len(shape) or any(s is not None and s != d for s, d in zip(shape, a.shape))):
         want = ", ".join("*" if s is None else str(s) for s in shape)
         raise InputError(f"{name}: expected shape ({want}), got {a.shape}")
-    if dtype is not None: a = a.astype(dtype, copy=False)
+    if dtype is not None:
+        a = a.astype(dtype, copy=False)
     if finite and np.issubdtype(a.dtype, np.floating) and not np.isfinite(a).all():
         raise InputError(f"{name}: contains NaN or inf ({int((~np.isfinite(a)).sum())} values)")
     return a
 
+
 def to_uint8_image(
-    image: Any,            # (H, W), (H, W, 1|3|4) float in [0, 1] (clipped) or uint8; numpy or torch
+    image: Any,  # (H, W), (H, W, 1|3|4) float in [0, 1] (clipped) or uint8; numpy or torch
     name: str = "image",
-) -> np.ndarray:           # (H, W, 1|3|4) uint8
+) -> np.ndarray:  # (H, W, 1|3|4) uint8
     "Image → uint8 `(H, W, C)` numpy (float values are clipped to [0, 1] and rounded)."
     a = as_numpy(image, name)
-    if a.ndim == 2: a = a[..., None]
+    if a.ndim == 2:
+        a = a[..., None]
     if a.ndim != 3 or a.shape[-1] not in (1, 3, 4) or 0 in a.shape:
         raise InputError(f"{name}: expected (H, W), (H, W, 1), (H, W, 3) or (H, W, 4), got {a.shape}")
-    if a.dtype == np.uint8: return a
-    if a.dtype == bool: return a.astype(np.uint8) * 255
+    if a.dtype == np.uint8:
+        return a
+    if a.dtype == bool:
+        return a.astype(np.uint8) * 255
     if not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
         raise InputError(f"{name}: unsupported dtype {a.dtype}")
-    if np.issubdtype(a.dtype, np.integer): a = a.astype(np.float32) / 255  # ints other than uint8: assume 0..255
+    if np.issubdtype(a.dtype, np.integer):
+        a = a.astype(np.float32) / 255  # ints other than uint8: assume 0..255
     return (np.clip(a, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 # %% ../nbs/01_viz.ipynb #0cad98e6
 def to_png_bytes(
-    image: Any,              # (H, W), (H, W, 1|3|4) float in [0, 1] or uint8; numpy or torch
-    compress_level: int = 1, # zlib level 0–9 (1: fast)
+    image: Any,  # (H, W), (H, W, 1|3|4) float in [0, 1] or uint8; numpy or torch
+    compress_level: int = 1,  # zlib level 0–9 (1: fast)
 ) -> bytes:
     "Encode an image as PNG bytes (grey, RGB or RGBA)."
     from PIL import Image
+
     a = to_uint8_image(image)
     mode = {1: "L", 3: "RGB", 4: "RGBA"}[a.shape[-1]]
     buf = io.BytesIO()
@@ -79,60 +95,80 @@ def to_png_bytes(
 # %% ../nbs/01_viz.ipynb #05b31baf
 def _to_float_rgb(image: Any, name: str, bg: float) -> np.ndarray:
     a = to_uint8_image(image, name).astype(np.float32) / 255
-    if a.shape[-1] == 1: a = repeat(a, "h w 1 -> h w c", c=3)
-    elif a.shape[-1] == 4: a = a[..., :3] * a[..., 3:] + bg * (1 - a[..., 3:])
+    if a.shape[-1] == 1:
+        a = repeat(a, "h w 1 -> h w c", c=3)
+    elif a.shape[-1] == 4:
+        a = a[..., :3] * a[..., 3:] + bg * (1 - a[..., 3:])
     return a
 
+
 def image_grid(
-    images: Any,          # sequence of images, or a batch (B, H, W[, C]); numpy or torch
+    images: Any,  # sequence of images, or a batch (B, H, W[, C]); numpy or torch
     ncols: int | None = None,  # columns; default ceil(sqrt(n))
-    pad: int = 2,         # pixels between cells and around the grid
-    bg: float = 1.0,      # background grey level in [0, 1]
-) -> np.ndarray:          # (H, W, 3) float32 in [0, 1]
+    pad: int = 2,  # pixels between cells and around the grid
+    bg: float = 1.0,  # background grey level in [0, 1]
+) -> np.ndarray:  # (H, W, 3) float32 in [0, 1]
     "Tile images into one `(H, W, 3)` float image, row by row."
     if isinstance(images, (np.ndarray, torch.Tensor)):
-        if images.ndim not in (3, 4): raise InputError(f"images: expected a batch (B, H, W[, C]), got shape {tuple(images.shape)}")
+        if images.ndim not in (3, 4):
+            raise InputError(f"images: expected a batch (B, H, W[, C]), got shape {tuple(images.shape)}")
         images = list(images)
     images = list(images)
-    if not images: raise InputError("images: empty")
+    if not images:
+        raise InputError("images: empty")
     ims = [_to_float_rgb(im, f"images[{i}]", bg) for i, im in enumerate(images)]
-    n = len(ims); ncols = ncols or math.ceil(math.sqrt(n))
-    if ncols < 1: raise InputError(f"ncols: must be ≥ 1, got {ncols}")
-    if pad < 0: raise InputError(f"pad: must be ≥ 0, got {pad}")
-    ncols = min(ncols, n); nrows = math.ceil(n / ncols)
+    n = len(ims)
+    ncols = ncols or math.ceil(math.sqrt(n))
+    if ncols < 1:
+        raise InputError(f"ncols: must be ≥ 1, got {ncols}")
+    if pad < 0:
+        raise InputError(f"pad: must be ≥ 0, got {pad}")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
     ch, cw = max(a.shape[0] for a in ims), max(a.shape[1] for a in ims)
     out = np.full((nrows * ch + (nrows + 1) * pad, ncols * cw + (ncols + 1) * pad, 3), bg, np.float32)
     for i, a in enumerate(ims):
         r, c = divmod(i, ncols)
-        y = pad + r * (ch + pad) + (ch - a.shape[0]) // 2; x = pad + c * (cw + pad) + (cw - a.shape[1]) // 2
-        out[y:y + a.shape[0], x:x + a.shape[1]] = a
+        y = pad + r * (ch + pad) + (ch - a.shape[0]) // 2
+        x = pad + c * (cw + pad) + (cw - a.shape[1]) // 2
+        out[y : y + a.shape[0], x : x + a.shape[1]] = a
     return out
 
 # %% ../nbs/01_viz.ipynb #d171e621
 def _mediapy_with_ffmpeg():
     import mediapy
-    ffmpeg_exe()   # points mediapy at imageio-ffmpeg's binary (or PATH's)
+
+    ffmpeg_exe()  # points mediapy at imageio-ffmpeg's binary (or PATH's)
     return mediapy
 
+
 def show_images(
-    images: Any,                      # sequence / dict {title: image} / batch (B, H, W[, C]); numpy or torch
+    images: Any,  # sequence / dict {title: image} / batch (B, H, W[, C]); numpy or torch
     titles: Sequence[str] | None = None,
-    columns: int | None = None,       # images per row (mediapy wraps)
-    height: int | None = None,        # display height in pixels (mediapy upsamples small images)
-    return_html: bool = False,        # return the HTML instead of displaying it
-    **kwargs,                         # passed to `mediapy.show_images` (e.g. `cmap`, `vmin`, `vmax` for 2-D arrays)
+    columns: int | None = None,  # images per row (mediapy wraps)
+    height: int | None = None,  # display height in pixels (mediapy upsamples small images)
+    return_html: bool = False,  # return the HTML instead of displaying it
+    **kwargs,  # passed to `mediapy.show_images` (e.g. `cmap`, `vmin`, `vmax` for 2-D arrays)
 ) -> str | None:
     "Display images in a row (or a grid with `columns`) with mediapy."
     import mediapy
+
     if isinstance(images, Mapping):
-        titles = list(images.keys()) if titles is None else titles; images = list(images.values())
-    if isinstance(images, (np.ndarray, torch.Tensor)) and images.ndim in (3, 4) and not (images.ndim == 3 and images.shape[-1] in (3, 4)):
+        titles = list(images.keys()) if titles is None else titles
+        images = list(images.values())
+    if (
+        isinstance(images, (np.ndarray, torch.Tensor))
+        and images.ndim in (3, 4)
+        and not (images.ndim == 3 and images.shape[-1] in (3, 4))
+    ):
         images = list(images)
-    elif isinstance(images, (np.ndarray, torch.Tensor)): images = [images]
+    elif isinstance(images, (np.ndarray, torch.Tensor)):
+        images = [images]
     ims = []
     for i, im in enumerate(images):
         a = as_numpy(im, f"images[{i}]")
-        if a.ndim == 2 and a.dtype != np.uint8: ims.append(a)    # a scalar field: mediapy applies `cmap`
+        if a.ndim == 2 and a.dtype != np.uint8:
+            ims.append(a)  # a scalar field: mediapy applies `cmap`
         else:
             u = to_uint8_image(a, f"images[{i}]")
             ims.append(u[..., 0] if u.shape[-1] == 1 else u[..., :3])
@@ -140,249 +176,369 @@ def show_images(
         raise InputError(f"titles: {len(list(titles))} titles for {len(ims)} images")
     return mediapy.show_images(ims, titles, columns=columns, height=height, return_html=return_html, **kwargs)
 
+
 def show_video(
-    frames: Any,               # (T, H, W, 3) float in [0, 1] or uint8; numpy or torch
+    frames: Any,  # (T, H, W, 3) float in [0, 1] or uint8; numpy or torch
     fps: float = 25.0,
     title: str | None = None,
     height: int | None = None,
-    return_html: bool = False, # return the HTML (an inline base64 mp4) instead of displaying it
-    **kwargs,                  # passed to `mediapy.show_video`
+    return_html: bool = False,  # return the HTML (an inline base64 mp4) instead of displaying it
+    **kwargs,  # passed to `mediapy.show_video`
 ) -> str | None:
     "Display a video inline (H.264 mp4) with mediapy."
     a = as_numpy(frames, "frames")
-    if a.ndim == 3: a = a[..., None]
+    if a.ndim == 3:
+        a = a[..., None]
     if a.ndim != 4 or a.shape[-1] not in (1, 3, 4) or a.shape[0] == 0:
         raise InputError(f"frames: expected (T, H, W, 3) with T ≥ 1, got {a.shape}")
-    if not fps > 0: raise InputError(f"fps: must be > 0, got {fps}")
+    if not fps > 0:
+        raise InputError(f"fps: must be > 0, got {fps}")
     u8 = np.stack([to_uint8_image(f, "frames") for f in a])
     u8 = repeat(u8[..., 0], "t h w -> t h w c", c=3) if u8.shape[-1] == 1 else u8[..., :3]
     ph, pw = u8.shape[1] % 2, u8.shape[2] % 2
-    if ph or pw: u8 = np.pad(u8, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
+    if ph or pw:
+        u8 = np.pad(u8, ((0, 0), (0, ph), (0, pw), (0, 0)), mode="edge")
     mediapy = _mediapy_with_ffmpeg()
     return mediapy.show_video(u8, fps=fps, title=title, height=height, return_html=return_html, **kwargs)
 
 # %% ../nbs/01_viz.ipynb #61ea6663
 def new_plot(
-    height: int = 480,             # pixels
+    height: int = 480,  # pixels
     grid_visible: bool = False,
-    camera_up_axis: str = "y",     # FLAME space is y up
-    camera_fov: float = 30.0,      # vertical field of view in degrees (k3d's 60° distorts a face)
-    **kwargs,                      # passed to `k3d.plot`
+    camera_up_axis: str = "y",  # FLAME space is y up
+    camera_fov: float = 30.0,  # vertical field of view in degrees (k3d's 60° distorts a face)
+    **kwargs,  # passed to `k3d.plot`
 ) -> "k3d.Plot":
     "A k3d plot set up for FLAME space (y up, no grid) that the `show_*` functions frame from the front."
     import k3d
-    plot = k3d.plot(height=height, grid_visible=grid_visible, camera_up_axis=camera_up_axis, camera_fov=camera_fov, **kwargs)
-    plot._ggt_view = ("front", FRAME_MARGIN)   # see `set_view`
+
+    plot = k3d.plot(
+        height=height, grid_visible=grid_visible, camera_up_axis=camera_up_axis, camera_fov=camera_fov, **kwargs
+    )
+    plot._ggt_view = ("front", FRAME_MARGIN)  # see `set_view`
     return plot
 
+
 def pack_rgb(
-    rgb: Any,   # (N, 3) float in [0, 1] (clipped) or uint8
+    rgb: Any,  # (N, 3) float in [0, 1] (clipped) or uint8
 ) -> np.ndarray:  # (N,) uint32 0xRRGGBB
     "Pack RGB colours into k3d's `0xRRGGBB` uint32 integers."
     a = to_uint8_image(as_numpy(rgb, "colors", shape=(None, 3))[None], "colors")[0].astype(np.uint32)
     return (a[:, 0] << 16) | (a[:, 1] << 8) | a[:, 2]
 
+
 def colormap(
-    values: Any,                 # (N,) scalars
-    vmin: float | None = None,   # value mapped to the first colour (default: min)
-    vmax: float | None = None,   # value mapped to the last colour (default: max)
-) -> np.ndarray:                 # (N, 3) float32 RGB in [0, 1]
+    values: Any,  # (N,) scalars
+    vmin: float | None = None,  # value mapped to the first colour (default: min)
+    vmax: float | None = None,  # value mapped to the last colour (default: max)
+) -> np.ndarray:  # (N, 3) float32 RGB in [0, 1]
     "Map scalars to viridis RGB (k3d's table, linearly interpolated)."
     import k3d
+
     v = as_numpy(values, "values", shape=(None,), dtype=np.float64)
-    lo = v.min() if vmin is None else vmin; hi = v.max() if vmax is None else vmax
+    lo = v.min() if vmin is None else vmin
+    hi = v.max() if vmax is None else vmax
     t = np.clip((v - lo) / (hi - lo), 0, 1) if hi > lo else np.zeros_like(v)
     tab = rearrange(np.asarray(k3d.colormaps.matplotlib_color_maps.Viridis, np.float64), "(k four) -> k four", four=4)
     return np.stack([np.interp(t, tab[:, 0], tab[:, c]) for c in (1, 2, 3)], -1).astype(np.float32)
 
+
 def categorical_colors(
-    ids: Any,   # (N,) integer labels (e.g. FLAME face ids)
+    ids: Any,  # (N,) integer labels (e.g. FLAME face ids)
 ) -> np.ndarray:  # (N, 3) float32 RGB in [0, 1]
     "Distinct, deterministic colours per integer label (golden-ratio hues)."
     i = as_numpy(ids, "ids", shape=(None,)).astype(np.int64)
-    h = (i * 0.6180339887498949) % 1.0; s = np.where(i % 2 == 0, 0.65, 0.45); v = np.where(i % 3 == 0, 0.95, 0.8)
-    k = (np.array([5.0, 3.0, 1.0]) + h[:, None] * 6) % 6                 # HSV → RGB, vectorized
+    h = (i * 0.6180339887498949) % 1.0
+    s = np.where(i % 2 == 0, 0.65, 0.45)
+    v = np.where(i % 3 == 0, 0.95, 0.8)
+    k = (np.array([5.0, 3.0, 1.0]) + h[:, None] * 6) % 6  # HSV → RGB, vectorized
     return (v[:, None] - v[:, None] * s[:, None] * np.clip(np.minimum(k, 4 - k), 0, 1)).astype(np.float32)
+
 
 def find_object(
     plot: "k3d.Plot",
-    name: str,      # the `name=` given to `show_*` (Gaussians: '<name>/centres', '<name>/ellipsoids')
+    name: str,  # the `name=` given to `show_*` (Gaussians: '<name>/centres', '<name>/ellipsoids')
 ):
     "The last object called `name` in `plot`."
     for o in reversed(plot.objects):
-        if o.name == name: return o
+        if o.name == name:
+            return o
     raise InputError(f"plot has no object named {name!r}; it has {[o.name for o in plot.objects]}")
 
 # %% ../nbs/01_viz.ipynb #3fd353ef
 def icosphere(
     subdivisions: int = 2,
-) -> tuple[np.ndarray, np.ndarray]:   # verts (V, 3) float32 on the unit sphere, faces (F, 3) int64, CCW seen from outside
+    # verts (V, 3) float32 on the unit sphere, faces (F, 3) int64, CCW seen from outside
+) -> tuple[np.ndarray, np.ndarray]:
     "A unit icosphere."
-    if subdivisions < 0: raise InputError(f"subdivisions: must be ≥ 0, got {subdivisions}")
-    t = (1 + 5 ** 0.5) / 2
-    v = np.array([[-1, t, 0], [1, t, 0], [-1, -t, 0], [1, -t, 0], [0, -1, t], [0, 1, t],
-                  [0, -1, -t], [0, 1, -t], [t, 0, -1], [t, 0, 1], [-t, 0, -1], [-t, 0, 1]], np.float64)
-    f = np.array([[0, 11, 5], [0, 5, 1], [0, 1, 7], [0, 7, 10], [0, 10, 11], [1, 5, 9], [5, 11, 4], [11, 10, 2],
-                  [10, 7, 6], [7, 1, 8], [3, 9, 4], [3, 4, 2], [3, 2, 6], [3, 6, 8], [3, 8, 9], [4, 9, 5],
-                  [2, 4, 11], [6, 2, 10], [8, 6, 7], [9, 8, 1]], np.int64)
+    if subdivisions < 0:
+        raise InputError(f"subdivisions: must be ≥ 0, got {subdivisions}")
+    t = (1 + 5**0.5) / 2
+    v = np.array(
+        [
+            [-1, t, 0],
+            [1, t, 0],
+            [-1, -t, 0],
+            [1, -t, 0],
+            [0, -1, t],
+            [0, 1, t],
+            [0, -1, -t],
+            [0, 1, -t],
+            [t, 0, -1],
+            [t, 0, 1],
+            [-t, 0, -1],
+            [-t, 0, 1],
+        ],
+        np.float64,
+    )
+    f = np.array(
+        [
+            [0, 11, 5],
+            [0, 5, 1],
+            [0, 1, 7],
+            [0, 7, 10],
+            [0, 10, 11],
+            [1, 5, 9],
+            [5, 11, 4],
+            [11, 10, 2],
+            [10, 7, 6],
+            [7, 1, 8],
+            [3, 9, 4],
+            [3, 4, 2],
+            [3, 2, 6],
+            [3, 6, 8],
+            [3, 8, 9],
+            [4, 9, 5],
+            [2, 4, 11],
+            [6, 2, 10],
+            [8, 6, 7],
+            [9, 8, 1],
+        ],
+        np.int64,
+    )
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     for _ in range(subdivisions):
         edges = np.sort(rearrange(f[:, [0, 1, 1, 2, 2, 0]], "f (e two) -> (f e) two", two=2), axis=1)
         uniq, inv = np.unique(edges, axis=0, return_inverse=True)
-        mid = v[uniq].mean(1); mid /= np.linalg.norm(mid, axis=1, keepdims=True)
-        m = rearrange(inv.reshape(-1), "(f e) -> f e", e=3) + len(v)    # midpoints of edges 01, 12, 20
-        a, b, c = f.T; ab, bc, ca = m.T
+        mid = v[uniq].mean(1)
+        mid /= np.linalg.norm(mid, axis=1, keepdims=True)
+        m = rearrange(inv.reshape(-1), "(f e) -> f e", e=3) + len(v)  # midpoints of edges 01, 12, 20
+        a, b, c = f.T
+        ab, bc, ca = m.T
         f = np.concatenate([np.stack(t_, 1) for t_ in ((a, ab, ca), (b, bc, ab), (c, ca, bc), (ab, bc, ca))])
         v = np.concatenate([v, mid])
     return v.astype(np.float32), f
 
 # %% ../nbs/01_viz.ipynb #c0a2f6b6
-VIEWS = {"front": (0.0, 0.0), "left": (90.0, 0.0), "right": (-90.0, 0.0), "back": (180.0, 0.0), "top": (0.0, 89.0)}  # name → (yaw°, pitch°)
-FRAME_MARGIN = 1.2   # the framed box fills 1/1.2 of the view's height (or width, whichever is tighter)
+# name → (yaw°, pitch°)
+VIEWS = {"front": (0.0, 0.0), "left": (90.0, 0.0), "right": (-90.0, 0.0), "back": (180.0, 0.0), "top": (0.0, 89.0)}
+FRAME_MARGIN = 1.2  # the framed box fills 1/1.2 of the view's height (or width, whichever is tighter)
+
 
 def view_direction(
-    yaw_deg: float,    # about +y; + moves the camera towards +x
+    yaw_deg: float,  # about +y; + moves the camera towards +x
     pitch_deg: float,  # elevation; + moves the camera up (+y)
-) -> np.ndarray:       # (3,) unit vector from the target to the camera
+) -> np.ndarray:  # (3,) unit vector from the target to the camera
     "Direction from the target to an orbit camera (02_geometry's `orbit_camera` convention: yaw 0, pitch 0 is +z)."
     y, p = math.radians(yaw_deg), math.radians(pitch_deg)
     return np.array([math.cos(p) * math.sin(y), math.sin(p), math.cos(p) * math.cos(y)])
 
+
 def _view_angles(view: Any) -> tuple[float, float]:
     if isinstance(view, str):
-        if view not in VIEWS: raise InputError(f"view: expected one of {list(VIEWS)}, (yaw, pitch) or a camera, got {view!r}")
+        if view not in VIEWS:
+            raise InputError(f"view: expected one of {list(VIEWS)}, (yaw, pitch) or a camera, got {view!r}")
         return VIEWS[view]
-    try: yaw, pitch = (float(v) for v in view)
-    except (TypeError, ValueError): raise InputError(f"view: expected one of {list(VIEWS)}, (yaw, pitch) or a camera, got {view!r}") from None
-    if not -90 < pitch < 90: raise InputError(f"view: pitch must lie in (-90, 90) degrees (a y-up camera), got {pitch}")
+    try:
+        yaw, pitch = (float(v) for v in view)
+    except (TypeError, ValueError):
+        raise InputError(f"view: expected one of {list(VIEWS)}, (yaw, pitch) or a camera, got {view!r}") from None
+    if not -90 < pitch < 90:
+        raise InputError(f"view: pitch must lie in (-90, 90) degrees (a y-up camera), got {pitch}")
     return yaw, pitch
 
+
 def frame_camera(
-    bounds: Any,                  # (6,) box [xmin, xmax, ymin, ymax, zmin, zmax] (k3d's order, `plot.get_auto_grid()`)
-    view: Any = "front",          # a name in `VIEWS` or (yaw°, pitch°)
-    fov_deg: float = 30.0,        # vertical field of view
-    margin: float = FRAME_MARGIN, # ≥ 1: the box fills 1/margin of the view
-    aspect: float = 1.0,          # width / height the view will have (the box must fit both ways)
-) -> list[float]:                 # k3d camera: eye xyz, target xyz, up xyz
+    bounds: Any,  # (6,) box [xmin, xmax, ymin, ymax, zmin, zmax] (k3d's order, `plot.get_auto_grid()`)
+    view: Any = "front",  # a name in `VIEWS` or (yaw°, pitch°)
+    fov_deg: float = 30.0,  # vertical field of view
+    margin: float = FRAME_MARGIN,  # ≥ 1: the box fills 1/margin of the view
+    aspect: float = 1.0,  # width / height the view will have (the box must fit both ways)
+) -> list[float]:  # k3d camera: eye xyz, target xyz, up xyz
     "A k3d camera looking at the centre of a box from `view`, just far enough for the whole box to fit."
     b = as_numpy(bounds, "bounds", shape=(6,), dtype=np.float64)
     lo, hi = b[0::2], b[1::2]
-    if (hi < lo).any(): raise InputError(f"bounds: expected [xmin, xmax, ymin, ymax, zmin, zmax] with min ≤ max, got {b.tolist()}")
+    if (hi < lo).any():
+        raise InputError(f"bounds: expected [xmin, xmax, ymin, ymax, zmin, zmax] with min ≤ max, got {b.tolist()}")
     if not (0 < fov_deg < 180 and margin >= 1 and aspect > 0):
-        raise InputError(f"fov_deg, margin, aspect: need 0 < fov_deg < 180, margin ≥ 1, aspect > 0; got {fov_deg}, {margin}, {aspect}")
+        raise InputError(
+            f"fov_deg, margin, aspect: need 0 < fov_deg < 180, margin ≥ 1, aspect > 0; got {fov_deg}, {margin}, "
+            f"{aspect}"
+        )
     c = (lo + hi) / 2
-    if not np.linalg.norm(hi - lo) > 0: lo, hi = c - 0.5, c + 0.5    # a single point: frame a unit box around it
-    back = view_direction(*_view_angles(view))                           # target → camera
-    right = np.cross(-back, [0.0, 1.0, 0.0]); right /= np.linalg.norm(right); up = np.cross(right, -back)
+    if not np.linalg.norm(hi - lo) > 0:
+        lo, hi = c - 0.5, c + 0.5  # a single point: frame a unit box around it
+    back = view_direction(*_view_angles(view))  # target → camera
+    right = np.cross(-back, [0.0, 1.0, 0.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, -back)
     corners = np.stack(np.meshgrid(*zip(lo, hi), indexing="ij"), -1).reshape(-1, 3) - c
     w, x, y = corners @ back, corners @ right, corners @ up
     d = float(np.max(w + margin * np.maximum(np.abs(y), np.abs(x) / aspect) / math.tan(math.radians(fov_deg) / 2)))
     return [*(c + d * back).tolist(), *c.tolist(), 0.0, 1.0, 0.0]
 
+
 def camera_to_k3d(
-    camera: Any,                  # `.viewmat` (4, 4) world→camera (OpenCV: x right, y down, z forward), `.K` (3, 3), `.height`
-    bounds: Any = None,           # (6,) box the camera looks at: the orbit target is the point of the optical axis nearest its centre
-) -> tuple[list[float], float]:   # k3d camera (eye, target, up), vertical field of view in degrees
+    # `.viewmat` (4, 4) world→camera (OpenCV: x right, y down, z forward), `.K` (3, 3), `.height`
+    camera: Any,
+    # (6,) box the camera looks at: the orbit target is the point of the optical axis nearest its centre
+    bounds: Any = None,
+) -> tuple[list[float], float]:  # k3d camera (eye, target, up), vertical field of view in degrees
     "The k3d camera of a pinhole camera (e.g. `geometry.Camera`, unbatched); the principal point is taken as centred."
     vm = as_numpy(camera.viewmat, "camera.viewmat", dtype=np.float64)
     K = as_numpy(camera.K, "camera.K", dtype=np.float64)
-    if vm.shape == (1, 4, 4): vm, K = vm[0], K.reshape(3, 3)
-    if vm.shape != (4, 4) or K.shape != (3, 3): raise InputError(f"camera: expected one camera (viewmat (4, 4), K (3, 3)), got {vm.shape}, {K.shape}")
+    if vm.shape == (1, 4, 4):
+        vm, K = vm[0], K.reshape(3, 3)
+    if vm.shape != (4, 4) or K.shape != (3, 3):
+        raise InputError(f"camera: expected one camera (viewmat (4, 4), K (3, 3)), got {vm.shape}, {K.shape}")
     R, t = vm[:3, :3], vm[:3, 3]
     eye, fwd, up = -R.T @ t, R[2], -R[1]
     dist = 1.0
     if bounds is not None:
         b = as_numpy(bounds, "bounds", shape=(6,), dtype=np.float64)
         dist = float((b[0::2] + b[1::2]) / 2 @ fwd - eye @ fwd)
-        if not dist > 0: raise InputError("camera: the framed objects lie behind this camera")
+        if not dist > 0:
+            raise InputError("camera: the framed objects lie behind this camera")
     fov = 2 * math.degrees(math.atan(0.5 * float(camera.height) / K[1, 1]))
     return [*eye.tolist(), *(eye + dist * fwd).tolist(), *up.tolist()], fov
 
+
 def project_k3d(
-    camera: Sequence[float],      # k3d camera: eye xyz, target xyz, up xyz
-    fov_deg: float,               # vertical field of view
-    points: Any,                  # (N, 3) world points
-    aspect: float = 1.0,          # width / height of the view
+    camera: Sequence[float],  # k3d camera: eye xyz, target xyz, up xyz
+    fov_deg: float,  # vertical field of view
+    points: Any,  # (N, 3) world points
+    aspect: float = 1.0,  # width / height of the view
 ) -> tuple[np.ndarray, np.ndarray]:  # (N, 2) x right, y up in [-1, 1] inside the view; (N,) depth along the view axis
     "Where points land in a k3d view (normalised device coordinates) and how far in front of the camera they are."
     cam = as_numpy(camera, "camera", shape=(9,), dtype=np.float64)
     p = as_numpy(points, "points", shape=(None, 3), dtype=np.float64)
-    eye, fwd = cam[:3], cam[3:6] - cam[:3]; fwd /= np.linalg.norm(fwd)
-    right = np.cross(fwd, cam[6:]); right /= np.linalg.norm(right); up = np.cross(right, fwd)
-    q = p - eye; depth = q @ fwd
+    eye, fwd = cam[:3], cam[3:6] - cam[:3]
+    fwd /= np.linalg.norm(fwd)
+    right = np.cross(fwd, cam[6:])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, fwd)
+    q = p - eye
+    depth = q @ fwd
     t = math.tan(math.radians(fov_deg) / 2)
     return np.stack([q @ right / (depth * t * aspect), q @ up / (depth * t)], -1), depth
 
+
 def set_view(
-    target: Any,                  # a k3d plot, a `NovelViewWidget`, or an object with `.plot` and/or `.view` (e.g. the Gaussian inspector)
-    view: Any = "front",          # a name in `VIEWS`, (yaw°, pitch°), a camera (`.viewmat`, `.K`, `.height`), or 'camera'; None: stop re-framing
+    # a k3d plot, a `NovelViewWidget`, or an object with `.plot` and/or `.view` (e.g. the Gaussian inspector)
+    target: Any,
+    view: Any = "front",  # `VIEWS` name, (yaw°, pitch°), a camera, or 'camera'; None: stop re-framing
     margin: float = FRAME_MARGIN,
 ):
     "Point a 3D view at the head from a named view, (yaw, pitch), or a camera; returns `target`."
     import k3d
+
     if isinstance(target, k3d.Plot):
-        if view is None: target._ggt_view = None; return target
+        if view is None:
+            target._ggt_view = None
+            return target
         if isinstance(view, str) and view == "camera":
-            raise InputError("view: 'camera' needs an object with a current camera (a NovelViewWidget, an inspector); pass the camera itself for a plot")
+            raise InputError(
+                "view: 'camera' needs an object with a current camera (a NovelViewWidget, an inspector); pass the "
+                "camera itself for a plot"
+            )
         bounds = target.get_auto_grid()
         if hasattr(view, "viewmat") and hasattr(view, "K"):
-            cam, fov = camera_to_k3d(view, bounds); target.camera_fov = fov
-        else: cam = frame_camera(bounds, view, target.camera_fov or 30.0, margin)
+            cam, fov = camera_to_k3d(view, bounds)
+            target.camera_fov = fov
+        else:
+            cam = frame_camera(bounds, view, target.camera_fov or 30.0, margin)
         with target.hold_sync():
-            target.camera_auto_fit = False; target.camera = cam
+            target.camera_auto_fit = False
+            target.camera = cam
         target._ggt_view = (view, margin)
         return target
     if isinstance(target, NovelViewWidget):
-        if hasattr(view, "viewmat"): raise InputError("view: a NovelViewWidget takes a name in VIEWS, 'camera' or (yaw, pitch), not a camera")
-        target.set_view(view); return target
+        if hasattr(view, "viewmat"):
+            raise InputError("view: a NovelViewWidget takes a name in VIEWS, 'camera' or (yaw, pitch), not a camera")
+        target.set_view(view)
+        return target
     plot, nv = getattr(target, "plot", None), getattr(target, "view", None)
     nv = nv if isinstance(nv, NovelViewWidget) else None
     if plot is None and nv is None:
-        raise InputError(f"target: expected a k3d plot, a NovelViewWidget or an object with .plot / .view, got {type(target).__name__}")
-    if isinstance(view, str) and view == "camera":   # the k3d view takes the camera of the current image
+        raise InputError(
+            "target: expected a k3d plot, a NovelViewWidget or an object with .plot / .view, got "
+            f"{type(target).__name__}"
+        )
+    if isinstance(view, str) and view == "camera":  # the k3d view takes the camera of the current image
         if plot is not None:
             if nv is None or not callable(getattr(target, "camera", None)):
-                raise InputError(f"view: 'camera' needs {type(target).__name__}.view (a NovelViewWidget) and .camera(yaw, pitch, dist)")
+                raise InputError(
+                    f"view: 'camera' needs {type(target).__name__}.view (a NovelViewWidget) and .camera(yaw, pitch, "
+                    "dist)"
+                )
             set_view(plot, target.camera(*nv.view), margin)
         return target
-    if plot is not None: set_view(plot, view, margin)
-    if nv is not None and not hasattr(view, "viewmat"): nv.set_view(view)
+    if plot is not None:
+        set_view(plot, view, margin)
+    if nv is not None and not hasattr(view, "viewmat"):
+        nv.set_view(view)
     return target
 
+
 def _reframe(plot):
-    "After `show_*` added an object: frame the plot again from its view (plots from `new_plot`, until `set_view(plot, None)`)."
+    """After `show_*` added an object: frame the plot again from its view (plots from `new_plot`, until `set_view(plot,
+    None)`)."""
     spec = getattr(plot, "_ggt_view", None)
-    if spec is not None: set_view(plot, *spec)
+    if spec is not None:
+        set_view(plot, *spec)
 
 # %% ../nbs/01_viz.ipynb #5dfc4c83
 def _mesh_color_kwargs(colors: Any, n: int, name: str) -> dict:
     "k3d mesh/points keyword arguments for `colors` = None | (n, 3) RGB | (n,) scalar field."
-    if colors is None: return {}
+    if colors is None:
+        return {}
     c = as_numpy(colors, name)
-    if c.shape == (n, 3): return dict(colors=pack_rgb(c), attribute=np.zeros(0, np.float32))  # clear the other mode
+    if c.shape == (n, 3):
+        return dict(colors=pack_rgb(c), attribute=np.zeros(0, np.float32))  # clear the other mode
     if c.shape == (n,):
-        c = c.astype(np.float32); lo, hi = float(c.min()), float(c.max())
+        c = c.astype(np.float32)
+        lo, hi = float(c.min()), float(c.max())
         import k3d
-        return dict(attribute=c, colors=np.zeros(0, np.uint32), color_map=k3d.colormaps.matplotlib_color_maps.Viridis,
-                    color_range=[lo, hi if hi > lo else lo + 1])
+
+        return dict(
+            attribute=c,
+            colors=np.zeros(0, np.uint32),
+            color_map=k3d.colormaps.matplotlib_color_maps.Viridis,
+            color_range=[lo, hi if hi > lo else lo + 1],
+        )
     raise InputError(f"{name}: expected ({n}, 3) RGB or ({n},) scalars, got {c.shape}")
+
 
 def _check_faces(faces: Any, nv: int) -> np.ndarray:
     f = as_numpy(faces, "faces", shape=(None, 3))
-    if not np.issubdtype(f.dtype, np.integer): raise InputError(f"faces: expected integer indices, got {f.dtype}")
-    if f.size and (f.min() < 0 or f.max() >= nv): raise InputError(f"faces: indices must lie in [0, {nv}), got [{f.min()}, {f.max()}]")
+    if not np.issubdtype(f.dtype, np.integer):
+        raise InputError(f"faces: expected integer indices, got {f.dtype}")
+    if f.size and (f.min() < 0 or f.max() >= nv):
+        raise InputError(f"faces: indices must lie in [0, {nv}), got [{f.min()}, {f.max()}]")
     return f.astype(np.uint32)
+
 
 def _auto_point_size(p: np.ndarray) -> float:
     d = float(np.linalg.norm(p.max(0) - p.min(0))) if len(p) else 0.0
     return d / 150 if d > 0 else 0.01
 
+
 def show_mesh(
-    verts: Any,                 # (V, 3) vertex positions
-    faces: Any,                 # (F, 3) integer vertex indices
-    colors: Any = None,         # None | (V, 3) RGB in [0, 1] | (V,) scalar field (viridis)
+    verts: Any,  # (V, 3) vertex positions
+    faces: Any,  # (F, 3) integer vertex indices
+    colors: Any = None,  # None | (V, 3) RGB in [0, 1] | (V,) scalar field (viridis)
     wireframe: bool = False,
-    color: int = 0xC8C8C8,      # uniform colour when `colors` is None
+    color: int = 0xC8C8C8,  # uniform colour when `colors` is None
     opacity: float = 1.0,
     flat_shading: bool = False,
     plot: "k3d.Plot | None" = None,  # add to this plot; default a `new_plot()`
@@ -390,176 +546,251 @@ def show_mesh(
 ) -> "k3d.Plot":
     "Show a triangle mesh in a k3d plot; the mesh object is `find_object(plot, name)`."
     import k3d
+
     v = as_numpy(verts, "verts", shape=(None, 3), dtype=np.float32)
     f = _check_faces(faces, len(v))
     plot = new_plot() if plot is None else plot
-    plot += k3d.mesh(v, f, color=color, wireframe=wireframe, opacity=opacity, flat_shading=flat_shading,
-                     side="double", name=name, **_mesh_color_kwargs(colors, len(v), "colors"))
+    plot += k3d.mesh(
+        v,
+        f,
+        color=color,
+        wireframe=wireframe,
+        opacity=opacity,
+        flat_shading=flat_shading,
+        side="double",
+        name=name,
+        **_mesh_color_kwargs(colors, len(v), "colors"),
+    )
     _reframe(plot)
     return plot
 
+
 def update_mesh(
-    mesh: Any,                  # a k3d Mesh (e.g. `find_object(plot, 'mesh')`)
-    verts: Any,                 # (V, 3) new positions, same V
-    colors: Any = None,         # optionally new colours, as in `show_mesh`
+    mesh: Any,  # a k3d Mesh (e.g. `find_object(plot, 'mesh')`)
+    verts: Any,  # (V, 3) new positions, same V
+    colors: Any = None,  # optionally new colours, as in `show_mesh`
 ):
     "Replace a k3d mesh's vertices (and colours) in place, e.g. from a slider callback."
     v = as_numpy(verts, "verts", shape=(len(mesh.vertices), 3), dtype=np.float32)
-    with mesh.hold_sync(): 
+    with mesh.hold_sync():
         mesh.vertices = v
-        for k, val in _mesh_color_kwargs(colors, len(v), "colors").items(): setattr(mesh, k, val)
+        for k, val in _mesh_color_kwargs(colors, len(v), "colors").items():
+            setattr(mesh, k, val)
+
 
 def show_points(
-    points: Any,                # (N, 3) positions
-    colors: Any = None,         # None | (N, 3) RGB in [0, 1] | (N,) scalar field (viridis)
-    sizes: Any = None,          # None | (N,) point sizes (world units)
-    opacities: Any = None,      # None | (N,) in [0, 1]
+    points: Any,  # (N, 3) positions
+    colors: Any = None,  # None | (N, 3) RGB in [0, 1] | (N,) scalar field (viridis)
+    sizes: Any = None,  # None | (N,) point sizes (world units)
+    opacities: Any = None,  # None | (N,) in [0, 1]
     point_size: float | None = None,  # uniform size; default bbox diagonal / 150
-    color: int = 0x1F77B4,      # uniform colour when `colors` is None
-    shader: str = "3d",         # k3d shader: '3d', 'flat', 'dot', 'mesh', …
+    color: int = 0x1F77B4,  # uniform colour when `colors` is None
+    shader: str = "3d",  # k3d shader: '3d', 'flat', 'dot', 'mesh', …
     plot: "k3d.Plot | None" = None,
     name: str = "points",
 ) -> "k3d.Plot":
     "Show a point cloud in a k3d plot; the points object is `find_object(plot, name)`."
     import k3d
+
     p = as_numpy(points, "points", shape=(None, 3), dtype=np.float32)
     kw = _mesh_color_kwargs(colors, len(p), "colors")
-    if sizes is not None: kw["point_sizes"] = as_numpy(sizes, "sizes", shape=(len(p),), dtype=np.float32)
-    if opacities is not None: kw["opacities"] = _check_opacities(opacities, len(p))
+    if sizes is not None:
+        kw["point_sizes"] = as_numpy(sizes, "sizes", shape=(len(p),), dtype=np.float32)
+    if opacities is not None:
+        kw["opacities"] = _check_opacities(opacities, len(p))
     plot = new_plot() if plot is None else plot
-    plot += k3d.points(p, color=color, point_size=_auto_point_size(p) if point_size is None else point_size,
-                       shader=shader, name=name, **kw)
+    plot += k3d.points(
+        p,
+        color=color,
+        point_size=_auto_point_size(p) if point_size is None else point_size,
+        shader=shader,
+        name=name,
+        **kw,
+    )
     _reframe(plot)
     return plot
 
+
 def _check_opacities(o: Any, n: int) -> np.ndarray:
     o = as_numpy(o, "opacities", shape=(n,), dtype=np.float32)
-    if o.size and (o.min() < 0 or o.max() > 1): raise InputError(f"opacities: must lie in [0, 1], got [{o.min():.3g}, {o.max():.3g}]")
+    if o.size and (o.min() < 0 or o.max() > 1):
+        raise InputError(f"opacities: must lie in [0, 1], got [{o.min():.3g}, {o.max():.3g}]")
     return o
 
+
 def update_points(
-    points_obj: Any,            # a k3d Points object (e.g. `find_object(plot, 'points')`)
-    positions: Any,             # (N, 3) new positions, same N
-    colors: Any = None,         # optionally new colours, as in `show_points`
-    opacities: Any = None,      # optionally new (N,) opacities
+    points_obj: Any,  # a k3d Points object (e.g. `find_object(plot, 'points')`)
+    positions: Any,  # (N, 3) new positions, same N
+    colors: Any = None,  # optionally new colours, as in `show_points`
+    opacities: Any = None,  # optionally new (N,) opacities
 ):
     "Replace a k3d point cloud's positions (and colours/opacities) in place."
     p = as_numpy(positions, "positions", shape=(len(points_obj.positions), 3), dtype=np.float32)
     with points_obj.hold_sync():
         points_obj.positions = p
-        for k, val in _mesh_color_kwargs(colors, len(p), "colors").items(): setattr(points_obj, k, val)
-        if opacities is not None: points_obj.opacities = _check_opacities(opacities, len(p))
+        for k, val in _mesh_color_kwargs(colors, len(p), "colors").items():
+            setattr(points_obj, k, val)
+        if opacities is not None:
+            points_obj.opacities = _check_opacities(opacities, len(p))
 
 # %% ../nbs/01_viz.ipynb #b099663d
 SH_C0 = 0.28209479177387814  # degree-0 real spherical harmonic, 1/(2√π)
 
+
 def quat_to_matrix_np(
-    q: np.ndarray,   # (..., 4) wxyz, not necessarily unit
-) -> np.ndarray:     # (..., 3, 3)
+    q: np.ndarray,  # (..., 4) wxyz, not necessarily unit
+) -> np.ndarray:  # (..., 3, 3)
     "Rotation matrices of wxyz quaternions (numpy, for display)."
     q = q / np.clip(np.linalg.norm(q, axis=-1, keepdims=True), 1e-12, None)
     w, x, y, z = np.moveaxis(q, -1, 0)
-    m = np.stack([1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-                  2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-                  2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], -1)
+    m = np.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        -1,
+    )
     return m.reshape(*q.shape[:-1], 3, 3)
 
+
 def ellipsoid_mesh(
-    means: Any,              # (K, 3) centres
-    scales: Any,             # (K, 3) linear scales (standard deviations along the local axes)
-    quats: Any,              # (K, 4) wxyz rotations
-    sigma: float = 1.0,      # draw the σ-surface (x−μ)ᵀΣ⁻¹(x−μ) = sigma²
-    subdivisions: int = 1,   # icosphere level: 42 vertices per ellipsoid at 1
+    means: Any,  # (K, 3) centres
+    scales: Any,  # (K, 3) linear scales (standard deviations along the local axes)
+    quats: Any,  # (K, 4) wxyz rotations
+    sigma: float = 1.0,  # draw the σ-surface (x−μ)ᵀΣ⁻¹(x−μ) = sigma²
+    subdivisions: int = 1,  # icosphere level: 42 vertices per ellipsoid at 1
 ) -> tuple[np.ndarray, np.ndarray]:  # verts (K·Vi, 3) float32, faces (K·Fi, 3) int64
     "One mesh of K Gaussian ellipsoids: μ + σ·R·diag(s)·(unit icosphere)."
-    mu = as_numpy(means, "means", shape=(None, 3), dtype=np.float64); k = len(mu)
+    mu = as_numpy(means, "means", shape=(None, 3), dtype=np.float64)
+    k = len(mu)
     s = as_numpy(scales, "scales", shape=(k, 3), dtype=np.float64)
     q = as_numpy(quats, "quats", shape=(k, 4), dtype=np.float64)
-    if (s < 0).any(): raise InputError("scales: must be ≥ 0 (linear scales, not log-scales)")
+    if (s < 0).any():
+        raise InputError("scales: must be ≥ 0 (linear scales, not log-scales)")
     u, f = icosphere(subdivisions)
-    M = quat_to_matrix_np(q) * s[:, None, :] * sigma                       # columns scaled: R·diag(s)·σ
+    M = quat_to_matrix_np(q) * s[:, None, :] * sigma  # columns scaled: R·diag(s)·σ
     v = einsum(M, u.astype(np.float64), "k i j, v j -> k v i") + mu[:, None, :]
     faces = f[None] + (np.arange(k) * len(u))[:, None, None]
     return rearrange(v, "k v i -> (k v) i").astype(np.float32), rearrange(faces, "k f i -> (k f) i")
 
 # %% ../nbs/01_viz.ipynb #8f203d3c
 def _gaussian_fields(means, colors, opacities, scales, quats):
-    if hasattr(means, "means") and hasattr(means, "quats"):   # a Gaussians-like object
+    if hasattr(means, "means") and hasattr(means, "quats"):  # a Gaussians-like object
         g = means
-        if g.means.ndim != 2: raise InputError(f"gaussians: expected one frame (N, 3) means, got {tuple(g.means.shape)}; use .frame(i)")
-        return g.means, g.colors if colors is None else colors, g.opacities if opacities is None else opacities, \
-               g.scales if scales is None else scales, g.quats if quats is None else quats
+        if g.means.ndim != 2:
+            raise InputError(f"gaussians: expected one frame (N, 3) means, got {tuple(g.means.shape)}; use .frame(i)")
+        return (
+            g.means,
+            g.colors if colors is None else colors,
+            g.opacities if opacities is None else opacities,
+            g.scales if scales is None else scales,
+            g.quats if quats is None else quats,
+        )
     return means, colors, opacities, scales, quats
+
 
 def _gaussian_rgb(color_by, n, colors, opacities, scales, face_ids) -> np.ndarray:
     if color_by == "color":
-        if colors is None: raise InputError("colors: needed for color_by='color'")
+        if colors is None:
+            raise InputError("colors: needed for color_by='color'")
         c = as_numpy(colors, "colors")
-        if c.ndim == 3 and c.shape[0] == n and c.shape[2] == 3: c = 0.5 + SH_C0 * c[:, 0]  # SH: degree-0 term
-        if c.shape != (n, 3): raise InputError(f"colors: expected ({n}, 3) RGB or ({n}, K, 3) SH, got {c.shape}")
+        if c.ndim == 3 and c.shape[0] == n and c.shape[2] == 3:
+            c = 0.5 + SH_C0 * c[:, 0]  # SH: degree-0 term
+        if c.shape != (n, 3):
+            raise InputError(f"colors: expected ({n}, 3) RGB or ({n}, K, 3) SH, got {c.shape}")
         return np.clip(c, 0, 1)
     if color_by == "opacity":
-        if opacities is None: raise InputError("opacities: needed for color_by='opacity'")
+        if opacities is None:
+            raise InputError("opacities: needed for color_by='opacity'")
         return colormap(_check_opacities(opacities, n), 0.0, 1.0)
     if color_by == "scale":
-        if scales is None: raise InputError("scales: needed for color_by='scale'")
+        if scales is None:
+            raise InputError("scales: needed for color_by='scale'")
         s = as_numpy(scales, "scales", shape=(n, 3), dtype=np.float64)
         return colormap(np.log10(np.clip(s.max(1), 1e-12, None)))
     if color_by == "face_id":
-        if face_ids is None: raise InputError("face_ids: needed for color_by='face_id'")
+        if face_ids is None:
+            raise InputError("face_ids: needed for color_by='face_id'")
         return categorical_colors(as_numpy(face_ids, "face_ids", shape=(n,)))
     raise InputError(f"color_by: expected 'color', 'opacity', 'scale' or 'face_id', got {color_by!r}")
 
+
 def show_gaussians(
-    means: Any,                 # (N, 3) centres, or a Gaussians-like object (one frame)
-    colors: Any = None,         # (N, 3) RGB in [0, 1] or (N, K, 3) SH coefficients
-    opacities: Any = None,      # (N,) in [0, 1]; used as point opacity
-    scales: Any = None,         # (N, 3) linear scales (needed for ellipsoids / color_by='scale')
-    quats: Any = None,          # (N, 4) wxyz (needed for ellipsoids)
-    color_by: str = "color",    # 'color' | 'opacity' | 'scale' | 'face_id'
-    face_ids: Any = None,       # (N,) bound triangle of each Gaussian, for color_by='face_id'
+    means: Any,  # (N, 3) centres, or a Gaussians-like object (one frame)
+    colors: Any = None,  # (N, 3) RGB in [0, 1] or (N, K, 3) SH coefficients
+    opacities: Any = None,  # (N,) in [0, 1]; used as point opacity
+    scales: Any = None,  # (N, 3) linear scales (needed for ellipsoids / color_by='scale')
+    quats: Any = None,  # (N, 4) wxyz (needed for ellipsoids)
+    color_by: str = "color",  # 'color' | 'opacity' | 'scale' | 'face_id'
+    face_ids: Any = None,  # (N,) bound triangle of each Gaussian, for color_by='face_id'
     ellipsoids: int | Any = 200,  # how many ellipsoids (a seeded random subset), or an index array; 0: none
-    sigma: float = 1.0,         # ellipsoid surface: 1σ by default (3σ = the rasterizer's extent)
+    sigma: float = 1.0,  # ellipsoid surface: 1σ by default (3σ = the rasterizer's extent)
     ellipsoid_opacity: float = 0.4,
     point_size: float | None = None,  # default bbox diagonal / 150
-    subdivisions: int = 1,      # icosphere level of each ellipsoid
-    seed: int = 0,              # for the random ellipsoid subset
+    subdivisions: int = 1,  # icosphere level of each ellipsoid
+    seed: int = 0,  # for the random ellipsoid subset
     plot: "k3d.Plot | None" = None,
     name: str = "gaussians",
 ) -> "k3d.Plot":
     "Show Gaussians: all centres as points (coloured by `color_by`) + ellipsoids of a subset."
     import k3d
+
     means, colors, opacities, scales, quats = _gaussian_fields(means, colors, opacities, scales, quats)
-    mu = as_numpy(means, "means", shape=(None, 3), dtype=np.float32); n = len(mu)
+    mu = as_numpy(means, "means", shape=(None, 3), dtype=np.float32)
+    n = len(mu)
     rgb = _gaussian_rgb(color_by, n, colors, opacities, scales, face_ids)
     op = np.ones(n, np.float32) if opacities is None else _check_opacities(opacities, n)
     if isinstance(ellipsoids, (int, np.integer)):
         k = min(int(ellipsoids), n)
-        if k < 0: raise InputError(f"ellipsoids: must be ≥ 0, got {ellipsoids}")
+        if k < 0:
+            raise InputError(f"ellipsoids: must be ≥ 0, got {ellipsoids}")
         idx = np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False)) if k < n else np.arange(n)
     else:
         idx = as_numpy(ellipsoids, "ellipsoids", shape=(None,)).astype(np.int64)
-        if idx.size and (idx.min() < 0 or idx.max() >= n): raise InputError(f"ellipsoids: indices must lie in [0, {n})")
+        if idx.size and (idx.min() < 0 or idx.max() >= n):
+            raise InputError(f"ellipsoids: indices must lie in [0, {n})")
     plot = new_plot() if plot is None else plot
-    plot += k3d.points(mu, colors=pack_rgb(rgb), opacities=op, shader="3d", name=f"{name}/centres",
-                       point_size=_auto_point_size(mu) if point_size is None else point_size)
+    plot += k3d.points(
+        mu,
+        colors=pack_rgb(rgb),
+        opacities=op,
+        shader="3d",
+        name=f"{name}/centres",
+        point_size=_auto_point_size(mu) if point_size is None else point_size,
+    )
     if len(idx):
-        if scales is None or quats is None: raise InputError("scales, quats: needed to draw ellipsoids (or pass ellipsoids=0)")
-        s = as_numpy(scales, "scales", shape=(n, 3)); q = as_numpy(quats, "quats", shape=(n, 4))
+        if scales is None or quats is None:
+            raise InputError("scales, quats: needed to draw ellipsoids (or pass ellipsoids=0)")
+        s = as_numpy(scales, "scales", shape=(n, 3))
+        q = as_numpy(quats, "quats", shape=(n, 4))
         ev, ef = ellipsoid_mesh(mu[idx], s[idx], q[idx], sigma, subdivisions)
-        per = 10 * 4 ** subdivisions + 2
-        plot += k3d.mesh(ev, ef.astype(np.uint32), colors=np.repeat(pack_rgb(rgb[idx]), per), opacity=ellipsoid_opacity,
-                         flat_shading=False, name=f"{name}/ellipsoids",
-                         custom_data={"subset": idx.tolist(), "sigma": float(sigma), "subdivisions": int(subdivisions)})
+        per = 10 * 4**subdivisions + 2
+        plot += k3d.mesh(
+            ev,
+            ef.astype(np.uint32),
+            colors=np.repeat(pack_rgb(rgb[idx]), per),
+            opacity=ellipsoid_opacity,
+            flat_shading=False,
+            name=f"{name}/ellipsoids",
+            custom_data={"subset": idx.tolist(), "sigma": float(sigma), "subdivisions": int(subdivisions)},
+        )
     _reframe(plot)
     return plot
 
+
 def update_gaussians(
     plot: "k3d.Plot",
-    means: Any,                 # (N, 3) new centres, or a Gaussians-like object (one frame)
-    scales: Any = None,         # (N, 3) new linear scales (with quats: rebuild ellipsoids)
-    quats: Any = None,          # (N, 4) new wxyz rotations
-    opacities: Any = None,      # (N,) new point opacities
+    means: Any,  # (N, 3) new centres, or a Gaussians-like object (one frame)
+    scales: Any = None,  # (N, 3) new linear scales (with quats: rebuild ellipsoids)
+    quats: Any = None,  # (N, 4) new wxyz rotations
+    opacities: Any = None,  # (N,) new point opacities
     name: str = "gaussians",
 ):
     "Move the Gaussians drawn by `show_gaussians` in place (centres and ellipsoids)."
@@ -567,16 +798,21 @@ def update_gaussians(
         means, _, opacities, scales, quats = _gaussian_fields(means, None, opacities, scales, quats)
     pts = find_object(plot, f"{name}/centres")
     mu = as_numpy(means, "means", shape=(len(pts.positions), 3), dtype=np.float32)
-    try: ell = find_object(plot, f"{name}/ellipsoids")
-    except InputError: ell = None
+    try:
+        ell = find_object(plot, f"{name}/ellipsoids")
+    except InputError:
+        ell = None
     if ell is not None:
-        meta = ell.custom_data; idx = np.asarray(meta["subset"], np.int64)
-        if (scales is None) != (quats is None): raise InputError("scales, quats: pass both (rebuild ellipsoids) or neither (translate them)")
+        meta = ell.custom_data
+        idx = np.asarray(meta["subset"], np.int64)
+        if (scales is None) != (quats is None):
+            raise InputError("scales, quats: pass both (rebuild ellipsoids) or neither (translate them)")
         if scales is None:
             shift = mu[idx] - pts.positions[idx]
             v = ell.vertices + np.repeat(shift, 10 * 4 ** meta["subdivisions"] + 2, axis=0)
         else:
-            s = as_numpy(scales, "scales", shape=(len(mu), 3)); q = as_numpy(quats, "quats", shape=(len(mu), 4))
+            s = as_numpy(scales, "scales", shape=(len(mu), 3))
+            q = as_numpy(quats, "quats", shape=(len(mu), 4))
             v, _ = ellipsoid_mesh(mu[idx], s[idx], q[idx], meta["sigma"], meta["subdivisions"])
         ell.vertices = v.astype(np.float32)
     update_points(pts, mu, opacities=opacities)
@@ -584,32 +820,52 @@ def update_gaussians(
 # %% ../nbs/01_viz.ipynb #d14962a2
 def plot_curves(
     curves: Mapping[str, Any],  # name → (T,) or (T, K) values (NaN leaves a gap)
-    fps: float = 25.0,          # frames per second of the tracks
+    fps: float = 25.0,  # frames per second of the tracks
     title: str | None = None,
-    names: Mapping[str, Sequence[str]] | Sequence[str] | None = None,  # column labels per curve (a list: for the only curve)
+    # column labels per curve (a list: for the only curve)
+    names: Mapping[str, Sequence[str]] | Sequence[str] | None = None,
     yaxis_title: str | None = None,
     fig: "go.Figure | None" = None,  # add traces to this figure
 ) -> "go.Figure":
     "Line plot of parameter tracks against time in seconds."
     import plotly.graph_objects as go
-    if not isinstance(curves, Mapping) or not curves: raise InputError("curves: expected a non-empty dict name → (T,) or (T, K)")
-    if not fps > 0: raise InputError(f"fps: must be > 0, got {fps}")
+
+    if not isinstance(curves, Mapping) or not curves:
+        raise InputError("curves: expected a non-empty dict name → (T,) or (T, K)")
+    if not fps > 0:
+        raise InputError(f"fps: must be > 0, got {fps}")
     if names is not None and not isinstance(names, Mapping):
-        if len(curves) != 1: raise InputError("names: a list of labels needs exactly one curve; pass a dict name → labels")
+        if len(curves) != 1:
+            raise InputError("names: a list of labels needs exactly one curve; pass a dict name → labels")
         names = {next(iter(curves)): list(names)}
     fig = go.Figure() if fig is None else fig
     for key, val in curves.items():
         a = as_numpy(val, f"curves[{key!r}]", finite=False).astype(np.float64)
-        if a.ndim == 1: a = a[:, None]
-        if a.ndim != 2: raise InputError(f"curves[{key!r}]: expected (T,) or (T, K), got {a.shape}")
-        labels = list(names[key]) if names is not None and key in names else \
-                 [key] if a.shape[1] == 1 else [f"{key}[{k}]" for k in range(a.shape[1])]
-        if len(labels) != a.shape[1]: raise InputError(f"names[{key!r}]: {len(labels)} labels for {a.shape[1]} columns")
+        if a.ndim == 1:
+            a = a[:, None]
+        if a.ndim != 2:
+            raise InputError(f"curves[{key!r}]: expected (T,) or (T, K), got {a.shape}")
+        labels = (
+            list(names[key])
+            if names is not None and key in names
+            else [key]
+            if a.shape[1] == 1
+            else [f"{key}[{k}]" for k in range(a.shape[1])]
+        )
+        if len(labels) != a.shape[1]:
+            raise InputError(f"names[{key!r}]: {len(labels)} labels for {a.shape[1]} columns")
         t = np.arange(len(a)) / fps
-        for k, lab in enumerate(labels): fig.add_trace(go.Scatter(x=t, y=a[:, k], mode="lines", name=lab))
-    fig.update_layout(title=title, xaxis_title="time (s)", yaxis_title=yaxis_title, height=360,
-                      margin=dict(l=50, r=20, t=50 if title else 20, b=40))
+        for k, lab in enumerate(labels):
+            fig.add_trace(go.Scatter(x=t, y=a[:, k], mode="lines", name=lab))
+    fig.update_layout(
+        title=title,
+        xaxis_title="time (s)",
+        yaxis_title=yaxis_title,
+        height=360,
+        margin=dict(l=50, r=20, t=50 if title else 20, b=40),
+    )
     return fig
+
 
 def plot_timeline(
     events: Sequence[tuple[str, float, float]],  # (label, start_s, end_s)
@@ -619,56 +875,102 @@ def plot_timeline(
 ) -> "go.Figure":
     "Overlay labelled time intervals (e.g. phonemes) as shaded bands."
     import plotly.graph_objects as go
+
     fig = go.Figure() if fig is None else fig
     shapes, notes = list(fig.layout.shapes or ()), list(fig.layout.annotations or ())
     for i, ev in enumerate(events):
-        try: label, t0, t1 = ev; t0, t1 = float(t0), float(t1)
-        except (TypeError, ValueError): raise InputError(f"events[{i}]: expected (label, start_s, end_s), got {ev!r}") from None
+        try:
+            label, t0, t1 = ev
+            t0, t1 = float(t0), float(t1)
+        except (TypeError, ValueError):
+            raise InputError(f"events[{i}]: expected (label, start_s, end_s), got {ev!r}") from None
         if not (math.isfinite(t0) and math.isfinite(t1) and t1 >= t0):
             raise InputError(f"events[{i}] {label!r}: need finite start ≤ end, got {t0}, {t1}")
-        shapes.append(dict(type="rect", xref="x", yref="paper", x0=t0, x1=t1, y0=0, y1=1, line_width=0,
-                           fillcolor=colors[i % len(colors)], layer="below"))
-        notes.append(dict(x=(t0 + t1) / 2, y=1.0, xref="x", yref="paper", yanchor="bottom", text=str(label),
-                          showarrow=False, font=dict(size=font_size)))
+        shapes.append(
+            dict(
+                type="rect",
+                xref="x",
+                yref="paper",
+                x0=t0,
+                x1=t1,
+                y0=0,
+                y1=1,
+                line_width=0,
+                fillcolor=colors[i % len(colors)],
+                layer="below",
+            )
+        )
+        notes.append(
+            dict(
+                x=(t0 + t1) / 2,
+                y=1.0,
+                xref="x",
+                yref="paper",
+                yanchor="bottom",
+                text=str(label),
+                showarrow=False,
+                font=dict(size=font_size),
+            )
+        )
     fig.update_layout(shapes=shapes, annotations=notes)
-    if not fig.data and events: fig.update_xaxes(range=[min(e[1] for e in events), max(e[2] for e in events)], title="time (s)")
+    if not fig.data and events:
+        fig.update_xaxes(range=[min(e[1] for e in events), max(e[2] for e in events)], title="time (s)")
     return fig
 
 # %% ../nbs/01_viz.ipynb #2698a03e
 def _set_sliders(owner, values: dict):
-    "Check `values` against `owner.sliders` (names, ranges), then set them with `owner._hold` on (no callback per slider)."
+    """Check `values` against `owner.sliders` (names, ranges), then set them with `owner._hold` on (no callback per
+    slider)."""
     for k, v in values.items():
-        if k not in owner.sliders: raise InputError(f"{k}: not a slider here; there are {list(owner.sliders)}")
+        if k not in owner.sliders:
+            raise InputError(f"{k}: not a slider here; there are {list(owner.sliders)}")
         s = owner.sliders[k]
-        if not s.min <= v <= s.max: raise InputError(f"{k}: {v} outside the slider range [{s.min}, {s.max}]")
+        if not s.min <= v <= s.max:
+            raise InputError(f"{k}: {v} outside the slider range [{s.min}, {s.max}]")
     owner._hold = True
     try:
-        for k, v in values.items(): owner.sliders[k].value = v
-    finally: owner._hold = False
+        for k, v in values.items():
+            owner.sliders[k].value = v
+    finally:
+        owner._hold = False
+
 
 class SliderPanel:
     "A panel of float sliders `name → (min, max, init)` that calls `on_change(values)` on every change."
+
     def __init__(
         self,
         params: Mapping[str, tuple[float, float, float]],  # name → (min, max, init)
         on_change: Callable[[dict], None] | Sequence[Callable[[dict], None]] | None = None,
-        step: float | Mapping[str, float] | None = None,   # default (max − min) / 100
+        step: float | Mapping[str, float] | None = None,  # default (max − min) / 100
         continuous_update: bool = False,
-        columns: int = 1,                                  # sliders per row
+        columns: int = 1,  # sliders per row
         title: str | None = None,
     ):
         import ipywidgets as w
-        if not params: raise InputError("params: expected a non-empty dict name → (min, max, init)")
+
+        if not params:
+            raise InputError("params: expected a non-empty dict name → (min, max, init)")
         self.callbacks = [] if on_change is None else [on_change] if callable(on_change) else list(on_change)
         self.init, self.sliders, self.n_calls, self._hold = {}, {}, 0, False
         for name, spec in params.items():
-            try: lo, hi, v0 = (float(x) for x in spec)
-            except (TypeError, ValueError): raise InputError(f"params[{name!r}]: expected (min, max, init), got {spec!r}") from None
-            if not (lo < hi and lo <= v0 <= hi): raise InputError(f"params[{name!r}]: need min < max and min ≤ init ≤ max, got {spec!r}")
+            try:
+                lo, hi, v0 = (float(x) for x in spec)
+            except (TypeError, ValueError):
+                raise InputError(f"params[{name!r}]: expected (min, max, init), got {spec!r}") from None
+            if not (lo < hi and lo <= v0 <= hi):
+                raise InputError(f"params[{name!r}]: need min < max and min ≤ init ≤ max, got {spec!r}")
             st = step.get(name) if isinstance(step, Mapping) else step
-            s = w.FloatSlider(value=v0, min=lo, max=hi, step=st or (hi - lo) / 100, description=name,
-                              continuous_update=continuous_update, readout_format=".3g",
-                              style={"description_width": "initial"})
+            s = w.FloatSlider(
+                value=v0,
+                min=lo,
+                max=hi,
+                step=st or (hi - lo) / 100,
+                description=name,
+                continuous_update=continuous_update,
+                readout_format=".3g",
+                style={"description_width": "initial"},
+            )
             s.observe(self._on_slider, names="value")
             self.init[name], self.sliders[name] = v0, s
         self.reset_button = w.Button(description="reset")
@@ -686,12 +988,14 @@ class SliderPanel:
         self.callbacks.append(fn)
 
     def _on_slider(self, change):
-        if not self._hold: self._notify()
+        if not self._hold:
+            self._notify()
 
     def _notify(self):
         self.n_calls += 1
         vals = self.values
-        for fn in self.callbacks: fn(vals)
+        for fn in self.callbacks:
+            fn(vals)
 
     def set(self, **values: float):
         "Set several sliders, then call the callbacks once."
@@ -702,41 +1006,59 @@ class SliderPanel:
         "Restore the initial values (one callback)."
         self.set(**self.init)
 
-    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        return self.widget._repr_mimebundle_(**kw)
 
 # %% ../nbs/01_viz.ipynb #ef7212c6
 class NovelViewWidget:
     "Yaw/pitch/distance sliders that re-render `render(yaw_deg, pitch_deg, dist)` into a PNG image."
+
     def __init__(
         self,
         render: Callable[[float, float, float], Any],  # (yaw°, pitch°, dist) → image (H, W, 3)
-        yaw_range: tuple[float, float] = (-90.0, 90.0),     # degrees
-        pitch_range: tuple[float, float] = (-30.0, 30.0),   # degrees
-        dist_range: tuple[float, float] = (0.5, 2.0),       # scene units (metres in FLAME space)
+        yaw_range: tuple[float, float] = (-90.0, 90.0),  # degrees
+        pitch_range: tuple[float, float] = (-30.0, 30.0),  # degrees
+        dist_range: tuple[float, float] = (0.5, 2.0),  # scene units (metres in FLAME space)
         init: tuple[float, float, float] | Mapping[str, float] | None = None,  # (yaw, pitch, dist); default (0, 0, mid)
-        step: float = 1.0,                                  # degrees
+        step: float = 1.0,  # degrees
         continuous_update: bool = False,
-        width: int | None = None,                           # displayed image width in pixels (default: native)
+        width: int | None = None,  # displayed image width in pixels (default: native)
     ):
         import ipywidgets as w
-        if not callable(render): raise InputError(f"render: expected a callable (yaw, pitch, dist) → image, got {type(render).__name__}")
+
+        if not callable(render):
+            raise InputError(f"render: expected a callable (yaw, pitch, dist) → image, got {type(render).__name__}")
         self.render = render
         ranges = dict(yaw=yaw_range, pitch=pitch_range, dist=dist_range)
         for k, (lo, hi) in ranges.items():
-            if not lo < hi: raise InputError(f"{k}_range: need min < max, got ({lo}, {hi})")
-        if dist_range[0] <= 0: raise InputError(f"dist_range: distances must be > 0, got {dist_range}")
+            if not lo < hi:
+                raise InputError(f"{k}_range: need min < max, got ({lo}, {hi})")
+        if dist_range[0] <= 0:
+            raise InputError(f"dist_range: distances must be > 0, got {dist_range}")
         v0 = dict(yaw=0.0, pitch=0.0, dist=(dist_range[0] + dist_range[1]) / 2)
-        if init is not None: v0.update(init if isinstance(init, Mapping) else dict(zip(("yaw", "pitch", "dist"), init)))
+        if init is not None:
+            v0.update(init if isinstance(init, Mapping) else dict(zip(("yaw", "pitch", "dist"), init)))
         for k, v in v0.items():
             lo, hi = ranges[k]
-            if not lo <= v <= hi: raise InputError(f"init: {k}={v} outside {k}_range [{lo}, {hi}]")
+            if not lo <= v <= hi:
+                raise InputError(f"init: {k}={v} outside {k}_range [{lo}, {hi}]")
         self.init = {k: float(v) for k, v in v0.items()}
         labels = dict(yaw="yaw (°)", pitch="pitch (°)", dist="distance")
         steps = dict(yaw=step, pitch=step, dist=(dist_range[1] - dist_range[0]) / 100)
-        self.sliders = {k: w.FloatSlider(value=v0[k], min=ranges[k][0], max=ranges[k][1], step=steps[k], description=labels[k],
-                                         continuous_update=continuous_update, readout_format=".3g")
-                        for k in ("yaw", "pitch", "dist")}
-        for s in self.sliders.values(): s.observe(self._on_slider, names="value")
+        self.sliders = {
+            k: w.FloatSlider(
+                value=v0[k],
+                min=ranges[k][0],
+                max=ranges[k][1],
+                step=steps[k],
+                description=labels[k],
+                continuous_update=continuous_update,
+                readout_format=".3g",
+            )
+            for k in ("yaw", "pitch", "dist")
+        }
+        for s in self.sliders.values():
+            s.observe(self._on_slider, names="value")
         self.image = w.Image(format="png", **({"width": width} if width else {}))
         self.status = w.Label()
         self.widget = w.VBox([self.image, w.HBox(list(self.sliders.values())), self.status])
@@ -749,7 +1071,8 @@ class NovelViewWidget:
         return tuple(float(self.sliders[k].value) for k in ("yaw", "pitch", "dist"))
 
     def _on_slider(self, change):
-        if not self._hold: self.refresh(raise_errors=False)
+        if not self._hold:
+            self.refresh(raise_errors=False)
 
     def refresh(self, raise_errors: bool = True) -> bytes | None:
         "Render the current view into the image; return the PNG bytes (None if the render failed)."
@@ -760,11 +1083,15 @@ class NovelViewWidget:
             png = to_png_bytes(img)
         except Exception as e:
             self.last_error = e
-            self.status.value = f"render failed at yaw {yaw:g}°, pitch {pitch:g}°, dist {dist:g}: {type(e).__name__}: {e}"
-            if raise_errors: raise
+            self.status.value = (
+                f"render failed at yaw {yaw:g}°, pitch {pitch:g}°, dist {dist:g}: {type(e).__name__}: {e}"
+            )
+            if raise_errors:
+                raise
             return None
         self.render_seconds = time.perf_counter() - t0
-        self.n_renders += 1; self.last_error = None
+        self.n_renders += 1
+        self.last_error = None
         self.last_image = as_numpy(img, "image")
         self.image.value = png
         self.status.value = f"yaw {yaw:g}°  pitch {pitch:g}°  dist {dist:.3g}  —  {1000 * self.render_seconds:.0f} ms"
@@ -776,13 +1103,18 @@ class NovelViewWidget:
         return self.refresh()
 
     def set_view(self, view: Any = "front") -> bytes | None:
-        "Turn to a named view (`VIEWS`), (yaw°, pitch°), or 'camera' (the view it opened with); one render, distance kept."
-        if isinstance(view, str) and view == "camera": return self.set(**self.init)
+        """Turn to a named view (`VIEWS`), (yaw°, pitch°), or 'camera' (the view it opened with); one render, distance
+        kept."""
+        if isinstance(view, str) and view == "camera":
+            return self.set(**self.init)
         yaw, pitch = _view_angles(view)
-        for k, v in dict(yaw=yaw, pitch=pitch).items():     # a view beyond a slider's range widens that slider
+        for k, v in dict(yaw=yaw, pitch=pitch).items():  # a view beyond a slider's range widens that slider
             s = self.sliders[k]
-            if v > s.max: s.max = v
-            if v < s.min: s.min = v
+            if v > s.max:
+                s.max = v
+            if v < s.min:
+                s.min = v
         return self.set(yaw=yaw, pitch=pitch)
 
-    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        return self.widget._repr_mimebundle_(**kw)

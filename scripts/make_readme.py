@@ -29,11 +29,15 @@ and the text between the two comment lines is regenerated from results/*.json:
    `tables` = [{name, title, columns, rows, notes}] (rows: dicts keyed by the columns; numbers or strings) and/or
    `figures` + `headline` = [{order, what, measured, target, notebook}] for rows of the headline table, or
    `figures` + `line` for a sentence;
-2. put `<!-- results:tables NAME -->` (or `results:line NAME`) and `<!-- /results -->` on two lines of a markdown cell of nbs/index.ipynb
+2. put `<!-- results:tables NAME -->` (or `results:line NAME`) and `<!-- /results -->` on two lines of a markdown cell
+of nbs/index.ipynb
    where the table belongs (a headline row needs no new marker: it joins the headline block by its `order`);
 3. run `python scripts/make_readme.py`; `pytest tests/test_docs.py` checks the result.
 """
-import json, re, sys
+
+import json
+import re
+import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,17 +51,21 @@ def load_results(folder: Path = RESULTS) -> dict[str, dict]:
     for p in sorted(folder.glob("*.json")):
         d = json.loads(p.read_text())
         for k in ("title", "record"):
-            if k not in d: raise ValueError(f"{p}: needs a {k!r} entry")
+            if k not in d:
+                raise ValueError(f"{p}: needs a {k!r} entry")
         missing = [k for k in ("date", "machine", "command", "commit", "status") if k not in d["record"]]
-        if missing: raise ValueError(f"{p}: record lacks {missing}")
+        if missing:
+            raise ValueError(f"{p}: record lacks {missing}")
         out[p.stem] = d
     return out
 
 
 def fmt(v) -> str:
     "A table cell: floats to 3 significant digits (as the bench's markdown), the rest as is."
-    if isinstance(v, bool) or v is None: return str(v)
-    if isinstance(v, float): return f"{v:.3g}"
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.3g}"
     return str(v)
 
 
@@ -77,48 +85,69 @@ def headline(results: dict[str, dict]) -> str:
     for name, d in results.items():
         for h in d.get("headline", []):
             f = d.get("figures", {})
-            rows.append((h["order"], dict(what=h["what"], measured=h["measured"].format(**f), target=h["target"].format(**f),
-                                          record=f"`results/{name}.json` ({d['record']['date'].split()[0]})",
-                                          notebook=f"`{h['notebook']}`")))
-    return md_table(["what", "measured", "target", "record", "notebook"], [r for _, r in sorted(rows, key=lambda x: x[0])])
+            rows.append(
+                (
+                    h["order"],
+                    dict(
+                        what=h["what"],
+                        measured=h["measured"].format(**f),
+                        target=h["target"].format(**f),
+                        record=f"`results/{name}.json` ({d['record']['date'].split()[0]})",
+                        notebook=f"`{h['notebook']}`",
+                    ),
+                )
+            )
+    return md_table(
+        ["what", "measured", "target", "record", "notebook"], [r for _, r in sorted(rows, key=lambda x: x[0])]
+    )
 
 
 def tables(d: dict) -> str:
     out = []
     for t in d.get("tables", []):
         part = [f"**{t['title']}**", "", md_table(t["columns"], t["rows"])]
-        if t.get("notes"): part += [""] + [f"- {n}" for n in t["notes"]]
+        if t.get("notes"):
+            part += [""] + [f"- {n}" for n in t["notes"]]
         out.append("\n".join(part))
     return "\n\n".join(out + [provenance(d)])
 
 
 def block(kind: str, arg: str | None, results: dict[str, dict]) -> str:
-    if kind == "headline": return headline(results)
+    if kind == "headline":
+        return headline(results)
     if kind == "line":
         d = results[arg]
         return d["line"].format(**d.get("figures", {})) + " " + provenance(d)
     if kind == "tables":
-        if arg not in results: raise KeyError(f"<!-- results:tables {arg} -->: no results/{arg}.json")
+        if arg not in results:
+            raise KeyError(f"<!-- results:tables {arg} -->: no results/{arg}.json")
         return tables(results[arg])
     raise KeyError(f"unknown results block kind {kind!r}")
 
 
 def fill(text: str, results: dict[str, dict]) -> str:
     "Regenerate every results block of a markdown text."
-    return BLOCK.sub(lambda m: m.group(1) + "\n" + block(m.group(2), m.group(3), results) + "\n\n<!-- /results -->", text)
+    return BLOCK.sub(
+        lambda m: m.group(1) + "\n" + block(m.group(2), m.group(3), results) + "\n\n<!-- /results -->", text
+    )
 
 
 def sync_index(nb_path: Path = ROOT / "nbs" / "index.ipynb", results: dict | None = None, write: bool = True) -> bool:
     "Regenerate the result blocks inside nbs/index.ipynb; return whether anything changed."
     results = load_results() if results is None else results
-    nb = json.loads(nb_path.read_text()); changed = False
+    nb = json.loads(nb_path.read_text())
+    changed = False
     for c in nb["cells"]:
-        if c["cell_type"] != "markdown": continue
-        src = "".join(c["source"]); new = fill(src, results)
+        if c["cell_type"] != "markdown":
+            continue
+        src = "".join(c["source"])
+        new = fill(src, results)
         if new != src:
-            changed = True; lines = new.split("\n")
+            changed = True
+            lines = new.split("\n")
             c["source"] = [l + "\n" for l in lines[:-1]] + [lines[-1]]
-    if changed and write: nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
+    if changed and write:
+        nb_path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n")
     return changed
 
 
@@ -127,18 +156,25 @@ def render(nb_path: Path = ROOT / "nbs" / "index.ipynb", results: dict | None = 
     cells, out = json.loads(nb_path.read_text())["cells"], []
     for c in cells:
         src = "".join(c["source"]).strip("\n")
-        if not src: continue
+        if not src:
+            continue
         if c["cell_type"] == "markdown":
             src = fill(src, results)
             out.append(re.sub(r"\]\((?!https?:|/|#)([^)]+)\)", lambda m: f"](nbs/{m.group(1)})", src))
         elif c["cell_type"] == "code":
             lines = src.splitlines()
-            if any(l.strip() in ("#| hide", "#|hide") for l in lines): continue
+            if any(l.strip() in ("#| hide", "#|hide") for l in lines):
+                continue
             body = "\n".join(l for l in lines if not l.startswith("#|")).strip("\n")
             lang = "bash" if all(l.startswith("!") or not l.strip() for l in body.splitlines()) else "python"
-            if lang == "bash": body = "\n".join(l[1:].lstrip() if l.startswith("!") else l for l in body.splitlines())
+            if lang == "bash":
+                body = "\n".join(l[1:].lstrip() if l.startswith("!") else l for l in body.splitlines())
             out.append(f"```{lang}\n{body}\n```")
-    return "<!-- generated from nbs/index.ipynb by scripts/make_readme.py: edit the notebook, not this file -->\n\n" + "\n\n".join(out) + "\n"
+    return (
+        "<!-- generated from nbs/index.ipynb by scripts/make_readme.py: edit the notebook, not this file -->\n\n"
+        + "\n\n".join(out)
+        + "\n"
+    )
 
 
 if __name__ == "__main__":
@@ -147,8 +183,14 @@ if __name__ == "__main__":
         stale_nb = sync_index(write=False)
         text = render()
         ok = readme.is_file() and readme.read_text() == text and not stale_nb
-        print("README.md and nbs/index.ipynb are current" if ok else
-              "README.md or a results block of nbs/index.ipynb differs from results/*.json: run python scripts/make_readme.py")
+        print(
+            "README.md and nbs/index.ipynb are current"
+            if ok
+            else "README.md or a results block of nbs/index.ipynb differs from results/*.json: run python "
+            "scripts/make_readme.py"
+        )
         sys.exit(0 if ok else 1)
-    if sync_index(): print("updated the results blocks of nbs/index.ipynb")
-    readme.write_text(render()); print(f"wrote {readme}")
+    if sync_index():
+        print("updated the results blocks of nbs/index.ipynb")
+    readme.write_text(render())
+    print(f"wrote {readme}")

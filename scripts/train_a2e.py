@@ -1,20 +1,32 @@
-"""Train the shipped A2E prior (or a comparison baseline) on SynthTalk's training split on a CPU; rerun to resume.
+r"""Train the shipped A2E prior (or a comparison baseline) on SynthTalk's training split on a CPU; rerun to resume.
 
     python scripts/train_a2e.py prior                 # -> runs/a2e_prior, then data_samples/priors/a2e_cpu.safetensors
     python scripts/train_a2e.py regression            # deterministic transformer, no diffusion -> runs/a2e_regression
     python scripts/train_a2e.py noid                  # the prior without identity embeddings -> runs/a2e_noid
     python scripts/train_a2e.py regression --run-steps 500   # stop (with a checkpoint) after 500 more steps
 
-The 2026-12 prior (motion version 2 data, audio augmentation, no validation split, 1 thread):
+From scratch on motion-version-2 data (audio augmentation, no validation split, 1 thread; an ablation: at this
+budget the prior stays unusable, see 43_a2e.eval):
 
     python scripts/a2e_data.py data/synthtalk_a2e     # motion-only SynthTalk, 20 identities x 12 clips, seed 0
-    python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 600 --batch 16 --augment 0.5 --no-val --out runs/a2e_v2_prior_s0 --seed 0
-    python scripts/train_a2e.py regression --data data/synthtalk_a2e --steps 600 --batch 16 --augment 0.5 --no-val --out runs/a2e_v2_regression_s0 --seed 0
+    python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 400 --batch 16 \
+        --augment 0.5 --no-val --warmup 60 --ckpt-every 50 --out runs/a2e_v2_prior_s0 --seed 0
+
+Warm start (what the 2026-12-06 comparison used, seeds 0-2, for `prior` and `regression` alike; the diffusion model
+starts from all of the shipped prior, the regression baseline from its audio encoder, condition encoder, identity
+table and motion statistics, its decoder fresh):
+
+    python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 300 --batch 16 --augment 0.5 \
+        --no-val --warmup 30 --ckpt-every 50 --init data_samples/priors/a2e_cpu.safetensors \
+        --out runs/a2e_ft_prior_s0 --seed 0
 
 Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` (or
 `scripts/a2e_data.py`, which skips rendering) first.
 """
-import argparse, json, shutil, time
+
+import argparse
+import json
+import time
 import torch
 from ggtalker_nb.a2e.train import TrainConfig, train_a2e
 from ggtalker_nb.a2e.model import A2EConfig
@@ -22,22 +34,85 @@ from ggtalker_nb.data.video import AudioMotionDataset
 
 p = argparse.ArgumentParser()
 p.add_argument("which", choices=("prior", "regression", "noid"))
-p.add_argument("--data", default="data/synthtalk"); p.add_argument("--steps", type=int, default=2000)
-p.add_argument("--run-steps", type=int, default=None); p.add_argument("--threads", type=int, default=1)
-p.add_argument("--batch", type=int, default=32); p.add_argument("--seed", type=int, default=0)
-p.add_argument("--augment", type=float, default=0.0, help="A2EConfig.p_augment: share of training windows with degraded audio")
-p.add_argument("--no-val", action="store_true", help="no validation split (the held-out sentences stay unseen until evaluation)")
+p.add_argument("--data", default="data/synthtalk")
+p.add_argument("--steps", type=int, default=2000)
+p.add_argument("--run-steps", type=int, default=None)
+p.add_argument("--threads", type=int, default=1)
+p.add_argument("--batch", type=int, default=32)
+p.add_argument("--seed", type=int, default=0)
+p.add_argument(
+    "--augment", type=float, default=0.0, help="A2EConfig.p_augment: share of training windows with degraded audio"
+)
+p.add_argument(
+    "--no-val", action="store_true", help="no validation split (the held-out sentences stay unseen until evaluation)"
+)
 p.add_argument("--out", default=None, help="run folder (default runs/a2e_<which>)")
-p.add_argument("--ckpt-every", type=int, default=250); p.add_argument("--warmup", type=int, default=200)
+p.add_argument("--ckpt-every", type=int, default=250)
+p.add_argument("--warmup", type=int, default=200)
+p.add_argument(
+    "--init",
+    default=None,
+    help="warm start from an A2E file: its audio encoder and every model tensor of the same name and shape",
+)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 n = A2EConfig.cpu().n
 tr = AudioMotionDataset(a.data, window=n, stride=10, split="train")
 va = None if a.no_val else AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
 mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names), p_augment=a.augment)
-cfg = TrainConfig(steps=a.steps, batch_size=a.batch, lr=3e-4, warmup=a.warmup, ckpt_every=a.ckpt_every, log_every=25,
-                  out_dir=a.out or f"runs/a2e_{a.which}", lip_loss=1.0, run_steps=a.run_steps, seed=a.seed, progress=False)
+cfg = TrainConfig(
+    steps=a.steps,
+    batch_size=a.batch,
+    lr=3e-4,
+    warmup=a.warmup,
+    ckpt_every=a.ckpt_every,
+    log_every=25,
+    out_dir=a.out or f"runs/a2e_{a.which}",
+    lip_loss=1.0,
+    run_steps=a.run_steps,
+    seed=a.seed,
+    progress=False,
+)
+encoder, init = "mel", None
+# the regression baseline takes the prior's audio encoder, condition encoder and identity table (its decoder: fresh)
+if a.init:
+    from ggtalker_nb.a2e.model import A2EModel, load_a2e
+    from ggtalker_nb.a2e.train import A2ERegressor
+
+    src, encoder = load_a2e(a.init)
+    encoder.train()
+    if list(src.identity_names) != list(tr.identity_names):
+        raise SystemExit(f"--init: identity rows {src.identity_names} differ from the data's {tr.identity_names}")
+    if src.config.n_identities != mcfg.n_identities:
+        raise SystemExit("--init: another number of identities")
+    torch.manual_seed(a.seed)
+    fresh = (A2ERegressor if a.which == "regression" else A2EModel)(mcfg).state_dict()
+    old = src.state_dict()
+    init = {k: (old[k] if k in old and old[k].shape == v.shape else v) for k, v in fresh.items()}
+    print(
+        f"--init {a.init}: {sum(k in old and old[k].shape == v.shape for k, v in fresh.items())} of {len(fresh)} "
+        "tensors warm"
+    )
 t0 = time.time()
-r = train_a2e(cfg, mcfg, tr, va, encoder="mel", resume=True, kind="regression" if a.which == "regression" else "diffusion")
-print(json.dumps(dict(stopped=r.get("stopped"), step=r.get("step"), val=r["val"][-1] if r.get("val") else None,
-                      wall_s=round(time.time() - t0, 1), windows_per_s=r.get("windows_per_s")), default=str))
+r = train_a2e(
+    cfg,
+    mcfg,
+    tr,
+    va,
+    encoder=encoder,
+    resume=True,
+    kind="regression" if a.which == "regression" else "diffusion",
+    model_init=init,
+)
+print(
+    json.dumps(
+        dict(
+            stopped=r.get("stopped"),
+            step=r.get("step"),
+            val=r["val"][-1] if r.get("val") else None,
+            wall_s=round(time.time() - t0, 1),
+            windows_per_s=r.get("windows_per_s"),
+        ),
+        default=str,
+    )
+)

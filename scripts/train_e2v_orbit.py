@@ -1,7 +1,8 @@
 """Retrain the E2V prior with anisotropic texel footprints and full-orbit novel views (#16), warm-started from the
 previous (isotropic) prior; CPU, one thread, resumable (rerun the same command to continue from the last checkpoint).
 
-    ggtalker synthtalk --out data/synthtalk_e2v --identities 20 --clips-per-identity 12 --size 256 --seed 0 --max-seconds 3
+    ggtalker synthtalk --out data/synthtalk_e2v --identities 20 --clips-per-identity 12 --size 256 --seed 0
+    --max-seconds 3
     python scripts/train_e2v_orbit.py STEPS BUDGET_S [DATA] [OUT]
 
 The warm start (OUT/init.safetensors, made once from data_samples/priors/e2v_cpu.safetensors as it was before this
@@ -9,7 +10,11 @@ run): every weight of the previous prior except the output head's scale and rota
 (their old values were residuals over the round base). Writes OUT/final.safetensors when the schedule finishes; the
 shipping step (scripts/ship_e2v_orbit.py) evaluates it against the previous prior and copies it only if better.
 """
-import datetime, json, sys, time
+
+import datetime
+import json
+import sys
+import time
 from pathlib import Path
 
 import torch
@@ -39,8 +44,33 @@ if not INIT.exists():
     new.save(INIT, dict(note="warm start: the previous isotropic prior, scale/rotation output rows re-initialised"))
 t0 = time.time()
 start = datetime.datetime.utcnow().isoformat(timespec="seconds") + "Z"
-cfg = E2VTrainConfig(steps=STEPS, batch_size=4, lr=3e-4, warmup=30, ckpt_every=25, log_every=10, out_dir=str(OUT),
-                     frames_per_clip=6, novel_per_frame=3, novel_yaw=180.0, res=128, time_budget_s=BUDGET, progress=False)
+cfg = E2VTrainConfig(
+    steps=STEPS,
+    batch_size=4,
+    lr=3e-4,
+    warmup=30,
+    ckpt_every=25,
+    log_every=10,
+    out_dir=str(OUT),
+    frames_per_clip=6,
+    novel_per_frame=3,
+    novel_yaw=180.0,
+    res=128,
+    time_budget_s=BUDGET,
+    progress=False,
+)
 r = train_e2v(cfg, E2VConfig.cpu(), DATA, init=str(INIT))
-print("DONE", json.dumps(dict(step=r["step"], stopped=r["stopped"], seconds=round(r["seconds"], 1), started=start,
-                              wall=round(time.time() - t0, 1), final=r["history"][-1] if r["history"] else None)), flush=True)
+print(
+    "DONE",
+    json.dumps(
+        dict(
+            step=r["step"],
+            stopped=r["stopped"],
+            seconds=round(r["seconds"], 1),
+            started=start,
+            wall=round(time.time() - t0, 1),
+            final=r["history"][-1] if r["history"] else None,
+        )
+    ),
+    flush=True,
+)

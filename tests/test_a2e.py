@@ -1,5 +1,10 @@
 "A2E audio encoders and denoiser: offline errors, length properties, seamless windowed sampling."
-import os, subprocess, sys, textwrap, time
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -32,7 +37,8 @@ def test_hf_missing_offline_is_quick_and_clear(tmp_path):
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120).stdout
     assert out.startswith("ERR"), out
-    dt = float(out.split()[1]); msg = out
+    dt = float(out.split()[1])
+    msg = out
     assert dt < 5, f"took {dt:.1f} s"
     assert "no-such-org/no-such-wav2vec2-model" in msg and "local folder" in msg and "'mel'" in msg
 
@@ -40,21 +46,27 @@ def test_hf_missing_offline_is_quick_and_clear(tmp_path):
 def test_hf_missing_local_folder(tmp_path):
     os.environ["HF_HUB_OFFLINE"] = "1"
     from ggtalker_nb.a2e.audio import HFEncoder
+
     with pytest.raises(MissingDependencyError, match="empty_dir"):
         HFEncoder(tmp_path / "empty_dir")
 
 
 _enc = None
+
+
 def _mel():
     global _enc
-    if _enc is None: torch.manual_seed(0); _enc = MelEncoder(out_dim=16, channels=16, layers=1).eval()
+    if _enc is None:
+        torch.manual_seed(0)
+        _enc = MelEncoder(out_dim=16, channels=16, layers=1).eval()
     return _enc
 
 
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 40000))
 def test_mel_encoder_length_property(S):
-    with torch.no_grad(): y = _mel()(torch.randn(1, S))
+    with torch.no_grad():
+        y = _mel()(torch.randn(1, S))
     assert y.shape == (1, n_frames(S, 16000), 16) and torch.isfinite(y).all()
     assert LogMel()(torch.randn(1, S)).shape[-1] == 4 * n_frames(S, 16000)
 
@@ -77,7 +89,8 @@ def test_frame_mask_matches_n_frames():
 def _smooth(T, dim, g):
     "Sum of a few random sinusoids at 0.3–1.5 Hz (25 fps): a smooth stand-in for audio features."
     t = torch.arange(T, dtype=torch.float32)[:, None, None] / 25
-    f = 0.3 + 1.2 * torch.rand(1, dim, 3, generator=g); ph = 6.28 * torch.rand(1, dim, 3, generator=g)
+    f = 0.3 + 1.2 * torch.rand(1, dim, 3, generator=g)
+    ph = 6.28 * torch.rand(1, dim, 3, generator=g)
     return torch.sin(6.28 * f * t + ph).sum(-1) / 1.7
 
 
@@ -86,36 +99,66 @@ def test_windowed_sampling_is_seamless():
     the window borders must be as smooth as the inside of windows; with the context switched off (independent
     windows) the same model jumps at the borders — so the test sees the context mechanism, not just smoothness.
     Measured (600 steps, ~10–17 s on a shared 2-core CPU): border/inside ≈ 1.5 with context, ≈ 7 without."""
-    nt = torch.get_num_threads(); torch.set_num_threads(1)
+    nt = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
-        g = torch.Generator().manual_seed(0); torch.manual_seed(0)
-        cfg = A2EConfig(motion_dim=4, n_expr=1, audio_dim=6, d=64, layers=2, heads=4, ffn=128, cond_layers=1, window=16, context=4,
-                        steps=50, dropout=0.0, p_drop_audio=0.0, p_drop_id=0.0, lambda_temp=1.0)
+        g = torch.Generator().manual_seed(0)
+        torch.manual_seed(0)
+        cfg = A2EConfig(
+            motion_dim=4,
+            n_expr=1,
+            audio_dim=6,
+            d=64,
+            layers=2,
+            heads=4,
+            ffn=128,
+            cond_layers=1,
+            window=16,
+            context=4,
+            steps=50,
+            dropout=0.0,
+            p_drop_audio=0.0,
+            p_drop_id=0.0,
+            lambda_temp=1.0,
+        )
         W = torch.randn(6, 4, generator=g) * 0.5
+
         def make(B, T):
             a = torch.stack([_smooth(T, 6, g) for _ in range(B)])
             m = a @ W + torch.randn(B, 1, 4, generator=g)
             return a, m
-        model = A2EModel(cfg); opt = torch.optim.AdamW(model.parameters(), lr=6e-3)
+
+        model = A2EModel(cfg)
+        opt = torch.optim.AdamW(model.parameters(), lr=6e-3)
         sch = torch.optim.lr_scheduler.OneCycleLR(opt, 6e-3, total_steps=600, pct_start=0.1)
-        t0 = time.time(); losses = []
+        time.time()
+        losses = []
         for it in range(600):
             a, m = make(32, cfg.n)
             batch = dict(audio_feats=a, expr=m[..., :1], jaw=m[..., 1:], identity=torch.full((32,), -1))
-            l = a2e_loss(model, batch, generator=g)["loss"]; opt.zero_grad(); l.backward(); opt.step(); sch.step(); losses.append(l.item())
+            l = a2e_loss(model, batch, generator=g)["loss"]
+            opt.zero_grad()
+            l.backward()
+            opt.step()
+            sch.step()
+            losses.append(l.item())
         assert np.mean(losses[-20:]) < 0.3 * np.mean(losses[:20]), (losses[:5], losses[-5:])
         a, m = make(4, 96)
+
         def jumps(x):
-            d = (x[:, 1:] - x[:, :-1]).norm(dim=-1)                 # d[:, i] = change from frame i to i+1
+            d = (x[:, 1:] - x[:, :-1]).norm(dim=-1)  # d[:, i] = change from frame i to i+1
             border = torch.tensor([i - 1 for i in range(cfg.window, 96, cfg.window)])
             inside = torch.tensor([i for i in range(95) if i not in set(border.tolist())])
             return d[:, border].mean().item(), d[:, inside].mean().item()
+
         x = sample(model, a, steps=10, generator=torch.Generator().manual_seed(1))
         b_ctx, i_ctx = jumps(x)
         model.config = replace(cfg, context=0)
         b_ind, i_ind = jumps(sample(model, a, steps=10, generator=torch.Generator().manual_seed(1)))
         model.config = cfg
-        print(f"seams: context {b_ctx:.3f} vs inside {i_ctx:.3f}; independent windows {b_ind:.3f} vs inside {i_ind:.3f}")
+        print(
+            f"seams: context {b_ctx:.3f} vs inside {i_ctx:.3f}; independent windows {b_ind:.3f} vs inside {i_ind:.3f}"
+        )
         assert b_ctx < 2.0 * i_ctx, (b_ctx, i_ctx)
         assert b_ind > 3.0 * b_ctx, (b_ind, b_ctx, i_ind)
     finally:
@@ -123,16 +166,36 @@ def test_windowed_sampling_is_seamless():
 
 
 def test_loss_gradients_reach_every_parameter():
-    "With both CFG dropouts likely, one loss backward reaches every parameter (null audio and unknown identity included)."
+    """With both CFG dropouts likely, one loss backward reaches every parameter (null audio and unknown identity
+    included)."""
     torch.manual_seed(0)
-    cfg = A2EConfig.cpu(d=32, layers=2, heads=4, ffn=64, audio_dim=8, n_identities=2, window=6, context=2, steps=20,
-                        p_drop_audio=0.5, p_drop_id=0.5)
+    cfg = A2EConfig.cpu(
+        d=32,
+        layers=2,
+        heads=4,
+        ffn=64,
+        audio_dim=8,
+        n_identities=2,
+        window=6,
+        context=2,
+        steps=20,
+        p_drop_audio=0.5,
+        p_drop_id=0.5,
+    )
     model = A2EModel(cfg)
     B, N = 16, cfg.n
-    batch = dict(audio_feats=torch.randn(B, N, 8), expr=torch.randn(B, N, 50), jaw=torch.randn(B, N, 3),
-                 identity=torch.arange(B) % 2)
-    out = a2e_loss(model, batch, generator=torch.Generator().manual_seed(0),
-                   extra={"jaw_l1": (0.5, lambda p, t, b: (p[..., 50:] - t[..., 50:]).abs().mean())})
+    batch = dict(
+        audio_feats=torch.randn(B, N, 8),
+        expr=torch.randn(B, N, 50),
+        jaw=torch.randn(B, N, 3),
+        identity=torch.arange(B) % 2,
+    )
+    out = a2e_loss(
+        model,
+        batch,
+        generator=torch.Generator().manual_seed(0),
+        extra={"jaw_l1": (0.5, lambda p, t, b: (p[..., 50:] - t[..., 50:]).abs().mean())},
+    )
     assert set(out) == {"loss", "exp", "temp", "jaw_l1"}
     out["loss"].backward()
     missing = [n for n, p in model.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
@@ -142,13 +205,16 @@ def test_loss_gradients_reach_every_parameter():
 @pytest.mark.parametrize("ga", [0.0, 0.5, 1.0, 2.0])
 @pytest.mark.parametrize("gi", [0.0, 1.0, 1.7])
 def test_guidance_matches_per_branch_formula(ga, gi):
-    "Every (s_audio, s_identity) equals x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)) from three explicit calls."
+    """Every (s_audio, s_identity) equals x̂(∅,∅) + s_a (x̂(a,∅) − x̂(∅,∅)) + s_i (x̂(a,i) − x̂(a,∅)) from three
+    explicit calls."""
     from ggtalker_nb.a2e.model import _guided
+
     torch.manual_seed(0)
     cfg = A2EConfig.cpu(d=32, layers=1, heads=4, ffn=64, audio_dim=8, n_identities=3, window=6, context=2, steps=20)
     model = A2EModel(cfg).eval()
-    with torch.no_grad():   # a trained identity table is not zero-mean: make the identity visibly matter
-        for p in model.parameters(): p.add_(torch.randn_like(p) * 0.05)
+    with torch.no_grad():  # a trained identity table is not zero-mean: make the identity visibly matter
+        for p in model.parameters():
+            p.add_(torch.randn_like(p) * 0.05)
     B, N = 2, cfg.n
     x, k, au, idn = torch.randn(B, N, cfg.motion_dim), torch.tensor([3, 15]), torch.randn(B, N, 8), torch.tensor([0, 2])
     yes, no = torch.ones(B, dtype=torch.bool), torch.zeros(B, dtype=torch.bool)
@@ -166,15 +232,24 @@ def test_config_built_hf_encoder_survives_save_and_load(tmp_path):
     import transformers
     from ggtalker_nb.a2e.audio import HFEncoder
     from ggtalker_nb.a2e.model import load_a2e, save_a2e
+
     torch.manual_seed(0)
-    cfg = transformers.Wav2Vec2Config(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
-                                      conv_dim=(8,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4)
+    cfg = transformers.Wav2Vec2Config(
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        conv_dim=(8,) * 7,
+        num_conv_pos_embeddings=16,
+        num_conv_pos_embedding_groups=4,
+    )
     enc = HFEncoder(None, config=cfg).eval()
     model = A2EModel(A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=32, window=6, context=2, steps=20)).eval()
     save_a2e(model, tmp_path / "a2e.safetensors", enc)
     _, enc2 = load_a2e(tmp_path / "a2e.safetensors")
     wav = torch.randn(1, 4000)
-    with torch.no_grad(): torch.testing.assert_close(enc2(wav), enc(wav))
+    with torch.no_grad():
+        torch.testing.assert_close(enc2(wav), enc(wav))
 
 
 def test_load_a2e_checks_every_tensor(tmp_path):
@@ -182,6 +257,7 @@ def test_load_a2e_checks_every_tensor(tmp_path):
     from ggtalker_nb.a2e.audio import MelEncoder
     from ggtalker_nb.a2e.model import load_a2e, save_a2e
     from ggtalker_nb.core import AssetError, load_safetensors, save_safetensors
+
     model = A2EModel(A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=16, window=6, context=2, steps=20))
     p = tmp_path / "a2e.safetensors"
     save_a2e(model, p, MelEncoder(out_dim=16, channels=16, layers=1))
@@ -192,14 +268,19 @@ def test_load_a2e_checks_every_tensor(tmp_path):
         with pytest.raises(AssetError, match=rf"bad.safetensors: tensor '{name}' .*{what}"):
             load_a2e(tmp_path / "bad.safetensors")
     save_safetensors({**t, "model.extra": torch.zeros(2)}, tmp_path / "bad.safetensors", meta)
-    with pytest.raises(AssetError, match="unexpected tensor"): load_a2e(tmp_path / "bad.safetensors")
+    with pytest.raises(AssetError, match="unexpected tensor"):
+        load_a2e(tmp_path / "bad.safetensors")
 
 
 def test_summary_of_undefined_metrics_is_nan_without_warnings():
     "One sample per clip has no diversity (NaN): the summary says NaN and numpy warns about no empty slice."
     import warnings
     from ggtalker_nb.a2e.eval import METRIC_COLS, summarize
-    rows = [dict(split="s", gt_av_offset=0, **{k: float("nan") if k == "div" else 1.0 for k in METRIC_COLS}) for _ in range(2)]
+
+    rows = [
+        dict(split="s", gt_av_offset=0, **{k: float("nan") if k == "div" else 1.0 for k in METRIC_COLS})
+        for _ in range(2)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         out = summarize(rows)["s"]

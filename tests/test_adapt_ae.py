@@ -1,4 +1,6 @@
-"A-E adaptation: held-out loss goes down, the file loads, an interrupted run resumes to the same weights, any-length speech."
+"""A-E adaptation: held-out loss goes down, the file loads, an interrupted run resumes to the same weights, any-length
+speech."""
+
 import inspect
 from dataclasses import replace
 
@@ -8,7 +10,7 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from ggtalker_nb.a2e.audio import build_audio_encoder
-from ggtalker_nb.a2e.model import A2EConfig, A2EModel, load_a2e
+from ggtalker_nb.a2e.model import A2EConfig, load_a2e
 from ggtalker_nb.a2e.train import TrainConfig, train_a2e
 from ggtalker_nb.adapt.ae import adapt_a2e, speak_motion
 from ggtalker_nb.core import InputError, data_samples_path
@@ -22,10 +24,22 @@ TINY = A2EConfig.cpu(d=32, layers=1, heads=2, ffn=64, audio_dim=16, window=20, c
 @pytest.fixture(scope="module")
 def prior(tmp_path_factory):
     out = tmp_path_factory.mktemp("prior")
-    train_a2e(TrainConfig(steps=20, batch_size=4, lr=2e-3, warmup=2, ckpt_every=100, out_dir=str(out), lip_loss=0.5, window_stride=5,
-                          progress=False),
-              replace(TINY, n_identities=2), AudioMotionDataset(MINI, window=TINY.n, stride=5, split="train"),
-              encoder=build_audio_encoder("mel", out_dim=16, channels=16, layers=0))
+    train_a2e(
+        TrainConfig(
+            steps=20,
+            batch_size=4,
+            lr=2e-3,
+            warmup=2,
+            ckpt_every=100,
+            out_dir=str(out),
+            lip_loss=0.5,
+            window_stride=5,
+            progress=False,
+        ),
+        replace(TINY, n_identities=2),
+        AudioMotionDataset(MINI, window=TINY.n, stride=5, split="train"),
+        encoder=build_audio_encoder("mel", out_dim=16, channels=16, layers=0),
+    )
     return out / "final.safetensors"
 
 
@@ -53,19 +67,23 @@ def test_adapt_lowers_heldout_loss_and_loads(prior, tmp_path):
 def test_interrupted_adaptation_resumes_identically(prior, tmp_path):
     "A run stopped mid-way (between two validations) and rerun ends with the same weights as an uninterrupted run."
     a = adapt_a2e(prior, [MINI / "id0002_c000"], tmp_path / "a", val_clips=[MINI / "id0002_c001"], **KW)
-    b1 = adapt_a2e(prior, [MINI / "id0002_c000"], tmp_path / "b", val_clips=[MINI / "id0002_c001"], **{**KW, "run_steps": 6})
+    b1 = adapt_a2e(
+        prior, [MINI / "id0002_c000"], tmp_path / "b", val_clips=[MINI / "id0002_c001"], **{**KW, "run_steps": 6}
+    )
     assert b1["stopped"] == "run_steps" and b1["steps"] == 6 and load_a2e(b1["path"])[0].config.n_identities == 3
     b = adapt_a2e(prior, [MINI / "id0002_c000"], tmp_path / "b", val_clips=[MINI / "id0002_c001"], **KW)
     assert b["steps"] == KW["steps"] and b["val"] == a["val"]
     ma, mb = load_a2e(a["path"])[0], load_a2e(b["path"])[0]
-    for (k, x), y in zip(ma.state_dict().items(), mb.state_dict().values()): assert torch.equal(x, y), k
+    for (k, x), y in zip(ma.state_dict().items(), mb.state_dict().values()):
+        assert torch.equal(x, y), k
 
 
 def test_name_clash_and_bad_prior(prior, tmp_path):
     "Adapting a clip of a known identity adds a *new* row with a distinct name; a non-A2E prior is refused."
     r = adapt_a2e(prior, [MINI / "id0000_c000"], tmp_path, **{**KW, "steps": 2, "patience": None})
     assert r["identity"] == 2 and r["name"] == "id0000~1"
-    with pytest.raises(InputError, match="A2EModel"): adapt_a2e((torch.nn.Linear(2, 2), None), [MINI / "id0000_c000"], tmp_path / "x")
+    with pytest.raises(InputError, match="A2EModel"):
+        adapt_a2e((torch.nn.Linear(2, 2), None), [MINI / "id0000_c000"], tmp_path / "x")
 
 
 @settings(max_examples=6, deadline=None)

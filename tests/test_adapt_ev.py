@@ -1,4 +1,5 @@
 "Cross-module tests of E-V adaptation: phase 2 on a tracking-noise clip, PSNR gain, resume, bad inputs (tiny sizes)."
+
 import numpy as np
 import pytest
 import torch
@@ -34,20 +35,32 @@ def _vertex_error_mm(track, shape, clean) -> float:
 def _pose_error(track, clean) -> float:
     "RMS error of rotation, neck, jaw (radians) against the clean track."
     d = np.concatenate([track.rotation - clean.rotation, track.neck - clean.neck, track.jaw - clean.jaw], 1)
-    return float(np.sqrt((d ** 2).mean()))
+    return float(np.sqrt((d**2).mean()))
 
 
 def test_phase2_reduces_flame_and_image_error(noisy_clip):
     torch.set_num_threads(1)
     clip, clean = noisy_clip
-    base = dict(uv_res=32, image_size=48, phase1_steps=40, phase2_steps=70, batch_frames=2, eval_every=0,
-                lr_map=3e-2, lr_flame=0.1, progress=False)
+    base = dict(
+        uv_res=32,
+        image_size=48,
+        phase1_steps=40,
+        phase2_steps=70,
+        batch_frames=2,
+        eval_every=0,
+        lr_map=3e-2,
+        lr_flame=0.1,
+        progress=False,
+    )
     fixed = adapt_ev([clip], None, EVAdaptConfig(**base, refine_flame=False), eval_clips=[clip])
     refined = adapt_ev([clip], None, EVAdaptConfig(**base), eval_clips=[clip])
     # adapting improved the image over the mean-head start
     assert refined.history[-1]["psnr_eval"] > refined.history[0]["psnr_eval"] + 3
     # FLAME error against the clean parameters went down (vertices and pose)
-    v0, v1 = _vertex_error_mm(clip.flame, clip.flame.shape, clean), _vertex_error_mm(refined.tracks[0], refined.shape, clean)
+    v0, v1 = (
+        _vertex_error_mm(clip.flame, clip.flame.shape, clean),
+        _vertex_error_mm(refined.tracks[0], refined.shape, clean),
+    )
     p0, p1 = _pose_error(clip.flame, clean), _pose_error(refined.tracks[0], clean)
     print("vertex mm", v0, v1, "pose", _pose_error(clip.flame, clean), _pose_error(refined.tracks[0], clean))
     assert v1 < 0.9 * v0, (v0, v1)
@@ -56,19 +69,35 @@ def test_phase2_reduces_flame_and_image_error(noisy_clip):
     f = sample_head_flame()
     idf = load_identity_frames([clip], f.n_expr, 48)
     e_fixed = evaluate_heads(fixed.gaussians.local(), fixed.color_mlp, f, fixed.shape, idf, torch.arange(T))
-    e_ref = evaluate_heads(refined.gaussians.local(), refined.color_mlp, f, refined.shape, idf, torch.arange(T),
-                           pack_track(refined.tracks[0], f.n_expr))
+    e_ref = evaluate_heads(
+        refined.gaussians.local(),
+        refined.color_mlp,
+        f,
+        refined.shape,
+        idf,
+        torch.arange(T),
+        pack_track(refined.tracks[0], f.n_expr),
+    )
     print(e_fixed, e_ref)
     assert e_ref["psnr_head"] > e_fixed["psnr_head"] + 0.5, (e_fixed, e_ref)
 
 
 def test_resume_same_result(tmp_path, noisy_clip):
     clip, _ = noisy_clip
-    cfg = EVAdaptConfig(uv_res=32, image_size=32, phase1_steps=2, phase2_steps=2, batch_frames=1, eval_every=0, progress=False,
-                        color_mlp=False)
+    cfg = EVAdaptConfig(
+        uv_res=32,
+        image_size=32,
+        phase1_steps=2,
+        phase2_steps=2,
+        batch_frames=1,
+        eval_every=0,
+        progress=False,
+        color_mlp=False,
+    )
     full = adapt_ev([clip], None, cfg, out_dir=tmp_path / "a")
     # stop in the middle of phase 2, then resume to the end
     from dataclasses import replace
+
     adapt_ev([clip], None, replace(cfg, phase2_steps=1), out_dir=tmp_path / "b")
     resumed = adapt_ev([clip], None, cfg, out_dir=tmp_path / "b")
     assert resumed.config["steps"] == 4 and resumed.color_mlp is None
@@ -87,10 +116,15 @@ def test_bad_inputs(noisy_clip, tmp_path):
         adapt_ev([clip], cfg=EVAdaptConfig(uv_res=2))
     with pytest.raises(InputError, match="empty"):
         adapt_ev([], cfg=EVAdaptConfig(progress=False))
-    (tmp_path / "c").mkdir(); (tmp_path / "c" / "ckpt.safetensors").write_bytes(b"not a checkpoint")
-    with pytest.warns(UserWarning, match="cannot resume"):    # a corrupt checkpoint is skipped with a warning
-        r = adapt_ev([clip], None, EVAdaptConfig(uv_res=32, image_size=32, phase1_steps=1, phase2_steps=0, eval_every=0,
-                                                 progress=False), out_dir=tmp_path / "c")
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "ckpt.safetensors").write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="cannot resume"):  # a corrupt checkpoint is skipped with a warning
+        r = adapt_ev(
+            [clip],
+            None,
+            EVAdaptConfig(uv_res=32, image_size=32, phase1_steps=1, phase2_steps=0, eval_every=0, progress=False),
+            out_dir=tmp_path / "c",
+        )
     assert r.config["steps"] == 1
 
 
@@ -98,13 +132,14 @@ def test_prior_init_resampled(noisy_clip):
     "A generator map of another resolution is resampled to `uv_res`; its colours (from the reference frame) are kept."
     from ggtalker_nb.e2v.generator import E2VConfig, IdentityGaussianGenerator
     from ggtalker_nb.gaussians.uvmap import uv_texel_table
+
     clip, _ = noisy_clip
     f = sample_head_flame()
     torch.manual_seed(0)
-    gen = IdentityGaussianGenerator(f, E2VConfig.tiny())                       # uv 32
+    gen = IdentityGaussianGenerator(f, E2VConfig.tiny())  # uv 32
     cfg = EVAdaptConfig(uv_res=64, image_size=64, phase1_steps=0, phase2_steps=0, color_mlp=False, progress=False)
     r = adapt_ev([clip], gen, cfg, eval_clips=[clip])
     assert r.gaussians.n == uv_texel_table(f.vt, f.ft, 64).n
-    assert r.gaussians.colors.std() > 0.02                                      # not a uniform grey map
+    assert r.gaussians.colors.std() > 0.02  # not a uniform grey map
     scratch = adapt_ev([clip], None, cfg, eval_clips=[clip])
-    assert r.history[0]["psnr_head"] > scratch.history[0]["psnr_head"]         # the prior's start beats the mean head
+    assert r.history[0]["psnr_head"] > scratch.history[0]["psnr_head"]  # the prior's start beats the mean head

@@ -1,4 +1,5 @@
 "Property and gradient tests for the colour MLP and the body inpainter (ggtalker_nb.adapt.color / .inpainter)."
+
 import numpy as np
 import pytest
 import torch
@@ -18,8 +19,10 @@ def _brute(m: np.ndarray, r: int, disk: bool) -> np.ndarray:
     for y, x in zip(ys, xs):
         for dy in range(-r, r + 1):
             for dx in range(-r, r + 1):
-                if disk and dy * dy + dx * dx > r * r: continue
-                if 0 <= y + dy < H and 0 <= x + dx < W: out[y + dy, x + dx] = True
+                if disk and dy * dy + dx * dx > r * r:
+                    continue
+                if 0 <= y + dy < H and 0 <= x + dx < W:
+                    out[y + dy, x + dx] = True
     return out
 
 
@@ -41,7 +44,8 @@ def test_dilate_soft_is_monotone_and_bounded():
 def test_color_mlp_gradcheck_double():
     torch.manual_seed(0)
     m = ColorMLP(3, 2, hidden=8, layers=2, fourier=2).double()
-    with torch.no_grad(): m.out.weight.normal_(0, 0.3)
+    with torch.no_grad():
+        m.out.weight.normal_(0, 0.3)
     base, uv = torch.rand(5, 3, dtype=torch.double, requires_grad=True), torch.rand(5, 2, dtype=torch.double)
     expr = torch.randn(2, 3, dtype=torch.double, requires_grad=True)
     pose = torch.randn(2, 2, dtype=torch.double, requires_grad=True)
@@ -52,7 +56,8 @@ def test_color_mlp_gradcheck_double():
 def test_color_mlp_batch_shapes(bshape):
     torch.manual_seed(1)
     m = ColorMLP(5, 6)
-    with torch.no_grad(): m.out.weight.normal_(0, 0.1)
+    with torch.no_grad():
+        m.out.weight.normal_(0, 0.1)
     base, uv = torch.rand(7, 3), torch.rand(7, 2)
     expr, pose = torch.randn(*bshape, 5), torch.randn(*bshape, 6)
     out = m(base, uv, expr, pose)
@@ -60,7 +65,7 @@ def test_color_mlp_batch_shapes(bshape):
     # per-frame base colours (e.g. after SH evaluation per view) broadcast the same way
     out2 = m(base.expand(*bshape, 7, 3), uv, expr, pose)
     torch.testing.assert_close(out, out2)
-    assert ((out - base).abs() <= m.max_delta + 1e-6).all()     # bounded residual
+    assert ((out - base).abs() <= m.max_delta + 1e-6).all()  # bounded residual
 
 
 def test_uv_fourier_periodic():
@@ -88,6 +93,9 @@ def test_compose_and_errors():
     head = torch.zeros(7, 8, 8, 4)
     torch.testing.assert_close(compose(None, head, fr, ms, "loop"), fr[body_indices(7, 3, "loop")])
     torch.testing.assert_close(compose(None, head, fr, ms, "fixed", 2), fr[[2] * 7])
-    with pytest.raises(InputError, match="mode"): compose(None, head, fr, ms, "bounce")
-    with pytest.raises(InputError, match="body_frames"): compose(None, head, fr[..., :4, :], ms, "loop")
-    with pytest.raises(InputError, match="at least 2"): seam_flicker(fr[:1], ms[:1], 2)
+    with pytest.raises(InputError, match="mode"):
+        compose(None, head, fr, ms, "bounce")
+    with pytest.raises(InputError, match="body_frames"):
+        compose(None, head, fr[..., :4, :], ms, "loop")
+    with pytest.raises(InputError, match="at least 2"):
+        seam_flicker(fr[:1], ms[:1], 2)

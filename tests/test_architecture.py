@@ -3,29 +3,43 @@ no import of another module's `_private` name, no import cycles.
 
 Every module's imports are parsed (not executed). A *top-level* import runs when the module is imported; a *local*
 one (inside a function) only when that function runs."""
-import ast, functools
+
+import ast
+import functools
 from pathlib import Path
 
 PKG = Path(__file__).resolve().parent.parent / "ggtalker_nb"
 
 # lowest first: a module may import its own group and the groups before it
-LAYERS = ["core", "viz", "geometry", "flame", "sample_head", "media", "train", "render", "gaussians", "metrics", "data",
-          "a2e", "e2v", "avatar", "adapt", "talker", "bench", "cli"]
+LAYERS = [
+    "core",
+    "viz",
+    "geometry",
+    "flame",
+    "sample_head",
+    "media",
+    "train",
+    "render",
+    "gaussians",
+    "metrics",
+    "data",
+    "a2e",
+    "e2v",
+    "avatar",
+    "adapt",
+    "talker",
+    "bench",
+    "cli",
+]
 
 # (importer, imported): upward imports that exist on purpose, with the reason
 ALLOWED_UPWARD = {
     ("ggtalker_nb.data.track", "ggtalker_nb.adapt.ev"): "local, in `_bench_downstream`: adapts from tracked clips to "
-                                                        "measure the tracker by what it is for",
+    "measure the tracker by what it is for",
     ("ggtalker_nb.data.track", "ggtalker_nb.e2v.generator"): "local, in the same benchmark",
-    ("ggtalker_nb.avatar.body", "ggtalker_nb.adapt.inpainter"): "the inpainter network moves into avatar.body once "
-                                                                "61_adapt.inpainter's rework is done",
 }
-# (importer, imported, name): private names still imported across modules, each being moved by issue #19's other part
-PENDING_PRIVATE = {
-    ("ggtalker_nb.bench", "ggtalker_nb.adapt.ev", "_time_to"),
-    ("ggtalker_nb.e2v.eval", "ggtalker_nb.e2v.train", "_down"),
-    ("ggtalker_nb.e2v.eval", "ggtalker_nb.e2v.train", "_scene_for"),
-}
+# (importer, imported, name): private names still imported across modules while they are being moved (none now)
+PENDING_PRIVATE: set = set()
 
 
 def module_name(path: Path) -> str:
@@ -49,7 +63,7 @@ def package_imports(path: Path) -> list[dict]:
             inner = local or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
             if isinstance(child, ast.ImportFrom):
                 if child.level:
-                    base = package[:len(package) - child.level + 1]
+                    base = package[: len(package) - child.level + 1]
                     target = ".".join(base + ([child.module] if child.module else []))
                 else:
                     target = child.module or ""
@@ -90,7 +104,8 @@ def test_imports_follow_the_layers():
     for i in all_imports():
         a, b = group(i["importer"]), group(i["module"])
         if a in LAYERS and b in LAYERS and LAYERS.index(b) > LAYERS.index(a):
-            if (i["importer"], i["module"]) not in ALLOWED_UPWARD: upward.append((i["importer"], i["module"], i["local"]))
+            if (i["importer"], i["module"]) not in ALLOWED_UPWARD:
+                upward.append((i["importer"], i["module"], i["local"]))
     assert not upward, f"upward imports (importer, imported, local): {sorted(set(upward))}"
 
 
@@ -102,26 +117,36 @@ def test_runtime_sits_below_training():
     assert any(a.startswith("ggtalker_nb.adapt") and b.startswith("ggtalker_nb.avatar") for a, b in edges)
     for a, b in edges:
         if a.startswith("ggtalker_nb.avatar") and (a, b) not in ALLOWED_UPWARD:
-            assert group(b) not in ("adapt", "talker", "bench", "cli"), f"{a} imports {b}: the runtime must not need training"
+            assert group(b) not in ("adapt", "talker", "bench", "cli"), (
+                f"{a} imports {b}: the runtime must not need training"
+            )
     # what speaking runs comes from avatar, not from adapt
     inference = {"render_frames", "speak_motion", "BodyModel", "load_identity", "ColorMLP", "pack_track"}
-    from_adapt = {n for i in imps if i["importer"] == "ggtalker_nb.talker" and i["module"].startswith("ggtalker_nb.adapt")
-                  for n in i["names"]}
+    from_adapt = {
+        n
+        for i in imps
+        if i["importer"] == "ggtalker_nb.talker" and i["module"].startswith("ggtalker_nb.adapt")
+        for n in i["names"]
+    }
     assert not from_adapt & inference, f"talker takes {sorted(from_adapt & inference)} from adapt"
 
 
 def test_no_import_cycles():
     graph = {}
     for i in all_imports():
-        if not i["local"]: graph.setdefault(i["importer"], set()).add(i["module"])
+        if not i["local"]:
+            graph.setdefault(i["importer"], set()).add(i["module"])
     state = {}
 
     def visit(node, stack):
         state[node] = "open"
         for nxt in graph.get(node, ()):
-            if state.get(nxt) == "open": raise AssertionError(f"import cycle: {' → '.join(stack + [node, nxt])}")
-            if nxt not in state: visit(nxt, stack + [node])
+            if state.get(nxt) == "open":
+                raise AssertionError(f"import cycle: {' → '.join(stack + [node, nxt])}")
+            if nxt not in state:
+                visit(nxt, stack + [node])
         state[node] = "done"
 
     for node in sorted(graph):
-        if node not in state: visit(node, [])
+        if node not in state:
+            visit(node, [])

@@ -1,5 +1,4 @@
 "Property and parity tests of gaussians.binding and gaussians.uvmap (cross-module, hypothesis)."
-import math
 
 import numpy as np
 import pytest
@@ -8,9 +7,13 @@ from hypothesis import given, settings, strategies as st
 from scipy.spatial.transform import Rotation
 
 from ggtalker_nb.geometry import matrix_to_quat, quat_multiply, quat_to_matrix
-from ggtalker_nb.gaussians.binding import BoundGaussians, LocalGaussians, sample_surface
-from ggtalker_nb.gaussians.uvmap import (UVMapSpec, gaussians_to_uvmap, init_uvmap_from_mesh, uv_texel_table,
-                                         uvmap_to_gaussians)
+from ggtalker_nb.gaussians.binding import BoundGaussians, sample_surface
+from ggtalker_nb.gaussians.uvmap import (
+    gaussians_to_uvmap,
+    init_uvmap_from_mesh,
+    uv_texel_table,
+    uvmap_to_gaussians,
+)
 
 
 def _random_mesh(seed, nv=40, nf=60):
@@ -62,7 +65,8 @@ def test_batched_matches_loop(bshape):
 
 def _brute_force_table(vt, ft, U, W):
     "Reference twin: loop over texels, test every UV triangle (numpy), pick the deepest-inside one."
-    vt = np.asarray(vt, np.float64); ft = np.asarray(ft)
+    vt = np.asarray(vt, np.float64)
+    ft = np.asarray(ft)
     out = {}
     for i in range(U):
         for j in range(W):
@@ -70,12 +74,14 @@ def _brute_force_table(vt, ft, U, W):
             best = None
             for f, (a, b, c) in enumerate(vt[ft]):
                 T = np.array([b - a, c - a]).T
-                if abs(np.linalg.det(T)) < 1e-14: continue
+                if abs(np.linalg.det(T)) < 1e-14:
+                    continue
                 l1, l2 = np.linalg.solve(T, p - a)
                 bc = np.array([1 - l1 - l2, l1, l2])
                 if bc.min() >= -1e-9 and (best is None or bc.min() > best[0] + 1e-12):
                     best = (bc.min(), f, bc)
-            if best is not None: out[(i, j)] = (best[1], best[2])
+            if best is not None:
+                out[(i, j)] = (best[1], best[2])
     return out
 
 
@@ -93,14 +99,16 @@ def test_table_matches_brute_force(seed, res):
     for key, (f, b) in ref.items():
         # ties (a texel exactly on a shared edge) may pick either triangle; the point must agree
         fg, bg = got[key]
-        pg = (bg[:, None] * vt.numpy()[ft.numpy()[fg]]).sum(0); pr = (b[:, None] * vt.numpy()[ft.numpy()[f]]).sum(0)
+        pg = (bg[:, None] * vt.numpy()[ft.numpy()[fg]]).sum(0)
+        pr = (b[:, None] * vt.numpy()[ft.numpy()[f]]).sum(0)
         np.testing.assert_allclose(pg, pr, atol=1e-9)
 
 
 def test_uvmap_gradients_and_batch():
     "Decoding a batch of maps is differentiable in every channel, and each map decodes like the unbatched call."
-    vt = torch.tensor([[0., 0], [1, 0], [1, 1], [0, 1]]); ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
-    V = torch.tensor([[0., 0, 0], [0.1, 0, 0], [0.1, 0.1, 0.01], [0, 0.1, 0]])
+    vt = torch.tensor([[0.0, 0], [1, 0], [1, 1], [0, 1]])
+    ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
+    V = torch.tensor([[0.0, 0, 0], [0.1, 0, 0], [0.1, 0.1, 0.01], [0, 0.1, 0]])
     tab = uv_texel_table(vt, ft, 8)
     M = torch.randn(3, 14, 8, 8, requires_grad=True)
     w = uvmap_to_gaussians(M, tab, V, ft).to_world(V.expand(3, 4, 3), ft)
@@ -113,8 +121,9 @@ def test_uvmap_gradients_and_batch():
 
 def test_init_roundtrip_through_bound_module():
     "init map → LocalGaussians → trainable BoundGaussians → same world Gaussians; map ⇄ Gaussians round trip."
-    vt = torch.tensor([[0., 0], [1, 0], [1, 1], [0, 1]]); ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
-    V = torch.tensor([[0., 0, 0], [0.2, 0, 0], [0.2, 0.2, 0.03], [0, 0.2, 0]])
+    vt = torch.tensor([[0.0, 0], [1, 0], [1, 1], [0, 1]])
+    ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
+    V = torch.tensor([[0.0, 0, 0], [0.2, 0, 0], [0.2, 0.2, 0.03], [0, 0.2, 0]])
     M, tab = init_uvmap_from_mesh((V, ft, vt, ft, torch.rand(32, 32, 3)), 32)
     lg = uvmap_to_gaussians(M, tab, V, ft)
     bg = BoundGaussians.from_local(lg)
@@ -132,13 +141,16 @@ from ggtalker_nb.sample_head import load_sample_head
 
 
 def _jaw(fl, angle, T=1):
-    pose = torch.zeros(T, 15); pose[:, 6] = angle
+    pose = torch.zeros(T, 15)
+    pose[:, 6] = angle
     return fl(pose=pose).vertices
 
 
 def test_jaw_moves_only_jaw_bound_gaussians():
-    "Sample head, pure skinning (pose correctives off): opening the jaw moves exactly the Gaussians on jaw-touching faces."
-    a = load_sample_head(); a.posedirs = np.zeros_like(a.posedirs)
+    """Sample head, pure skinning (pose correctives off): opening the jaw moves exactly the Gaussians on jaw-touching
+    faces."""
+    a = load_sample_head()
+    a.posedirs = np.zeros_like(a.posedirs)
     fl = FLAME(a)
     faces = fl.faces
     M, tab = init_uvmap_from_mesh(a, 64)
@@ -146,7 +158,7 @@ def test_jaw_moves_only_jaw_bound_gaussians():
         lg = uvmap_to_gaussians(M, tab, fl.v_template, faces)
         g0, g1 = lg.to_world(_jaw(fl, 0.0)[0], faces), lg.to_world(_jaw(fl, 0.3)[0], faces)
     moved = (g1.means - g0.means).norm(dim=-1) > 1e-7
-    w = torch.as_tensor(a.weights)[:, 2]                       # jaw joint
+    w = torch.as_tensor(a.weights)[:, 2]  # jaw joint
     touch = (w[faces[lg.face_id]] > 0).any(-1)
     assert moved.sum() > 100
     assert not (moved & ~touch).any()
@@ -158,15 +170,18 @@ def test_jaw_moves_only_jaw_bound_gaussians():
 
 def test_jaw_with_pose_correctives_moves_only_faces_with_moving_vertices():
     "Full FLAME (with pose correctives): Gaussians move exactly with their faces' vertices."
-    a = load_sample_head(); fl = FLAME(a)
-    bg = BoundGaussians.from_surface(fl.v_template, fl.faces, *sample_surface(fl.v_template, fl.faces, 4000, seed=3), scale=0.002)
+    a = load_sample_head()
+    fl = FLAME(a)
+    bg = BoundGaussians.from_surface(
+        fl.v_template, fl.faces, *sample_surface(fl.v_template, fl.faces, 4000, seed=3), scale=0.002
+    )
     with torch.no_grad():
         v0, v1 = _jaw(fl, 0.0)[0], _jaw(fl, 0.25)[0]
         g0, g1 = bg.to_world(v0, fl.faces), bg.to_world(v1, fl.faces)
-    dv = (v1 - v0).norm(dim=-1)[fl.faces[bg.face_id]].amax(-1)    # largest vertex motion of each Gaussian's face
+    dv = (v1 - v0).norm(dim=-1)[fl.faces[bg.face_id]].amax(-1)  # largest vertex motion of each Gaussian's face
     moved = (g1.means - g0.means).norm(dim=-1) > 0
-    assert moved.any() and not (moved & (dv == 0)).any()            # nothing moves on a still face
-    assert moved[dv > 1e-5].all()                                   # and faces that clearly move carry their Gaussians
+    assert moved.any() and not (moved & (dv == 0)).any()  # nothing moves on a still face
+    assert moved[dv > 1e-5].all()  # and faces that clearly move carry their Gaussians
 
 
 def test_flame_5023_batched_frames():
@@ -176,7 +191,8 @@ def test_flame_5023_batched_frames():
     fid, bary = sample_surface(fl.v_template, fl.faces, 2000, seed=0)
     bg = BoundGaussians.from_surface(fl.v_template, fl.faces, fid, bary, scale=0.002)
     expr = torch.zeros(4, fl.n_expr, requires_grad=True)
-    pose = torch.zeros(4, 15); pose[:, 6] = torch.linspace(0, 0.3, 4)
+    pose = torch.zeros(4, 15)
+    pose[:, 6] = torch.linspace(0, 0.3, 4)
     verts = fl(expr=expr, pose=pose).vertices
     assert verts.shape == (4, 5023, 3)
     g = bg.to_world(verts, fl.faces).validate()
@@ -187,23 +203,29 @@ def test_flame_5023_batched_frames():
 
 def test_identities_times_frames():
     "B identities (batched maps) driven over T frames each: locals (B,1,N,·) against vertices (B,T,V,3)."
-    vt = torch.tensor([[0., 0], [1, 0], [1, 1], [0, 1]]); ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
-    V = torch.tensor([[0., 0, 0], [0.1, 0, 0], [0.1, 0.1, 0.01], [0, 0.1, 0]])
+    vt = torch.tensor([[0.0, 0], [1, 0], [1, 1], [0, 1]])
+    ft = torch.tensor([[0, 1, 2], [0, 2, 3]])
+    V = torch.tensor([[0.0, 0, 0], [0.1, 0, 0], [0.1, 0.1, 0.01], [0, 0.1, 0]])
     tab = uv_texel_table(vt, ft, 8)
     lg = uvmap_to_gaussians(torch.randn(2, 14, 8, 8), tab, V, ft)
     frames = V + 0.01 * torch.randn(2, 3, 4, 3)
     g = lg[:, None].to_world(frames, ft).validate()
     assert g.means.shape == (2, 3, tab.n, 3) and g.colors.shape == (2, 3, tab.n, 3)
     g10 = lg[1].to_world(frames[1, 0], ft)
-    torch.testing.assert_close(g.means[1, 0], g10.means); torch.testing.assert_close(g.quats[1, 0], g10.quats)
+    torch.testing.assert_close(g.means[1, 0], g10.means)
+    torch.testing.assert_close(g.quats[1, 0], g10.quats)
 
 
 def test_v_axis_matches_render_mesh():
-    "Our UV convention (row = (1 − v)·H) is render.mesh's: both texture lookups agree; texel centres read texels exactly."
+    """Our UV convention (row = (1 − v)·H) is render.mesh's: both texture lookups agree; texel centres read texels
+    exactly."""
     from ggtalker_nb.render.mesh import sample_texture as mesh_sample
     from ggtalker_nb.gaussians.uvmap import sample_texture
+
     tex = torch.rand(12, 20, 3)
     uv = torch.rand(50, 2)
     torch.testing.assert_close(sample_texture(tex, uv), mesh_sample(tex, uv[None, None])[0, 0])
-    tab = uv_texel_table(torch.tensor([[0., 0], [1, 0], [1, 1], [0, 1]]), torch.tensor([[0, 1, 2], [0, 2, 3]]), (12, 20))
+    tab = uv_texel_table(
+        torch.tensor([[0.0, 0], [1, 0], [1, 1], [0, 1]]), torch.tensor([[0, 1, 2], [0, 2, 3]]), (12, 20)
+    )
     torch.testing.assert_close(mesh_sample(tex, tab.uv.float()[None, None])[0, 0], tex[tab.rows, tab.cols])

@@ -1,9 +1,18 @@
 "Body inpainter version 2 (clean plate): file compatibility with version 1, caching, crops, errors."
+
 import pytest
 import torch
 
-from ggtalker_nb.adapt.inpainter import (INPAINTER_VERSION, Inpainter, band_box, compose, fit_inpainter, inpainter_inputs,
-                                         pushpull_fill, refit_body)
+from ggtalker_nb.adapt.inpainter import (
+    INPAINTER_VERSION,
+    Inpainter,
+    band_box,
+    compose,
+    fit_inpainter,
+    inpainter_inputs,
+    pushpull_fill,
+    refit_body,
+)
 from ggtalker_nb.avatar.body import BodyModel
 from ggtalker_nb.core import AssetError, InputError, save_safetensors
 
@@ -11,7 +20,8 @@ from ggtalker_nb.core import AssetError, InputError, save_safetensors
 def _scene(T=3, H=48, W=40, seed=0):
     g = torch.Generator().manual_seed(seed)
     fr = torch.rand(T, H, W, 3, generator=g)
-    ms = torch.zeros(T, H, W, dtype=torch.bool); ms[:, 12:30, 10:26] = True
+    ms = torch.zeros(T, H, W, dtype=torch.bool)
+    ms[:, 12:30, 10:26] = True
     return fr, ms, torch.cat([fr * ms[..., None], ms[..., None].float()], -1)
 
 
@@ -20,16 +30,23 @@ def test_version1_file_loads_as_version1(tmp_path):
     torch.manual_seed(0)
     fr, ms, hd = _scene()
     old = Inpainter((8, 16), mask_residual=True).eval()
-    cfg = dict(widths=[8, 16], in_ch=8, mask_residual=True)                     # exactly what version 1 stored
+    cfg = dict(widths=[8, 16], in_ch=8, mask_residual=True)  # exactly what version 1 stored
     t = {f"inpainter.{k}": v for k, v in old.state_dict().items()}
     t["frames"] = (fr * 255).to(torch.uint8)
     import numpy as np
+
     t["mask_bits"] = torch.from_numpy(np.packbits(ms.numpy(), axis=None))
-    save_safetensors(t, tmp_path / "body.safetensors", dict(kind="ggtalker-body", inpainter=cfg, radius_px=2, mask_shape=list(ms.shape)))
+    save_safetensors(
+        t,
+        tmp_path / "body.safetensors",
+        dict(kind="ggtalker-body", inpainter=cfg, radius_px=2, mask_shape=list(ms.shape)),
+    )
     b = BodyModel.load(tmp_path / "body.safetensors")
     assert b.inpainter.norm == "group" and not b.inpainter.prefill and b.inpainter.head_input
     with torch.no_grad():
-        torch.testing.assert_close(b.compose(hd, "loop"), compose(old, hd, b.frames.float() / 255, b.masks, "loop", radius_px=2))
+        torch.testing.assert_close(
+            b.compose(hd, "loop"), compose(old, hd, b.frames.float() / 255, b.masks, "loop", radius_px=2)
+        )
 
 
 def test_newer_version_refused(tmp_path):
@@ -37,7 +54,8 @@ def test_newer_version_refused(tmp_path):
     b = BodyModel(Inpainter.light((8, 16)), (fr * 255).to(torch.uint8), ms, 2)
     b.inpainter.config["version"] = INPAINTER_VERSION + 1
     b.save(tmp_path / "body.safetensors")
-    with pytest.raises(AssetError, match="newer"): BodyModel.load(tmp_path / "body.safetensors")
+    with pytest.raises(AssetError, match="newer"):
+        BodyModel.load(tmp_path / "body.safetensors")
 
 
 def test_version2_roundtrip_and_cache(tmp_path):
@@ -45,16 +63,20 @@ def test_version2_roundtrip_and_cache(tmp_path):
     fr, ms, hd = _scene()
     net = Inpainter.light((8, 16, 16), out_init_std=0.1).eval()
     b = BodyModel(net, (fr * 255).to(torch.uint8), ms, 3)
-    b.save(tmp_path / "b.safetensors"); b2 = BodyModel.load(tmp_path / "b.safetensors")
+    b.save(tmp_path / "b.safetensors")
+    b2 = BodyModel.load(tmp_path / "b.safetensors")
     assert b2.inpainter.config == net.config
     with torch.no_grad():
-        v = b.compose(hd, "loop"); v2 = b2.compose(hd, "loop")
+        v = b.compose(hd, "loop")
+        v2 = b2.compose(hd, "loop")
     torch.testing.assert_close(v, v2)
     assert len(b2.inpainter._plates) == 3
-    with torch.no_grad(): v3 = b2.compose(hd[[2, 1, 0, 2]], "loop")          # cached plates, other heads
+    with torch.no_grad():
+        v3 = b2.compose(hd[[2, 1, 0, 2]], "loop")  # cached plates, other heads
     body = b2.frames.float() / 255
     mf, keep = inpainter_inputs(body, b2.masks, 3)
-    with torch.no_grad(): plate = b2.inpainter.plate(mf, keep)
+    with torch.no_grad():
+        plate = b2.inpainter.plate(mf, keep)
     torch.testing.assert_close(v3, Inpainter.composite(hd[[2, 1, 0, 2]], plate[[0, 1, 2, 0]]).clamp(0, 1))
 
 
@@ -75,11 +97,13 @@ def test_pushpull_properties():
     f = pushpull_fill(img, w)
     torch.testing.assert_close(f[w.bool()], img[w.bool()])
     assert f.min() >= img[w.bool()].min() - 1e-6 and f.max() <= img[w.bool()].max() + 1e-6
-    with pytest.raises(InputError, match="weight"): pushpull_fill(img, w[:, :5])
+    with pytest.raises(InputError, match="weight"):
+        pushpull_fill(img, w[:, :5])
 
 
 def test_band_box():
-    r = torch.zeros(20, 30, dtype=torch.bool); r[5, 7] = True
+    r = torch.zeros(20, 30, dtype=torch.bool)
+    r[5, 7] = True
     assert band_box(r, 2, 4) == ((0, 8), (4, 12))
     assert band_box(torch.zeros(3, 3, dtype=torch.bool), 1) is None
 
@@ -87,12 +111,14 @@ def test_band_box():
 def test_fit_improves_on_prefill_and_refit(tmp_path):
     "Training on crops lowers the band error below the push-pull fill's; refit_body keeps frames/masks/radius."
     from ggtalker_nb.adapt.inpainter import band_l1
+
     torch.manual_seed(0)
     T, H, W = 6, 40, 40
     yy, xx = torch.meshgrid(torch.linspace(0, 1, H), torch.linspace(0, 1, W), indexing="ij")
     fr = torch.stack([xx, yy, 0.5 * torch.ones_like(xx)], -1).expand(T, H, W, 3).clone()
-    fr[:, 28:, :] = torch.tensor([0.1, 0.6, 0.3])                               # a "shirt" the blanked band cuts into
-    ms = torch.zeros(T, H, W, dtype=torch.bool); ms[:, 10:28, 14:26] = True
+    fr[:, 28:, :] = torch.tensor([0.1, 0.6, 0.3])  # a "shirt" the blanked band cuts into
+    ms = torch.zeros(T, H, W, dtype=torch.bool)
+    ms[:, 10:28, 14:26] = True
     hd = torch.cat([fr * ms[..., None], ms[..., None].float()], -1)
     net = Inpainter.light((8, 16, 16)).eval()
     before = band_l1(net, fr, hd, ms, 3)

@@ -1,7 +1,7 @@
-"""Fast checks of `ggtalker_nb.data.faces` (MediaPipe models on LiteRT, our decoding/ROI/tracking, the landmark embedding).
+"""Fast checks of `ggtalker_nb.data.faces` (MediaPipe models on LiteRT, our decoding/ROI/tracking, the landmark
+embedding).
 
 The notebook nbs/33_data.faces.ipynb holds the full tests; these guard the public API the tracker and the CLI use."""
-import math
 
 import numpy as np
 import pytest
@@ -32,9 +32,13 @@ def test_decode_one_anchor_by_hand():
     raw[700] = [12.8, -6.4, 32, 64] + [1.28 * k for k in range(12)]
     boxes, kp = fc.decode_boxes(raw)
     ax, ay = fc.ANCHORS[700]
-    np.testing.assert_allclose(boxes[700], [ax + 0.1 - 0.125, ay - 0.05 - 0.25, ax + 0.1 + 0.125, ay - 0.05 + 0.25], atol=1e-6)
+    np.testing.assert_allclose(
+        boxes[700], [ax + 0.1 - 0.125, ay - 0.05 - 0.25, ax + 0.1 + 0.125, ay - 0.05 + 0.25], atol=1e-6
+    )
     np.testing.assert_allclose(kp[700, 2], [ax + 0.04, ay + 0.05], atol=1e-6)
-    np.testing.assert_allclose(boxes[0], [fc.ANCHORS[0, 0], fc.ANCHORS[0, 1]] * 2, atol=1e-7)   # zero regressors: a point box
+    np.testing.assert_allclose(
+        boxes[0], [fc.ANCHORS[0, 0], fc.ANCHORS[0, 1]] * 2, atol=1e-7
+    )  # zero regressors: a point box
 
 
 def test_weighted_nms_merges_overlaps():
@@ -52,7 +56,7 @@ def test_roi_round_trip_and_crop(angle):
     p = np.random.default_rng(1).uniform(0, 192, (20, 3))
     np.testing.assert_allclose(fc.image_to_roi(fc.roi_to_image(p, roi, 192), roi, 192), p, atol=1e-3)
     im = np.zeros((200, 240, 3), np.uint8)
-    im[89:92, 129:132] = 255                                   # dot centred at (130.5, 90.5)
+    im[89:92, 129:132] = 255  # dot centred at (130.5, 90.5)
     c = fc.crop_roi(im, roi, 96)[..., 0]
     w, j = c / c.sum(), np.arange(96) + 0.5
     dot = fc.roi_to_image(np.array([(w.sum(0) * j).sum(), (w.sum(1) * j).sum()]), roi, 96)
@@ -85,7 +89,9 @@ def test_embedding_io_and_points(tmp_path):
     with pytest.raises(AssetError):
         fc.LandmarkEmbedding.load(tmp_path / "junk.npz")
     v = torch.randn(2, emb.n_verts, 3, dtype=torch.float64, requires_grad=True)
-    small = fc.LandmarkEmbedding(emb.mp_index[:5], emb.faces[:5], emb.bary[:5], emb.vertex_ids[:5], emb.spread_mm[:5], emb.n_verts)
+    small = fc.LandmarkEmbedding(
+        emb.mp_index[:5], emb.faces[:5], emb.bary[:5], emb.vertex_ids[:5], emb.spread_mm[:5], emb.n_verts
+    )
     assert torch.autograd.gradcheck(lambda x: fc.embedding_points(small, x), (v,))
     with pytest.raises(InputError, match="vertices"):
         fc.embedding_points(emb, v[:, :10])
@@ -106,4 +112,4 @@ def test_landmarker_on_a_photo(astro):
 def test_segmentation(astro):
     m = fc.segment_person(astro)
     assert m.shape == astro.shape[:2] and m.dtype == np.float32 and 0 <= m.min() and m.max() <= 1
-    assert m[100:160, 200:250].mean() > 0.9                      # the face
+    assert m[100:160, 200:250].mean() > 0.9  # the face

@@ -1,6 +1,7 @@
 """Run every notebook in nbs/ as a test (nbdev's `test_nb`), honouring `tst_flags`.
 
 `NBDEV_FLAGS="slow"` (or `"cuda slow"` on a GPU machine) also runs the cells carrying those flags."""
+
 import os
 from pathlib import Path
 
@@ -9,8 +10,11 @@ import nbdev.test as nbt
 from nbdev.config import get_config
 
 ROOT = Path(__file__).resolve().parent.parent
-NBS = sorted(p for p in (ROOT / "nbs").rglob("*.ipynb")
-             if not any(part.startswith(("_", ".")) for part in p.relative_to(ROOT / "nbs").parts))
+NBS = sorted(
+    p
+    for p in (ROOT / "nbs").rglob("*.ipynb")
+    if not any(part.startswith(("_", ".")) for part in p.relative_to(ROOT / "nbs").parts)
+)
 
 
 def test_there_are_notebooks():

@@ -1,4 +1,6 @@
-"SynthTalk: the shipped mini set loads and rebuilds exactly, the viseme table covers espeak-ng's phonemes, coarticulation properties, splits and novel views."
+"""SynthTalk: the shipped mini set loads and rebuilds exactly, the viseme table covers espeak-ng's phonemes,
+coarticulation properties, splits and novel views."""
+
 import json
 from pathlib import Path
 
@@ -9,11 +11,28 @@ from hypothesis import given, settings, strategies as st
 
 from ggtalker_nb.core import InputError, data_samples_path
 from ggtalker_nb.data.speech import tts
-from ggtalker_nb.data.synthtalk import (ARTIC_CHANNELS, LANGUAGE_VOICE, SENTENCES, SYMBOL_TO_VISEME, UNSEEN_VARIANTS,
-                                        UNSEEN_VOICES, VISEME_TARGETS, VISEMES, DEFAULT_CAMERA, SynthTalk, build_synthtalk,
-                                        clip_plan, clip_split, coarticulate, is_heldout_identity, phoneme_visemes,
-                                        rebuild_clip, render_clip, sample_identity, sentence_ids, visemes_from_phonemes)
-from ggtalker_nb.data.video import (AudioMotionDataset, ClipReader, FramePairDataset, IdentityFramesDataset, list_clips)
+from ggtalker_nb.data.synthtalk import (
+    ARTIC_CHANNELS,
+    LANGUAGE_VOICE,
+    SENTENCES,
+    SYMBOL_TO_VISEME,
+    UNSEEN_VARIANTS,
+    UNSEEN_VOICES,
+    VISEME_TARGETS,
+    DEFAULT_CAMERA,
+    build_synthtalk,
+    clip_plan,
+    clip_split,
+    coarticulate,
+    is_heldout_identity,
+    phoneme_visemes,
+    rebuild_clip,
+    render_clip,
+    sample_identity,
+    sentence_ids,
+    visemes_from_phonemes,
+)
+from ggtalker_nb.data.video import AudioMotionDataset, ClipReader, FramePairDataset, IdentityFramesDataset, list_clips
 from ggtalker_nb.geometry import orbit_camera
 
 MINI = data_samples_path("synthtalk_mini")
@@ -26,7 +45,7 @@ def test_mini_is_small_and_complete():
     info = json.loads((MINI / "synthtalk.json").read_text())
     clips = list_clips(MINI)
     assert len(clips) == info["n_identities"] * info["clips_per_identity"] == 6
-    assert not any(p.name.startswith(".") for p in MINI.iterdir())          # no half-written clip shipped
+    assert not any(p.name.startswith(".") for p in MINI.iterdir())  # no half-written clip shipped
     splits = {ClipReader(c).meta["split"] for c in clips}
     assert splits == {"train", "test_sentence", "heldout_adapt", "heldout_test"}
 
@@ -53,9 +72,13 @@ def test_rebuilding_a_shipped_clip_reproduces_it():
     r = ClipReader(d)
     espeak = r.meta["synthtalk"]["espeak_version"]
     re = rebuild_clip(d, render=False)
-    assert re.meta["synthtalk"]["espeak_version"] == espeak, "espeak-ng version differs from the one that built the sample"
-    for k, v in r.flame.to_dict().items(): np.testing.assert_array_equal(re.flame.to_dict()[k], v, err_msg=k)
-    for k, v in r.flame_clean.to_dict().items(): np.testing.assert_array_equal(re.flame_clean.to_dict()[k], v, err_msg=k)
+    assert re.meta["synthtalk"]["espeak_version"] == espeak, (
+        "espeak-ng version differs from the one that built the sample"
+    )
+    for k, v in r.flame.to_dict().items():
+        np.testing.assert_array_equal(re.flame.to_dict()[k], v, err_msg=k)
+    for k, v in r.flame_clean.to_dict().items():
+        np.testing.assert_array_equal(re.flame_clean.to_dict()[k], v, err_msg=k)
     np.testing.assert_allclose(re.audio, r.audio, atol=1 / 32767 + 1e-6)
     assert re.meta["phonemes"] == r.meta["phonemes"] and re.meta["text"] == r.meta["text"]
     torch.testing.assert_close(re.camera.viewmat, r.camera.viewmat)
@@ -71,7 +94,8 @@ def test_every_espeak_phoneme_of_every_sentence_has_a_viseme(lang):
     unknown = set()
     for s in SENTENCES[lang]:
         for p in tts(s, LANGUAGE_VOICE[lang]).phonemes:
-            if p.name != "_" and phoneme_visemes(p.name) == ["sil"]: unknown.add(p.name)
+            if p.name != "_" and phoneme_visemes(p.name) == ["sil"]:
+                unknown.add(p.name)
     assert not unknown, f"{lang}: phonemes without a viseme: {sorted(unknown)}"
 
 
@@ -82,15 +106,20 @@ def test_sentences_are_unique_and_sized():
     assert set(SENTENCES) == {"en", "de", "fr", "es", "ru", "cmn-latn-pinyin"}
 
 
-phoneme_lists = st.lists(st.tuples(st.sampled_from(sorted(SYMBOL_TO_VISEME) + ["_", "aɪ", "oʊ", "tʃ", "iː"]),
-                                   st.floats(0.03, 0.25)), min_size=1, max_size=15)
+phoneme_lists = st.lists(
+    st.tuples(st.sampled_from(sorted(SYMBOL_TO_VISEME) + ["_", "aɪ", "oʊ", "tʃ", "iː"]), st.floats(0.03, 0.25)),
+    min_size=1,
+    max_size=15,
+)
 
 
 @settings(max_examples=60, deadline=None)
 @given(phoneme_lists, st.sampled_from([25.0, 30.0, 60.0]))
 def test_coarticulation_is_a_bounded_smooth_blend(items, fps):
     t, phs = 0.0, []
-    for name, d in items: phs.append((name, t, t + d)); t += d
+    for name, d in items:
+        phs.append((name, t, t + d))
+        t += d
     T = int(np.ceil(t * fps)) + 5
     y = coarticulate(visemes_from_phonemes(phs), T, fps)
     assert y.shape == (T, len(ARTIC_CHANNELS)) and np.isfinite(y).all()
@@ -106,12 +135,12 @@ def test_coarticulation_is_a_bounded_smooth_blend(items, fps):
 
 def test_anticipation_precedes_and_carry_over_follows():
     fps = 100.0
-    y = coarticulate(visemes_from_phonemes([("s", 0, .3), ("u", .3, .5), ("s", .5, .9)]), 90, fps)
+    y = coarticulate(visemes_from_phonemes([("s", 0, 0.3), ("u", 0.3, 0.5), ("s", 0.5, 0.9)]), 90, fps)
     PU = ARTIC_CHANNELS.index("pucker")
-    assert y[25, PU] > 0.1          # rounding starts before /u/ begins (t = 0.25 s)
-    assert y[55, PU] > 0.1          # and lasts after it ends (t = 0.55 s)
-    assert y[40, PU] > 0.75                               # /u/ itself is well rounded
-    assert y[5, PU] < 0.25 and y[85, PU] < 0.05           # far away it fades (anticipation reaches further)
+    assert y[25, PU] > 0.1  # rounding starts before /u/ begins (t = 0.25 s)
+    assert y[55, PU] > 0.1  # and lasts after it ends (t = 0.55 s)
+    assert y[40, PU] > 0.75  # /u/ itself is well rounded
+    assert y[5, PU] < 0.25 and y[85, PU] < 0.05  # far away it fades (anticipation reaches further)
     assert y[25, PU] > y[55, PU] - 0.2
 
 
@@ -124,55 +153,79 @@ def test_identity_is_independent_of_dataset_size_and_seeded():
 @pytest.mark.parametrize("n,K", [(1, 1), (3, 2), (10, 6), (12, 4)])
 def test_split_rules(n, K):
     held = [i for i in range(n) if is_heldout_identity(i, n)]
-    if n >= 5: assert held == [i for i in range(n) if i % 5 == 4]
+    if n >= 5:
+        assert held == [i for i in range(n) if i % 5 == 4]
     for i in range(n):
         sp = [clip_split(i, k, n, K) for k in range(K)]
-        if i in held: assert set(sp) <= {"heldout_adapt", "heldout_test"}
-        else: assert sp[0] == "train" and set(sp) <= {"train", "test_sentence", "test_voice", "test_language"}
+        if i in held:
+            assert set(sp) <= {"heldout_adapt", "heldout_test"}
+        else:
+            assert sp[0] == "train" and set(sp) <= {"train", "test_sentence", "test_voice", "test_language"}
     # sentence and voice pools respect the split
     heldout = {SENTENCES["en"][j] for _, j in sentence_ids("heldout")}
     for i in range(n):
         ident = sample_identity(0, i)
         for k in range(K):
             p = clip_plan(0, ident, k, n, K)
-            if p["split"] in ("train", "heldout_adapt", "test_voice"): assert p["text"] not in heldout and p["language"] == "en"
-            if p["split"] in ("test_sentence", "heldout_test"): assert p["text"] in heldout
-            if p["split"] == "test_voice": assert p["voice"].name in UNSEEN_VOICES and p["voice"].variant in UNSEEN_VARIANTS
-            else: assert p["voice"].variant not in UNSEEN_VARIANTS
-            if p["split"] == "test_language": assert p["language"] != "en"
+            if p["split"] in ("train", "heldout_adapt", "test_voice"):
+                assert p["text"] not in heldout and p["language"] == "en"
+            if p["split"] in ("test_sentence", "heldout_test"):
+                assert p["text"] in heldout
+            if p["split"] == "test_voice":
+                assert p["voice"].name in UNSEEN_VOICES and p["voice"].variant in UNSEEN_VARIANTS
+            else:
+                assert p["voice"].variant not in UNSEEN_VARIANTS
+            if p["split"] == "test_language":
+                assert p["language"] != "en"
 
 
 def test_build_rejects_bad_arguments(tmp_path):
-    with pytest.raises(InputError): build_synthtalk(tmp_path, n_identities=0)
-    with pytest.raises(InputError): build_synthtalk(tmp_path, size=4)
+    with pytest.raises(InputError):
+        build_synthtalk(tmp_path, n_identities=0)
+    with pytest.raises(InputError):
+        build_synthtalk(tmp_path, size=4)
 
 
 # ------------------------------------------------------------------ novel views
 def test_novel_views_cover_the_documented_range():
     r = ClipReader(MINI / "id0000_c000")
-    yaw = torch.tensor([-60., 60., 0., 0.]); pitch = torch.tensor([0., 0., -20., 20.])
-    cams = orbit_camera(yaw, pitch, DEFAULT_CAMERA["dist"], target=DEFAULT_CAMERA["target"], fov_deg=DEFAULT_CAMERA["fov_deg"],
-                        width=96, height=96)
+    yaw = torch.tensor([-60.0, 60.0, 0.0, 0.0])
+    pitch = torch.tensor([0.0, 0.0, -20.0, 20.0])
+    cams = orbit_camera(
+        yaw,
+        pitch,
+        DEFAULT_CAMERA["dist"],
+        target=DEFAULT_CAMERA["target"],
+        fov_deg=DEFAULT_CAMERA["fov_deg"],
+        width=96,
+        height=96,
+    )
     v = render_clip(r, cams, frames=[4], background=(1.0, 1.0, 1.0))
     assert v.shape == (4, 1, 96, 96, 3)
     covered = (v[:, 0] < 250).any(-1).mean((1, 2))
-    assert (covered > 0.1).all(), covered                  # head and torso visible from every view
-    assert np.abs(v[0, 0].astype(float) - v[1, 0][:, ::-1]).mean() > 1   # left and right views are different images
+    assert (covered > 0.1).all(), covered  # head and torso visible from every view
+    assert np.abs(v[0, 0].astype(float) - v[1, 0][:, ::-1]).mean() > 1  # left and right views are different images
 
 
 # ------------------------------------------------------------------ resumable building
 def test_interrupted_build_resumes_to_the_same_dataset(tmp_path, monkeypatch):
     import ggtalker_nb.data.synthtalk as S
+
     kw = dict(n_identities=2, clips_per_identity=2, size=32, seed=3, progress=False, max_seconds=0.6)
     real, calls = S.write_clip, []
+
     def crashing(d, clip, **k):
         calls.append(d)
-        if len(calls) == 3:                     # a crash half-way through the third clip
-            p = Path(d).parent / f".{Path(d).name}.partial-999-dead"; p.mkdir(); (p / "meta.json").write_text("{}")
+        if len(calls) == 3:  # a crash half-way through the third clip
+            p = Path(d).parent / f".{Path(d).name}.partial-999-dead"
+            p.mkdir()
+            (p / "meta.json").write_text("{}")
             raise KeyboardInterrupt
         return real(d, clip, **k)
+
     monkeypatch.setattr(S, "write_clip", crashing)
-    with pytest.raises(KeyboardInterrupt): build_synthtalk(tmp_path / "a", **kw)
+    with pytest.raises(KeyboardInterrupt):
+        build_synthtalk(tmp_path / "a", **kw)
     assert len(list_clips(tmp_path / "a")) == 2
     monkeypatch.setattr(S, "write_clip", real)
     s = build_synthtalk(tmp_path / "a", **kw)
@@ -180,6 +233,8 @@ def test_interrupted_build_resumes_to_the_same_dataset(tmp_path, monkeypatch):
     build_synthtalk(tmp_path / "b", **kw)
     for ca, cb in zip(list_clips(tmp_path / "a"), list_clips(tmp_path / "b")):
         assert ca.name == cb.name
-        for k, v in ClipReader(ca).flame.to_dict().items(): np.testing.assert_array_equal(v, ClipReader(cb).flame.to_dict()[k])
+        for k, v in ClipReader(ca).flame.to_dict().items():
+            np.testing.assert_array_equal(v, ClipReader(cb).flame.to_dict()[k])
         np.testing.assert_array_equal(ClipReader(ca).frames(), ClipReader(cb).frames())
-    with pytest.raises(InputError, match="size=32"): build_synthtalk(tmp_path / "a", **{**kw, "size": 48})
+    with pytest.raises(InputError, match="size=32"):
+        build_synthtalk(tmp_path / "a", **{**kw, "size": 48})

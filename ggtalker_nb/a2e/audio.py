@@ -8,7 +8,9 @@ __all__ = ['AUDIO_FPS', 'TEST_DEGRADATIONS', 'AudioEncoder', 'frame_mask', 'hz_t
            'build_audio_encoder', 'add_noise', 'add_reverb', 'band_limit', 'augment_speech']
 
 # %% ../../nbs/40_a2e.audio.ipynb #0448ccea
-import json, math, os
+import json
+import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -20,37 +22,46 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..core import InputError, MissingDependencyError, check_tensor
-from ..media import AUDIO_SR   # Hz, every encoder's input rate
+from ..media import AUDIO_SR  # Hz, every encoder's input rate
 from ..data.speech import n_frames
 
 # %% ../../nbs/40_a2e.audio.ipynb #244e6b01
-AUDIO_FPS = 25.0   # output frames per second (video rate)
+AUDIO_FPS = 25.0  # output frames per second (video rate)
+
 
 class AudioEncoder(nn.Module):
     "Base class: `(B, S@16 kHz) → (B, T@25 fps, out_dim)` with `T = n_frames(S)`."
+
     sr: int = AUDIO_SR
     fps: float = AUDIO_FPS
     out_dim: int
+
     def n_frames(self, n_samples: int) -> int:
         "Output frames for `n_samples` input samples."
         return n_frames(int(n_samples), self.sr, self.fps)
+
     @property
     def trainable(self) -> bool:
         "Whether any parameter requires a gradient."
         return any(p.requires_grad for p in self.parameters())
+
     def config(self) -> dict:
         "Keyword arguments of `build_audio_encoder` that rebuild this encoder (weights not included)."
         raise NotImplementedError
+
     def _check(self, samples) -> Tensor:
         check_tensor("samples", samples, (None, None), dtype_float=True)
-        if samples.shape[1] < 1: raise InputError(f"samples: need at least 1 sample, got shape {tuple(samples.shape)}")
+        if samples.shape[1] < 1:
+            raise InputError(f"samples: need at least 1 sample, got shape {tuple(samples.shape)}")
         return samples
 
+
 def frame_mask(
-    lengths: Tensor,   # (B,) valid samples per row of a padded batch
-    T: int,            # frames of the padded batch
-    sr: int = AUDIO_SR, fps: float = AUDIO_FPS,
-) -> Tensor:           # (B, T) bool, True for frames that hold real audio
+    lengths: Tensor,  # (B,) valid samples per row of a padded batch
+    T: int,  # frames of the padded batch
+    sr: int = AUDIO_SR,
+    fps: float = AUDIO_FPS,
+) -> Tensor:  # (B, T) bool, True for frames that hold real audio
     "Frame validity mask of a zero-padded batch: frame t is valid when t < n_frames(length)."
     nf = torch.ceil(lengths.double() * fps / sr - 1e-9).long()
     return torch.arange(T, device=lengths.device)[None] < nf[:, None]
@@ -63,21 +74,25 @@ def hz_to_mel_slaney(f):
     logstep = math.log(6.4) / 27.0
     return np.where(f >= 1000.0, 15.0 + np.log(np.maximum(f, 1e-10) / 1000.0) / logstep, lin)
 
+
 def mel_to_hz_slaney(m):
     "Inverse of `hz_to_mel_slaney`."
     m = np.asarray(m, dtype=np.float64)
     logstep = math.log(6.4) / 27.0
     return np.where(m >= 15.0, 1000.0 * np.exp(logstep * (m - 15.0)), m * (200.0 / 3))
 
+
 def mel_filterbank(
-    sr: int = AUDIO_SR,     # sample rate
-    n_fft: int = 400,       # FFT size (n_fft//2 + 1 bins)
-    n_mels: int = 80,       # bands
-    fmin: float = 0.0, fmax: float | None = None,  # band range in Hz (`fmax` default sr/2)
-) -> Tensor:                # (n_mels, n_fft//2 + 1) float32
+    sr: int = AUDIO_SR,  # sample rate
+    n_fft: int = 400,  # FFT size (n_fft//2 + 1 bins)
+    n_mels: int = 80,  # bands
+    fmin: float = 0.0,
+    fmax: float | None = None,  # band range in Hz (`fmax` default sr/2)
+) -> Tensor:  # (n_mels, n_fft//2 + 1) float32
     "Slaney-style triangular mel filterbank, each triangle normalised to unit area in Hz (×2/width)."
     fmax = sr / 2 if fmax is None else fmax
-    if not (0 <= fmin < fmax <= sr / 2): raise InputError(f"mel_filterbank: need 0 ≤ fmin < fmax ≤ sr/2, got {fmin}, {fmax}")
+    if not (0 <= fmin < fmax <= sr / 2):
+        raise InputError(f"mel_filterbank: need 0 ≤ fmin < fmax ≤ sr/2, got {fmin}, {fmax}")
     edges = mel_to_hz_slaney(np.linspace(hz_to_mel_slaney(fmin), hz_to_mel_slaney(fmax), n_mels + 2))
     fft_f = np.linspace(0, sr / 2, n_fft // 2 + 1)
     lo, mid, hi = edges[:-2, None], edges[1:-1, None], edges[2:, None]
@@ -85,8 +100,10 @@ def mel_filterbank(
     w = np.maximum(0, np.minimum(up, down)) * (2.0 / (hi - lo))
     return torch.from_numpy(w.astype(np.float32))
 
+
 class LogMel(nn.Module):
     "Frame-aligned log-mel spectrogram: `(B, S) → (B, n_mels, 4T)`, 4 mel frames per 25 fps video frame."
+
     def __init__(self, n_mels: int = 80, n_fft: int = 400, hop: int = 160, sr: int = AUDIO_SR, fps: float = AUDIO_FPS):
         super().__init__()
         self.n_mels, self.n_fft, self.hop, self.sr, self.fps = n_mels, n_fft, hop, sr, fps
@@ -96,8 +113,10 @@ class LogMel(nn.Module):
         self.per_frame = int(round(self.per_frame))
         self.register_buffer("window", torch.hann_window(n_fft, periodic=True), persistent=False)
         self.register_buffer("fb", mel_filterbank(sr, n_fft, n_mels), persistent=False)
+
     def forward(self, samples: Float[Tensor, "B S"]) -> Float[Tensor, "B D T4"]:
-        T = n_frames(samples.shape[1], self.sr, self.fps); n = T * self.per_frame
+        T = n_frames(samples.shape[1], self.sr, self.fps)
+        n = T * self.per_frame
         left = self.n_fft // 2 - self.hop // 2
         need = (n - 1) * self.hop + self.n_fft
         x = F.pad(samples.float(), (left, max(0, need - left - samples.shape[1])))[:, :need]
@@ -112,35 +131,63 @@ def sinusoidal_positions(T: int, d: int, device=None, offset: int = 0) -> Tensor
     i = torch.arange(0, d, 2, device=device, dtype=torch.float32)
     ang = pos / (10000 ** (i / d))
     pe = torch.zeros(T, d, device=device)
-    pe[:, 0::2] = torch.sin(ang); pe[:, 1::2] = torch.cos(ang[:, : d // 2])
+    pe[:, 0::2] = torch.sin(ang)
+    pe[:, 1::2] = torch.cos(ang[:, : d // 2])
     return pe
+
 
 class _ResConv(nn.Module):
     def __init__(self, c, k):
-        super().__init__(); self.conv = nn.Conv1d(c, c, k, padding=k // 2); self.norm = nn.LayerNorm(c)
+        super().__init__()
+        self.conv = nn.Conv1d(c, c, k, padding=k // 2)
+        self.norm = nn.LayerNorm(c)
+
     def forward(self, x):  # per-frame LayerNorm over channels: no statistics across time
         return x + F.gelu(self.conv(rearrange(self.norm(rearrange(x, "b c t -> b t c")), "b t c -> b c t")))
 
+
 class MelEncoder(AudioEncoder):
     "Offline log-mel + conv (+ transformer) encoder, frame-aligned to 25 fps."
-    def __init__(self,
-                 out_dim: int = 128,   # output feature size D
-                 channels: int = 128,  # conv width
-                 n_mels: int = 80,
-                 layers: int = 2,      # transformer layers after the convs (0 = convs only)
-                 heads: int = 4,
-                 dropout: float = 0.0):
+
+    def __init__(
+        self,
+        out_dim: int = 128,  # output feature size D
+        channels: int = 128,  # conv width
+        n_mels: int = 80,
+        layers: int = 2,  # transformer layers after the convs (0 = convs only)
+        heads: int = 4,
+        dropout: float = 0.0,
+    ):
         super().__init__()
-        self.out_dim, self._cfg = out_dim, dict(out_dim=out_dim, channels=channels, n_mels=n_mels, layers=layers, heads=heads, dropout=dropout)
+        self.out_dim, self._cfg = (
+            out_dim,
+            dict(out_dim=out_dim, channels=channels, n_mels=n_mels, layers=layers, heads=heads, dropout=dropout),
+        )
         self.logmel = LogMel(n_mels)
-        self.front = nn.Sequential(nn.Conv1d(n_mels, channels, 3, padding=1), nn.GELU(),
-                                   nn.Conv1d(channels, channels, self.logmel.per_frame, stride=self.logmel.per_frame), nn.GELU(),
-                                   _ResConv(channels, 5), _ResConv(channels, 5))
+        self.front = nn.Sequential(
+            nn.Conv1d(n_mels, channels, 3, padding=1),
+            nn.GELU(),
+            nn.Conv1d(channels, channels, self.logmel.per_frame, stride=self.logmel.per_frame),
+            nn.GELU(),
+            _ResConv(channels, 5),
+            _ResConv(channels, 5),
+        )
         self.proj = nn.Linear(channels, out_dim)
-        self.transformer = (nn.TransformerEncoder(nn.TransformerEncoderLayer(out_dim, heads, 2 * out_dim, dropout, batch_first=True,
-                                                                             norm_first=True, activation="gelu"), layers,
-                                                  enable_nested_tensor=False) if layers > 0 else None)
-    def config(self) -> dict: return dict(name_or_path="mel", **self._cfg)
+        self.transformer = (
+            nn.TransformerEncoder(
+                nn.TransformerEncoderLayer(
+                    out_dim, heads, 2 * out_dim, dropout, batch_first=True, norm_first=True, activation="gelu"
+                ),
+                layers,
+                enable_nested_tensor=False,
+            )
+            if layers > 0
+            else None
+        )
+
+    def config(self) -> dict:
+        return dict(name_or_path="mel", **self._cfg)
+
     def forward(self, samples: Float[Tensor, "B S"]) -> Float[Tensor, "B T D"]:
         h = self.front(self.logmel(self._check(samples)))
         h = self.proj(rearrange(h, "b c t -> b t c"))
@@ -151,13 +198,17 @@ class MelEncoder(AudioEncoder):
 # %% ../../nbs/40_a2e.audio.ipynb #d5a72d7c
 class HFEncoder(AudioEncoder):
     "Wav2Vec2/HuBERT/XLS-R hidden states (optionally layer-weighted) resampled to 25 fps."
-    def __init__(self,
-                 name_or_path: str | os.PathLike | None = "facebook/wav2vec2-base-960h",  # hub id or local folder
-                 config=None,                 # a `transformers` config (or its dict): build with random weights instead of loading
-                 layer_weights: bool = False, # learned softmax-weighted sum over all hidden states
-                 freeze_layers: int = 0,      # also freeze the first k transformer layers (+ projection, pos-conv)
-                 freeze: bool = False,        # freeze the whole model
-                 local_files_only: bool | None = None):  # default: `$HF_HUB_OFFLINE` is set
+
+    def __init__(
+        self,
+        name_or_path: str | os.PathLike | None = "facebook/wav2vec2-base-960h",  # hub id or local folder
+        # a `transformers` config (or its dict): build with random weights instead of loading
+        config=None,
+        layer_weights: bool = False,  # learned softmax-weighted sum over all hidden states
+        freeze_layers: int = 0,  # also freeze the first k transformer layers (+ projection, pos-conv)
+        freeze: bool = False,  # freeze the whole model
+        local_files_only: bool | None = None,
+    ):  # default: `$HF_HUB_OFFLINE` is set
         super().__init__()
         try:
             import transformers
@@ -166,103 +217,155 @@ class HFEncoder(AudioEncoder):
         if config is not None:
             if isinstance(config, dict):  # as saved in a file's metadata (`config()['hf_config']`)
                 d = dict(config)
-                try: config = transformers.AutoConfig.for_model(d.pop("model_type"), **d)
-                except (KeyError, ValueError) as e: raise InputError(f"HFEncoder: not a transformers config ({type(e).__name__}: {e})") from None
-            self.model = transformers.AutoModel.from_config(config); self.name = None
+                try:
+                    config = transformers.AutoConfig.for_model(d.pop("model_type"), **d)
+                except (KeyError, ValueError) as e:
+                    raise InputError(f"HFEncoder: not a transformers config ({type(e).__name__}: {e})") from None
+            self.model = transformers.AutoModel.from_config(config)
+            self.name = None
         else:
-            if name_or_path is None: raise InputError("HFEncoder: give name_or_path (hub id / local folder) or config")
-            if local_files_only is None: local_files_only = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
+            if name_or_path is None:
+                raise InputError("HFEncoder: give name_or_path (hub id / local folder) or config")
+            if local_files_only is None:
+                local_files_only = os.environ.get("HF_HUB_OFFLINE", "0") not in ("", "0", "false", "False")
             self.name = str(name_or_path)
             try:
                 self.model = transformers.AutoModel.from_pretrained(self.name, local_files_only=local_files_only)
             except Exception as e:
                 raise MissingDependencyError(
-                    f"audio encoder {self.name!r} could not be loaded ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
-                    f"offline, download it elsewhere (`huggingface-cli download {self.name}`) and pass the local folder "
-                    f"as name_or_path, or use the built-in 'mel' encoder") from None
+                    f"audio encoder {self.name!r} could not be loaded ({type(e).__name__}: "
+                    f"{str(e).splitlines()[0][:200]}); "
+                    f"offline, download it elsewhere (`huggingface-cli download {self.name}`) and pass the local "
+                    "folder "
+                    f"as name_or_path, or use the built-in 'mel' encoder"
+                ) from None
         cfg = self.model.config
         self.out_dim = cfg.hidden_size
-        self.stride = int(np.prod(cfg.conv_stride)); self.receptive = self._receptive(cfg)
-        self._cfg = dict(name_or_path=self.name, layer_weights=layer_weights, freeze_layers=freeze_layers, freeze=freeze)
-        if self.name is None: self._cfg["hf_config"] = json.loads(cfg.to_json_string(use_diff=False))  # rebuildable from a file
+        self.stride = int(np.prod(cfg.conv_stride))
+        self.receptive = self._receptive(cfg)
+        self._cfg = dict(
+            name_or_path=self.name, layer_weights=layer_weights, freeze_layers=freeze_layers, freeze=freeze
+        )
+        # rebuildable from a file
+        if self.name is None:
+            self._cfg["hf_config"] = json.loads(cfg.to_json_string(use_diff=False))
         # models whose feature encoder uses layer norm take an attention mask for padded batches; group-norm ones
         # (wav2vec2-base) must not get one, only zero padding (the `transformers` docs)
         self.use_attention_mask = getattr(cfg, "feat_extract_norm", "group") == "layer"
-        for p in self.model.feature_extractor.parameters(): p.requires_grad_(False)
+        for p in self.model.feature_extractor.parameters():
+            p.requires_grad_(False)
         if freeze_layers > 0 or freeze:
-            for m in [getattr(self.model, "feature_projection", None), getattr(self.model.encoder, "pos_conv_embed", None)]:
-                if m is not None: m.requires_grad_(False)
-            for l in self.model.encoder.layers[: (len(self.model.encoder.layers) if freeze else freeze_layers)]: l.requires_grad_(False)
-        if freeze: self.model.requires_grad_(False)
+            for m in [
+                getattr(self.model, "feature_projection", None),
+                getattr(self.model.encoder, "pos_conv_embed", None),
+            ]:
+                if m is not None:
+                    m.requires_grad_(False)
+            for l in self.model.encoder.layers[: (len(self.model.encoder.layers) if freeze else freeze_layers)]:
+                l.requires_grad_(False)
+        if freeze:
+            self.model.requires_grad_(False)
         n_h = cfg.num_hidden_layers + 1
         self.layer_logits = nn.Parameter(torch.zeros(n_h)) if layer_weights else None
+
     @staticmethod
     def _receptive(cfg) -> int:
         r, j = 1, 1
-        for k, s in zip(cfg.conv_kernel, cfg.conv_stride): r += (k - 1) * j; j *= s
+        for k, s in zip(cfg.conv_kernel, cfg.conv_stride):
+            r += (k - 1) * j
+            j *= s
         return r
-    def config(self) -> dict: return dict(self._cfg)
+
+    def config(self) -> dict:
+        return dict(self._cfg)
+
     def normalize(self, samples: Tensor, lengths: Tensor | None = None) -> Tensor:
         "Zero mean, unit variance per utterance over its valid samples (padding stays 0)."
-        if lengths is None: lengths = torch.full((samples.shape[0],), samples.shape[1], device=samples.device)
+        if lengths is None:
+            lengths = torch.full((samples.shape[0],), samples.shape[1], device=samples.device)
         m = (torch.arange(samples.shape[1], device=samples.device)[None] < lengths[:, None]).to(samples.dtype)
         n = m.sum(1, keepdim=True).clamp_min(1)
         mu = (samples * m).sum(1, keepdim=True) / n
         var = ((samples - mu) ** 2 * m).sum(1, keepdim=True) / n
         return (samples - mu) / torch.sqrt(var + 1e-7) * m
+
     def forward(self, samples: Float[Tensor, "B S"], lengths: Tensor | None = None) -> Float[Tensor, "B T D"]:
-        S = self._check(samples).shape[1]; T = self.n_frames(S)
+        S = self._check(samples).shape[1]
+        T = self.n_frames(S)
         x = self.normalize(samples.float(), lengths)
-        if S < self.receptive: x = F.pad(x, (0, self.receptive - S))
+        if S < self.receptive:
+            x = F.pad(x, (0, self.receptive - S))
         am = None
         if lengths is not None and self.use_attention_mask:
-            am = (torch.arange(x.shape[1], device=x.device)[None] < torch.as_tensor(lengths, device=x.device)[:, None]).long()
+            am = (
+                torch.arange(x.shape[1], device=x.device)[None] < torch.as_tensor(lengths, device=x.device)[:, None]
+            ).long()
         out = self.model(x, attention_mask=am, output_hidden_states=self.layer_logits is not None)
-        if self.layer_logits is None: h = out.last_hidden_state
+        if self.layer_logits is None:
+            h = out.last_hidden_state
         else:
             hs = torch.stack(out.hidden_states, 0)
             h = torch.einsum("l,lbtd->btd", self.layer_logits.softmax(0), hs)
-        return resample_frames(h, T, src_fps=self.sr / self.stride, dst_fps=self.fps,
-                               src_offset=(self.receptive / 2) / self.sr * (self.sr / self.stride))
+        return resample_frames(
+            h,
+            T,
+            src_fps=self.sr / self.stride,
+            dst_fps=self.fps,
+            src_offset=(self.receptive / 2) / self.sr * (self.sr / self.stride),
+        )
+
 
 def resample_frames(
     h: Float[Tensor, "B T0 D"],  # features at `src_fps`
-    T: int,                      # output frames
-    src_fps: float = 50.0, dst_fps: float = AUDIO_FPS,
-    src_offset: float = 0.625,   # centre of source frame 0, in source frames (Wav2Vec2: 200/320)
+    T: int,  # output frames
+    src_fps: float = 50.0,
+    dst_fps: float = AUDIO_FPS,
+    src_offset: float = 0.625,  # centre of source frame 0, in source frames (Wav2Vec2: 200/320)
 ) -> Float[Tensor, "B T D"]:
     "Linearly interpolate frame features to the centres of `dst_fps` frames (frame t centred at (t+½)/dst_fps)."
-    pos = ((torch.arange(T, device=h.device, dtype=torch.float64) + 0.5) / dst_fps * src_fps - src_offset).clamp(0, h.shape[1] - 1)
-    i0 = pos.floor().long().clamp(max=h.shape[1] - 1); i1 = (i0 + 1).clamp(max=h.shape[1] - 1)
+    pos = ((torch.arange(T, device=h.device, dtype=torch.float64) + 0.5) / dst_fps * src_fps - src_offset).clamp(
+        0, h.shape[1] - 1
+    )
+    i0 = pos.floor().long().clamp(max=h.shape[1] - 1)
+    i1 = (i0 + 1).clamp(max=h.shape[1] - 1)
     w = (pos - i0).to(h.dtype)[None, :, None]
     return h[:, i0] * (1 - w) + h[:, i1] * w
 
 # %% ../../nbs/40_a2e.audio.ipynb #2aa8d053
 def build_audio_encoder(
     name_or_path: str | os.PathLike = "mel",  # 'mel' or a Wav2Vec2/HuBERT hub id / local folder
-    **kw,                                     # passed to `MelEncoder` / `HFEncoder`
+    **kw,  # passed to `MelEncoder` / `HFEncoder`
 ) -> AudioEncoder:
     "Build an audio encoder by name: 'mel' (built-in) or a `transformers` speech model."
-    if str(name_or_path) == "mel": return MelEncoder(**kw)
-    if "hf_config" in kw: kw["config"] = kw.pop("hf_config")   # an encoder that was built from a config
+    if str(name_or_path) == "mel":
+        return MelEncoder(**kw)
+    if "hf_config" in kw:
+        kw["config"] = kw.pop("hf_config")  # an encoder that was built from a config
     return HFEncoder(name_or_path, **kw)
 
 # %% ../../nbs/40_a2e.audio.ipynb #08a00354
-def _rand(g, *shape): return torch.rand(*shape, generator=g, dtype=torch.float64)
+def _rand(g, *shape):
+    return torch.rand(*shape, generator=g, dtype=torch.float64)
+
 
 def add_noise(x: Tensor, snr_db: float, generator=None, tilt: float = 0.0) -> Tensor:
-    "Add coloured Gaussian noise at `snr_db` (against the signal's power): `tilt` > 0 low-passes it (one-pole), < 0 high-passes it."
+    """Add coloured Gaussian noise at `snr_db` (against the signal's power): `tilt` > 0 low-passes it (one-pole), < 0
+    high-passes it."""
     n = torch.randn(x.shape, generator=generator, dtype=torch.float64)
     if tilt != 0:
         a = min(abs(tilt), 0.99)
-        spec = torch.fft.rfft(n); f = torch.linspace(0, math.pi, spec.shape[-1], dtype=torch.float64)
+        spec = torch.fft.rfft(n)
+        f = torch.linspace(0, math.pi, spec.shape[-1], dtype=torch.float64)
         h = 1 / (1 - a * torch.exp(-1j * f)).abs() if tilt > 0 else (1 - a * torch.exp(-1j * f)).abs()
         n = torch.fft.irfft(spec * h, n=x.shape[-1])
-    px = x.double().square().mean().clamp_min(1e-10); pn = n.square().mean().clamp_min(1e-12)
+    px = x.double().square().mean().clamp_min(1e-10)
+    pn = n.square().mean().clamp_min(1e-12)
     return (x.double() + n * (px / pn / 10 ** (snr_db / 10)).sqrt()).to(x.dtype)
 
+
 def add_reverb(x: Tensor, rt60: float, generator=None, sr: int = AUDIO_SR, direct: float = 1.0) -> Tensor:
-    "Convolve with a synthetic room response: a direct path at t = 0 (no delay) + exponentially decaying noise (RT60 s)."
+    """Convolve with a synthetic room response: a direct path at t = 0 (no delay) + exponentially decaying noise (RT60
+    s)."""
     L = max(2, int(rt60 * sr))
     t = torch.arange(L, dtype=torch.float64) / sr
     h = torch.randn(L, generator=generator, dtype=torch.float64) * torch.exp(-6.9078 * t / rt60) * 0.1
@@ -271,30 +374,39 @@ def add_reverb(x: Tensor, rt60: float, generator=None, sr: int = AUDIO_SR, direc
     y = torch.fft.irfft(torch.fft.rfft(x.double(), n) * torch.fft.rfft(h, n), n)[..., : x.shape[-1]]
     return (y * x.double().abs().amax().clamp_min(1e-6) / y.abs().amax().clamp_min(1e-6)).to(x.dtype)
 
+
 def band_limit(x: Tensor, cutoff_hz: float, sr: int = AUDIO_SR) -> Tensor:
     "Remove everything above `cutoff_hz` (as audio recorded at 2·cutoff and resampled to 16 kHz)."
-    spec = torch.fft.rfft(x.double()); f = torch.fft.rfftfreq(x.shape[-1], 1 / sr).to(torch.float64)
+    spec = torch.fft.rfft(x.double())
+    f = torch.fft.rfftfreq(x.shape[-1], 1 / sr).to(torch.float64)
     return torch.fft.irfft(spec * (f <= cutoff_hz), n=x.shape[-1]).to(x.dtype)
 
+
 def augment_speech(
-    samples: Float[Tensor, "B S"],       # 16 kHz speech
+    samples: Float[Tensor, "B S"],  # 16 kHz speech
     generator: torch.Generator | None = None,
-    p: float = 0.5,                      # chance that a row is augmented at all
+    p: float = 0.5,  # chance that a row is augmented at all
 ) -> Float[Tensor, "B S"]:
-    "Random real-world degradations per row: level (−25…+6 dB, clipped at ±1), band limit (8/11/22 kHz recordings), reverb, noise."
+    """Random real-world degradations per row: level (−25…+6 dB, clipped at ±1), band limit (8/11/22 kHz recordings),
+    reverb, noise."""
     x = check_tensor("samples", samples, (None, None), dtype_float=True).clone()
     for b in range(x.shape[0]):
-        u = _rand(generator, 9)             # a fixed number of draws per row
-        if u[0] >= p: continue
+        u = _rand(generator, 9)  # a fixed number of draws per row
+        if u[0] >= p:
+            continue
         y = x[b]
-        if u[1] < 0.25: y = band_limit(y, (3400.0, 4000.0, 5500.0)[int(u[2] * 3) % 3])
-        if u[3] < 0.35: y = add_reverb(y, 0.15 + 0.75 * float(u[4]), generator)
-        if u[5] < 0.6: y = add_noise(y, 3.0 + 27.0 * float(u[6]), generator, tilt=float(2 * u[7] - 1) * 0.95)
+        if u[1] < 0.25:
+            y = band_limit(y, (3400.0, 4000.0, 5500.0)[int(u[2] * 3) % 3])
+        if u[3] < 0.35:
+            y = add_reverb(y, 0.15 + 0.75 * float(u[4]), generator)
+        if u[5] < 0.6:
+            y = add_noise(y, 3.0 + 27.0 * float(u[6]), generator, tilt=float(2 * u[7] - 1) * 0.95)
         y = (y * 10 ** ((-25.0 + 31.0 * float(u[8])) / 20)).clamp(-1, 1)
         x[b] = y
     return x
 
-TEST_DEGRADATIONS = {   # name → deterministic transform of a (S,) 16 kHz clip, for evaluating on degraded audio
+
+TEST_DEGRADATIONS = {  # name → deterministic transform of a (S,) 16 kHz clip, for evaluating on degraded audio
     "noise 10 dB": lambda x, g: add_noise(x, 10.0, g),
     "reverb 0.5 s": lambda x, g: add_reverb(x, 0.5, g),
     "quiet −20 dB": lambda x, g: x * 0.1,

@@ -9,7 +9,11 @@ __all__ = ['SPLIT_NAMES', 'METRIC_COLS', 'STYLE_SIGNALS', 'STYLE_BANDS_HZ', 'sam
            'gt_diversity', 'bench_a2e', 'render_motion', 'a2e_player']
 
 # %% ../../nbs/43_a2e.eval.ipynb #8b4b04cf
-import json, math, os, time, warnings
+import json
+import math
+import os
+import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -23,53 +27,71 @@ from torch import Tensor
 from ..core import AssetError, InputError, data_samples_path, load_safetensors
 from ..data.speech import audio_energy
 from ..data.video import ClipReader, FlameTrack, clip_paths
-from ..metrics import (av_offset_confidence, lip_vertex_error, mean_vertex_error, motion_diversity,
-                                 mouth_expr_indices, mouth_expression_error, mouth_opening, mouth_opening_correlation,
-                                 track_landmarks)
+from ggtalker_nb.metrics import (
+    av_offset_confidence,
+    lip_vertex_error,
+    mean_vertex_error,
+    motion_diversity,
+    mouth_expr_indices,
+    mouth_expression_error,
+    mouth_opening,
+    mouth_opening_correlation,
+    track_landmarks,
+)
 from .audio import AUDIO_FPS, AUDIO_SR, TEST_DEGRADATIONS, build_audio_encoder
-from .model import A2EConfig, A2EModel, load_a2e, sample, split_motion
+from .model import DEFAULT_GUIDANCE, A2EConfig, A2EModel, load_a2e, sample, split_motion
 from .train import A2ERegressor, load_checkpoint, load_regressor, predict_regression
 
 # %% ../../nbs/43_a2e.eval.ipynb #a2544820
 def samples_per_frame(encoder) -> int:
     "Audio samples per motion frame of an encoder (16 kHz / 25 fps = 640); an error when it is not an integer."
     spf = getattr(encoder, "sr", AUDIO_SR) / getattr(encoder, "fps", AUDIO_FPS)
-    if abs(spf - round(spf)) > 1e-9: raise InputError(f"encoder: {spf} samples per frame is not an integer")
+    if abs(spf - round(spf)) > 1e-9:
+        raise InputError(f"encoder: {spf} samples per frame is not an integer")
     return int(round(spf))
+
 
 @torch.no_grad()
 def encode_audio(
-    encoder: nn.Module,                 # an `AudioEncoder` ((B, S@16k) → (B, T@25fps, D_a))
-    samples,                            # (S,) mono float samples at 16 kHz (numpy or tensor)
-    n_frames: int | None = None,        # output frames (default `encoder.n_frames(S)`); audio is cut/zero-padded to fit
-    window: int | None = None,          # new frames per span (the model's `config.window`); None: whole file at once
-    context: int = 0,                   # frames of audio before each span's new frames (the model's `config.context`)
+    encoder: nn.Module,  # an `AudioEncoder` ((B, S@16k) → (B, T@25fps, D_a))
+    samples,  # (S,) mono float samples at 16 kHz (numpy or tensor)
+    n_frames: int | None = None,  # output frames (default `encoder.n_frames(S)`); audio is cut/zero-padded to fit
+    window: int | None = None,  # new frames per span (the model's `config.window`); None: whole file at once
+    context: int = 0,  # frames of audio before each span's new frames (the model's `config.context`)
 ) -> Float[Tensor, "1 T Da"]:
     "Frame-aligned audio features `(1, T, D_a)`, encoded span by span like the windowed sampler (or all at once)."
     x = torch.as_tensor(np.asarray(samples, np.float32) if not isinstance(samples, Tensor) else samples).float()
-    if x.ndim != 1 or len(x) == 0: raise InputError(f"samples: expected non-empty mono (S,) audio, got shape {tuple(x.shape)}")
-    if not torch.isfinite(x).all(): raise InputError("samples: contain NaN or inf")
+    if x.ndim != 1 or len(x) == 0:
+        raise InputError(f"samples: expected non-empty mono (S,) audio, got shape {tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        raise InputError("samples: contain NaN or inf")
     spf = samples_per_frame(encoder)
     T = encoder.n_frames(len(x)) if n_frames is None else int(n_frames)
-    if T < 1: raise InputError(f"n_frames: must be ≥ 1, got {T}")
-    if window is not None and (window < 1 or context < 0): raise InputError(f"window ≥ 1 and context ≥ 0 needed, got {window}, {context}")
+    if T < 1:
+        raise InputError(f"n_frames: must be ≥ 1, got {T}")
+    if window is not None and (window < 1 or context < 0):
+        raise InputError(f"window ≥ 1 and context ≥ 0 needed, got {window}, {context}")
     dev = next(encoder.parameters()).device if any(True for _ in encoder.parameters()) else torch.device("cpu")
     x = torch.nn.functional.pad(x, (0, max(0, T * spf - len(x))))[: T * spf].to(dev)
-    was = encoder.training; encoder.eval()
+    was = encoder.training
+    encoder.eval()
     try:
-        if window is None: return encoder(x[None])
+        if window is None:
+            return encoder(x[None])
         out, a = [], 0
         while a < T:
-            b = min(a + window, T); s = max(0, a - context)
-            out.append(encoder(x[None, s * spf: b * spf])[:, a - s:])
+            b = min(a + window, T)
+            s = max(0, a - context)
+            out.append(encoder(x[None, s * spf : b * spf])[:, a - s :])
             a = b
         return torch.cat(out, 1)
-    finally: encoder.train(was)
+    finally:
+        encoder.train(was)
 
 # %% ../../nbs/43_a2e.eval.ipynb #8d5d4024
 def load_any(
-    src,                                # path (model file, checkpoint, run folder) or an A2EModel / A2ERegressor
-    encoder: nn.Module | None = None,   # audio encoder (needed for in-memory models without one)
+    src,  # path (model file, checkpoint, run folder) or an A2EModel / A2ERegressor
+    encoder: nn.Module | None = None,  # audio encoder (needed for in-memory models without one)
     device: str = "cpu",
 ) -> tuple[nn.Module, nn.Module, str, list[str]]:
     "(model, audio encoder, kind, identity names) from a model file, a training checkpoint, a run folder or a module."
@@ -81,12 +103,17 @@ def load_any(
         p = Path(src)
         if p.is_dir():
             for n in ("best.safetensors", "final.safetensors", "latest.safetensors"):
-                if (p / n).is_file(): p = p / n; break
-            else: raise AssetError(f"{src}: no best/final/latest.safetensors in this folder")
+                if (p / n).is_file():
+                    p = p / n
+                    break
+            else:
+                raise AssetError(f"{src}: no best/final/latest.safetensors in this folder")
         _, meta = load_safetensors(p)
         kind = meta.get("kind")
-        if kind == "a2e": model, enc = load_a2e(p, device)
-        elif kind == "a2e_regression": model, enc = load_regressor(p, device)
+        if kind == "a2e":
+            model, enc = load_a2e(p, device)
+        elif kind == "a2e_regression":
+            model, enc = load_regressor(p, device)
         elif kind == "a2e_checkpoint":
             t, meta = load_checkpoint(p)
             cfg = A2EConfig(**{k: v for k, v in meta["a2e_config"].items() if k in A2EConfig.__dataclass_fields__})
@@ -97,66 +124,80 @@ def load_any(
                 enc = build_audio_encoder(**meta["audio_encoder"])
                 enc.load_state_dict({k[8:]: v for k, v in t.items() if k.startswith("encoder.")})
             model, enc = model.to(device).eval(), (enc.to(device).eval() if enc is not None else None)
-        else: raise AssetError(f"{p}: not an A2E model, baseline or checkpoint (kind={kind!r})")
+        else:
+            raise AssetError(f"{p}: not an A2E model, baseline or checkpoint (kind={kind!r})")
         names = [str(n) for n in meta.get("identity_names", [])]
-        if encoder is not None: enc = encoder
-    if enc is None: raise InputError("load_any: the model has no audio encoder; pass encoder=")
+        if encoder is not None:
+            enc = encoder
+    if enc is None:
+        raise InputError("load_any: the model has no audio encoder; pass encoder=")
     kind = "regression" if isinstance(model, A2ERegressor) else "diffusion"
     model.identity_names = names
-    if not isinstance(model, (A2EModel, A2ERegressor)): raise InputError(f"load_any: expected an A2EModel or A2ERegressor, got {type(model).__name__}")
+    if not isinstance(model, (A2EModel, A2ERegressor)):
+        raise InputError(f"load_any: expected an A2EModel or A2ERegressor, got {type(model).__name__}")
     return model.eval(), enc.eval(), kind, names
 
 # %% ../../nbs/43_a2e.eval.ipynb #647750e0
 @torch.no_grad()
 def predict_motion(
-    model: nn.Module,                   # A2EModel or A2ERegressor
-    encoder: nn.Module,                 # its audio encoder
-    samples,                            # (S,) 16 kHz mono audio
-    identity: int | None = None,        # identity row; None / -1 = unknown
-    n_samples: int = 1,                 # K samples of the same audio (diffusion only; the baseline repeats)
-    steps: int = 25,                    # DDIM steps (DDPM: all)
+    model: nn.Module,  # A2EModel or A2ERegressor
+    encoder: nn.Module,  # its audio encoder
+    samples,  # (S,) 16 kHz mono audio
+    identity: int | None = None,  # identity row; None / -1 = unknown
+    n_samples: int = 1,  # K samples of the same audio (diffusion only; the baseline repeats)
+    steps: int = 25,  # DDIM steps (DDPM: all)
     sampler: str = "ddim",
     guidance: tuple[float, float] = (1.0, 1.0),  # (s_audio, s_identity)
     seed: int = 0,
-    n_frames: int | None = None,        # output frames (default from the audio length)
-    chunked: bool = True,               # encode audio window by window (`encode_audio`)
+    n_frames: int | None = None,  # output frames (default from the audio length)
+    chunked: bool = True,  # encode audio window by window (`encode_audio`)
 ) -> Float[Tensor, "K T D"]:
     "K motion samples (FLAME units: expr, jaw[, rotation]) for one audio clip."
-    if n_samples < 1: raise InputError(f"n_samples: must be ≥ 1, got {n_samples}")
+    if n_samples < 1:
+        raise InputError(f"n_samples: must be ≥ 1, got {n_samples}")
     c = model.config
     feats = encode_audio(encoder, samples, n_frames, *((c.window, c.context) if chunked else (None, 0)))
     ident = -1 if identity is None else int(identity)
     if isinstance(model, A2ERegressor):
         return predict_regression(model, feats, ident).expand(n_samples, -1, -1).clone()
     g = torch.Generator().manual_seed(int(seed))
-    return sample(model, feats.expand(n_samples, -1, -1), ident, steps=steps, sampler=sampler, guidance=guidance, generator=g)
+    return sample(
+        model, feats.expand(n_samples, -1, -1), ident, steps=steps, sampler=sampler, guidance=guidance, generator=g
+    )
 
 # %% ../../nbs/43_a2e.eval.ipynb #0fb23998
 def _pred_track(gt: FlameTrack, motion: np.ndarray, n_expr: int, with_pose: bool = False) -> FlameTrack:
     m = split_motion(torch.as_tensor(motion), n_expr, with_pose)
-    expr = gt.expr.copy(); E = min(n_expr, expr.shape[1]); expr[:, :E] = m["expr"][:, :E].numpy()
+    expr = gt.expr.copy()
+    E = min(n_expr, expr.shape[1])
+    expr[:, :E] = m["expr"][:, :E].numpy()
     out = replace(gt, expr=expr, jaw=m["jaw"].numpy().astype(np.float32))
-    if with_pose: out = replace(out, rotation=m["rotation"].numpy().astype(np.float32))
+    if with_pose:
+        out = replace(out, rotation=m["rotation"].numpy().astype(np.float32))
     return out
+
 
 def nanmean(xs) -> float:
     "Mean of the non-NaN values; NaN (and no warning) when there are none."
-    x = np.asarray(xs, dtype=np.float64).ravel(); x = x[~np.isnan(x)]
+    x = np.asarray(xs, dtype=np.float64).ravel()
+    x = x[~np.isnan(x)]
     return float(x.mean()) if x.size else float("nan")
+
 
 @torch.no_grad()
 def motion_metrics(
-    flame,                              # the FLAME model of the data (SynthTalk: the sample head)
-    gt: FlameTrack,                     # ground-truth track (T frames)
-    motions: Float[Tensor, "K T D"],    # K predicted motion samples (FLAME units)
-    audio,                              # (S,) 16 kHz audio of the clip
-    n_expr: int,                        # expression coefficients in a motion vector
+    flame,  # the FLAME model of the data (SynthTalk: the sample head)
+    gt: FlameTrack,  # ground-truth track (T frames)
+    motions: Float[Tensor, "K T D"],  # K predicted motion samples (FLAME units)
+    audio,  # (S,) 16 kHz audio of the clip
+    n_expr: int,  # expression coefficients in a motion vector
     with_pose: bool = False,
     fps: float = 25.0,
 ) -> dict:
     "Lip/mouth metrics of K motion samples against a ground-truth track (see the table above)."
     K, T, _ = motions.shape
-    if T != len(gt): raise InputError(f"motion_metrics: {T} predicted frames vs {len(gt)} ground-truth frames")
+    if T != len(gt):
+        raise InputError(f"motion_metrics: {T} predicted frames vs {len(gt)} ground-truth frames")
     lips = torch.as_tensor(flame.masks["lips"]).long()
     mi = [i for i in mouth_expr_indices(flame.expr_names or []) if i < n_expr] or None
     gv, gl = track_landmarks(flame, gt)
@@ -169,10 +210,19 @@ def motion_metrics(
         pv, pl = track_landmarks(flame, tr)
         mo = mouth_opening(pl).numpy()
         off, conf = av_offset_confidence(mo, en)
-        gexpr = torch.as_tensor(gt.expr[:, :n_expr]); pexpr = torch.as_tensor(tr.expr[:, :n_expr])
-        rows.append(dict(lve=1000 * float(lip_vertex_error(pv, gv, lips)), mve=1000 * float(mean_vertex_error(pv, gv)),
-                         mo_corr=mouth_opening_correlation(mo, gmo), av_offset=off, av_conf=conf, av_ok=float(abs(off) <= 1),
-                         mee=float(mouth_expression_error(pexpr, gexpr, mi))))
+        gexpr = torch.as_tensor(gt.expr[:, :n_expr])
+        pexpr = torch.as_tensor(tr.expr[:, :n_expr])
+        rows.append(
+            dict(
+                lve=1000 * float(lip_vertex_error(pv, gv, lips)),
+                mve=1000 * float(mean_vertex_error(pv, gv)),
+                mo_corr=mouth_opening_correlation(mo, gmo),
+                av_offset=off,
+                av_conf=conf,
+                av_ok=float(abs(off) <= 1),
+                mee=float(mouth_expression_error(pexpr, gexpr, mi)),
+            )
+        )
         lipv.append(pv[:, lips])
     out = {k: nanmean([r[k] for r in rows]) for k in rows[0]}
     out["av_offset"] = rows[0]["av_offset"]
@@ -181,24 +231,32 @@ def motion_metrics(
     return out
 
 # %% ../../nbs/43_a2e.eval.ipynb #e93d745d
-SPLIT_NAMES = dict(test_sentence="held-out sentences", test_voice="unseen voices", test_language="unseen languages",
-                   heldout_test="held-out identities", train="training clips")
+SPLIT_NAMES = dict(
+    test_sentence="held-out sentences",
+    test_voice="unseen voices",
+    test_language="unseen languages",
+    heldout_test="held-out identities",
+    train="training clips",
+)
+
 
 def evaluate_a2e(
-    model_or_path,                      # model file / checkpoint / run folder, or a model (then give `encoder`)
-    clips,                              # clips root folder or clip folders
-    splits: Sequence[str] | None = ("test_sentence", "test_voice", "test_language"),  # keep clips of these splits (None: all)
+    model_or_path,  # model file / checkpoint / run folder, or a model (then give `encoder`)
+    clips,  # clips root folder or clip folders
+    # keep clips of these splits (None: all)
+    splits: Sequence[str] | None = ("test_sentence", "test_voice", "test_language"),
     encoder: nn.Module | None = None,
-    flame=None,                         # FLAME of the data (default: the shipped sample head)
-    n_samples: int = 4,                 # K samples per clip (for `div`; the other metrics average over them)
+    flame=None,  # FLAME of the data (default: the shipped sample head)
+    n_samples: int = 4,  # K samples per clip (for `div`; the other metrics average over them)
     steps: int = 25,
     sampler: str = "ddim",
     guidance: tuple[float, float] = (1.0, 1.0),
     seed: int = 0,
-    identity: int | str | None = "auto", # 'auto': by the clip's identity name; None: unknown; int: this row
+    identity: int | str | None = "auto",  # 'auto': by the clip's identity name; None: unknown; int: this row
     chunked: bool = True,
     progress: bool = False,
-    degrade: str | None = None,         # a `TEST_DEGRADATIONS` name: the model hears degraded audio (metrics use the clean one)
+    # a `TEST_DEGRADATIONS` name: the model hears degraded audio (metrics use the clean one)
+    degrade: str | None = None,
 ) -> dict:
     "Score an A2E model on clips; returns {'rows': per-clip dicts, 'summary': per-split means, 'seconds'}."
     if degrade is not None and degrade not in TEST_DEGRADATIONS:
@@ -207,191 +265,295 @@ def evaluate_a2e(
     if flame is None:
         from ggtalker_nb.flame import FLAME
         from ggtalker_nb.sample_head import load_sample_head
+
         flame = FLAME(load_sample_head())
     paths = clip_paths(clips)
     readers = [ClipReader(p) for p in paths]
-    if splits is not None: readers = [r for r in readers if r.meta.get("split") in set(splits)]
-    if not readers: raise InputError(f"evaluate_a2e: no clips in {clips} for splits={splits}")
+    if splits is not None:
+        readers = [r for r in readers if r.meta.get("split") in set(splits)]
+    if not readers:
+        raise InputError(f"evaluate_a2e: no clips in {clips} for splits={splits}")
     it = readers
     if progress:
         from tqdm.auto import tqdm
+
         it = tqdm(readers, desc="A2E eval")
     t0, rows = time.perf_counter(), []
     c = model.config
     for r in it:
         gt = r.flame_clean if r.flame_clean is not None else r.flame
-        if identity == "auto": ident = names.index(r.identity) if r.identity in names and c.n_identities else None
-        else: ident = identity
+        if identity == "auto":
+            ident = names.index(r.identity) if r.identity in names and c.n_identities else None
+        else:
+            ident = identity
         heard = r.audio
         if degrade is not None:
             g = torch.Generator().manual_seed(int(zlib_crc(r.path.name)))
             heard = TEST_DEGRADATIONS[degrade](torch.as_tensor(r.audio).float(), g).numpy()
-        mot = predict_motion(model, enc, heard, ident, n_samples if kind == "diffusion" else 1, steps, sampler, guidance,
-                             seed, n_frames=len(gt), chunked=chunked)
-        row = dict(clip=r.path.name, split=r.meta.get("split"), language=r.meta.get("language"), identity=r.identity,
-                   row=-1 if ident is None else ident, **motion_metrics(flame, gt, mot, r.audio, c.n_expr, c.with_pose, r.fps))
-        if kind != "diffusion": row["div"] = 0.0      # deterministic: every sample is the same
+        mot = predict_motion(
+            model,
+            enc,
+            heard,
+            ident,
+            n_samples if kind == "diffusion" else 1,
+            steps,
+            sampler,
+            guidance,
+            seed,
+            n_frames=len(gt),
+            chunked=chunked,
+        )
+        row = dict(
+            clip=r.path.name,
+            split=r.meta.get("split"),
+            language=r.meta.get("language"),
+            identity=r.identity,
+            row=-1 if ident is None else ident,
+            **motion_metrics(flame, gt, mot, r.audio, c.n_expr, c.with_pose, r.fps),
+        )
+        if kind != "diffusion":
+            row["div"] = 0.0  # deterministic: every sample is the same
         rows.append(row)
-    return dict(rows=rows, summary=summarize(rows), kind=kind, seconds=time.perf_counter() - t0,
-                settings=dict(n_samples=n_samples, steps=steps, sampler=sampler, guidance=list(guidance), seed=seed, chunked=chunked,
-                              degrade=degrade))
+    return dict(
+        rows=rows,
+        summary=summarize(rows),
+        kind=kind,
+        seconds=time.perf_counter() - t0,
+        settings=dict(
+            n_samples=n_samples,
+            steps=steps,
+            sampler=sampler,
+            guidance=list(guidance),
+            seed=seed,
+            chunked=chunked,
+            degrade=degrade,
+        ),
+    )
+
 
 def zlib_crc(s: str) -> int:
     "A stable 32-bit hash of a string (per-clip seeds that do not depend on Python's hash randomisation)."
     import zlib
+
     return zlib.crc32(s.encode())
 
+
 METRIC_COLS = ("lve", "mve", "mo_corr", "av_ok", "av_conf", "mee", "div")
+
 
 def summarize(rows: Sequence[dict]) -> dict[str, dict]:
     "Per-split means of the metric columns (+ `n` clips, `gt_av_ok` the share of ground-truth tracks within ±1 frame)."
     out = {}
     for s in dict.fromkeys(r["split"] for r in rows):
         rs = [r for r in rows if r["split"] == s]
-        out[s] = dict(n=len(rs), **{k: nanmean([r[k] for r in rs]) for k in METRIC_COLS},
-                      gt_av_ok=float(np.mean([abs(r["gt_av_offset"]) <= 1 for r in rs])))
+        out[s] = dict(
+            n=len(rs),
+            **{k: nanmean([r[k] for r in rs]) for k in METRIC_COLS},
+            gt_av_ok=float(np.mean([abs(r["gt_av_offset"]) <= 1 for r in rs])),
+        )
     return out
 
+
 def markdown_table(
-    results: dict[str, dict],           # model name → `evaluate_a2e` result (or its summary)
+    results: dict[str, dict],  # model name → `evaluate_a2e` result (or its summary)
     cols: Sequence[str] = ("n",) + METRIC_COLS + ("gt_av_ok",),
 ) -> str:
     "One markdown table: a row per (split, model)."
-    heads = dict(n="clips", lve="LVE mm", mve="MVE mm", mo_corr="mouth-open corr", av_ok="|AV off|≤1", av_conf="AV conf",
-                 mee="mouth-expr err", div="diversity mm", gt_av_ok="GT |AV off|≤1")
+    heads = dict(
+        n="clips",
+        lve="LVE mm",
+        mve="MVE mm",
+        mo_corr="mouth-open corr",
+        av_ok="|AV off|≤1",
+        av_conf="AV conf",
+        mee="mouth-expr err",
+        div="diversity mm",
+        gt_av_ok="GT |AV off|≤1",
+    )
     lines = ["| split | model | " + " | ".join(heads.get(c, c) for c in cols) + " |", "|---|---|" + "---|" * len(cols)]
     sums = {m: r.get("summary", r) for m, r in results.items()}
     for s in dict.fromkeys(k for v in sums.values() for k in v):
         for m, sm in sums.items():
-            if s not in sm: continue
+            if s not in sm:
+                continue
             v = sm[s]
             cells = [f"{v[c]:d}" if c == "n" else ("–" if not np.isfinite(v[c]) else f"{v[c]:.3f}") for c in cols]
             lines.append(f"| {SPLIT_NAMES.get(s, s)} | {m} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 # %% ../../nbs/43_a2e.eval.ipynb #d9497a44
-STYLE_SIGNALS = ("opening", "corners", "upper_lip")   # inner-lip gap, lip-corner distance (48–54), upper lip to nose base (51–33)
+# inner-lip gap, lip-corner distance (48–54), upper lip to nose base (51–33)
+STYLE_SIGNALS = ("opening", "corners", "upper_lip")
 STYLE_BANDS_HZ = ((0.5, 2.0), (2.0, 4.0), (4.0, 6.0), (6.0, 12.5))
+
 
 @torch.no_grad()
 def style_signals(
-    flame,                              # the FLAME model of the data (a landmark embedding is needed)
-    motion: Float[Tensor, "T D"],       # motion (FLAME units): expr (n_expr), jaw (3)
+    flame,  # the FLAME model of the data (a landmark embedding is needed)
+    motion: Float[Tensor, "T D"],  # motion (FLAME units): expr (n_expr), jaw (3)
     n_expr: int,
-) -> np.ndarray:                        # (T, 3) mm: `STYLE_SIGNALS`
+) -> np.ndarray:  # (T, 3) mm: `STYLE_SIGNALS`
     "Mouth signals of a motion on the neutral head (zero shape, no head pose): only the predicted motion moves them."
     m = split_motion(torch.as_tensor(motion).float().cpu(), n_expr)
     T = m["expr"].shape[0]
-    pose = torch.zeros(T, 15); pose[:, 6:9] = m["jaw"]
-    out = flame(shape=torch.zeros(T, flame.n_shape), expr=_fit_last(m["expr"], flame.n_expr), pose=pose, transl=torch.zeros(T, 3))
+    pose = torch.zeros(T, 15)
+    pose[:, 6:9] = m["jaw"]
+    out = flame(
+        shape=torch.zeros(T, flame.n_shape),
+        expr=_fit_last(m["expr"], flame.n_expr),
+        pose=pose,
+        transl=torch.zeros(T, 3),
+    )
     lm = out.landmarks.double() * 1000
-    return torch.stack([mouth_opening(lm), (lm[:, 48] - lm[:, 54]).norm(dim=-1), (lm[:, 51] - lm[:, 33]).norm(dim=-1)], -1).numpy()
+    return torch.stack(
+        [mouth_opening(lm), (lm[:, 48] - lm[:, 54]).norm(dim=-1), (lm[:, 51] - lm[:, 33]).norm(dim=-1)], -1
+    ).numpy()
+
 
 def _fit_last(x: Tensor, n: int) -> Tensor:
     return x[..., :n] if x.shape[-1] >= n else torch.cat([x, x.new_zeros(*x.shape[:-1], n - x.shape[-1])], -1)
 
+
 def style_features(
-    signals: Sequence[np.ndarray],      # (T_i, 3) `style_signals` of one speaker's clips (or one window)
+    signals: Sequence[np.ndarray],  # (T_i, 3) `style_signals` of one speaker's clips (or one window)
     fps: float = 25.0,
-) -> np.ndarray:                        # (3 × (5 + len(STYLE_BANDS_HZ)),)
-    "Per signal: the 10/25/50/75/90 % quantiles of its values (mm) and the log10 power of its (mean-removed) spectrum in `STYLE_BANDS_HZ`."
+) -> np.ndarray:  # (3 × (5 + len(STYLE_BANDS_HZ)),)
+    """Per signal: the 10/25/50/75/90 % quantiles of its values (mm) and the log10 power of its (mean-removed) spectrum
+    in `STYLE_BANDS_HZ`."""
     from scipy.signal import welch
+
     allv = np.concatenate([np.asarray(s, np.float64) for s in signals])
-    q = np.quantile(allv, [0.1, 0.25, 0.5, 0.75, 0.9], axis=0)            # (5, 3)
+    q = np.quantile(allv, [0.1, 0.25, 0.5, 0.75, 0.9], axis=0)  # (5, 3)
     psd, w = 0, 0
     for s in signals:
         s = np.asarray(s, np.float64)
-        if len(s) < 8: continue
+        if len(s) < 8:
+            continue
         f, p = welch(s - s.mean(0), fs=fps, nperseg=min(32, len(s)), axis=0)
-        psd = psd + p * len(s); w += len(s)
-    bands = np.stack([np.log10(psd[(f >= a) & (f < b)].mean(0) / w + 1e-6) if w else np.zeros(3) for a, b in STYLE_BANDS_HZ])  # (B, 3)
+        psd = psd + p * len(s)
+        w += len(s)
+    bands = np.stack(
+        [np.log10(psd[(f >= a) & (f < b)].mean(0) / w + 1e-6) if w else np.zeros(3) for a, b in STYLE_BANDS_HZ]
+    )  # (B, 3)
     return np.concatenate([q, bands]).T.ravel()
 
+
 def _windows(sig: np.ndarray, window: int, stride: int) -> list[np.ndarray]:
-    return [sig[a:a + window] for a in range(0, max(1, len(sig) - window + 1), stride)]
+    return [sig[a : a + window] for a in range(0, max(1, len(sig) - window + 1), stride)]
+
 
 class IdentityProbe:
-    "A small linear probe (multinomial logistic regression on standardised `style_features` of 2 s windows) that names the speaker."
+    """A small linear probe (multinomial logistic regression on standardised `style_features` of 2 s windows) that names
+    the speaker."""
+
     def __init__(self, window: int = 50, stride: int = 25, fps: float = 25.0, l2: float = 1e-2):
         self.window, self.stride, self.fps, self.l2 = window, stride, fps, l2
+
     def features(self, signals: Sequence[np.ndarray]) -> np.ndarray:
         "(W, F) window features of a list of clips' signals."
         return np.stack([style_features([w], self.fps) for s in signals for w in _windows(s, self.window, self.stride)])
+
     def fit(self, signals: Sequence[np.ndarray], labels: Sequence[int]) -> "IdentityProbe":
         "Fit on clips' signals with their integer speaker labels."
         X = [self.features([s]) for s in signals]
-        y = np.concatenate([np.full(len(x), l) for x, l in zip(X, labels)]); X = np.concatenate(X)
+        y = np.concatenate([np.full(len(x), l) for x, l in zip(X, labels)])
+        X = np.concatenate(X)
         self.mu, self.sd = X.mean(0), X.std(0) + 1e-6
         self.classes = np.unique(y)
-        Xt = torch.as_tensor((X - self.mu) / self.sd); yt = torch.as_tensor(np.searchsorted(self.classes, y))
-        g = torch.Generator().manual_seed(0)
+        Xt = torch.as_tensor((X - self.mu) / self.sd)
+        yt = torch.as_tensor(np.searchsorted(self.classes, y))
         self.W = torch.zeros(X.shape[1], len(self.classes), dtype=torch.float64, requires_grad=True)
         self.b = torch.zeros(len(self.classes), dtype=torch.float64, requires_grad=True)
         opt = torch.optim.LBFGS([self.W, self.b], max_iter=300, line_search_fn="strong_wolfe")
+
         def closure():
             opt.zero_grad()
             l = nn.functional.cross_entropy(Xt @ self.W + self.b, yt) + self.l2 * self.W.square().sum()
-            l.backward(); return l
+            l.backward()
+            return l
+
         opt.step(closure)
         return self
+
     @torch.no_grad()
     def predict(self, signals: Sequence[np.ndarray]) -> np.ndarray:
         "Speaker label of every window of every clip."
         X = torch.as_tensor((self.features(signals) - self.mu) / self.sd)
         return self.classes[(X @ self.W + self.b).argmax(-1).numpy()]
+
     def accuracy(self, signals: Sequence[np.ndarray], labels: Sequence[int]) -> float:
         "Share of windows whose speaker is named right."
         hits = [self.predict([s]) == l for s, l in zip(signals, labels)]
         return float(np.concatenate(hits).mean())
 
+
 def style_report(
     true: dict[str, list[np.ndarray]],  # speaker → `style_signals` of its true held-out clips
     pred: dict[str, list[np.ndarray]],  # speaker → `style_signals` of the predictions for the same clips
-    probe: IdentityProbe | None = None, # fitted on true training motion (labels = index in `names`)
-    names: Sequence[str] | None = None, # the probe's label names
+    probe: IdentityProbe | None = None,  # fitted on true training motion (labels = index in `names`)
+    names: Sequence[str] | None = None,  # the probe's label names
     fps: float = 25.0,
 ) -> dict:
-    "Style distance (mean |z| of the feature differences, 0 = the speaker's own statistics), per-signal W1 distances (mm), probe accuracy."
+    """Style distance (mean |z| of the feature differences, 0 = the speaker's own statistics), per-signal W1 distances
+    (mm), probe accuracy."""
     from scipy.stats import wasserstein_distance
+
     ids = [k for k in true if k in pred]
-    if len(ids) < 2: raise InputError("style_report: needs at least 2 speakers present in both true and pred")
-    ft = np.stack([style_features(true[k], fps) for k in ids]); fp = np.stack([style_features(pred[k], fps) for k in ids])
-    scale = ft.std(0) + 1e-3 * (np.abs(ft).mean(0) + 1e-6)    # the spread of the speakers' true statistics
+    if len(ids) < 2:
+        raise InputError("style_report: needs at least 2 speakers present in both true and pred")
+    ft = np.stack([style_features(true[k], fps) for k in ids])
+    fp = np.stack([style_features(pred[k], fps) for k in ids])
+    scale = ft.std(0) + 1e-3 * (np.abs(ft).mean(0) + 1e-6)  # the spread of the speakers' true statistics
     z = (fp - ft) / scale
     per = np.abs(z).mean(1)
-    w1 = {s: float(np.mean([wasserstein_distance(np.concatenate(true[k])[:, j], np.concatenate(pred[k])[:, j]) for k in ids]))
-          for j, s in enumerate(STYLE_SIGNALS)}
-    nq = 5; F = len(STYLE_SIGNALS)
+    w1 = {
+        s: float(
+            np.mean([wasserstein_distance(np.concatenate(true[k])[:, j], np.concatenate(pred[k])[:, j]) for k in ids])
+        )
+        for j, s in enumerate(STYLE_SIGNALS)
+    }
+    nq = 5
+    F = len(STYLE_SIGNALS)
     zq = z.reshape(len(ids), F, -1)
-    out = dict(style_dist=float(per.mean()), style_dist_spread=float(per.std()),
-               style_dist_quantiles=float(np.abs(zq[..., :nq]).mean()), style_dist_spectra=float(np.abs(zq[..., nq:]).mean()),
-               **{f"w1_{s}_mm": v for s, v in w1.items()}, speakers=len(ids), per_speaker=dict(zip(ids, per.round(4).tolist())))
+    out = dict(
+        style_dist=float(per.mean()),
+        style_dist_spread=float(per.std()),
+        style_dist_quantiles=float(np.abs(zq[..., :nq]).mean()),
+        style_dist_spectra=float(np.abs(zq[..., nq:]).mean()),
+        **{f"w1_{s}_mm": v for s, v in w1.items()},
+        speakers=len(ids),
+        per_speaker=dict(zip(ids, per.round(4).tolist())),
+    )
     if probe is not None and names is not None:
         lab = lambda k: list(names).index(k)
         keep = [k for k in ids if k in names]
         out["probe_acc"] = probe.accuracy([s for k in keep for s in pred[k]], [lab(k) for k in keep for _ in pred[k]])
-        out["probe_acc_true"] = probe.accuracy([s for k in keep for s in true[k]], [lab(k) for k in keep for _ in true[k]])
+        out["probe_acc_true"] = probe.accuracy(
+            [s for k in keep for s in true[k]], [lab(k) for k in keep for _ in true[k]]
+        )
         out["probe_chance"] = 1 / len(probe.classes)
     return out
 
+
 def evaluate_style(
-    model_or_path,                      # A2E file / run folder / model (then `encoder`)
-    style_clips,                        # held-out clips (e.g. `scripts/a2e_data.py --style-set`): several per speaker
-    train_clips,                        # clips whose true motion trains the identity probe (the training split)
+    model_or_path,  # A2E file / run folder / model (then `encoder`)
+    style_clips,  # held-out clips (e.g. `scripts/a2e_data.py --style-set`): several per speaker
+    train_clips,  # clips whose true motion trains the identity probe (the training split)
     encoder: nn.Module | None = None,
     flame=None,
-    n_samples: int = 1,                 # samples per clip (each one counts as a clip of the speaker)
+    n_samples: int = 1,  # samples per clip (each one counts as a clip of the speaker)
     steps: int = 10,
     guidance: tuple[float, float] = (1.0, 1.0),
     seed: int = 0,
-    probe: IdentityProbe | None = None, # a fitted probe (else fitted here on `train_clips`)
-    max_clips: int | None = None,       # per speaker
+    probe: IdentityProbe | None = None,  # a fitted probe (else fitted here on `train_clips`)
+    max_clips: int | None = None,  # per speaker
 ) -> dict:
     "`style_report` of a model's predictions on held-out clips against their true motion (the model's identity rows)."
     model, enc, kind, names = load_any(model_or_path, encoder)
     if flame is None:
         from ggtalker_nb.flame import FLAME
         from ggtalker_nb.sample_head import load_sample_head
+
         flame = FLAME(load_sample_head())
     c = model.config
     truth = lambda r: r.flame_clean if r.flame_clean is not None else r.flame
@@ -399,33 +561,64 @@ def evaluate_style(
     if probe is None:
         tr = [ClipReader(p) for p in clip_paths(train_clips)]
         tr = [r for r in tr if r.meta.get("split") == "train" and r.identity in names]
-        if not tr: raise InputError(f"evaluate_style: no training clips of the model's identities in {train_clips}")
-        probe = IdentityProbe().fit([style_signals(flame, mot(truth(r)), c.n_expr) for r in tr], [names.index(r.identity) for r in tr])
-    true, pred, count = {}, {}, {}
+        if not tr:
+            raise InputError(f"evaluate_style: no training clips of the model's identities in {train_clips}")
+        probe = IdentityProbe().fit(
+            [style_signals(flame, mot(truth(r)), c.n_expr) for r in tr], [names.index(r.identity) for r in tr]
+        )
+    true, pred, count, by_text = {}, {}, {}, {}
     for p in clip_paths(style_clips):
         r = ClipReader(p)
-        if r.identity not in names: continue
-        if max_clips is not None and count.get(r.identity, 0) >= max_clips: continue
+        if r.identity not in names:
+            continue
+        if max_clips is not None and count.get(r.identity, 0) >= max_clips:
+            continue
         count[r.identity] = count.get(r.identity, 0) + 1
         gt = truth(r)
         ident = names.index(r.identity) if c.n_identities else None
-        m = predict_motion(model, enc, r.audio, ident, n_samples if kind == "diffusion" else 1, steps, "ddim", guidance, seed, n_frames=len(gt))
+        m = predict_motion(
+            model,
+            enc,
+            r.audio,
+            ident,
+            n_samples if kind == "diffusion" else 1,
+            steps,
+            "ddim",
+            guidance,
+            seed,
+            n_frames=len(gt),
+        )
         true.setdefault(r.identity, []).append(style_signals(flame, mot(gt), c.n_expr))
+        by_text.setdefault(r.identity, {})[r.meta.get("text")] = true[r.identity][-1]
         pred.setdefault(r.identity, []).extend(style_signals(flame, m[k], c.n_expr) for k in range(len(m)))
-    half = {k: v for k, v in true.items() if len(v) >= 2}          # references on the same clips: the truth's own noise floor ...
-    A = {k: v[: len(v) // 2] for k, v in half.items()}; B = {k: v[len(v) // 2:] for k, v in half.items()}
-    ids = list(half)
-    refs = {}
-    if len(ids) >= 2:
-        refs = dict(style_dist_split_half=style_report(A, B)["style_dist"],   # ... and another speaker's true motion
-                    style_dist_other_speaker=style_report(A, {k: B[ids[(i + 1) % len(ids)]] for i, k in enumerate(ids)})["style_dist"])
-    return dict(style_report(true, pred, probe, names), **refs, kind=kind, probe=probe,
-                settings=dict(n_samples=n_samples, steps=steps, guidance=list(guidance), seed=seed))
+    ids, refs = list(true), {}  # reference: the next speaker's true motion for the same sentences
+    other = {
+        k: [by_text[ids[(i + 1) % len(ids)]][t] for t in by_text[k] if t in by_text[ids[(i + 1) % len(ids)]]]
+        for i, k in enumerate(ids)
+    }
+    other = {k: v for k, v in other.items() if v}
+    if len(other) >= 2:
+        refs = dict(
+            style_dist_other_speaker=style_report(
+                {
+                    k: [by_text[k][t] for t in by_text[k] if t in by_text[ids[(ids.index(k) + 1) % len(ids)]]]
+                    for k in other
+                },
+                other,
+            )["style_dist"]
+        )
+    return dict(
+        style_report(true, pred, probe, names),
+        **refs,
+        kind=kind,
+        probe=probe,
+        settings=dict(n_samples=n_samples, steps=steps, guidance=list(guidance), seed=seed),
+    )
 
 # %% ../../nbs/43_a2e.eval.ipynb #4dd52fb0
 def guidance_grid(
-    model_or_path,                      # a diffusion A2E file / run folder / model (then `encoder`)
-    clips,                              # clips root or folders (the metrics' split filter below)
+    model_or_path,  # a diffusion A2E file / run folder / model (then `encoder`)
+    clips,  # clips root or folders (the metrics' split filter below)
     audio_scales: Sequence[float] = (0.5, 1.0, 1.5, 2.0, 3.0),
     id_scales: Sequence[float] = (0.0, 1.0, 1.5, 2.0, 3.0),
     splits: Sequence[str] = ("test_sentence",),
@@ -434,16 +627,19 @@ def guidance_grid(
     n_samples: int = 4,
     steps: int = 10,
     seed: int = 0,
-    style_clips=None,                   # optional: held-out clips for `evaluate_style` at every point
-    train_clips=None,                   # with `style_clips`: clips that train the identity probe (fitted once)
+    style_clips=None,  # optional: held-out clips for `evaluate_style` at every point
+    train_clips=None,  # with `style_clips`: clips that train the identity probe (fitted once)
     style_max_clips: int | None = None,
 ) -> list[dict]:
-    "`evaluate_a2e` (and optionally `evaluate_style`) over a grid of (audio, identity) guidance scales; one row per point."
+    """`evaluate_a2e` (and optionally `evaluate_style`) over a grid of (audio, identity) guidance scales; one row per
+    point."""
     model, enc, kind, names = load_any(model_or_path, encoder)
-    if kind != "diffusion": raise InputError("guidance_grid: needs a diffusion model (the regression baseline has no guidance)")
+    if kind != "diffusion":
+        raise InputError("guidance_grid: needs a diffusion model (the regression baseline has no guidance)")
     if flame is None:
         from ggtalker_nb.flame import FLAME
         from ggtalker_nb.sample_head import load_sample_head
+
         flame = FLAME(load_sample_head())
     probe, rows = None, []
     for ga in audio_scales:
@@ -451,39 +647,60 @@ def guidance_grid(
             t0 = time.perf_counter()
             r = evaluate_a2e(model, clips, splits, enc, flame, n_samples, steps, "ddim", (ga, gi), seed)
             row = dict(ga=float(ga), gi=float(gi))
-            for s, v in r["summary"].items(): row.update({f"{s}.{k}": v for k, v in v.items()})
+            for s, v in r["summary"].items():
+                row.update({f"{s}.{k}": v for k, v in v.items()})
             if style_clips is not None:
-                st = evaluate_style(model, style_clips, train_clips, enc, flame, 1, steps, (ga, gi), seed, probe, style_max_clips)
-                probe = st.pop("probe"); row.update({k: v for k, v in st.items() if not isinstance(v, dict)})
+                st = evaluate_style(
+                    model, style_clips, train_clips, enc, flame, 1, steps, (ga, gi), seed, probe, style_max_clips
+                )
+                probe = st.pop("probe")
+                row.update({k: v for k, v in st.items() if not isinstance(v, dict)})
             row.update(seconds=time.perf_counter() - t0, load=os.getloadavg()[0])
             rows.append(row)
     return rows
 
+
 def gt_diversity(
-    clips,                              # SynthTalk clips (their meta holds phonemes, style and motion version)
-    n_seeds: int = 4,                   # utterance varieties per clip
+    clips,  # SynthTalk clips (their meta holds phonemes, style and motion version)
+    n_seeds: int = 4,  # utterance varieties per clip
     flame=None,
     max_clips: int | None = None,
     motion_version: int | None = None,  # None: each clip's own; 1 or 2 to force one
 ) -> dict:
-    "Ground-truth diversity: each clip's phonemes re-synthesised with `n_seeds` seeds; lip-vertex distance between them as `div` (mm)."
+    """Ground-truth diversity: each clip's phonemes re-synthesised with `n_seeds` seeds; lip-vertex distance between
+    them as `div` (mm)."""
     from ggtalker_nb.data.synthtalk import MotionVariety, SynthIdentity, synthesize_motion
+
     if flame is None:
         from ggtalker_nb.flame import FLAME
         from ggtalker_nb.sample_head import load_sample_head
+
         flame = FLAME(load_sample_head())
     lips = torch.as_tensor(flame.masks["lips"]).long()
     divs = []
     for p in clip_paths(clips)[:max_clips]:
-        r = ClipReader(p); s = r.meta.get("synthtalk")
-        if not s: raise InputError(f"gt_diversity: {p} is not a SynthTalk clip")
-        ident = SynthIdentity.from_json(s["identity"]); gt = r.flame_clean if r.flame_clean is not None else r.flame
+        r = ClipReader(p)
+        s = r.meta.get("synthtalk")
+        if not s:
+            raise InputError(f"gt_diversity: {p} is not a SynthTalk clip")
+        ident = SynthIdentity.from_json(s["identity"])
+        gt = r.flame_clean if r.flame_clean is not None else r.flame
         ver = motion_version or s.get("motion_version", 1)
         lv = []
         for k in range(n_seeds):
             var = MotionVariety.draw(np.random.default_rng([1000 + k, 6])) if ver >= 2 else None
-            tr, _ = synthesize_motion([tuple(x) for x in r.meta["phonemes"]], len(gt), ident.style, np.random.default_rng([1000 + k, 3]),
-                                      flame.expr_names, gt.expr.shape[1], flame.n_shape, ident.shape, r.fps, variety=var)
+            tr, _ = synthesize_motion(
+                [tuple(x) for x in r.meta["phonemes"]],
+                len(gt),
+                ident.style,
+                np.random.default_rng([1000 + k, 3]),
+                flame.expr_names,
+                gt.expr.shape[1],
+                flame.n_shape,
+                ident.shape,
+                r.fps,
+                variety=var,
+            )
             v, _ = track_landmarks(flame, replace(gt, expr=tr.expr, jaw=tr.jaw))
             lv.append(v[:, lips])
         divs.append(1000 * float(motion_diversity(torch.stack(lv).flatten(1, 2))))
@@ -491,79 +708,143 @@ def gt_diversity(
 
 # %% ../../nbs/43_a2e.eval.ipynb #0da35c13
 def bench_a2e(
-    quick: bool = False,                # 2 s of audio and fewer steps (a smoke test), else 10 s
-    model_path=None,                    # A2E file (default: the shipped prior, else an untrained `A2EConfig.cpu()`)
-    threads: int | None = None,         # torch threads while timing (None: leave as is)
+    quick: bool = False,  # 2 s of audio and fewer steps (a smoke test), else 10 s
+    model_path=None,  # A2E file (default: the shipped prior, else an untrained `A2EConfig.cpu()`)
+    threads: int | None = None,  # torch threads while timing (None: leave as is)
     print_table: bool = True,
 ) -> list[dict]:
     "Time A2E sampling (DDPM vs DDIM, with/without guidance) and training; returns rows, prints a table."
     old = torch.get_num_threads()
-    if threads is not None: torch.set_num_threads(int(threads))
+    if threads is not None:
+        torch.set_num_threads(int(threads))
     try:
         p = Path(model_path) if model_path is not None else data_samples_path("priors", "a2e_cpu.safetensors")
-        if p.is_file(): model, enc = load_a2e(p); src = str(p)
+        if p.is_file():
+            model, enc = load_a2e(p)
+            src = str(p)
         else:
-            model = A2EModel(A2EConfig.cpu(n_identities=16)).eval(); enc = build_audio_encoder("mel", out_dim=model.config.audio_dim).eval()
+            model = A2EModel(A2EConfig.cpu(n_identities=16)).eval()
+            enc = build_audio_encoder("mel", out_dim=model.config.audio_dim).eval()
             src = "untrained A2EConfig.cpu()"
         secs = 2.0 if quick else 10.0
         audio = (np.random.default_rng(0).standard_normal(int(secs * AUDIO_SR)) * 0.1).astype(np.float32)
         rows = []
-        t = time.perf_counter(); feats = encode_audio(enc, audio, window=model.config.window, context=model.config.context)
+        t = time.perf_counter()
+        feats = encode_audio(enc, audio, window=model.config.window, context=model.config.context)
         dt = time.perf_counter() - t
-        rows.append(dict(what="audio encoder (mel)", steps=0, guidance="-", seconds=dt, rtf=dt / secs, x_realtime=secs / dt))
+        rows.append(
+            dict(what="audio encoder (mel)", steps=0, guidance="-", seconds=dt, rtf=dt / secs, x_realtime=secs / dt)
+        )
         ident = 0 if model.config.n_identities else -1
-        for sampler, steps in (("ddim", min(10, model.config.steps)), ("ddim", min(25, model.config.steps)), ("ddpm", model.config.steps)):
-            for gname, g in (("none", (1.0, 1.0)), ("audio 2 + id 1.5", (2.0, 1.5))):
+        for sampler, steps in (
+            ("ddim", min(10, model.config.steps)),
+            ("ddim", min(25, model.config.steps)),
+            ("ddpm", model.config.steps),
+        ):
+            for gname, g in (
+                ("none", (1.0, 1.0)),
+                (f"default {DEFAULT_GUIDANCE[0]:g}, {DEFAULT_GUIDANCE[1]:g}", DEFAULT_GUIDANCE),
+                ("audio 2 + id 1.5", (2.0, 1.5)),
+            ):
                 t = time.perf_counter()
-                sample(model, feats, ident, steps=steps, sampler=sampler, guidance=g, generator=torch.Generator().manual_seed(0))
+                sample(
+                    model,
+                    feats,
+                    ident,
+                    steps=steps,
+                    sampler=sampler,
+                    guidance=g,
+                    generator=torch.Generator().manual_seed(0),
+                )
                 dt = time.perf_counter() - t
-                rows.append(dict(what=f"sample {sampler.upper()}", steps=steps, guidance=gname, seconds=dt, rtf=dt / secs,
-                                 x_realtime=secs / dt))
+                rows.append(
+                    dict(
+                        what=f"sample {sampler.upper()}",
+                        steps=steps,
+                        guidance=gname,
+                        seconds=dt,
+                        rtf=dt / secs,
+                        x_realtime=secs / dt,
+                    )
+                )
         import tempfile
         from ggtalker_nb.a2e.train import TrainConfig, train_a2e
+
         with tempfile.TemporaryDirectory() as tmp:
             n_steps = 4 if quick else 12
-            cfg = TrainConfig(steps=n_steps, batch_size=8, warmup=1, ckpt_every=10**6, log_every=1, out_dir=tmp, lip_loss=1.0,
-                              window_stride=5, progress=False)
+            cfg = TrainConfig(
+                steps=n_steps,
+                batch_size=8,
+                warmup=1,
+                ckpt_every=10**6,
+                log_every=1,
+                out_dir=tmp,
+                lip_loss=1.0,
+                window_stride=5,
+                progress=False,
+            )
             mc = replace(model.config, n_identities=0)
-            r = train_a2e(cfg, mc, str(data_samples_path("synthtalk_mini", must_exist=True)), encoder="mel", resume=False)
-        rows.append(dict(what="training (batch 8, lip loss)", steps=n_steps, guidance="-", seconds=r["seconds"],
-                         windows_per_s=r["windows_per_s"]))
+            r = train_a2e(
+                cfg, mc, str(data_samples_path("synthtalk_mini", must_exist=True)), encoder="mel", resume=False
+            )
+        rows.append(
+            dict(
+                what="training (batch 8, lip loss)",
+                steps=n_steps,
+                guidance="-",
+                seconds=r["seconds"],
+                windows_per_s=r["windows_per_s"],
+            )
+        )
         if print_table:
             print(f"A2E speed: {secs:.0f} s of audio, model {src}, {torch.get_num_threads()} threads")
             print(f"{'what':30s} {'steps':>5s} {'guidance':>18s} {'seconds':>8s} {'RTF':>7s} {'×realtime':>9s}")
             for x in rows:
-                if "windows_per_s" in x: print(f"{x['what']:30s} {x['steps']:5d} {'-':>18s} {x['seconds']:8.2f}  {x['windows_per_s']:.1f} windows/s"); continue
-                print(f"{x['what']:30s} {x['steps']:5d} {x['guidance']:>18s} {x['seconds']:8.2f} {x['rtf']:7.3f} {x['x_realtime']:9.1f}")
-        for x in rows: x.update(audio_s=secs, model=src, threads=torch.get_num_threads())
+                if "windows_per_s" in x:
+                    print(
+                        f"{x['what']:30s} {x['steps']:5d} {'-':>18s} {x['seconds']:8.2f}  {x['windows_per_s']:.1f} "
+                        "windows/s"
+                    )
+                    continue
+                print(
+                    f"{x['what']:30s} {x['steps']:5d} {x['guidance']:>18s} {x['seconds']:8.2f} {x['rtf']:7.3f} "
+                    f"{x['x_realtime']:9.1f}"
+                )
+        for x in rows:
+            x.update(audio_s=secs, model=src, threads=torch.get_num_threads())
         return rows
-    finally: torch.set_num_threads(old)
+    finally:
+        torch.set_num_threads(old)
 
 # %% ../../nbs/43_a2e.eval.ipynb #d5ec7dc0
 def render_motion(
-    clip: ClipReader,                   # a SynthTalk clip (its meta holds the identity's look)
-    motion: Float[Tensor, "T D"],       # predicted motion (FLAME units)
+    clip: ClipReader,  # a SynthTalk clip (its meta holds the identity's look)
+    motion: Float[Tensor, "T D"],  # predicted motion (FLAME units)
     n_expr: int = 50,
-    size: int = 160,                    # output pixels (square)
-    side_by_side: bool = True,          # prediction | ground truth
-) -> np.ndarray:                        # (T, size, size·(1|2), 3) uint8
+    size: int = 160,  # output pixels (square)
+    side_by_side: bool = True,  # prediction | ground truth
+) -> np.ndarray:  # (T, size, size·(1|2), 3) uint8
     "Render a predicted motion on the clip's SynthTalk identity (mesh rasterizer), optionally beside the ground truth."
     from types import SimpleNamespace
     from ggtalker_nb.data.synthtalk import render_clip
+
     gt = clip.flame_clean if clip.flame_clean is not None else clip.flame
-    cam = clip.camera_at(0); s = size / max(cam.width, cam.height)
-    K = cam.K.clone(); K[..., :2, :] *= s
+    cam = clip.camera_at(0)
+    s = size / max(cam.width, cam.height)
+    K = cam.K.clone()
+    K[..., :2, :] *= s
     cam = replace(cam, K=K, width=size, height=size)
     pred = SimpleNamespace(meta=clip.meta, flame=_pred_track(gt, motion.cpu().numpy(), n_expr), flame_clean=None)
     pred.flame_clean = pred.flame
     out = render_clip(pred, cam)[0]
-    if side_by_side: out = np.concatenate([out, render_clip(clip, cam)[0]], 2)
+    if side_by_side:
+        out = np.concatenate([out, render_clip(clip, cam)[0]], 2)
     return out
 
 # %% ../../nbs/43_a2e.eval.ipynb #028b4359
 def a2e_player(
-    model_or_path,                      # A2E file / run folder / model (then `encoder`)
-    clips,                              # clips root or folders to choose from
+    model_or_path,  # A2E file / run folder / model (then `encoder`)
+    clips,  # clips root or folders to choose from
     encoder: nn.Module | None = None,
     size: int = 160,
     steps: int = 25,
@@ -572,33 +853,49 @@ def a2e_player(
     import ipywidgets as w
     from IPython.display import Audio, display
     from ggtalker_nb.viz import plot_curves, show_video
+
     model, enc, kind, names = load_any(model_or_path, encoder)
     paths = clip_paths(clips)
-    if not paths: raise InputError(f"a2e_player: no clips in {clips}")
+    if not paths:
+        raise InputError(f"a2e_player: no clips in {clips}")
     n_id = model.config.n_identities
     pick = w.Dropdown(options=[p.name for p in paths], description="clip")
-    ga = w.FloatSlider(value=1.0, min=0.0, max=4.0, step=0.25, description="audio guidance")
-    gi = w.FloatSlider(value=1.0, min=0.0, max=4.0, step=0.25, description="identity guidance")
-    idw = w.Dropdown(options=[("unknown", -1)] + [(n, i) for i, n in enumerate(names[:n_id])], value=-1, description="identity")
+    ga = w.FloatSlider(value=DEFAULT_GUIDANCE[0], min=0.0, max=4.0, step=0.25, description="audio guidance")
+    gi = w.FloatSlider(value=DEFAULT_GUIDANCE[1], min=0.0, max=4.0, step=0.25, description="identity guidance")
+    idw = w.Dropdown(
+        options=[("unknown", -1)] + [(n, i) for i, n in enumerate(names[:n_id])], value=-1, description="identity"
+    )
     seed = w.IntSlider(value=0, min=0, max=20, description="seed")
     out = w.Output()
     state = {}
+
     def run(_=None):
         r = ClipReader(paths[[p.name for p in paths].index(pick.value)])
-        mot = predict_motion(model, enc, r.audio, idw.value, 1, steps, "ddim", (ga.value, gi.value), seed.value,
-                             n_frames=r.n_frames)[0]
+        mot = predict_motion(
+            model, enc, r.audio, idw.value, 1, steps, "ddim", (ga.value, gi.value), seed.value, n_frames=r.n_frames
+        )[0]
         gt = r.flame_clean if r.flame_clean is not None else r.flame
         state.update(clip=r, motion=mot)
         with out:
             out.clear_output(wait=True)
-            fig = plot_curves({"jaw (pred)": mot[:, model.config.n_expr].numpy(), "jaw (true)": gt.jaw[:, 0],
-                               "expr0 (pred)": mot[:, 0].numpy(), "expr0 (true)": gt.expr[:, 0]},
-                              fps=r.fps, title=f"{r.path.name}: predicted vs ground truth")
+            fig = plot_curves(
+                {
+                    "jaw (pred)": mot[:, model.config.n_expr].numpy(),
+                    "jaw (true)": gt.jaw[:, 0],
+                    "expr0 (pred)": mot[:, 0].numpy(),
+                    "expr0 (true)": gt.expr[:, 0],
+                },
+                fps=r.fps,
+                title=f"{r.path.name}: predicted vs ground truth",
+            )
             fig.show()
             show_video(render_motion(r, mot, model.config.n_expr, size), fps=r.fps, title="prediction | ground truth")
             display(Audio(r.audio, rate=AUDIO_SR))
-    for c in (pick, ga, gi, idw, seed): c.observe(run, names="value")
-    if not kind == "diffusion": ga.disabled = gi.disabled = seed.disabled = True
+
+    for c in (pick, ga, gi, idw, seed):
+        c.observe(run, names="value")
+    if not kind == "diffusion":
+        ga.disabled = gi.disabled = seed.disabled = True
     box = w.VBox([w.HBox([pick, idw, seed]), w.HBox([ga, gi]), out])
     box.run, box.state = run, state
     return box

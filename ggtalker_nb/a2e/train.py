@@ -7,7 +7,8 @@ __all__ = ['TrainConfig', 'A2ERegressor', 'regression_loss', 'predict_regression
            'save_checkpoint', 'load_checkpoint', 'find_resume', 'evaluate', 'train_a2e', 'load_regressor']
 
 # %% ../../nbs/42_a2e.train.ipynb #ef4575be
-import os, warnings
+import os
+import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,135 +21,224 @@ from jaxtyping import Float
 from torch import Tensor
 
 from ..core import InputError
-from ..train import (BaseTrainConfig, StepBatchSampler, TrainLoop, adamw_param_groups, all_finite,
-                               find_checkpoint, optimizer_state_from_tensors, read_checkpoint, seed_for,
-                               setup_distributed, tensors_under, write_checkpoint)
-from ..train import (CKPT_LATEST, CKPT_PREVIOUS, TrainingDivergedError, agree_ranks,  # noqa: F401
-                               guarded_step, lr_at, note_bad_step, optimizer_state_to_tensors)  # (re-exported: old imports)
+from ggtalker_nb.train import (
+    BaseTrainConfig,
+    StepBatchSampler,
+    TrainLoop,
+    adamw_param_groups,
+    all_finite,
+    find_checkpoint,
+    optimizer_state_from_tensors,
+    read_checkpoint,
+    seed_for,
+    setup_distributed,
+    tensors_under,
+    write_checkpoint,
+)
+from ggtalker_nb.train import (
+    CKPT_LATEST,
+    CKPT_PREVIOUS,
+    TrainingDivergedError,
+    agree_ranks,  # noqa: F401
+    guarded_step,
+    lr_at,
+    note_bad_step,
+    optimizer_state_to_tensors,
+)  # (old imports)
 from .audio import build_audio_encoder, sinusoidal_positions
-from .model import (A2EConfig, A2EModel, MotionNormalizer, a2e_loss, motion_from_batch, save_a2e, load_a2e,
-                                   split_motion, training_audio)
+from ggtalker_nb.a2e.model import (
+    A2EConfig,
+    A2EModel,
+    MotionNormalizer,
+    a2e_loss,
+    motion_from_batch,
+    save_a2e,
+    load_a2e,
+    split_motion,
+    training_audio,
+)
 
 # %% ../../nbs/42_a2e.train.ipynb #711a502b
 @dataclass
 class TrainConfig(BaseTrainConfig):
     "How to train an A2E model (BaseTrainConfig + lip loss, windows, early stopping); stored in every checkpoint."
-    batch_size: int = 16         # windows per step *per process*
+
+    batch_size: int = 16  # windows per step *per process*
     out_dir: str = "runs/a2e"
-    lip_loss: float = 1.0        # weight of the FLAME lip-vertex loss (0 = off)
-    flame: str | None = None     # FLAME assets for the lip loss: None = the shipped sample head, or a path
+    lip_loss: float = 1.0  # weight of the FLAME lip-vertex loss (0 = off)
+    flame: str | None = None  # FLAME assets for the lip loss: None = the shipped sample head, or a path
     window_stride: int | None = None  # frames between training windows (default half a window)
-    num_workers: int = 0         # DataLoader workers
+    num_workers: int = 0  # DataLoader workers
     patience: int | None = None  # early stopping: validations without improvement (needs val_clips)
-    clean_motion: bool = False   # train on `flame_clean.npz` targets when present
+    clean_motion: bool = False  # train on `flame_clean.npz` targets when present
 
 # %% ../../nbs/42_a2e.train.ipynb #6d02f321
 class A2ERegressor(nn.Module):
     "Deterministic baseline: audio (+ identity) → normalised motion, with A2EModel's audio/condition/identity encoders."
+
     def __init__(self, config: A2EConfig):
         super().__init__()
         c = self.config = config
         self.normalizer = MotionNormalizer(c.motion_dim)
         self.audio_in = nn.Linear(c.audio_dim, c.d)
-        layer = lambda: nn.TransformerEncoderLayer(c.d, c.heads, c.ffn, c.dropout, batch_first=True, norm_first=True, activation="gelu")
+        layer = lambda: nn.TransformerEncoderLayer(
+            c.d, c.heads, c.ffn, c.dropout, batch_first=True, norm_first=True, activation="gelu"
+        )
         self.cond_enc = nn.TransformerEncoder(layer(), c.cond_layers, enable_nested_tensor=False)
-        self.id_emb = nn.Embedding(c.n_identities + 1, c.id_dim); self.id_proj = nn.Linear(c.id_dim, c.d)
+        self.id_emb = nn.Embedding(c.n_identities + 1, c.id_dim)
+        self.id_proj = nn.Linear(c.id_dim, c.d)
         self.decoder = nn.TransformerEncoder(layer(), c.layers, enable_nested_tensor=False)
-        self.out_norm = nn.LayerNorm(c.d); self.out = nn.Linear(c.d, c.motion_dim)
-    def forward(self,
-                audio: Float[Tensor, "B T Da"],  # frame-aligned audio features
-                identity: Tensor,                # (B,) ids; -1 or n_identities = unknown
-               ) -> Float[Tensor, "B T D"]:      # normalised motion
+        self.out_norm = nn.LayerNorm(c.d)
+        self.out = nn.Linear(c.d, c.motion_dim)
+
+    def forward(
+        self,
+        audio: Float[Tensor, "B T Da"],  # frame-aligned audio features
+        identity: Tensor,  # (B,) ids; -1 or n_identities = unknown
+    ) -> Float[Tensor, "B T D"]:  # normalised motion
         "Predict normalised motion from audio features."
-        c = self.config; B, T, _ = audio.shape
-        ident = identity.clone(); ident[(ident < 0) | (ident > c.n_identities)] = c.n_identities
+        c = self.config
+        B, T, _ = audio.shape
+        ident = identity.clone()
+        ident[(ident < 0) | (ident > c.n_identities)] = c.n_identities
         a = self.cond_enc(self.audio_in(audio) + sinusoidal_positions(T, c.d, audio.device))
         h = a + self.id_proj(self.id_emb(ident))[:, None]
         return self.out(self.out_norm(self.decoder(h)))
 
-def regression_loss(model: A2ERegressor, batch: dict, encoder: nn.Module | None = None,
-                    extra: dict[str, tuple[float, Callable]] | None = None, generator: torch.Generator | None = None) -> dict[str, Tensor]:
+
+def regression_loss(
+    model: A2ERegressor,
+    batch: dict,
+    encoder: nn.Module | None = None,
+    extra: dict[str, tuple[float, Callable]] | None = None,
+    generator: torch.Generator | None = None,
+) -> dict[str, Tensor]:
     "L2 + temporal Huber of the regression baseline (same terms, weights and `extra` hook as `a2e_loss`)."
-    c = model.config; dev = model.out.weight.device
-    x0 = model.normalizer.normalize(motion_from_batch(batch, c.with_pose).to(dev)); B, N, _ = x0.shape
-    audio = batch["audio_feats"].to(dev) if "audio_feats" in batch else encoder(training_audio(model, batch, generator).to(dev))
+    c = model.config
+    dev = model.out.weight.device
+    x0 = model.normalizer.normalize(motion_from_batch(batch, c.with_pose).to(dev))
+    B, N, _ = x0.shape
+    audio = (
+        batch["audio_feats"].to(dev)
+        if "audio_feats" in batch
+        else encoder(training_audio(model, batch, generator).to(dev))
+    )
     ident = torch.as_tensor(batch.get("identity", torch.full((B,), -1)), device=dev).long()
     pred = model(audio, ident)
     exp = F.mse_loss(pred, x0)
     temp = F.huber_loss(pred.diff(dim=1), x0.diff(dim=1), delta=c.huber_delta)
-    out = dict(exp=exp, temp=temp); loss = c.lambda_exp * exp + c.lambda_temp * temp
+    out = dict(exp=exp, temp=temp)
+    loss = c.lambda_exp * exp + c.lambda_temp * temp
     if extra:
         pd, td = model.normalizer.denormalize(pred), model.normalizer.denormalize(x0)
-        for name, (wt, fn) in extra.items(): out[name] = fn(pd, td, batch); loss = loss + wt * out[name]
+        for name, (wt, fn) in extra.items():
+            out[name] = fn(pd, td, batch)
+            loss = loss + wt * out[name]
     out["loss"] = loss
     return out
 
+
 @torch.no_grad()
-def predict_regression(model: A2ERegressor, audio_feats: Float[Tensor, "B T Da"], identity: Tensor | int | None = None) -> Float[Tensor, "B T D"]:
+def predict_regression(
+    model: A2ERegressor, audio_feats: Float[Tensor, "B T Da"], identity: Tensor | int | None = None
+) -> Float[Tensor, "B T D"]:
     "Motion in FLAME units from audio features with the regression baseline."
     B = audio_feats.shape[0]
     ident = torch.as_tensor(-1 if identity is None else identity, device=audio_feats.device).long().expand(B).clone()
-    was = model.training; model.eval()
-    try: return model.normalizer.denormalize(model(audio_feats, ident))
-    finally: model.train(was)
+    was = model.training
+    model.eval()
+    try:
+        return model.normalizer.denormalize(model(audio_feats, ident))
+    finally:
+        model.train(was)
 
 # %% ../../nbs/42_a2e.train.ipynb #db6ec553
 def region_flame(assets, region: str = "lips"):
-    "A `FLAME` over only `region`'s vertices + the joint regressor's support; its region vertices equal the full model's."
+    """A `FLAME` over only `region`'s vertices + the joint regressor's support; its region vertices equal the full
+    model's."""
     from ggtalker_nb.flame import FLAME, FlameAssets, load_flame
+
     a = assets if isinstance(assets, FlameAssets) else load_flame(assets)
-    if region not in a.masks: raise InputError(f"region_flame: the FLAME assets have no {region!r} mask (have {sorted(a.masks)})")
+    if region not in a.masks:
+        raise InputError(f"region_flame: the FLAME assets have no {region!r} mask (have {sorted(a.masks)})")
     keep = np.union1d(a.masks[region], np.nonzero(np.abs(a.J_regressor).sum(0) > 0)[0])
-    remap = np.full(a.n_verts, -1, np.int64); remap[keep] = np.arange(len(keep))
-    sub = FlameAssets(v_template=a.v_template[keep], shapedirs=a.shapedirs[keep], n_shape=a.n_shape, posedirs=a.posedirs[keep],
-                      J_regressor=a.J_regressor[:, keep], weights=a.weights[keep], parents=a.parents,
-                      faces=np.zeros((0, 3), np.int64), masks={region: remap[a.masks[region]]}, expr_names=a.expr_names,
-                      flame_version=a.flame_version)
+    remap = np.full(a.n_verts, -1, np.int64)
+    remap[keep] = np.arange(len(keep))
+    sub = FlameAssets(
+        v_template=a.v_template[keep],
+        shapedirs=a.shapedirs[keep],
+        n_shape=a.n_shape,
+        posedirs=a.posedirs[keep],
+        J_regressor=a.J_regressor[:, keep],
+        weights=a.weights[keep],
+        parents=a.parents,
+        faces=np.zeros((0, 3), np.int64),
+        masks={region: remap[a.masks[region]]},
+        expr_names=a.expr_names,
+        flame_version=a.flame_version,
+    )
     return FLAME(sub)
+
 
 class LipVertexLoss(nn.Module):
     "Mean squared lip-vertex distance (cm²) between predicted and target motion decoded with FLAME."
-    def __init__(self,
-                 flame=None,            # a FLAME module, assets or a path; None = the shipped sample head
-                 n_expr: int = 50,      # expression coefficients of the motion vector
-                 region: str = "lips"): # vertex mask name
+
+    def __init__(
+        self,
+        flame=None,  # a FLAME module, assets or a path; None = the shipped sample head
+        n_expr: int = 50,  # expression coefficients of the motion vector
+        region: str = "lips",
+    ):  # vertex mask name
         super().__init__()
         from ggtalker_nb.flame import FLAME
+
         if flame is None:
             from ggtalker_nb.sample_head import load_sample_head
+
             flame = load_sample_head()
         self.flame = flame if isinstance(flame, FLAME) else region_flame(flame, region)
-        if self.flame.n_expr < n_expr: raise InputError(f"LipVertexLoss: FLAME has {self.flame.n_expr} expression components, motion has {n_expr}")
-        if region not in self.flame.masks: raise InputError(f"LipVertexLoss: FLAME has no {region!r} mask (has {sorted(self.flame.masks)})")
+        if self.flame.n_expr < n_expr:
+            raise InputError(f"LipVertexLoss: FLAME has {self.flame.n_expr} expression components, motion has {n_expr}")
+        if region not in self.flame.masks:
+            raise InputError(f"LipVertexLoss: FLAME has no {region!r} mask (has {sorted(self.flame.masks)})")
         self.n_expr, self.region = n_expr, region
+
     def verts(self, motion: Tensor, shape: Tensor | None) -> Tensor:
         "Region vertices `(B, T, V_r, 3)` of motion `(B, T, D_m)` with identity `shape (B, S)`."
-        B, T, _ = motion.shape; fl = self.flame
+        B, T, _ = motion.shape
+        fl = self.flame
         m = split_motion(motion, self.n_expr)
         expr = F.pad(m["expr"], (0, fl.n_expr - self.n_expr)).reshape(B * T, -1)
         S = torch.zeros(B, fl.n_shape, device=motion.device, dtype=motion.dtype)
         if shape is not None:
-            k = min(fl.n_shape, shape.shape[-1]); S[:, :k] = shape[:, :k].to(motion)
+            k = min(fl.n_shape, shape.shape[-1])
+            S[:, :k] = shape[:, :k].to(motion)
         out = fl(S.repeat_interleave(T, 0), expr, jaw_pose=m["jaw"].reshape(B * T, 3)).vertices
         return out[:, fl.masks[self.region]].reshape(B, T, -1, 3)
+
     def forward(self, pred: Tensor, target: Tensor, batch: dict) -> Tensor:
         shape = batch.get("shape")
         shape = None if shape is None else shape.to(pred.device)
-        with torch.no_grad(): tv = self.verts(target, shape)
-        d = (self.verts(pred, shape) - tv) * 100.0   # m → cm
+        with torch.no_grad():
+            tv = self.verts(target, shape)
+        d = (self.verts(pred, shape) - tv) * 100.0  # m → cm
         return d.square().sum(-1).mean()
 
 # %% ../../nbs/42_a2e.train.ipynb #fdf6e73f
-def save_checkpoint(out_dir: str | os.PathLike, model: nn.Module, encoder: nn.Module | None, opt: torch.optim.Optimizer,
-                    meta: dict) -> Path:
+def save_checkpoint(
+    out_dir: str | os.PathLike, model: nn.Module, encoder: nn.Module | None, opt: torch.optim.Optimizer, meta: dict
+) -> Path:
     "Write `latest.safetensors` (the old one becomes `previous.safetensors`); refuses non-finite weights."
     tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    if encoder is not None: tensors.update({f"encoder.{k}": v for k, v in encoder.state_dict().items()})
+    if encoder is not None:
+        tensors.update({f"encoder.{k}": v for k, v in encoder.state_dict().items()})
     return write_checkpoint(out_dir, tensors, meta, "a2e_checkpoint", opt)
+
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[dict[str, Tensor], dict]:
     "Tensors and metadata of a training checkpoint; `AssetError` when it is missing, truncated or not a checkpoint."
     return read_checkpoint(path, "a2e_checkpoint", "A2E training checkpoint")
+
 
 def find_resume(out_dir: str | os.PathLike) -> tuple[dict[str, Tensor], dict, Path] | None:
     "The newest loadable checkpoint in `out_dir` (latest, else previous) or None; removes stale temp files."
@@ -157,60 +247,87 @@ def find_resume(out_dir: str | os.PathLike) -> tuple[dict[str, Tensor], dict, Pa
 # %% ../../nbs/42_a2e.train.ipynb #db7dca53
 def _map_identity(batch, names_ds, names_model, n_model):
     ids = batch["identity"]
-    if n_model == 0: batch["identity"] = torch.full_like(ids, -1); return batch
+    if n_model == 0:
+        batch["identity"] = torch.full_like(ids, -1)
+        return batch
     lut = torch.tensor([names_model.index(n) if n in names_model else -1 for n in names_ds])
-    batch["identity"] = lut[ids]; return batch
+    batch["identity"] = lut[ids]
+    return batch
+
 
 def _make_dataset(clips, model_cfg, cfg):
     from ggtalker_nb.data.video import AudioMotionDataset
-    if isinstance(clips, torch.utils.data.Dataset): return clips
-    return AudioMotionDataset(clips, window=model_cfg.n, stride=cfg.window_stride, with_pose=model_cfg.with_pose, clean=cfg.clean_motion)
+
+    if isinstance(clips, torch.utils.data.Dataset):
+        return clips
+    return AudioMotionDataset(
+        clips, window=model_cfg.n, stride=cfg.window_stride, with_pose=model_cfg.with_pose, clean=cfg.clean_motion
+    )
+
 
 def _fit_normalizer(model, ds, model_cfg, max_windows=2000):
     idx = np.linspace(0, len(ds) - 1, min(len(ds), max_windows)).round().astype(int)
-    mot = torch.cat([motion_from_batch({k: v[None] if isinstance(v, Tensor) else v for k, v in ds[int(i)].items()},
-                                       model_cfg.with_pose)[0] for i in sorted(set(idx))])
+    mot = torch.cat(
+        [
+            motion_from_batch(
+                {k: v[None] if isinstance(v, Tensor) else v for k, v in ds[int(i)].items()}, model_cfg.with_pose
+            )[0]
+            for i in sorted(set(idx))
+        ]
+    )
     ok = torch.isfinite(mot).all(-1)
-    if not ok.any(): raise InputError("training motion has no finite frame; cannot fit the motion normaliser")
-    if not ok.all(): warnings.warn(f"{int((~ok).sum())} training motion frames hold NaN/inf; the normaliser ignores them")
+    if not ok.any():
+        raise InputError("training motion has no finite frame; cannot fit the motion normaliser")
+    if not ok.all():
+        warnings.warn(f"{int((~ok).sum())} training motion frames hold NaN/inf; the normaliser ignores them")
     model.normalizer.fit(mot[ok])
+
 
 def _to(batch, dev):
     return {k: (v.to(dev) if isinstance(v, Tensor) else v) for k, v in batch.items()}
+
 
 @torch.no_grad()
 def evaluate(model, encoder, ds, loss_fn, extra, seed: int, batch_size: int, dev, map_id=lambda b: b) -> float:
     "Mean loss over all windows of `ds` in eval mode with a fixed generator (comparable across calls)."
     from torch.utils.data import default_collate
+
     wm, we = model.training, encoder.training if encoder is not None else False
-    model.eval(); encoder is not None and encoder.eval()
-    g = torch.Generator().manual_seed(seed_for(seed, "val")); tot, n = 0.0, 0
+    model.eval()
+    encoder is not None and encoder.eval()
+    g = torch.Generator().manual_seed(seed_for(seed, "val"))
+    tot, n = 0.0, 0
     try:
         for a in range(0, len(ds), batch_size):
             items = [ds[i] for i in range(a, min(len(ds), a + batch_size))]
             b = _to(map_id(default_collate(items)), dev)
-            tot += float(loss_fn(model, b, encoder, extra, generator=g)["loss"]) * len(items); n += len(items)
+            tot += float(loss_fn(model, b, encoder, extra, generator=g)["loss"]) * len(items)
+            n += len(items)
     finally:
-        model.train(wm); encoder is not None and encoder.train(we)
+        model.train(wm)
+        encoder is not None and encoder.train(we)
     return tot / max(n, 1)
 
 # %% ../../nbs/42_a2e.train.ipynb #f6c3b6a2
-def train_a2e(cfg: TrainConfig,
-              model_cfg: A2EConfig,
-              train_clips,                   # clips root / clip folders / a Dataset of AudioMotionDataset items
-              val_clips=None,                # same, for validation + early stopping
-              encoder: str | nn.Module | None = "mel",  # a `build_audio_encoder` name, a module, or None ('audio_feats')
-              resume: bool = True,           # continue from `cfg.out_dir`'s newest checkpoint
-              kind: str = "diffusion",       # 'diffusion' (A2EModel) or 'regression' (A2ERegressor)
-              freeze_encoder: bool = False,  # keep the audio encoder's weights fixed
-              model_init: dict | None = None,  # initial model state (e.g. a prior to fine-tune), ignored on resume
-              identity_names: Sequence[str] | None = None,  # names of the model's identity rows (default: the data's)
-              lr_mult: dict[str, float] | None = None,  # parameter-name prefix → lr multiplier, e.g. {'id_emb': 30.0}
-              fit_normalizer: bool | None = None,  # fit the motion statistics on the training data (default: unless model_init)
-             ) -> dict:
+def train_a2e(
+    cfg: TrainConfig,
+    model_cfg: A2EConfig,
+    train_clips,  # clips root / clip folders / a Dataset of AudioMotionDataset items
+    val_clips=None,  # same, for validation + early stopping
+    encoder: str | nn.Module | None = "mel",  # `build_audio_encoder` name, a module, or None ('audio_feats')
+    resume: bool = True,  # continue from `cfg.out_dir`'s newest checkpoint
+    kind: str = "diffusion",  # 'diffusion' (A2EModel) or 'regression' (A2ERegressor)
+    freeze_encoder: bool = False,  # keep the audio encoder's weights fixed
+    model_init: dict | None = None,  # initial model state (e.g. a prior to fine-tune), ignored on resume
+    identity_names: Sequence[str] | None = None,  # names of the model's identity rows (default: the data's)
+    lr_mult: dict[str, float] | None = None,  # parameter-name prefix → lr multiplier, e.g. {'id_emb': 30.0}
+    fit_normalizer: bool | None = None,  # fit the motion statistics on the data (default: unless model_init)
+) -> dict:
     "Train an A2E model (or the regression baseline); resumable, data-parallel under torchrun; returns the history."
     from torch.utils.data import DataLoader, default_collate
-    if kind not in ("diffusion", "regression"): raise InputError(f"kind: 'diffusion' or 'regression', got {kind!r}")
+
+    if kind not in ("diffusion", "regression"):
+        raise InputError(f"kind: 'diffusion' or 'regression', got {kind!r}")
     ddp = setup_distributed(cfg.device)
     device, out = ddp.device, Path(cfg.out_dir)
     # ---- data
@@ -218,22 +335,31 @@ def train_a2e(cfg: TrainConfig,
     vds = None if val_clips is None else _make_dataset(val_clips, model_cfg, cfg)
     names = list(getattr(ds, "identity_names", [])) if identity_names is None else [str(n) for n in identity_names]
     if model_cfg.n_identities and len(names) > model_cfg.n_identities:
-        raise InputError(f"model_cfg.n_identities={model_cfg.n_identities} but the training data has {len(names)} identities")
+        raise InputError(
+            f"model_cfg.n_identities={model_cfg.n_identities} but the training data has {len(names)} identities"
+        )
     if identity_names is not None and model_cfg.n_identities and len(names) != model_cfg.n_identities:
         raise InputError(f"identity_names: {len(names)} names for model_cfg.n_identities={model_cfg.n_identities} rows")
-    mapper = lambda ds_: (lambda b: _map_identity(b, list(getattr(ds_, "identity_names", [])), names, model_cfg.n_identities)
-                          if "identity" in b else b)
+
+    def mapper(dataset):
+        "Batch → batch with the dataset's identity ids mapped to the model's rows."
+        dataset_names = list(getattr(dataset, "identity_names", []))
+        return lambda b: _map_identity(b, dataset_names, names, model_cfg.n_identities) if "identity" in b else b
+
     # ---- model, encoder, optimiser
     torch.manual_seed(seed_for(cfg.seed, "init"))
     model = (A2EModel if kind == "diffusion" else A2ERegressor)(model_cfg).to(device)
-    if isinstance(encoder, str): encoder = build_audio_encoder(encoder, out_dim=model_cfg.audio_dim)
+    if isinstance(encoder, str):
+        encoder = build_audio_encoder(encoder, out_dim=model_cfg.audio_dim)
     if encoder is not None:
         encoder = encoder.to(device)
         if getattr(encoder, "out_dim", model_cfg.audio_dim) != model_cfg.audio_dim:
             raise InputError(f"encoder: out_dim {encoder.out_dim} ≠ model_cfg.audio_dim {model_cfg.audio_dim}")
-        if freeze_encoder: encoder.requires_grad_(False)
+        if freeze_encoder:
+            encoder.requires_grad_(False)
     named = list(model.named_parameters())
-    if encoder is not None: named += [(f"encoder.{n}", p) for n, p in encoder.named_parameters() if p.requires_grad]
+    if encoder is not None:
+        named += [(f"encoder.{n}", p) for n, p in encoder.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(adamw_param_groups(named, cfg.weight_decay, lr_mult), lr=cfg.lr, betas=(0.9, 0.99))
     loss_fn = a2e_loss if kind == "diffusion" else regression_loss
     extra = None
@@ -246,61 +372,99 @@ def train_a2e(cfg: TrainConfig,
         tensors, meta, path = found
         model.load_state_dict(tensors_under(tensors, "model."))
         encoder_state = tensors_under(tensors, "encoder.")
-        if encoder is not None and encoder_state: encoder.load_state_dict(encoder_state)
+        if encoder is not None and encoder_state:
+            encoder.load_state_dict(encoder_state)
         optimizer_state_from_tensors(opt, tensors, meta["optimizer"])
-        for key in state: state[key] = meta["train_state"].get(key, state[key])
-        if ddp.rank == 0 and cfg.progress: print(f"resumed from {path} at step {state['step']}")
+        for key in state:
+            state[key] = meta["train_state"].get(key, state[key])
+        if ddp.rank == 0 and cfg.progress:
+            print(f"resumed from {path} at step {state['step']}")
     else:
-        if model_init is not None: model.load_state_dict(model_init)
-        if (model_init is None) if fit_normalizer is None else fit_normalizer: _fit_normalizer(model, ds, model_cfg)
+        if model_init is not None:
+            model.load_state_dict(model_init)
+        if (model_init is None) if fit_normalizer is None else fit_normalizer:
+            _fit_normalizer(model, ds, model_cfg)
     encoder_values = list(encoder.state_dict().values()) if encoder is not None else []
-    ddp.broadcast(list(model.state_dict().values()) + encoder_values)   # every rank starts from rank 0's weights
+    ddp.broadcast(list(model.state_dict().values()) + encoder_values)  # every rank starts from rank 0's weights
     # ---- what the shared loop asks of A2E: a loss per step, a checkpoint writer, a validation
     sampler = StepBatchSampler(len(ds), cfg.batch_size, cfg.seed, state["step"], ddp.rank, ddp.world)
-    loader = iter(DataLoader(ds, batch_sampler=sampler, num_workers=cfg.num_workers, collate_fn=default_collate,
-                             persistent_workers=False))
+    loader = iter(
+        DataLoader(
+            ds, batch_sampler=sampler, num_workers=cfg.num_workers, collate_fn=default_collate, persistent_workers=False
+        )
+    )
     map_train = mapper(ds)
 
     def loss_at(step: int) -> dict | None:
         batch = _to(map_train(next(loader)), device)
         torch.manual_seed(seed_for(cfg.seed, "dropout", step, ddp.rank))
         noise = torch.Generator().manual_seed(seed_for(cfg.seed, "loss", step, ddp.rank))
-        if not all_finite(batch.values()): return None
+        if not all_finite(batch.values()):
+            return None
         return loss_fn(model, batch, encoder, extra, generator=noise)
 
     def save():
-        meta = dict(train_config=asdict(cfg), a2e_config=asdict(model_cfg), model_kind=kind, identity_names=names,
-                    audio_encoder=None if encoder is None or not hasattr(encoder, "config") else encoder.config(),
-                    seed=cfg.seed, rng="per-step generators seeded by seed_for(seed, tag, step, rank)",
-                    world_size=ddp.world, train_state=state)
+        meta = dict(
+            train_config=asdict(cfg),
+            a2e_config=asdict(model_cfg),
+            model_kind=kind,
+            identity_names=names,
+            audio_encoder=None if encoder is None or not hasattr(encoder, "config") else encoder.config(),
+            seed=cfg.seed,
+            rng="per-step generators seeded by seed_for(seed, tag, step, rank)",
+            world_size=ddp.world,
+            train_state=state,
+        )
         save_checkpoint(out, model, encoder, opt, meta)
 
     def validate() -> bool:
         "Validation loss, best weights, and whether early stopping ends the run."
-        if vds is None: return False
+        if vds is None:
+            return False
         val_loss = evaluate(model, encoder, vds, loss_fn, extra, cfg.seed, cfg.batch_size, device, mapper(vds))
-        val_loss = ddp.broadcast_value(val_loss)   # rank 0's value decides early stopping everywhere
+        val_loss = ddp.broadcast_value(val_loss)  # rank 0's value decides early stopping everywhere
         state["val"].append(dict(step=state["step"], val_loss=val_loss))
         if state["best_val"] is None or val_loss < state["best_val"]:
             state["best_val"], state["bad_evals"] = val_loss, 0
-            if ddp.rank == 0: _save_final(out / "best.safetensors", model, encoder, kind, names, state["step"])
-        else: state["bad_evals"] += 1
+            if ddp.rank == 0:
+                _save_final(out / "best.safetensors", model, encoder, kind, names, state["step"])
+        else:
+            state["bad_evals"] += 1
         return cfg.patience is not None and state["bad_evals"] >= cfg.patience
 
     model.train()
-    if encoder is not None: encoder.train()
+    if encoder is not None:
+        encoder.train()
     loop = TrainLoop(cfg, opt, [p for _, p in named], loss_at, save, state, ddp, validate=validate, desc=f"A2E {kind}")
     stopped = loop.fit()
     if stopped in ("done", "early_stopping") and ddp.rank == 0:
         _save_final(out / "final.safetensors", model, encoder, kind, names, state["step"])
     seconds, windows = loop.seconds_here, loop.steps_here * cfg.batch_size * ddp.world
-    return dict(history=state["history"], val=state["val"], nan_skipped=state["nan_skipped"], step=state["step"],
-                stopped=stopped, windows_per_s=windows / seconds if seconds > 0 else float("nan"), seconds=seconds,
-                out_dir=str(out), rank=ddp.rank, world=ddp.world, model=model, encoder=encoder)
+    return dict(
+        history=state["history"],
+        val=state["val"],
+        nan_skipped=state["nan_skipped"],
+        step=state["step"],
+        stopped=stopped,
+        windows_per_s=windows / seconds if seconds > 0 else float("nan"),
+        seconds=seconds,
+        out_dir=str(out),
+        rank=ddp.rank,
+        world=ddp.world,
+        model=model,
+        encoder=encoder,
+    )
+
 
 def _save_final(path, model, encoder, kind, names, step):
-    save_a2e(model, path, encoder, extra_meta=dict(identity_names=names, step=step),
-             kind="a2e" if kind == "diffusion" else "a2e_regression")
+    save_a2e(
+        model,
+        path,
+        encoder,
+        extra_meta=dict(identity_names=names, step=step),
+        kind="a2e" if kind == "diffusion" else "a2e_regression",
+    )
+
 
 def load_regressor(path, device="cpu") -> tuple[A2ERegressor, nn.Module | None]:
     "Load a baseline saved by `train_a2e(kind='regression')`; returns (model, audio encoder or None)."

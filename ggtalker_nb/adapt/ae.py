@@ -6,7 +6,11 @@
 __all__ = ['extend_identity_table', 'adapt_a2e']
 
 # %% ../../nbs/63_adapt.ae.ipynb #2a3dbad1
-import json, os, shutil, time, warnings
+import json
+import os
+import shutil
+import time
+import warnings
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Sequence
@@ -21,97 +25,174 @@ from ..data.video import AudioMotionDataset, ClipReader, clip_paths, list_clips
 from ..a2e.model import A2EConfig, A2EModel, a2e_loss, load_a2e, save_a2e
 from ..a2e.train import LipVertexLoss, TrainConfig, evaluate, seed_for, train_a2e
 from ..a2e.eval import load_any
-from ..avatar.runtime import DEFAULT_GUIDANCE, speak_motion   # the runtime's motion (was defined here)
+from ..avatar.runtime import DEFAULT_GUIDANCE, speak_motion  # the runtime's motion (was defined here)
 
 # %% ../../nbs/63_adapt.ae.ipynb #93bc8c75
 class _OneIdentity(torch.utils.data.Dataset):
     "A dataset whose items all belong to one named identity (whatever the clips' own identity names are)."
-    def __init__(self, ds, name: str): self.ds, self.identity_names = ds, [name]
-    def __len__(self): return len(self.ds)
-    def __getitem__(self, i): return {**self.ds[i], "identity": 0}
+
+    def __init__(self, ds, name: str):
+        self.ds, self.identity_names = ds, [name]
+
+    def __len__(self):
+        return len(self.ds)
+
+    def __getitem__(self, i):
+        return {**self.ds[i], "identity": 0}
+
 
 def extend_identity_table(
-    state: dict[str, Tensor],           # a prior's state dict (A2EModel)
-    n_identities: int,                  # the prior's known identities
-    init: str = "null",                 # new row from the 'null' (unknown) row or the 'mean' of the known rows
+    state: dict[str, Tensor],  # a prior's state dict (A2EModel)
+    n_identities: int,  # the prior's known identities
+    init: str = "null",  # new row from the 'null' (unknown) row or the 'mean' of the known rows
 ) -> dict[str, Tensor]:
     "State dict with one more known identity row (at index `n_identities`); the unknown row moves to the end."
     w = state["id_emb.weight"]
-    if w.shape[0] != n_identities + 1: raise InputError(f"id_emb.weight has {w.shape[0]} rows, expected {n_identities + 1}")
-    if init not in ("null", "mean"): raise InputError(f"init: 'null' or 'mean', got {init!r}")
+    if w.shape[0] != n_identities + 1:
+        raise InputError(f"id_emb.weight has {w.shape[0]} rows, expected {n_identities + 1}")
+    if init not in ("null", "mean"):
+        raise InputError(f"init: 'null' or 'mean', got {init!r}")
     new = w[n_identities] if init == "null" or n_identities == 0 else w[:n_identities].mean(0)
     return {**state, "id_emb.weight": torch.cat([w[:n_identities], new[None], w[n_identities:]], 0).clone()}
 
 # %% ../../nbs/63_adapt.ae.ipynb #b7394726
 def adapt_a2e(
-    prior,                              # A2E prior: a model file, training checkpoint or run folder, or an (A2EModel, encoder) pair
-    clips,                              # the speaker's clip folders (31_data.video format) or a folder of them
-    out_dir,                            # writes out_dir/a2e.safetensors (+ run/ checkpoints, adapt.json)
-    steps: int = 300,                   # optimiser steps at most
-    lr: float = 1e-5,                   # denoiser learning rate (paper: 1e-5)
-    id_lr: float = 1e-3,                # learning rate of the identity table (the new row)
+    # A2E prior: a model file, training checkpoint or run folder, or an (A2EModel, encoder) pair
+    prior,
+    clips,  # the speaker's clip folders (31_data.video format) or a folder of them
+    out_dir,  # writes out_dir/a2e.safetensors (+ run/ checkpoints, adapt.json)
+    steps: int = 300,  # optimiser steps at most
+    lr: float = 1e-5,  # denoiser learning rate (paper: 1e-5)
+    id_lr: float = 1e-3,  # learning rate of the identity table (the new row)
     batch_size: int = 8,
-    time_budget_s: float | None = None, # stop (best weights kept) after this many seconds
-    run_steps: int | None = None,       # stop after this many steps in this call (rerun to continue)
-    val_clips=None,                     # held-out clips for early stopping (default: ~20 % of `clips` when ≥ 3)
-    patience: int | None = 4,           # evaluations without improvement before stopping (None: never)
-    eval_every: int = 25,               # steps between validations (and checkpoints)
-    name: str | None = None,            # identity name (default: the first clip's identity)
-    init: str = "null",                 # new identity row from the 'null' row or the 'mean' of the known rows
-    lip_loss: float = 1.0,              # lip-vertex loss weight (as in prior training)
-    window_stride: int = 5,             # frames between training windows
+    time_budget_s: float | None = None,  # stop (best weights kept) after this many seconds
+    run_steps: int | None = None,  # stop after this many steps in this call (rerun to continue)
+    val_clips=None,  # held-out clips for early stopping (default: ~20 % of `clips` when ≥ 3)
+    patience: int | None = 4,  # evaluations without improvement before stopping (None: never)
+    eval_every: int = 25,  # steps between validations (and checkpoints)
+    name: str | None = None,  # identity name (default: the first clip's identity)
+    init: str = "null",  # new identity row from the 'null' row or the 'mean' of the known rows
+    lip_loss: float = 1.0,  # lip-vertex loss weight (as in prior training)
+    window_stride: int = 5,  # frames between training windows
     seed: int = 0,
     progress: bool = True,
 ) -> dict:
-    "Fine-tune an A2E prior to one speaker (new identity row, frozen audio encoder); → {'path', 'identity', 'history', …}."
+    """Fine-tune an A2E prior to one speaker (new identity row, frozen audio encoder); → {'path', 'identity', 'history',
+    …}."""
     t0 = time.perf_counter()
     model, enc = load_any(prior)[:2] if isinstance(prior, (str, os.PathLike)) else prior
-    if not isinstance(model, A2EModel): raise InputError(f"prior: expected an A2EModel, got {type(model).__name__}")
-    if enc is None: raise InputError("prior: has no audio encoder (adaptation keeps the prior's encoder frozen)")
+    if not isinstance(model, A2EModel):
+        raise InputError(f"prior: expected an A2EModel, got {type(model).__name__}")
+    if enc is None:
+        raise InputError("prior: has no audio encoder (adaptation keeps the prior's encoder frozen)")
     names = list(getattr(model, "identity_names", []))
     n = model.config.n_identities
-    if len(names) != n: names = (names + [f"prior_{i}" for i in range(n)])[:n]
+    if len(names) != n:
+        names = (names + [f"prior_{i}" for i in range(n)])[:n]
     paths = clip_paths(clips)
-    if not paths: raise InputError(f"adapt_a2e: no clips in {clips}")
+    if not paths:
+        raise InputError(f"adapt_a2e: no clips in {clips}")
     if val_clips is None and len(paths) >= 3:
-        k = max(1, round(0.2 * len(paths))); paths, vpaths = paths[:-k], paths[-k:]
-    else: vpaths = None if val_clips is None else clip_paths(val_clips)
+        k = max(1, round(0.2 * len(paths)))
+        paths, vpaths = paths[:-k], paths[-k:]
+    else:
+        vpaths = None if val_clips is None else clip_paths(val_clips)
     if vpaths is None and patience is not None:
-        warnings.warn("adapt_a2e: no held-out clips (fewer than 3 clips and no val_clips): training all steps, no early stopping")
+        warnings.warn(
+            "adapt_a2e: no held-out clips (fewer than 3 clips and no val_clips): training all steps, no early stopping"
+        )
     name = str(name or ClipReader(paths[0]).identity)
-    base = name; j = 1
-    while name in names: name = f"{base}~{j}"; j += 1
+    base = name
+    j = 1
+    while name in names:
+        name = f"{base}~{j}"
+        j += 1
     mcfg = replace(model.config, n_identities=n + 1)
     W = mcfg.n
     ds = _OneIdentity(AudioMotionDataset(paths, window=W, stride=window_stride, with_pose=mcfg.with_pose), name)
-    vds = None if vpaths is None else _OneIdentity(AudioMotionDataset(vpaths, window=W, stride=W, with_pose=mcfg.with_pose), name)
+    vds = (
+        None
+        if vpaths is None
+        else _OneIdentity(AudioMotionDataset(vpaths, window=W, stride=W, with_pose=mcfg.with_pose), name)
+    )
     init_state = extend_identity_table(model.state_dict(), n, init)
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, warmup=min(20, max(1, steps // 10)), ckpt_every=eval_every,
-                      log_every=max(1, min(10, eval_every)), seed=seed, out_dir=str(out / "run"), lip_loss=lip_loss,
-                      time_budget_s=time_budget_s, run_steps=run_steps, patience=patience if vds is not None else None, progress=progress)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cfg = TrainConfig(
+        steps=steps,
+        batch_size=batch_size,
+        lr=lr,
+        warmup=min(20, max(1, steps // 10)),
+        ckpt_every=eval_every,
+        log_every=max(1, min(10, eval_every)),
+        seed=seed,
+        out_dir=str(out / "run"),
+        lip_loss=lip_loss,
+        time_budget_s=time_budget_s,
+        run_steps=run_steps,
+        patience=patience if vds is not None else None,
+        progress=progress,
+    )
     # validation loss of the starting point (same fixed noise as train_a2e's validations)
     before = None
     if vds is not None:
-        m0 = A2EModel(mcfg); m0.load_state_dict(init_state)
+        m0 = A2EModel(mcfg)
+        m0.load_state_dict(init_state)
         extra = dict(lip=(lip_loss, LipVertexLoss(None, n_expr=mcfg.n_expr))) if lip_loss > 0 else None
-        to_row = lambda b: {**b, "identity": torch.full_like(b["identity"], n)}   # as train_a2e maps `name`
+        to_row = lambda b: {**b, "identity": torch.full_like(b["identity"], n)}  # as train_a2e maps `name`
         before = evaluate(m0, enc, vds, a2e_loss, extra, seed, batch_size, torch.device("cpu"), to_row)
     frozen = [p.requires_grad for p in enc.parameters()]
     try:
-        r = train_a2e(cfg, mcfg, ds, vds, encoder=enc, resume=True, kind="diffusion", freeze_encoder=True, model_init=init_state,
-                      identity_names=names + [name], lr_mult={"id_emb": id_lr / lr}, fit_normalizer=False)
+        r = train_a2e(
+            cfg,
+            mcfg,
+            ds,
+            vds,
+            encoder=enc,
+            resume=True,
+            kind="diffusion",
+            freeze_encoder=True,
+            model_init=init_state,
+            identity_names=names + [name],
+            lr_mult={"id_emb": id_lr / lr},
+            fit_normalizer=False,
+        )
     finally:
-        for p, f in zip(enc.parameters(), frozen): p.requires_grad_(f)
+        for p, f in zip(enc.parameters(), frozen):
+            p.requires_grad_(f)
         enc.eval()
     best = out / "run" / "best.safetensors"
     final_model = load_a2e(best)[0] if best.is_file() else r["model"]
-    info = dict(name=name, identity=n, prior_identities=n, steps=r["step"], stopped=r["stopped"], lr=lr, id_lr=id_lr, init=init,
-                val_before=before, val_best=min((v["val_loss"] for v in r["val"]), default=None),
-                train_clips=[str(p) for p in paths], val_clips=[str(p) for p in vpaths or []])
+    info = dict(
+        name=name,
+        identity=n,
+        prior_identities=n,
+        steps=r["step"],
+        stopped=r["stopped"],
+        lr=lr,
+        id_lr=id_lr,
+        init=init,
+        val_before=before,
+        val_best=min((v["val_loss"] for v in r["val"]), default=None),
+        train_clips=[str(p) for p in paths],
+        val_clips=[str(p) for p in vpaths or []],
+    )
     path = out / "a2e.safetensors"
     save_a2e(final_model, path, enc, extra_meta=dict(identity_names=names + [name], adapt=info))
     seconds = time.perf_counter() - t0
-    atomic_save_bytes(out / "adapt.json", json.dumps(dict(info, seconds=seconds, history=r["history"], val=r["val"]), indent=1).encode())
-    return dict(path=path, identity=n, name=name, history=r["history"], val=r["val"], val_before=before,
-                val_best=info["val_best"], stopped=r["stopped"], steps=r["step"], seconds=seconds)
+    atomic_save_bytes(
+        out / "adapt.json",
+        json.dumps(dict(info, seconds=seconds, history=r["history"], val=r["val"]), indent=1).encode(),
+    )
+    return dict(
+        path=path,
+        identity=n,
+        name=name,
+        history=r["history"],
+        val=r["val"],
+        val_before=before,
+        val_best=info["val_best"],
+        stopped=r["stopped"],
+        steps=r["step"],
+        seconds=seconds,
+    )

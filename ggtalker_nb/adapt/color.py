@@ -6,7 +6,9 @@
 __all__ = ['cheek_redden_target', 'fit_colors', 'mouth_mask', 'shaded_synthtalk', 'bench_color']
 
 # %% ../../nbs/60_adapt.color.ipynb #711d3505
-import math, os, time
+import math
+import os
+import time
 from pathlib import Path
 
 import torch
@@ -19,85 +21,129 @@ from ..data.video import ClipReader
 
 # %% ../../nbs/60_adapt.color.ipynb #2c54904e
 def cheek_redden_target(
-    base: Tensor,          # (N, 3) base colours
-    uv: Tensor,            # (N, 2) UV positions
-    expr: Tensor,          # (T, E) expressions
-    k: int = 2,            # the coefficient that reddens the cheeks
-    gain: float = 0.3,     # colour change per unit of coefficient
-) -> Tensor:               # (T, N, 3)
+    base: Tensor,  # (N, 3) base colours
+    uv: Tensor,  # (N, 2) UV positions
+    expr: Tensor,  # (T, E) expressions
+    k: int = 2,  # the coefficient that reddens the cheeks
+    gain: float = 0.3,  # colour change per unit of coefficient
+) -> Tensor:  # (T, N, 3)
     "Toy ground truth: Gaussians in two UV cheek discs turn redder when `expr[:, k] > 0`."
-    cheek = (((uv - torch.tensor([0.3, 0.6])).norm(dim=-1) < 0.12) | ((uv - torch.tensor([0.7, 0.6])).norm(dim=-1) < 0.12)).float()
+    cheek = (
+        ((uv - torch.tensor([0.3, 0.6])).norm(dim=-1) < 0.12) | ((uv - torch.tensor([0.7, 0.6])).norm(dim=-1) < 0.12)
+    ).float()
     s = gain * expr[:, k].clamp(min=0)[:, None, None] * cheek[None, :, None]
     return (base + s * torch.tensor([1.0, -0.4, -0.4])).clamp(0, 1)
 
+
 def fit_colors(
-    model: ColorMLP, base: Tensor, uv: Tensor, expr: Tensor, pose: Tensor,
-    target: Tensor,          # (T, N, 3) colours to match
-    steps: int = 300, lr: float = 3e-3,
-) -> list[float]:           # MSE per step
+    model: ColorMLP,
+    base: Tensor,
+    uv: Tensor,
+    expr: Tensor,
+    pose: Tensor,
+    target: Tensor,  # (T, N, 3) colours to match
+    steps: int = 300,
+    lr: float = 3e-3,
+) -> list[float]:  # MSE per step
     "Fit the colour MLP to per-frame target colours (a unit-test helper; the real loss is photometric)."
-    opt = torch.optim.Adam(model.parameters(), lr=lr); losses = []
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = []
     for _ in range(steps):
         loss = (model(base, uv, expr, pose) - target).square().mean()
-        opt.zero_grad(); loss.backward(); opt.step(); losses.append(loss.item())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
     return losses
 
 # %% ../../nbs/60_adapt.color.ipynb #fd2e8ac9
 def mouth_mask(
-    landmarks: Tensor,     # (T, 68, 2) pixel landmarks (iBUG 68 order: 48–67 are the mouth)
-    masks: Tensor,         # (T, H, W) head masks
+    landmarks: Tensor,  # (T, 68, 2) pixel landmarks (iBUG 68 order: 48–67 are the mouth)
+    masks: Tensor,  # (T, H, W) head masks
     margin: float = 0.25,  # grow the mouth's landmark box by this fraction of its width/height on each side
-) -> Tensor:               # (T, H, W) bool
+) -> Tensor:  # (T, H, W) bool
     "Mouth region: the mouth landmarks' bounding box, grown by `margin`, inside the head mask."
     T, H, W = masks.shape
     check_tensor("landmarks", landmarks, (T, 68, 2))
     m = landmarks[:, 48:68].float()
-    lo, hi = m.amin(1), m.amax(1); pad = (hi - lo) * margin
+    lo, hi = m.amin(1), m.amax(1)
+    pad = (hi - lo) * margin
     lo, hi = lo - pad, hi + pad
     ys, xs = torch.arange(H, dtype=torch.float32) + 0.5, torch.arange(W, dtype=torch.float32) + 0.5
-    inx = (xs[None] >= lo[:, :1]) & (xs[None] <= hi[:, :1]); iny = (ys[None] >= lo[:, 1:]) & (ys[None] <= hi[:, 1:])
+    inx = (xs[None] >= lo[:, :1]) & (xs[None] <= hi[:, :1])
+    iny = (ys[None] >= lo[:, 1:]) & (ys[None] <= hi[:, 1:])
     return iny[:, :, None] & inx[:, None, :] & masks.bool()
 
+
 def shaded_synthtalk(
-    out_dir: str | os.PathLike,   # where to build (or find) the clips
+    out_dir: str | os.PathLike,  # where to build (or find) the clips
     expression_shading: bool = True,
-    identity: int = 2,            # the held-out identity of a 3-identity SynthTalk
-    clips: int = 3,               # its clips: the first clips − 1 are `heldout_adapt`, the last `heldout_test`
+    identity: int = 2,  # the held-out identity of a 3-identity SynthTalk
+    clips: int = 3,  # its clips: the first clips − 1 are `heldout_adapt`, the last `heldout_test`
     size: int = 256,
 ) -> Path:
     "Build (resumable) the small SynthTalk set of the colour ablation: one held-out identity, seed 0, tracking noise 1."
     from ggtalker_nb.data.synthtalk import build_synthtalk
-    build_synthtalk(out_dir, n_identities=3, clips_per_identity=clips, size=size, seed=0, tracking_noise=1.0,
-                    identities=(identity,), expression_shading=expression_shading, progress=False)
+
+    build_synthtalk(
+        out_dir,
+        n_identities=3,
+        clips_per_identity=clips,
+        size=size,
+        seed=0,
+        tracking_noise=1.0,
+        identities=(identity,),
+        expression_shading=expression_shading,
+        progress=False,
+    )
     return Path(out_dir)
 
+
 def bench_color(
-    data_dirs: dict,              # {label: SynthTalk folder} e.g. {'shaded': …, 'unshaded': …} (see `shaded_synthtalk`)
+    data_dirs: dict,  # {label: SynthTalk folder} e.g. {'shaded': …, 'unshaded': …} (see `shaded_synthtalk`)
     identity: int = 2,
-    phase1_steps: int = 150, phase2_steps: int = 150,   # same steps with and without the colour MLP
-    image_size: int = 256, uv_res: int = 64,
-    prior: str | os.PathLike | None = None,              # E-V prior (default: the shipped one)
+    phase1_steps: int = 150,
+    phase2_steps: int = 150,  # same steps with and without the colour MLP
+    image_size: int = 256,
+    uv_res: int = 64,
+    prior: str | os.PathLike | None = None,  # E-V prior (default: the shipped one)
     threads: int | None = None,
     verbose: bool = True,
-    variants: tuple = (True, False),   # colour MLP on / off
-    **cfg_kw,                          # more `EVAdaptConfig` fields (e.g. lr_color)
+    variants: tuple = (True, False),  # colour MLP on / off
+    **cfg_kw,  # more `EVAdaptConfig` fields (e.g. lr_color)
 ) -> list[dict]:
-    "Colour-MLP ablation: adapt with and without it (same steps), head and mouth-region PSNR on the held-out sentence clip."
-    from ggtalker_nb.adapt.ev import EVAdaptConfig, _split_clips, adapt_ev, load_identity_frames, load_prior
+    """Colour-MLP ablation: adapt with and without it (same steps), head and mouth-region PSNR on the held-out sentence
+    clip."""
+    from ggtalker_nb.adapt.ev import EVAdaptConfig, split_identity_clips, adapt_ev, load_identity_frames, load_prior
     from ggtalker_nb.avatar.runtime import render_batch
     from ggtalker_nb.metrics import psnr
-    if threads: torch.set_num_threads(int(threads))
+
+    if threads:
+        torch.set_num_threads(int(threads))
     gen, prior_name = load_prior(prior)
     rows = []
     for label, d in data_dirs.items():
-        adapt, test = _split_clips(Path(d), identity)
+        adapt, test = split_identity_clips(Path(d), identity)
         for use_mlp in variants:
-            cfg = EVAdaptConfig(uv_res=uv_res, image_size=image_size, phase1_steps=phase1_steps, phase2_steps=phase2_steps,
-                                color_mlp=use_mlp, eval_every=0, progress=False, seed=0, **cfg_kw)
+            cfg = EVAdaptConfig(
+                uv_res=uv_res,
+                image_size=image_size,
+                phase1_steps=phase1_steps,
+                phase2_steps=phase2_steps,
+                color_mlp=use_mlp,
+                eval_every=0,
+                progress=False,
+                seed=0,
+                **cfg_kw,
+            )
             t0 = time.perf_counter()
             res = adapt_ev(adapt, gen, cfg)
             t_fit = time.perf_counter() - t0
-            if verbose: print(f"{label}: adapted (colour MLP {use_mlp}) in {t_fit:.0f} s, {res.config.get('steps')} steps", flush=True)
+            if verbose:
+                print(
+                    f"{label}: adapted (colour MLP {use_mlp}) in {t_fit:.0f} s, {res.config.get('steps')} steps",
+                    flush=True,
+                )
             idf = load_identity_frames(test, res.flame.n_expr, image_size)
             s = image_size / ClipReader(test[0]).camera.width
             lmk = torch.cat([torch.as_tensor(ClipReader(c).landmarks, dtype=torch.float32) for c in test]) * s
@@ -107,12 +153,34 @@ def bench_color(
                 out = []
                 with torch.no_grad():
                     for i in torch.arange(idf.n).split(8):
-                        out.append(render_batch(res.gaussians.local(), res.color_mlp, res.flame, res.shape, params[i].to(res.shape.device),
-                                                idf.camera(i)).clamp(0, 1).cpu())
-                rgba = torch.cat(out); gt = idf.frames.float() / 255
+                        out.append(
+                            render_batch(
+                                res.gaussians.local(),
+                                res.color_mlp,
+                                res.flame,
+                                res.shape,
+                                params[i].to(res.shape.device),
+                                idf.camera(i),
+                            )
+                            .clamp(0, 1)
+                            .cpu()
+                        )
+                rgba = torch.cat(out)
+                gt = idf.frames.float() / 255
                 tgt = gt * idf.masks[..., None]
-                rows.append(dict(data=label, color_mlp=use_mlp, track=track, **cfg_kw, frames=idf.n, steps=res.config.get("steps"),
-                                 fit_s=round(t_fit, 1), psnr_head=float(psnr(rgba[..., :3], tgt, idf.masks).mean()),
-                                 psnr_mouth=float(psnr(rgba[..., :3], tgt, mm).mean())))
-                if verbose: print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
+                rows.append(
+                    dict(
+                        data=label,
+                        color_mlp=use_mlp,
+                        track=track,
+                        **cfg_kw,
+                        frames=idf.n,
+                        steps=res.config.get("steps"),
+                        fit_s=round(t_fit, 1),
+                        psnr_head=float(psnr(rgba[..., :3], tgt, idf.masks).mean()),
+                        psnr_mouth=float(psnr(rgba[..., :3], tgt, mm).mean()),
+                    )
+                )
+                if verbose:
+                    print({k: (round(v, 3) if isinstance(v, float) else v) for k, v in rows[-1].items()}, flush=True)
     return rows

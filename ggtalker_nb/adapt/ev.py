@@ -4,11 +4,15 @@
 
 # %% auto #0
 __all__ = ['CKPT', 'CKPT_PREV', 'EVAdaptConfig', 'IdentityFrames', 'load_identity_frames', 'mean_head_uvmap', 'prior_uvmap',
-           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'adapt_ev', 'fit_body', 'load_prior', 'bench_adapt',
-           'format_bench', 'bench_seam']
+           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'adapt_ev', 'fit_body', 'time_to_psnr',
+           'split_identity_clips', 'load_prior', 'bench_adapt', 'format_bench', 'bench_seam']
 
 # %% ../../nbs/62_adapt.ev.ipynb #4032d228
-import json, math, os, time, warnings
+import json
+import math
+import os
+import time
+import warnings
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
@@ -19,12 +23,27 @@ from einops import rearrange
 from torch import Tensor, nn
 from tqdm.auto import tqdm
 
-from ..core import (AssetError, InputError, check_tensor, get_device, load_safetensors, pad_last, require_visible,
-                              save_safetensors)
+from ggtalker_nb.core import (
+    AssetError,
+    InputError,
+    check_tensor,
+    get_device,
+    load_safetensors,
+    pad_last,
+    require_visible,
+    save_safetensors,
+)
 from ..flame import FLAME
 from ..geometry import Camera
 from ..gaussians.binding import BoundGaussians, LocalGaussians
-from ..gaussians.uvmap import UVMapSpec, UVTable, texel_footprint, uv_texel_table, uvmap_to_gaussians
+from ggtalker_nb.gaussians.uvmap import (
+    UVMapSpec,
+    UVTable,
+    texel_ellipses,
+    texel_footprint,
+    uv_texel_table,
+    uvmap_to_gaussians,
+)
 from ..render.gaussians import render
 from ..data.video import Clip, ClipReader, FlameTrack
 from ..e2v.generator import IdentityGaussianGenerator, neutral_vertices
@@ -32,86 +51,132 @@ from ..metrics import psnr, ssim
 from ..avatar.color import ColorMLP
 from ..avatar.body import BodyModel
 from ..avatar.runtime import color_pose, pack_track, render_batch, render_frames, split_params
-from .inpainter import (Inpainter, compose, dilate, fit_inpainter, inpainter_inputs, inpainter_loss, seam_flicker,
-                                        temporal_loss)
-from ..a2e.train import optimizer_state_from_tensors, optimizer_state_to_tensors
+from ggtalker_nb.adapt.inpainter import (
+    Inpainter,
+    compose,
+    dilate,
+    fit_inpainter,
+    inpainter_inputs,
+    inpainter_loss,
+    seam_flicker,
+    temporal_loss,
+)
+from ggtalker_nb.train import (
+    LoopConfig,
+    TrainLoop,
+    find_checkpoint,
+    optimizer_state_from_tensors,
+    optimizer_state_to_tensors,
+    write_checkpoint,
+)
 from ..a2e.model import expect_state, expect_tensor
 from ..sample_head import sample_head_flame
 
 # %% ../../nbs/62_adapt.ev.ipynb #5bce4ba6
 @dataclass
-class EVAdaptConfig:
-    "Settings of one E-V adaptation run (sizes, steps, learning rates, switches, budget)."
-    uv_res: int = 128                 # UV map side (U = Vv); a generator map of another size is resampled
-    image_size: int | None = None     # train/evaluate on frames resized to this side (None: the video's size)
-    phase1_steps: int = 600           # map only (FLAME frozen)
-    phase2_steps: int = 600           # map + per-frame FLAME corrections
-    lr_map: float = 1e-2              # Adam on the raw UV map
-    lr_color: float = 1e-3            # Adam on the colour MLP
-    lr_flame: float = 3e-2            # (Sparse)Adam on the normalised FLAME corrections z (delta = z · flame_scale)
-    flame_scale: tuple = (0.05, 0.01, 0.01, 0.01, 0.01, 0.002)  # units of z: expr, rotation, neck, jaw, eyes (rad), translation (m)
-    refine_shape: bool = True         # phase 2 also corrects the identity shape (units of 0.05)
+class EVAdaptConfig(LoopConfig):
+    "Settings of one E-V adaptation run (sizes, steps, learning rates, switches; LoopConfig's seed, budget, …)."
+
+    uv_res: int = 128  # UV map side (U = Vv); a generator map of another size is resampled
+    image_size: int | None = None  # train/evaluate on frames resized to this side (None: the video's size)
+    phase1_steps: int = 600  # map only (FLAME frozen)
+    phase2_steps: int = 600  # map + per-frame FLAME corrections
+    lr_map: float = 1e-2  # Adam on the raw UV map
+    lr_color: float = 1e-3  # Adam on the colour MLP
+    lr_flame: float = 3e-2  # (Sparse)Adam on the normalised FLAME corrections z (delta = z · flame_scale)
+    # units of z: expr, rotation, neck, jaw, eyes (rad), translation (m)
+    flame_scale: tuple = (0.05, 0.01, 0.01, 0.01, 0.01, 0.002)
+    refine_shape: bool = True  # phase 2 also corrects the identity shape (units of 0.05)
     lambda_ssim: float = 0.2
     lambda_alpha: float = 1.0
-    lambda_reg: float = 1e-3          # ‖z‖² prior on the FLAME corrections
-    batch_frames: int = 2             # frames per step
-    color_mlp: bool = True            # train the colour MLP jointly (False: the ablation, base colours only)
-    refine_flame: bool = True         # run phase 2's FLAME corrections (False: phase 2 = more phase 1)
-    time_budget_s: float | None = None  # stop when the training clock passes this (phase 1 gets `phase1_frac` of it)
-    phase1_frac: float = 0.5
-    seed: int = 0
-    eval_every: int = 100             # steps between evaluations on `eval_clips` (0: only at start and end)
-    eval_frames: int = 16             # evaluate on this many evenly spaced frames of the eval clips
-    eval_steps: tuple = ()            # also evaluate after these steps (e.g. a dense start for time-to-PSNR curves)
-    ckpt_every: int = 200             # steps between checkpoints in `out_dir`
-    device: str | None = None         # None: `get_device()`
-    progress: bool = True             # tqdm bar
+    lambda_reg: float = 1e-3  # ‖z‖² prior on the FLAME corrections
+    batch_frames: int = 2  # frames per step
+    color_mlp: bool = True  # train the colour MLP jointly (False: the ablation, base colours only)
+    refine_flame: bool = True  # run phase 2's FLAME corrections (False: phase 2 = more phase 1)
+    phase1_frac: float = 0.5  # phase 1 gets this share of `time_budget_s` (the training clock's limit)
+    eval_every: int = 100  # steps between evaluations on `eval_clips` (0: only at start and end)
+    eval_frames: int = 16  # evaluate on this many evenly spaced frames of the eval clips
+    eval_steps: tuple = ()  # also evaluate after these steps (e.g. a dense start for time-to-PSNR curves)
 
     def validate(self) -> "EVAdaptConfig":
         "Check the values; return self."
-        if self.uv_res < 4: raise InputError(f"EVAdaptConfig.uv_res: must be ≥ 4, got {self.uv_res}")
-        if self.image_size is not None and self.image_size < 16: raise InputError(f"EVAdaptConfig.image_size: must be ≥ 16, got {self.image_size}")
-        if self.phase1_steps < 0 or self.phase2_steps < 0: raise InputError("EVAdaptConfig: phase1_steps and phase2_steps must be ≥ 0")
-        if self.batch_frames < 1: raise InputError(f"EVAdaptConfig.batch_frames: must be ≥ 1, got {self.batch_frames}")
-        if min(self.lr_map, self.lr_color, self.lr_flame) <= 0: raise InputError("EVAdaptConfig: learning rates must be > 0")
-        if len(self.flame_scale) != 6 or min(self.flame_scale) <= 0: raise InputError("EVAdaptConfig.flame_scale: 6 positive values")
-        if self.time_budget_s is not None and self.time_budget_s <= 0: raise InputError("EVAdaptConfig.time_budget_s: must be > 0 or None")
-        if not 0 < self.phase1_frac <= 1: raise InputError(f"EVAdaptConfig.phase1_frac: must lie in (0, 1], got {self.phase1_frac}")
+        if self.uv_res < 4:
+            raise InputError(f"EVAdaptConfig.uv_res: must be ≥ 4, got {self.uv_res}")
+        if self.image_size is not None and self.image_size < 16:
+            raise InputError(f"EVAdaptConfig.image_size: must be ≥ 16, got {self.image_size}")
+        if self.phase1_steps < 0 or self.phase2_steps < 0:
+            raise InputError("EVAdaptConfig: phase1_steps and phase2_steps must be ≥ 0")
+        if self.batch_frames < 1:
+            raise InputError(f"EVAdaptConfig.batch_frames: must be ≥ 1, got {self.batch_frames}")
+        if min(self.lr_map, self.lr_color, self.lr_flame) <= 0:
+            raise InputError("EVAdaptConfig: learning rates must be > 0")
+        if len(self.flame_scale) != 6 or min(self.flame_scale) <= 0:
+            raise InputError("EVAdaptConfig.flame_scale: 6 positive values")
+        if self.time_budget_s is not None and self.time_budget_s <= 0:
+            raise InputError("EVAdaptConfig.time_budget_s: must be > 0 or None")
+        if not 0 < self.phase1_frac <= 1:
+            raise InputError(f"EVAdaptConfig.phase1_frac: must lie in (0, 1], got {self.phase1_frac}")
         return self
 
-    def to_json(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
 
 # keys that must match when resuming (steps, budget, eval and progress settings may change)
-_RESUME_KEYS = ("uv_res", "image_size", "phase1_steps", "lr_map", "lr_color", "lr_flame", "flame_scale", "refine_shape",
-                "lambda_ssim", "lambda_alpha", "lambda_reg", "batch_frames", "color_mlp", "refine_flame", "seed")
+_RESUME_KEYS = (
+    "uv_res",
+    "image_size",
+    "phase1_steps",
+    "lr_map",
+    "lr_color",
+    "lr_flame",
+    "flame_scale",
+    "refine_shape",
+    "lambda_ssim",
+    "lambda_alpha",
+    "lambda_reg",
+    "batch_frames",
+    "color_mlp",
+    "refine_flame",
+    "seed",
+)
 
 # %% ../../nbs/62_adapt.ev.ipynb #428371be
 @dataclass
 class IdentityFrames:
     "All frames of one identity as tensors (frames uint8 on the CPU)."
-    frames: Tensor        # (G, H, W, 3) uint8
-    masks: Tensor         # (G, H, W) bool head masks
-    viewmat: Tensor       # (G, 4, 4)
-    K: Tensor             # (G, 3, 3)
-    params: Tensor        # (G, E+18) tracked FLAME parameters
+
+    frames: Tensor  # (G, H, W, 3) uint8
+    masks: Tensor  # (G, H, W) bool head masks
+    viewmat: Tensor  # (G, 4, 4)
+    K: Tensor  # (G, 3, 3)
+    params: Tensor  # (G, E+18) tracked FLAME parameters
     clean: Tensor | None  # (G, E+18) noise-free parameters when every clip has them
-    shape: Tensor         # (S,) mean tracked identity shape
-    clip_index: Tensor    # (G,) which clip
-    frame_index: Tensor   # (G,) frame within the clip
-    names: list           # clip names
+    shape: Tensor  # (S,) mean tracked identity shape
+    clip_index: Tensor  # (G,) which clip
+    frame_index: Tensor  # (G,) frame within the clip
+    names: list  # clip names
     width: int
     height: int
+
     @property
-    def n(self) -> int: return self.frames.shape[0]
+    def n(self) -> int:
+        return self.frames.shape[0]
+
     def camera(self, idx: Tensor) -> Camera:
         "Cameras of frames `idx`, batched (B, 1) for `render`."
         return Camera(self.viewmat[idx][:, None], self.K[idx][:, None], self.width, self.height)
 
+
 def _as_clip(c) -> Clip:
-    if isinstance(c, Clip): return c
-    if isinstance(c, ClipReader): return c.load()
-    if isinstance(c, (str, os.PathLike)): return ClipReader(c).load()
+    if isinstance(c, Clip):
+        return c
+    if isinstance(c, ClipReader):
+        return c.load()
+    if isinstance(c, (str, os.PathLike)):
+        return ClipReader(c).load()
     raise InputError(f"clips: expected clip folders, ClipReaders or Clips, got {type(c).__name__}")
+
 
 def _resize(frames: Tensor, masks: Tensor, size: int) -> tuple[Tensor, Tensor]:
     x = rearrange(frames, "t h w c -> t c h w").float()
@@ -119,42 +184,53 @@ def _resize(frames: Tensor, masks: Tensor, size: int) -> tuple[Tensor, Tensor]:
     m = F.interpolate(masks[:, None].float(), size=(size, size), mode="area")[:, 0] > 0.5
     return (rearrange(x, "t c h w -> t h w c") + 0.5).clamp(0, 255).to(torch.uint8), m
 
+
 def _require_head_in_view(c, name: str, n_check: int = 8):
     "No face: the tracked head centre (FLAME translation) must project in front of the camera, in or near the image."
-    T = c.n_frames; idx = np.unique(np.linspace(0, T - 1, min(n_check, T)).round().astype(int))
+    T = c.n_frames
+    idx = np.unique(np.linspace(0, T - 1, min(n_check, T)).round().astype(int))
     tr = torch.as_tensor(np.asarray(c.flame.translation), dtype=torch.float32).reshape(T, 3)[idx]
     cam = c.camera
     vm = (cam.viewmat[idx] if len(cam.batch_shape) else cam.viewmat.expand(len(idx), 4, 4)).float()
     K = (cam.K[idx] if len(cam.batch_shape) else cam.K.expand(len(idx), 3, 3)).float()
     p = (vm[:, :3, :3] @ tr[:, :, None])[..., 0] + vm[:, :3, 3]
-    z = p[:, 2]; uv = (K @ p[:, :, None])[..., 0]; uv = uv[:, :2] / z.clamp(min=1e-6)[:, None]
-    W, H = cam.width, cam.height   # the centre may sit low in a tight face crop: allow half a frame of margin
+    z = p[:, 2]
+    uv = (K @ p[:, :, None])[..., 0]
+    uv = uv[:, :2] / z.clamp(min=1e-6)[:, None]
+    W, H = cam.width, cam.height  # the centre may sit low in a tight face crop: allow half a frame of margin
     inside = (z > 0) & (uv[:, 0] > -W / 2) & (uv[:, 0] < 1.5 * W) & (uv[:, 1] > -H / 2) & (uv[:, 1] < 1.5 * H)
     require_visible(f"{name}: camera", int(inside.sum()), len(idx), 0.5, what="projected head centre")
 
+
 def load_identity_frames(
-    clips,                        # clip folders / ClipReaders / Clips of ONE identity
-    n_expr: int,                  # expression coefficients of the head model (tracks are padded/cropped)
-    size: int | None = None,      # resize frames to size × size
+    clips,  # clip folders / ClipReaders / Clips of ONE identity
+    n_expr: int,  # expression coefficients of the head model (tracks are padded/cropped)
+    size: int | None = None,  # resize frames to size × size
 ) -> IdentityFrames:
     "Read an identity's clips into tensors (frames, masks, per-frame cameras, packed FLAME parameters)."
-    if isinstance(clips, (str, os.PathLike, Clip, ClipReader)): clips = [clips]
+    if isinstance(clips, (str, os.PathLike, Clip, ClipReader)):
+        clips = [clips]
     clips = list(clips)
-    if not clips: raise InputError("clips: empty list")
+    if not clips:
+        raise InputError("clips: empty list")
     cs = [_as_clip(c) for c in clips]
     names = [str(c.meta.get("clip_id", f"clip{i}")) for i, c in enumerate(cs)]
     idents = {str(c.meta["identity"]) for c in cs if "identity" in c.meta}
-    if len(idents) > 1: raise InputError(f"clips: adaptation needs one identity, got {sorted(idents)}")
+    if len(idents) > 1:
+        raise InputError(f"clips: adaptation needs one identity, got {sorted(idents)}")
     fr, ms, vm, Ks, ps, cl, shapes, ci, fi = [], [], [], [], [], [], [], [], []
     W0, H0 = cs[0].camera.width, cs[0].camera.height
     for j, c in enumerate(cs):
-        if c.frames is None: raise InputError(f"clips[{j}] ({names[j]}): has no frames")
-        if c.masks is None: raise InputError(f"clips[{j}] ({names[j]}): has no head masks (masks.npz)")
+        if c.frames is None:
+            raise InputError(f"clips[{j}] ({names[j]}): has no frames")
+        if c.masks is None:
+            raise InputError(f"clips[{j}] ({names[j]}): has no head masks (masks.npz)")
         if (c.camera.width, c.camera.height) != (W0, H0):
             raise InputError(f"clips[{j}] ({names[j]}): {c.camera.width}x{c.camera.height}, but clips[0] is {W0}x{H0}")
         T = c.n_frames
         f = torch.from_numpy(np.array(c.frames))
-        if f.dtype != torch.uint8: f = (f.float().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
+        if f.dtype != torch.uint8:
+            f = (f.float().clamp(0, 1) * 255 + 0.5).to(torch.uint8)
         m = torch.from_numpy(np.array(c.masks)).bool()
         require_visible(f"clips[{j}] ({names[j]}): head masks", int(m.sum()), m.numel(), 0.005)
         cam = c.camera
@@ -163,51 +239,86 @@ def load_identity_frames(
         k = cam.K.float().expand(T, 3, 3).clone() if not len(cam.batch_shape) else cam.K.float().clone()
         if size is not None and (size, size) != (H0, W0):
             f, m = _resize(f, m, size)
-            k[:, 0] *= size / W0; k[:, 1] *= size / H0
-        fr.append(f); ms.append(m); vm.append(v); Ks.append(k)
+            k[:, 0] *= size / W0
+            k[:, 1] *= size / H0
+        fr.append(f)
+        ms.append(m)
+        vm.append(v)
+        Ks.append(k)
         ps.append(pack_track(c.flame, n_expr))
         cl.append(pack_track(c.flame_clean, n_expr) if c.flame_clean is not None else None)
         shapes.append(torch.as_tensor(c.flame.shape).float())
-        ci.append(torch.full((T,), j)); fi.append(torch.arange(T))
+        ci.append(torch.full((T,), j))
+        fi.append(torch.arange(T))
     S = max(s.shape[0] for s in shapes)
     shape = torch.stack([pad_last(s, S) for s in shapes]).mean(0)
     H, W = fr[0].shape[1:3]
-    return IdentityFrames(torch.cat(fr), torch.cat(ms), torch.cat(vm), torch.cat(Ks), torch.cat(ps),
-                          torch.cat(cl) if all(c is not None for c in cl) else None, shape, torch.cat(ci), torch.cat(fi),
-                          names, int(W), int(H))
+    return IdentityFrames(
+        torch.cat(fr),
+        torch.cat(ms),
+        torch.cat(vm),
+        torch.cat(Ks),
+        torch.cat(ps),
+        torch.cat(cl) if all(c is not None for c in cl) else None,
+        shape,
+        torch.cat(ci),
+        torch.cat(fi),
+        names,
+        int(W),
+        int(H),
+    )
 
 # %% ../../nbs/62_adapt.ev.ipynb #94f5ed1c
 def mean_head_uvmap(
-    flame: FLAME, table: UVTable, spec: UVMapSpec = UVMapSpec(),
-    scale_factor: float = 0.6, opacity: float = 0.9, color: float = 0.5,
-) -> Tensor:                          # (14, U, Vv) raw map
-    "From-scratch map on the mean head: zero offsets, footprint-sized isotropic scales, uniform opacity and grey colour."
+    flame: FLAME,
+    table: UVTable,
+    spec: UVMapSpec = UVMapSpec(),
+    scale_factor: float = 0.6,
+    opacity: float = 0.9,
+    color: float = 0.5,
+    footprint: str = "anisotropic",  # 'anisotropic': each texel's patch (`texel_ellipses`); 'isotropic': a disc
+) -> Tensor:  # (14, U, Vv) raw map
+    "From-scratch map on the mean head: zero offsets, footprint-shaped scales/rotations, uniform opacity, grey colour."
+    if footprint not in ("anisotropic", "isotropic"):
+        raise InputError(f"footprint: 'anisotropic' or 'isotropic', got {footprint!r}")
     canon = flame.v_template.detach().cpu().float()
-    side = texel_footprint(table, canon, flame.faces.cpu(), flame.vt.cpu().float(), flame.ft.cpu())
+    mesh = (table, canon, flame.faces.cpu(), flame.vt.cpu().float(), flame.ft.cpu())
     raw = torch.zeros(table.n, 14)
-    raw[:, spec.scale] = spec.log_scale_inv(torch.log(scale_factor * side).clamp(max=math.log(spec.scale_max) - 1e-3))[:, None].float()
+    if footprint == "anisotropic":
+        log_scale, quat = texel_ellipses(*mesh, scale_factor)
+        raw[:, spec.rotation] = spec.rotation_inv(quat).float()
+    else:
+        log_scale = torch.log(scale_factor * texel_footprint(*mesh))[:, None].expand(-1, 3)
+    raw[:, spec.scale] = spec.log_scale_inv(log_scale.clamp(max=math.log(spec.scale_max) - 1e-3)).float()
     raw[:, spec.opacity] = spec.logit(torch.tensor(opacity))
     raw[:, spec.color] = spec.logit(torch.tensor(color))
     return table.scatter(raw)
 
+
 def _reference_index(idf: IdentityFrames, E: int) -> int:
     "The most frontal frame of the first clip (smallest global + neck rotation)."
     first = (idf.clip_index == 0).nonzero()[:, 0]
-    rot = idf.params[first, E:E + 6].reshape(-1, 2, 3).norm(dim=-1).sum(-1)
+    rot = idf.params[first, E : E + 6].reshape(-1, 2, 3).norm(dim=-1).sum(-1)
     return int(first[rot.argmin()])
 
+
 def prior_uvmap(
-    generator: IdentityGaussianGenerator, idf: IdentityFrames, table: UVTable, index: int | None = None,
-) -> Tensor:                          # (14, U, Vv) raw map at `table`'s resolution
+    generator: IdentityGaussianGenerator,
+    idf: IdentityFrames,
+    table: UVTable,
+    index: int | None = None,
+) -> Tensor:  # (14, U, Vv) raw map at `table`'s resolution
     "The E-V prior's UV map for a reference frame of the identity (resampled to `table`'s resolution if needed)."
     E = generator.flame.n_expr
     i = _reference_index(idf, E) if index is None else int(index)
     dev = next(generator.parameters()).device
-    img = idf.frames[i:i + 1].to(dev).float() / 255
-    p = split_params(idf.params[i:i + 1].to(dev), E)
+    img = idf.frames[i : i + 1].to(dev).float() / 255
+    p = split_params(idf.params[i : i + 1].to(dev), E)
     params = dict(shape=idf.shape[None].to(dev), expr=p["expr"], pose=p["pose"], transl=p["transl"])
     with torch.no_grad():
-        M = generator(img, params, idf.viewmat[i:i + 1].to(dev), idf.K[i:i + 1].to(dev), mask=idf.masks[i:i + 1].to(dev))[0]
+        M = generator(
+            img, params, idf.viewmat[i : i + 1].to(dev), idf.K[i : i + 1].to(dev), mask=idf.masks[i : i + 1].to(dev)
+        )[0]
     if tuple(M.shape[-2:]) != table.resolution:
         M = F.interpolate(M[None], size=table.resolution, mode="bilinear", align_corners=False)[0] * table.mask.to(M)
     return M.detach().float().cpu()
@@ -216,75 +327,173 @@ def prior_uvmap(
 @dataclass
 class EVAdaptResult:
     "An adapted identity: Gaussians, colour MLP, shape, refined tracks, camera and the training history."
-    gaussians: BoundGaussians         # local to the FLAME triangles of the canonical mesh of `shape`
-    color_mlp: ColorMLP | None        # with the Gaussians' UV positions stored (`set_uv`); None when switched off
-    shape: Tensor                     # (S,) identity shape
-    tracks: list                      # FlameTrack per clip, with the refined per-frame parameters
-    camera: Camera                    # the video's camera (first frame of the first clip, at the training size)
-    history: list                     # dicts: t (s), step, phase, loss, psnr_eval, psnr_head
-    flame: FLAME | None = None        # the head model (not saved)
-    uvmap: Tensor | None = None       # (14, U, Vv) the raw adapted UV map
+
+    gaussians: BoundGaussians  # local to the FLAME triangles of the canonical mesh of `shape`
+    color_mlp: ColorMLP | None  # with the Gaussians' UV positions stored (`set_uv`); None when switched off
+    shape: Tensor  # (S,) identity shape
+    tracks: list  # FlameTrack per clip, with the refined per-frame parameters
+    camera: Camera  # the video's camera (first frame of the first clip, at the training size)
+    history: list  # dicts: t (s), step, phase, loss, psnr_eval, psnr_head
+    flame: FLAME | None = None  # the head model (not saved)
+    uvmap: Tensor | None = None  # (14, U, Vv) the raw adapted UV map
     config: dict = field(default_factory=dict)
 
     def render(self, track, camera: Camera | None = None, **kw) -> Tensor:
-        "`render_frames` with this identity's Gaussians, colour MLP, head model and shape (default camera: the video's)."
-        if self.flame is None: raise InputError("EVAdaptResult.render: no head model attached (result.flame is None)")
+        """`render_frames` with this identity's Gaussians, colour MLP, head model and shape (default camera: the
+        video's)."""
+        if self.flame is None:
+            raise InputError("EVAdaptResult.render: no head model attached (result.flame is None)")
         return render_frames(self.gaussians, self.color_mlp, self.flame, self.shape, track, camera or self.camera, **kw)
+
 
 def _reg_scales(cfg: EVAdaptConfig, E: int) -> Tensor:
     s = cfg.flame_scale
-    return torch.cat([torch.full((E,), s[0]), torch.full((3,), s[1]), torch.full((3,), s[2]), torch.full((3,), s[3]),
-                      torch.full((6,), s[4]), torch.full((3,), s[5])])
+    return torch.cat(
+        [
+            torch.full((E,), s[0]),
+            torch.full((3,), s[1]),
+            torch.full((3,), s[2]),
+            torch.full((3,), s[3]),
+            torch.full((6,), s[4]),
+            torch.full((3,), s[5]),
+        ]
+    )
+
 
 def _tracks_from(idf: IdentityFrames, params: Tensor, shape: Tensor, E: int) -> list:
     out = []
     for j in range(len(idf.names)):
         p = params[idf.clip_index == j].detach().cpu().numpy()
-        out.append(FlameTrack(shape.detach().cpu().numpy(), p[:, :E], p[:, E:E + 3], p[:, E + 3:E + 6], p[:, E + 6:E + 9],
-                              p[:, E + 9:E + 15], p[:, E + 15:E + 18]))
+        out.append(
+            FlameTrack(
+                shape.detach().cpu().numpy(),
+                p[:, :E],
+                p[:, E : E + 3],
+                p[:, E + 3 : E + 6],
+                p[:, E + 6 : E + 9],
+                p[:, E + 9 : E + 15],
+                p[:, E + 15 : E + 18],
+            )
+        )
     return out
 
+
 def _eval_frames(eval_idf: IdentityFrames | None, n: int) -> Tensor | None:
-    if eval_idf is None: return None
+    if eval_idf is None:
+        return None
     return torch.linspace(0, eval_idf.n - 1, min(n, eval_idf.n)).round().long().unique()
 
+
 def head_metrics(
-    rgba: Tensor,                      # (*B, H, W, 4) rendered heads (premultiplied colour, alpha)
-    img: Tensor,                       # (*B, H, W, 3) ground-truth frames in [0, 1]
-    mask: Tensor,                      # (*B, H, W) ground-truth head masks
-) -> tuple[Tensor, Tensor]:            # PSNR (dB) and SSIM per image, over the head-mask pixels
+    rgba: Tensor,  # (*B, H, W, 4) rendered heads (premultiplied colour, alpha)
+    img: Tensor,  # (*B, H, W, 3) ground-truth frames in [0, 1]
+    mask: Tensor,  # (*B, H, W) ground-truth head masks
+) -> tuple[Tensor, Tensor]:  # PSNR (dB) and SSIM per image, over the head-mask pixels
     "Head-pixel PSNR and SSIM: the head over black vs the true head over black, averaged inside the true head mask."
     m = torch.as_tensor(mask).bool()
-    pred, tgt = rgba[..., :3], img * m[..., None].to(img.dtype)   # no ground-truth pixel outside the head enters `pred`
+    pred, tgt = rgba[..., :3], img * m[..., None].to(img.dtype)  # no ground-truth pixel outside the head enters `pred`
     _, smap = ssim(pred, tgt, return_map=True)
     mf = m.to(smap.dtype)
     return psnr(pred, tgt, mask=m), (smap * mf).sum((-2, -1)) / mf.sum((-2, -1)).clamp_min(1)
 
+
 def evaluate_heads(
-    lg: LocalGaussians, color_mlp: ColorMLP | None, flame: FLAME, shape: Tensor,
-    idf: IdentityFrames, idx: Tensor, params: Tensor | None = None, chunk: int = 4,
+    lg: LocalGaussians,
+    color_mlp: ColorMLP | None,
+    flame: FLAME,
+    shape: Tensor,
+    idf: IdentityFrames,
+    idx: Tensor,
+    params: Tensor | None = None,
+    chunk: int = 4,
 ) -> dict:
-    "Head-pixel PSNR and SSIM (`head_metrics`) averaged over frames `idx`; `psnr_eval`/`ssim_eval` are the same figures."
+    """Head-pixel PSNR and SSIM (`head_metrics`) averaged over frames `idx`; `psnr_eval`/`ssim_eval` are the same
+    figures."""
     dev = shape.device
     params = idf.params if params is None else params
     ph, sh = [], []
     with torch.no_grad():
         for a in range(0, len(idx), chunk):
-            i = idx[a:a + chunk]
+            i = idx[a : a + chunk]
             rgba = render_batch(lg, color_mlp, flame, shape, params[i].to(dev), idf.camera(i).to(dev)).clamp(0, 1).cpu()
-            p, s = head_metrics(rgba, idf.frames[i].float() / 255, idf.masks[i]); ph.append(p); sh.append(s)
+            p, s = head_metrics(rgba, idf.frames[i].float() / 255, idf.masks[i])
+            ph.append(p)
+            sh.append(s)
     p, s = float(torch.cat(ph).mean()), float(torch.cat(sh).mean())
     return dict(psnr_head=p, ssim_head=s, psnr_eval=p, ssim_eval=s)
 
+
 CKPT, CKPT_PREV = "ckpt.safetensors", "ckpt_prev.safetensors"
 
+
+class _EVAdaptLoop(TrainLoop):
+    "The shared loop with adaptation's parts: fixed lrs, three optimisers, two phases, a clock without evaluation."
+
+    def __init__(self, cfg: EVAdaptConfig, optimizers: tuple, loss_at, save, state: dict, evaluate, total: int):
+        super().__init__(cfg, optimizers[0], [], loss_at, save, state, desc="E-V adapt", steps=total)
+        self.optimizers, self.evaluate, self.losses = optimizers, evaluate, []
+
+    @property
+    def phase2(self) -> bool:
+        return self.state["phase2_start"] is not None
+
+    def stop_reason(self) -> str | None:
+        budget = self.cfg.time_budget_s
+        return "time_budget" if budget is not None and self.state["t"] >= budget else None
+
+    def before_step(self, step: int):
+        cfg, budget = self.cfg, self.cfg.time_budget_s
+        phase1_budget_spent = budget is not None and self.state["t"] >= cfg.phase1_frac * budget
+        if not self.phase2 and (step >= cfg.phase1_steps or phase1_budget_spent):
+            self.state["phase2_start"] = step
+        self.step_start = time.perf_counter()
+
+    def set_lr(self, step: int) -> None:
+        return None  # Adam at the configured rates
+
+    def update(self, step: int, terms: dict) -> bool:
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            raise AssetError(f"adapt_ev: loss became {loss.item()} at step {step} (diverged); lower the learning rates")
+        opt_map, opt_flame, opt_shape = self.optimizers
+        for opt in self.optimizers:
+            opt.zero_grad()
+        loss.backward()
+        opt_map.step()
+        if self.phase2 and self.cfg.refine_flame:
+            opt_flame.step()
+            if self.cfg.refine_shape:
+                opt_shape.step()
+        return True
+
+    def after_step(self, step: int, lr, terms: dict, ok: bool):
+        cfg, done = self.cfg, self.state["step"]
+        self.losses.append(terms["loss"].item())
+        self.state["t"] += time.perf_counter() - self.step_start
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(phase=2 if self.phase2 else 1, loss=f"{self.losses[-1]:.4f}")
+        if ((cfg.eval_every and done % cfg.eval_every == 0) or done in cfg.eval_steps) and done < self.steps:
+            self.evaluate(float(np.mean(self.losses[-(cfg.eval_every or 1) :])))
+
+    def is_checkpoint_step(self) -> bool:
+        return bool(self.cfg.ckpt_every) and self.state["step"] % self.cfg.ckpt_every == 0
+
+    def finish(self, stopped: str):
+        "A last evaluation row (unless this step has one) and a checkpoint."
+        history = self.state["history"]
+        if not history or history[-1]["step"] != self.state["step"]:
+            self.evaluate(float(np.mean(self.losses[-50:])) if self.losses else None)
+        self.checkpoint()
+
+
 def adapt_ev(
-    clips,                                           # clip folders / ClipReaders / Clips of ONE identity
+    clips,  # clip folders / ClipReaders / Clips of ONE identity
     generator: IdentityGaussianGenerator | None = None,  # the E-V prior; None = from scratch (mean head)
     cfg: EVAdaptConfig | None = None,
-    out_dir: str | os.PathLike | None = None,        # checkpoints (resumed when present)
-    eval_clips=None,                                 # held-out clips of the same identity for the PSNR log
-    flame: FLAME | None = None,                      # head model (default: the generator's, else the sample head)
+    out_dir: str | os.PathLike | None = None,  # checkpoints (resumed when present)
+    eval_clips=None,  # held-out clips of the same identity for the PSNR log
+    flame: FLAME | None = None,  # head model (default: the generator's, else the sample head)
 ) -> EVAdaptResult:
     "Adapt the UV Gaussian map (and colour MLP, and per-frame FLAME in phase 2) to one identity's video."
     cfg = (cfg or EVAdaptConfig()).validate()
@@ -292,12 +501,14 @@ def adapt_ev(
         raise InputError(f"generator: expected an IdentityGaussianGenerator or None, got {type(generator).__name__}")
     dev = get_device(cfg.device)
     if flame is None:
-        if generator is not None: flame = generator.flame
+        if generator is not None:
+            flame = generator.flame
         else:
             flame = sample_head_flame()
     if generator is not None and generator.flame.n_verts != flame.n_verts:
         raise InputError("flame: the generator was built for another head model")
-    if flame.vt is None or flame.ft is None: raise InputError("flame: the head model has no UV atlas (vt, ft)")
+    if flame.vt is None or flame.ft is None:
+        raise InputError("flame: the head model has no UV atlas (vt, ft)")
     flame = flame.to(dev)
     E = flame.n_expr
     idf = load_identity_frames(clips, E, cfg.image_size)
@@ -305,7 +516,7 @@ def adapt_ev(
     if eval_idf is not None and (eval_idf.width, eval_idf.height) != (idf.width, idf.height):
         raise InputError("eval_clips: frame size differs from the training clips'")
     eidx = _eval_frames(eval_idf, cfg.eval_frames)
-    t_start = time.perf_counter()                     # the training clock starts after reading the video
+    t_start = time.perf_counter()  # the training clock starts after reading the video
     table = uv_texel_table(flame.vt.cpu(), flame.ft.cpu(), cfg.uv_res)
     spec = generator.spec if generator is not None else UVMapSpec()
     uv = table.uv.float()
@@ -315,182 +526,202 @@ def adapt_ev(
 
     # --- state (initial or resumed)
     out = Path(out_dir) if out_dir is not None else None
-    ck = _find_ckpt(out) if out is not None else None
-    if ck is not None:
-        t_ck, m_ck = ck
+    found = find_checkpoint(out, "ev_adapt_checkpoint", "E-V adaptation checkpoint", (CKPT, CKPT_PREV)) if out else None
+    if found is not None:
+        t_ck, m_ck, _ = found
         old = m_ck.get("config", {})
         diff = [k for k in _RESUME_KEYS if k in old and old[k] != cfg.to_json()[k]]
-        if diff: raise InputError(f"{out}: holds a run with other settings ({', '.join(f'{k}={old[k]!r}' for k in diff)}); use another out_dir")
+        if diff:
+            settings = ", ".join(f"{k}={old[k]!r}" for k in diff)
+            raise InputError(f"{out}: holds a run with other settings ({settings}); use another out_dir")
         if m_ck.get("clips") != idf.names or m_ck.get("n_frames") != G:
-            raise InputError(f"{out}: the checkpoint was made from other clips ({m_ck.get('clips')}); use another out_dir")
+            raise InputError(
+                f"{out}: the checkpoint was made from other clips ({m_ck.get('clips')}); use another out_dir"
+            )
         M0 = t_ck["uvmap"]
     else:
         M0 = prior_uvmap(generator, idf, table) if generator is not None else mean_head_uvmap(flame.cpu(), table, spec)
         flame = flame.to(dev)
     M = nn.Parameter(M0.to(dev).clone())
-    with torch.random.fork_rng(devices=[]):            # the MLP's initial weights depend on the seed only
+    with torch.random.fork_rng(devices=[]):  # the MLP's initial weights depend on the seed only
         torch.manual_seed(cfg.seed)
         mlp = ColorMLP(E, 6).set_uv(uv).to(dev) if cfg.color_mlp else None
-    z = nn.Embedding(G, D, sparse=True).to(dev); nn.init.zeros_(z.weight)
+    z = nn.Embedding(G, D, sparse=True).to(dev)
+    nn.init.zeros_(z.weight)
     zs = nn.Parameter(torch.zeros(flame.n_shape, device=dev))
-    opt = torch.optim.Adam([{"params": [M], "lr": cfg.lr_map}] + ([{"params": mlp.parameters(), "lr": cfg.lr_color}] if mlp else []))
+    mlp_group = [{"params": mlp.parameters(), "lr": cfg.lr_color}] if mlp else []
+    opt = torch.optim.Adam([{"params": [M], "lr": cfg.lr_map}] + mlp_group)
     opt_z = torch.optim.SparseAdam(z.parameters(), lr=cfg.lr_flame)
     opt_s = torch.optim.Adam([zs], lr=cfg.lr_flame)
-    step, phase2_start, t_train, history = 0, None, 0.0, []
-    if ck is not None:
-        if mlp is not None: mlp.load_state_dict({k[4:]: v for k, v in t_ck.items() if k.startswith("mlp.")})
-        with torch.no_grad(): z.weight.copy_(t_ck["z"]); zs.copy_(t_ck["zs"])
-        for o, pre in ((opt, "opt."), (opt_z, "optz."), (opt_s, "opts.")):
-            if m_ck.get(pre) is not None: optimizer_state_from_tensors(o, t_ck, m_ck[pre], prefix=pre)
-        step, phase2_start, t_train, history = m_ck["step"], m_ck.get("phase2_start"), m_ck["t"], m_ck["history"]
+    optimizers = ((opt, "opt."), (opt_z, "optz."), (opt_s, "opts."))
+    state = dict(step=0, phase2_start=None, t=0.0, history=[])  # the training clock `t` excludes evaluation
+    if found is not None:
+        if mlp is not None:
+            mlp.load_state_dict({k[4:]: v for k, v in t_ck.items() if k.startswith("mlp.")})
+        with torch.no_grad():
+            z.weight.copy_(t_ck["z"])
+            zs.copy_(t_ck["zs"])
+        for o, pre in optimizers:
+            if m_ck.get(pre) is not None:
+                optimizer_state_from_tensors(o, t_ck, m_ck[pre], prefix=pre)
+        state.update(step=m_ck["step"], phase2_start=m_ck.get("phase2_start"), t=m_ck["t"], history=m_ck["history"])
     else:
-        t_train = time.perf_counter() - t_start           # initialisation counts (the generator's forward)
+        state["t"] = time.perf_counter() - t_start  # initialisation counts (the generator's forward)
 
     refine = cfg.refine_flame
+
     def current(idx=None, phase2=True):
         "Shape, canonical Gaussians and per-frame parameters (with corrections in phase 2)."
         shape = shape0 + (0.05 * zs if (phase2 and refine and cfg.refine_shape) else 0)
         lg = uvmap_to_gaussians(M, table, neutral_vertices(flame, shape), flame.faces, spec)
-        if idx is None: return shape, lg
+        if idx is None:
+            return shape, lg
         p = idf.params[idx].to(dev)
-        if phase2 and refine: p = p + z(idx.to(dev)) * scales
+        if phase2 and refine:
+            p = p + z(idx.to(dev)) * scales
         return shape, lg, p
 
     def do_eval(loss_val):
-        if eval_idf is None: return
-        ph2 = phase2_start is not None
+        if eval_idf is None:
+            return
+        ph2 = state["phase2_start"] is not None
         with torch.no_grad():
             shape, lg = current(phase2=ph2)
             r = evaluate_heads(lg, mlp, flame, shape, eval_idf, eidx)
-        history.append(dict(t=round(t_train, 3), step=step, phase=2 if ph2 else 1, loss=loss_val, **r))
+        row = dict(t=round(state["t"], 3), step=state["step"], phase=2 if ph2 else 1, loss=loss_val)
+        state["history"].append(row | r)
 
-    def save_ckpt():
-        if out is None: return
-        tensors = dict(uvmap=M.detach(), z=z.weight.detach(), zs=zs.detach())
-        if mlp is not None: tensors.update({f"mlp.{k}": v for k, v in mlp.state_dict().items()})
-        meta = dict(kind="ev_adapt_checkpoint", config=cfg.to_json(), clips=idf.names, n_frames=G, step=step,
-                    phase2_start=phase2_start, t=t_train, history=history)
-        for o, pre in ((opt, "opt."), (opt_z, "optz."), (opt_s, "opts.")):
-            ot, om = optimizer_state_to_tensors(o, prefix=pre); tensors.update(ot); meta[pre] = om
-        bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
-        if bad: raise AssetError(f"adapt_ev: refusing to checkpoint non-finite tensors ({bad[:3]}): training diverged")
-        out.mkdir(parents=True, exist_ok=True)
-        if (out / CKPT).exists(): os.replace(out / CKPT, out / CKPT_PREV)
-        save_safetensors(tensors, out / CKPT, meta)
-
-    total = cfg.phase1_steps + cfg.phase2_steps
-    if not history: do_eval(None)
-    bar = tqdm(total=total, initial=min(step, total), desc="E-V adapt", disable=not cfg.progress)
-    losses = []
-    while step < total:
-        budget = cfg.time_budget_s
-        if budget is not None and t_train >= budget: break
-        if phase2_start is None and (step >= cfg.phase1_steps or (budget is not None and t_train >= cfg.phase1_frac * budget)):
-            phase2_start = step
-        ph2 = phase2_start is not None
-        t0 = time.perf_counter()
+    def loss_at(step: int) -> dict:
+        "Photometric loss (+ the corrections' prior in phase 2) of the frames drawn for `step`."
+        ph2 = state["phase2_start"] is not None
         g = torch.Generator().manual_seed(cfg.seed * 1_000_003 + step)
-        idx = torch.randperm(G, generator=g)[:cfg.batch_frames]
+        idx = torch.randperm(G, generator=g)[: cfg.batch_frames]
         shape, lg, p = current(idx, ph2)
         rgba = render_batch(lg, mlp, flame, shape, p, idf.camera(idx).to(dev))
-        img = idf.frames[idx].to(dev).float() / 255; m = idf.masks[idx].to(dev).float()[..., None]
+        img = idf.frames[idx].to(dev).float() / 255
+        m = idf.masks[idx].to(dev).float()[..., None]
         tgt = img * m
         loss = (rgba[..., :3] - tgt).abs().mean() + cfg.lambda_alpha * (rgba[..., 3:] - m).abs().mean()
-        if cfg.lambda_ssim > 0:                            # SSIM on the heads' bounding box (the rest is black on black)
+        if cfg.lambda_ssim > 0:  # SSIM on the heads' bounding box (the rest is black on black)
             ys, xs = _bbox(idf.masks[idx], 8)
             loss = loss + cfg.lambda_ssim * (1 - ssim(rgba[:, ys, xs, :3], tgt[:, ys, xs]).mean())
         if ph2 and refine:
-            loss = loss + cfg.lambda_reg * (z(idx.to(dev)).square().sum(-1).mean() + (zs.square().sum() if cfg.refine_shape else 0))
-        if not torch.isfinite(loss): raise AssetError(f"adapt_ev: loss became {loss.item()} at step {step} (diverged); lower the learning rates")
-        opt.zero_grad(); opt_z.zero_grad(); opt_s.zero_grad()
-        loss.backward()
-        opt.step()
-        if ph2 and refine:
-            opt_z.step()
-            if cfg.refine_shape: opt_s.step()
-        step += 1; losses.append(loss.item())
-        t_train += time.perf_counter() - t0
-        bar.update(1); bar.set_postfix(phase=2 if ph2 else 1, loss=f"{losses[-1]:.4f}")
-        if ((cfg.eval_every and step % cfg.eval_every == 0) or step in cfg.eval_steps) and step < total:
-            do_eval(float(np.mean(losses[-(cfg.eval_every or 1):])))
-        if cfg.ckpt_every and step % cfg.ckpt_every == 0: save_ckpt()
-    bar.close()
-    if not history or history[-1]["step"] != step: do_eval(float(np.mean(losses[-50:])) if losses else None)
-    save_ckpt()
+            shape_prior = zs.square().sum() if cfg.refine_shape else 0
+            loss = loss + cfg.lambda_reg * (z(idx.to(dev)).square().sum(-1).mean() + shape_prior)
+        return dict(loss=loss)
+
+    def save_ckpt():
+        if out is None:
+            return
+        tensors = dict(uvmap=M.detach(), z=z.weight.detach(), zs=zs.detach())
+        if mlp is not None:
+            tensors.update({f"mlp.{k}": v for k, v in mlp.state_dict().items()})
+        meta = dict(
+            config=cfg.to_json(),
+            clips=idf.names,
+            n_frames=G,
+            step=state["step"],
+            phase2_start=state["phase2_start"],
+            t=state["t"],
+            history=state["history"],
+        )
+        for o, pre in optimizers:
+            ot, om = optimizer_state_to_tensors(o, prefix=pre)
+            tensors.update(ot)
+            meta[pre] = om
+        bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:
+            raise AssetError(f"adapt_ev: refusing to checkpoint non-finite tensors ({bad[:3]}): training diverged")
+        write_checkpoint(out, tensors, meta, "ev_adapt_checkpoint", names=(CKPT, CKPT_PREV))
+
+    total = cfg.phase1_steps + cfg.phase2_steps
+    if not state["history"]:
+        do_eval(None)
+    _EVAdaptLoop(cfg, (opt, opt_z, opt_s), loss_at, save_ckpt, state, do_eval, total).fit()
+    step, phase2_start = state["step"], state["phase2_start"]
 
     ph2 = phase2_start is not None
     with torch.no_grad():
         shape, lg = current(phase2=ph2)
         params = idf.params.to(dev) + (z.weight * scales if (ph2 and refine) else 0)
-    if mlp is not None: mlp.eval()
+    if mlp is not None:
+        mlp.eval()
     cam0 = Camera(idf.viewmat[0], idf.K[0], idf.width, idf.height)
-    res = EVAdaptResult(BoundGaussians.from_local(lg.detach()), mlp, shape.detach(), _tracks_from(idf, params, shape, E),
-                        cam0, history, flame, M.detach().clone(), cfg.to_json() | dict(phase2_start=phase2_start, steps=step))
-    return res
+    return EVAdaptResult(
+        BoundGaussians.from_local(lg.detach()),
+        mlp,
+        shape.detach(),
+        _tracks_from(idf, params, shape, E),
+        cam0,
+        state["history"],
+        flame,
+        M.detach().clone(),
+        cfg.to_json() | dict(phase2_start=phase2_start, steps=step),
+    )
+
 
 def _bbox(masks: Tensor, margin: int, min_size: int = 16) -> tuple[slice, slice]:
     "Row and column slices of the union bounding box of (B, H, W) masks, grown by `margin` (at least `min_size`)."
     H, W = masks.shape[-2:]
     m = masks.any(0)
-    if not m.any(): return slice(0, H), slice(0, W)
+    if not m.any():
+        return slice(0, H), slice(0, W)
     r, c = m.any(1).nonzero()[:, 0], m.any(0).nonzero()[:, 0]
+
     def span(lo, hi, n):
         lo, hi = max(0, int(lo) - margin), min(n, int(hi) + 1 + margin)
-        while hi - lo < min(min_size, n): lo, hi = max(0, lo - 1), min(n, hi + 1)
+        while hi - lo < min(min_size, n):
+            lo, hi = max(0, lo - 1), min(n, hi + 1)
         return slice(lo, hi)
-    return span(r.min(), r.max(), H), span(c.min(), c.max(), W)
 
-def _find_ckpt(out: Path):
-    "Tensors and metadata of the newest loadable checkpoint in `out`, or None."
-    if not out.is_dir(): return None
-    for tmp in out.glob(".*.tmp"): tmp.unlink(missing_ok=True)
-    for name in (CKPT, CKPT_PREV):
-        p = out / name
-        if not p.exists(): continue
-        try:
-            t, m = load_safetensors(p)
-            if m.get("kind") != "ev_adapt_checkpoint": raise AssetError(f"{p}: not an E-V adaptation checkpoint")
-            return t, m
-        except AssetError as e: warnings.warn(f"cannot resume from {p} ({e}); trying the previous checkpoint")
-    return None
+    return span(r.min(), r.max(), H), span(c.min(), c.max(), W)
 
 # %% ../../nbs/62_adapt.ev.ipynb #e06910cf
 def _inp_loss(net, h, fr, ms, radius_px, band_weight):
     "Whole-frame reconstruction loss (kept for callers; `adapt.inpainter.inpainter_loss` is the one used)."
     return inpainter_loss(net, h, fr, ms, radius_px, band_weight)
 
+
 def _temporal_loss(net, h0, h1, body, bmask, radius_px):
     "See `adapt.inpainter.temporal_loss`."
     return temporal_loss(net, h0, h1, body, bmask, radius_px)
 
+
 def fit_body(
-    result: EVAdaptResult,               # the adapted identity (its tracks render the heads)
-    clips,                               # the identity's clips (the ones given to `adapt_ev`, or others)
+    result: EVAdaptResult,  # the adapted identity (its tracks render the heads)
+    clips,  # the identity's clips (the ones given to `adapt_ev`, or others)
     steps: int = 300,
-    body_clip: int = 0,                  # which clip gives the body frames
-    max_frames: int = 100,               # at most this many body frames (from the start of that clip)
-    radius_px: int | None = None,        # dilation radius (default: 6 px at 256², scaled with the image size)
-    widths: tuple = (16, 32, 32),        # inpainter U-Net channels
+    body_clip: int = 0,  # which clip gives the body frames
+    max_frames: int = 100,  # at most this many body frames (from the start of that clip)
+    radius_px: int | None = None,  # dilation radius (default: 6 px at 256², scaled with the image size)
+    widths: tuple = (16, 32, 32),  # inpainter U-Net channels
     lr: float = 3e-3,
     batch_size: int = 8,
     band_weight: float = 4.0,
-    lambda_temp: float = 1.0,            # weight of the temporal term (0: off; no effect on the clean-plate net)
-    light: bool = True,                  # the version-2 clean-plate inpainter (`Inpainter.light`); False: the version-1 U-Net
-    crop: int | None = 64,               # train on crops of this side centred in the band (None: whole frames)
+    lambda_temp: float = 1.0,  # weight of the temporal term (0: off; no effect on the clean-plate net)
+    # the version-2 clean-plate inpainter (`Inpainter.light`); False: the version-1 U-Net
+    light: bool = True,
+    crop: int | None = 64,  # train on crops of this side centred in the band (None: whole frames)
     seed: int = 0,
     time_budget_s: float | None = None,
     progress: bool = True,
 ) -> BodyModel:
     "Train the body inpainter on the identity's frames with heads rendered by the adapted model; keep the body frames."
-    if not isinstance(result, EVAdaptResult): raise InputError(f"result: expected an EVAdaptResult, got {type(result).__name__}")
-    if steps < 0: raise InputError(f"steps: must be ≥ 0, got {steps}")
+    if not isinstance(result, EVAdaptResult):
+        raise InputError(f"result: expected an EVAdaptResult, got {type(result).__name__}")
+    if steps < 0:
+        raise InputError(f"steps: must be ≥ 0, got {steps}")
     flame = result.flame
-    if flame is None: raise InputError("result.flame: no head model attached")
+    if flame is None:
+        raise InputError("result.flame: no head model attached")
     idf = load_identity_frames(clips, flame.n_expr, result.config.get("image_size"))
-    if not 0 <= body_clip < len(idf.names): raise InputError(f"body_clip: {body_clip} out of range for {len(idf.names)} clips")
+    if not 0 <= body_clip < len(idf.names):
+        raise InputError(f"body_clip: {body_clip} out of range for {len(idf.names)} clips")
     rp = radius_px if radius_px is not None else max(1, round(6 * idf.height / 256))
     # heads: refined tracks when the clips are the adapted ones, else the clips' own tracks
-    same = len(result.tracks) == len(idf.names) and all(len(t) == int((idf.clip_index == j).sum()) for j, t in enumerate(result.tracks))
+    same = len(result.tracks) == len(idf.names) and all(
+        len(t) == int((idf.clip_index == j).sum()) for j, t in enumerate(result.tracks)
+    )
     params = torch.cat([pack_track(t, flame.n_expr) for t in result.tracks]) if same else idf.params
     dev = result.gaussians.mu_l.device
     heads = []
@@ -498,76 +729,131 @@ def fit_body(
         lg = result.gaussians.local()
         for a in range(0, idf.n, 8):
             i = torch.arange(a, min(a + 8, idf.n))
-            heads.append(render_batch(lg, result.color_mlp, flame, result.shape, params[i].to(dev), idf.camera(i).to(dev)).clamp(0, 1).cpu())
+            heads.append(
+                render_batch(lg, result.color_mlp, flame, result.shape, params[i].to(dev), idf.camera(i).to(dev))
+                .clamp(0, 1)
+                .cpu()
+            )
     heads = torch.cat(heads)
     frames = idf.frames.float() / 255
     body_idx = (idf.clip_index == body_clip).nonzero()[:, 0][:max_frames]
     torch.manual_seed(seed)
     net = Inpainter.light(widths) if light else Inpainter(widths, mask_residual=True)
     hist = []
-    fit_inpainter(net, frames, heads, idf.masks, steps=steps, lr=lr, radius_px=rp, batch_size=batch_size, band_weight=band_weight,
-                  seed=seed, crop=crop, lambda_temp=lambda_temp, time_budget_s=time_budget_s, progress=progress, history=hist)
+    fit_inpainter(
+        net,
+        frames,
+        heads,
+        idf.masks,
+        steps=steps,
+        lr=lr,
+        radius_px=rp,
+        batch_size=batch_size,
+        band_weight=band_weight,
+        seed=seed,
+        crop=crop,
+        lambda_temp=lambda_temp,
+        time_budget_s=time_budget_s,
+        progress=progress,
+        history=hist,
+    )
     return BodyModel(net, idf.frames[body_idx].clone(), idf.masks[body_idx].clone(), rp, hist)
 
 # %% ../../nbs/62_adapt.ev.ipynb #7123b4df
-def _time_to(history: list, target: float) -> float | None:
+def time_to_psnr(history: list, target: float) -> float | None:
     "First training-clock time at which `psnr_eval` ≥ target (None if never)."
     for h in history:
-        if h.get("psnr_eval") is not None and h["psnr_eval"] >= target: return h["t"]
+        if h.get("psnr_eval") is not None and h["psnr_eval"] >= target:
+            return h["t"]
     return None
 
-def _split_clips(data_dir: Path, identity: int) -> tuple[list, list]:
+
+def split_identity_clips(data_dir: Path, identity: int) -> tuple[list, list]:
     "heldout_adapt and heldout_test clip folders of SynthTalk identity `identity`."
     name = f"id{identity:04d}"
     clips = sorted(p for p in Path(data_dir).glob(f"{name}_c*") if (p / "meta.json").is_file())
-    if not clips: raise InputError(f"{data_dir}: no clips of identity {name}")
+    if not clips:
+        raise InputError(f"{data_dir}: no clips of identity {name}")
     split = {p: json.loads((p / "meta.json").read_text()).get("split") for p in clips}
-    adapt = [p for p in clips if split[p] == "heldout_adapt"]; test = [p for p in clips if split[p] == "heldout_test"]
-    if not adapt or not test: raise InputError(f"{data_dir}: identity {name} is not a held-out identity (splits {sorted(set(split.values()))})")
+    adapt = [p for p in clips if split[p] == "heldout_adapt"]
+    test = [p for p in clips if split[p] == "heldout_test"]
+    if not adapt or not test:
+        raise InputError(
+            f"{data_dir}: identity {name} is not a held-out identity (splits {sorted(set(split.values()))})"
+        )
     return adapt, test
 
-def load_prior(path: str | os.PathLike | None = None, flame: FLAME | None = None, tiny_untrained: bool = False) -> tuple[IdentityGaussianGenerator, str]:
-    "The E-V prior: `path`, else the shipped `data_samples/priors/e2v_cpu.safetensors`, else `runs/e2v_prior/latest_weights.safetensors`."
+
+def load_prior(
+    path: str | os.PathLike | None = None, flame: FLAME | None = None, tiny_untrained: bool = False
+) -> tuple[IdentityGaussianGenerator, str]:
+    """The E-V prior: `path`, else the shipped `data_samples/priors/e2v_cpu.safetensors`, else
+    `runs/e2v_prior/latest_weights.safetensors`."""
     from ggtalker_nb.e2v.generator import E2VConfig
     from ggtalker_nb.core import data_samples_path
+
     flame = flame or sample_head_flame()
     root = data_samples_path().parent
-    cands = [Path(path)] if path is not None else [data_samples_path("priors", "e2v_cpu.safetensors"), root / "runs/e2v_prior/latest_weights.safetensors"]
+    cands = (
+        [Path(path)]
+        if path is not None
+        else [data_samples_path("priors", "e2v_cpu.safetensors"), root / "runs/e2v_prior/latest_weights.safetensors"]
+    )
     for p in cands:
-        if p.is_file(): return IdentityGaussianGenerator.load(p, flame), str(p)
-    if path is not None: raise AssetError(f"{path}: no such E-V prior file")
+        if p.is_file():
+            return IdentityGaussianGenerator.load(p, flame), str(p)
+    if path is not None:
+        raise AssetError(f"{path}: no such E-V prior file")
     if tiny_untrained:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(0)
             return IdentityGaussianGenerator(flame, E2VConfig.tiny()), "untrained E2VConfig.tiny()"
     raise AssetError(f"no E-V prior found ({', '.join(map(str, cands))}); train one (50_e2v) or pass prior=PATH")
 
+
 def bench_adapt(
-    quick: bool = False,                 # True: the shipped mini set at 64², uv 32, a few seconds (a smoke run)
-    data_dir: str | os.PathLike | None = None,  # SynthTalk folder (default data/synthtalk; quick: data_samples/synthtalk_mini)
-    identities: tuple | None = None,     # held-out identity indices (default (4,); quick: (2,))
-    prior: str | os.PathLike | None = None,     # E-V prior file (default: see `load_prior`)
-    budget_s: float | None = None,       # training-clock budget per run (default 300; quick: 6)
-    cfg: EVAdaptConfig | None = None,    # base config (default: 256², uv 128; quick: 64², uv 32)
-    threads: int | None = None,          # torch threads for the measurement
-    out_dir: str | os.PathLike | None = None,   # keep each run's checkpoints here
+    quick: bool = False,  # True: the shipped mini set at 64², uv 32, a few seconds (a smoke run)
+    # SynthTalk folder (default data/synthtalk; quick: data_samples/synthtalk_mini)
+    data_dir: str | os.PathLike | None = None,
+    identities: tuple | None = None,  # held-out identity indices (default (4,); quick: (2,))
+    prior: str | os.PathLike | None = None,  # E-V prior file (default: see `load_prior`)
+    budget_s: float | None = None,  # training-clock budget per run (default 300; quick: 6)
+    cfg: EVAdaptConfig | None = None,  # base config (default: 256², uv 128; quick: 64², uv 32)
+    threads: int | None = None,  # torch threads for the measurement
+    out_dir: str | os.PathLike | None = None,  # keep each run's checkpoints here
     verbose: bool = True,
-) -> list[dict]:                         # one row per identity and method (+ its history)
+) -> list[dict]:  # one row per identity and method (+ its history)
     "PSNR on held-out frames vs wall-clock time, adapting with the E-V prior vs from scratch; prints a table."
     from ggtalker_nb.core import data_samples_path
-    if threads: torch.set_num_threads(int(threads))
+
+    if threads:
+        torch.set_num_threads(int(threads))
     data_dir = Path(data_dir or (data_samples_path("synthtalk_mini") if quick else "data/synthtalk"))
     identities = tuple(identities or ((2,) if quick else (4,)))
     budget = float(budget_s or (6.0 if quick else 300.0))
-    cfg = cfg or (EVAdaptConfig(uv_res=32, image_size=64, eval_every=10, eval_frames=4, lr_map=3e-2, progress=False) if quick
-                  else EVAdaptConfig(uv_res=128, image_size=None, eval_every=25, eval_frames=16, eval_steps=(1, 2, 3, 5, 8, 12, 16, 20),
-                                     progress=verbose))
-    cfg = replace(cfg, time_budget_s=budget, phase1_steps=10**9 if cfg.phase1_steps < 10**6 else cfg.phase1_steps,
-                  phase2_steps=10**9, phase1_frac=cfg.phase1_frac)
+    cfg = cfg or (
+        EVAdaptConfig(uv_res=32, image_size=64, eval_every=10, eval_frames=4, lr_map=3e-2, progress=False)
+        if quick
+        else EVAdaptConfig(
+            uv_res=128,
+            image_size=None,
+            eval_every=25,
+            eval_frames=16,
+            eval_steps=(1, 2, 3, 5, 8, 12, 16, 20),
+            progress=verbose,
+        )
+    )
+    cfg = replace(
+        cfg,
+        time_budget_s=budget,
+        phase1_steps=10**9 if cfg.phase1_steps < 10**6 else cfg.phase1_steps,
+        phase2_steps=10**9,
+        phase1_frac=cfg.phase1_frac,
+    )
     gen, prior_name = load_prior(prior, tiny_untrained=quick)
     rows = []
     for ident in identities:
-        adapt, test = _split_clips(data_dir, ident)
+        adapt, test = split_identity_clips(data_dir, ident)
         runs = {}
         for method, g in (("prior", gen), ("scratch", None)):
             od = Path(out_dir) / f"id{ident:04d}_{method}" if out_dir is not None else None
@@ -575,33 +861,56 @@ def bench_adapt(
             runs[method] = r
         hs, hp = runs["scratch"].history, runs["prior"].history
         target = hs[-1]["psnr_eval"]
-        t_p = _time_to(hp, target)
+        t_p = time_to_psnr(hp, target)
         for method in ("prior", "scratch"):
             h = runs[method].history
-            rows.append(dict(identity=ident, method=method, prior=prior_name if method == "prior" else "-",
-                             steps=h[-1]["step"], t_final=h[-1]["t"], psnr_start=h[0]["psnr_eval"], psnr_final=h[-1]["psnr_eval"],
-                             psnr_head_final=h[-1]["psnr_head"], ssim_final=h[-1]["ssim_eval"],
-                             t_to_scratch_final=t_p if method == "prior" else h[-1]["t"],
-                             speedup=(hs[-1]["t"] / max(t_p, 1e-9)) if (method == "prior" and t_p is not None) else None,
-                             history=h))
-    if verbose: print(format_bench(rows))
+            rows.append(
+                dict(
+                    identity=ident,
+                    method=method,
+                    prior=prior_name if method == "prior" else "-",
+                    steps=h[-1]["step"],
+                    t_final=h[-1]["t"],
+                    psnr_start=h[0]["psnr_eval"],
+                    psnr_final=h[-1]["psnr_eval"],
+                    psnr_head_final=h[-1]["psnr_head"],
+                    ssim_final=h[-1]["ssim_eval"],
+                    t_to_scratch_final=t_p if method == "prior" else h[-1]["t"],
+                    speedup=(hs[-1]["t"] / max(t_p, 1e-9)) if (method == "prior" and t_p is not None) else None,
+                    history=h,
+                )
+            )
+    if verbose:
+        print(format_bench(rows))
     return rows
+
 
 def format_bench(rows: list[dict]) -> str:
     "A plain-text table of `bench_adapt` rows (histories left out)."
-    cols = ["identity", "method", "steps", "t_final", "psnr_start", "psnr_final", "psnr_head_final", "ssim_final", "t_to_scratch_final", "speedup"]
+    cols = [
+        "identity",
+        "method",
+        "steps",
+        "t_final",
+        "psnr_start",
+        "psnr_final",
+        "psnr_head_final",
+        "ssim_final",
+        "t_to_scratch_final",
+        "speedup",
+    ]
     fmt = lambda v: "-" if v is None else (f"{v:.2f}" if isinstance(v, float) else str(v))
     lines = [" | ".join(cols)] + [" | ".join(fmt(r.get(c)) for c in cols) for r in rows]
     return "\n".join(lines)
 
 # %% ../../nbs/62_adapt.ev.ipynb #f09256c4
 def bench_seam(
-    result: EVAdaptResult,      # an adapted identity
-    clips,                      # its training clips (body frames from the first)
-    eval_clip,                  # a held-out clip: its track drives the heads
+    result: EVAdaptResult,  # an adapted identity
+    clips,  # its training clips (body frames from the first)
+    eval_clip,  # a held-out clip: its track drives the heads
     steps: int = 200,
-    lambda_temps: tuple = (0.0, 1.0),   # inpainters to compare (temporal term off / on)
-    frames: int = 50,           # heads of the first `frames` frames of `eval_clip`
+    lambda_temps: tuple = (0.0, 1.0),  # inpainters to compare (temporal term off / on)
+    frames: int = 50,  # heads of the first `frames` frames of `eval_clip`
     verbose: bool = True,
     **fit_kw,
 ) -> list[dict]:
@@ -609,16 +918,44 @@ def bench_seam(
     tr = load_identity_frames(eval_clip, result.flame.n_expr, result.config.get("image_size"))
     idx = torch.arange(min(frames, tr.n))
     with torch.no_grad():
-        heads = torch.cat([render_batch(result.gaussians.local(), result.color_mlp, result.flame, result.shape,
-                                         tr.params[i].to(result.shape.device), tr.camera(i)).clamp(0, 1).cpu() for i in idx.split(8)])
+        heads = torch.cat(
+            [
+                render_batch(
+                    result.gaussians.local(),
+                    result.color_mlp,
+                    result.flame,
+                    result.shape,
+                    tr.params[i].to(result.shape.device),
+                    tr.camera(i),
+                )
+                .clamp(0, 1)
+                .cpu()
+                for i in idx.split(8)
+            ]
+        )
     hm = heads[..., 3] > 0.5
     rows = []
     bodies = {lt: fit_body(result, clips, steps=steps, lambda_temp=lt, progress=False, **fit_kw) for lt in lambda_temps}
     for mode in ("fixed", "loop"):
         b0 = bodies[lambda_temps[0]]
-        rows.append(dict(mode=mode, method="naive paste", lambda_temp=None, flicker=seam_flicker(b0.compose(heads, mode, naive=True), hm, b0.radius_px)))
+        rows.append(
+            dict(
+                mode=mode,
+                method="naive paste",
+                lambda_temp=None,
+                flicker=seam_flicker(b0.compose(heads, mode, naive=True), hm, b0.radius_px),
+            )
+        )
         for lt, b in bodies.items():
-            rows.append(dict(mode=mode, method="inpainter", lambda_temp=lt, flicker=seam_flicker(b.compose(heads, mode), hm, b.radius_px)))
+            rows.append(
+                dict(
+                    mode=mode,
+                    method="inpainter",
+                    lambda_temp=lt,
+                    flicker=seam_flicker(b.compose(heads, mode), hm, b.radius_px),
+                )
+            )
     if verbose:
-        for r in rows: print(f"{r['mode']:5s} {r['method']:12s} λ_temp={r['lambda_temp']}  seam flicker {r['flicker']:.5f}")
+        for r in rows:
+            print(f"{r['mode']:5s} {r['method']:12s} λ_temp={r['lambda_temp']}  seam flicker {r['flicker']:.5f}")
     return rows

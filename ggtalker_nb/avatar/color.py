@@ -16,9 +16,9 @@ from ..core import AssetError, InputError, check_tensor, load_safetensors, save_
 
 # %% ../../nbs/56_avatar.color.ipynb #130268a4
 def uv_fourier(
-    uv: Tensor,        # (N, 2) UV coordinates in [0, 1]
-    n_freq: int = 4,   # number of octaves k = 0..n_freq-1
-) -> Tensor:           # (N, 2 + 4*n_freq) features
+    uv: Tensor,  # (N, 2) UV coordinates in [0, 1]
+    n_freq: int = 4,  # number of octaves k = 0..n_freq-1
+) -> Tensor:  # (N, 2 + 4*n_freq) features
     "Fourier features of UV positions: `[u, v, sin(2^k π uv), cos(2^k π uv)]`."
     freqs = (2.0 ** torch.arange(n_freq, device=uv.device, dtype=uv.dtype)) * math.pi
     ang = rearrange(uv[..., :, None] * freqs, "... c k -> ... (c k)")
@@ -27,71 +27,106 @@ def uv_fourier(
 # %% ../../nbs/56_avatar.color.ipynb #5adb2fc5
 class ColorMLP(nn.Module):
     "Per-Gaussian colour = base colour + a bounded residual from UV position and the frame's expression/pose."
-    def __init__(self,
-                 n_expr: int,              # E, expression coefficients per frame
-                 pose_dim: int = 6,        # P, pose features per frame (e.g. jaw 3 + neck 3)
-                 hidden: int = 64,         # hidden width
-                 layers: int = 2,          # hidden layers (≥ 1)
-                 fourier: int = 4,         # UV Fourier octaves
-                 code_dim: int = 16,       # size of the per-frame code
-                 max_delta: float = 0.5,   # bound of the colour residual
-                ):
+
+    def __init__(
+        self,
+        n_expr: int,  # E, expression coefficients per frame
+        pose_dim: int = 6,  # P, pose features per frame (e.g. jaw 3 + neck 3)
+        hidden: int = 64,  # hidden width
+        layers: int = 2,  # hidden layers (≥ 1)
+        fourier: int = 4,  # UV Fourier octaves
+        code_dim: int = 16,  # size of the per-frame code
+        max_delta: float = 0.5,  # bound of the colour residual
+    ):
         super().__init__()
-        if layers < 1: raise InputError(f"ColorMLP: layers must be ≥ 1, got {layers}")
+        if layers < 1:
+            raise InputError(f"ColorMLP: layers must be ≥ 1, got {layers}")
         self.n_expr, self.pose_dim, self.fourier, self.max_delta = n_expr, pose_dim, fourier, max_delta
         self.enabled = True
         self.frame_code = nn.Sequential(nn.Linear(n_expr + pose_dim, code_dim), nn.SiLU())
-        self.first_g = nn.Linear(3 + 2 + 4 * fourier, hidden)          # per-Gaussian half of layer 1
-        self.first_f = nn.Linear(code_dim, hidden, bias=False)          # per-frame half of layer 1
+        self.first_g = nn.Linear(3 + 2 + 4 * fourier, hidden)  # per-Gaussian half of layer 1
+        self.first_f = nn.Linear(code_dim, hidden, bias=False)  # per-frame half of layer 1
         self.hidden = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers - 1))
         self.out = nn.Linear(hidden, 3)
-        nn.init.zeros_(self.out.weight); nn.init.zeros_(self.out.bias)
-        self.config = dict(n_expr=n_expr, pose_dim=pose_dim, hidden=hidden, layers=layers, fourier=fourier,
-                           code_dim=code_dim, max_delta=max_delta)
-        self.uv = None                                                  # optional (N, 2) buffer: `set_uv`
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
+        self.config = dict(
+            n_expr=n_expr,
+            pose_dim=pose_dim,
+            hidden=hidden,
+            layers=layers,
+            fourier=fourier,
+            code_dim=code_dim,
+            max_delta=max_delta,
+        )
+        self.uv = None  # optional (N, 2) buffer: `set_uv`
 
     def set_uv(self, uv: Tensor) -> "ColorMLP":
         "Store the Gaussians' UV positions (N, 2) in the module, so `forward(..., uv=None, ...)` and `save` use them."
         check_tensor("uv", uv, (None, 2), dtype_float=True)
-        if "uv" in self._buffers: self._buffers["uv"] = uv.detach().clone()
-        else: del self.uv; self.register_buffer("uv", uv.detach().clone())
+        if "uv" in self._buffers:
+            self._buffers["uv"] = uv.detach().clone()
+        else:
+            del self.uv
+            self.register_buffer("uv", uv.detach().clone())
         return self
 
     def save(self, path, metadata: dict | None = None):
         "Save weights, the stored UV positions and the constructor config to safetensors (atomic)."
-        save_safetensors(dict(self.state_dict()), path, {"kind": "ColorMLP", "config": self.config, "enabled": self.enabled, **(metadata or {})})
+        save_safetensors(
+            dict(self.state_dict()),
+            path,
+            {"kind": "ColorMLP", "config": self.config, "enabled": self.enabled, **(metadata or {})},
+        )
 
     @classmethod
     def load(cls, path, device="cpu") -> "ColorMLP":
         "Load a module written by `save`."
         t, m = load_safetensors(path, device)
-        if m.get("kind") != "ColorMLP" or "config" not in m: raise AssetError(f"{path}: not a ColorMLP file (kind={m.get('kind')!r})")
+        if m.get("kind") != "ColorMLP" or "config" not in m:
+            raise AssetError(f"{path}: not a ColorMLP file (kind={m.get('kind')!r})")
         mlp = cls(**m["config"])
-        if "uv" in t: mlp.set_uv(t["uv"])
+        if "uv" in t:
+            mlp.set_uv(t["uv"])
         missing, unexpected = mlp.load_state_dict(t, strict=False)
-        if missing or unexpected: raise AssetError(f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        if missing or unexpected:
+            raise AssetError(
+                f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
         mlp.enabled = bool(m.get("enabled", True))
         return mlp.to(device)
 
-    def forward(self,
-                base_colors: Tensor,   # (*B, N, 3) or (N, 3) base colours
-                uv: Tensor | None,     # (N, 2) UV position of each Gaussian (None: the stored `set_uv` buffer)
-                expr: Tensor,          # (*B, E) expression coefficients of each frame
-                pose: Tensor,          # (*B, P) pose features of each frame
-               ) -> Tensor:            # (*B, N, 3) colours
+    def forward(
+        self,
+        base_colors: Tensor,  # (*B, N, 3) or (N, 3) base colours
+        uv: Tensor | None,  # (N, 2) UV position of each Gaussian (None: the stored `set_uv` buffer)
+        expr: Tensor,  # (*B, E) expression coefficients of each frame
+        pose: Tensor,  # (*B, P) pose features of each frame
+    ) -> Tensor:  # (*B, N, 3) colours
         "Colours of every Gaussian in every frame."
         check_tensor("base_colors", base_colors, (..., None, 3))
         N = base_colors.shape[-2]
         if uv is None:
-            if self.uv is None: raise InputError("ColorMLP: uv=None but no UV positions were stored with set_uv")
+            if self.uv is None:
+                raise InputError("ColorMLP: uv=None but no UV positions were stored with set_uv")
             uv = self.uv
-        check_tensor("uv", uv, (N, 2)); check_tensor("expr", expr, (..., self.n_expr)); check_tensor("pose", pose, (..., self.pose_dim))
+        check_tensor("uv", uv, (N, 2))
+        check_tensor("expr", expr, (..., self.n_expr))
+        check_tensor("pose", pose, (..., self.pose_dim))
         if expr.shape[:-1] != pose.shape[:-1]:
             raise InputError(f"expr and pose batch shapes differ: {tuple(expr.shape[:-1])} vs {tuple(pose.shape[:-1])}")
         bshape = torch.broadcast_shapes(base_colors.shape[:-2], expr.shape[:-1])
-        if not self.enabled: return base_colors.expand(*bshape, N, 3)
-        g = self.first_g(torch.cat([base_colors, uv_fourier(uv, self.fourier).to(base_colors).expand(*base_colors.shape[:-2], N, -1)], -1))
+        if not self.enabled:
+            return base_colors.expand(*bshape, N, 3)
+        g = self.first_g(
+            torch.cat(
+                [base_colors, uv_fourier(uv, self.fourier).to(base_colors).expand(*base_colors.shape[:-2], N, -1)], -1
+            )
+        )
         f = self.first_f(self.frame_code(torch.cat([expr, pose], -1).to(base_colors)))
-        h = torch.nn.functional.silu(g + f[..., None, :])              # (*B, N, hidden)
-        for lin in self.hidden: h = torch.nn.functional.silu(lin(h))
+        # inference: activations in place (same values, no copies)
+        fast = not torch.is_grad_enabled()
+        h = torch.nn.functional.silu(g + f[..., None, :], inplace=fast)  # (*B, N, hidden)
+        for lin in self.hidden:
+            h = torch.nn.functional.silu(lin(h), inplace=fast)
         return base_colors + self.max_delta * torch.tanh(self.out(h))

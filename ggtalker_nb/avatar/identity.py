@@ -7,7 +7,9 @@ __all__ = ['IDENTITY_FORMAT', 'IDENTITY_VERSION', 'COMPONENT_FILES', 'MOTION_KEY
            'pingpong', 'save_identity', 'read_identity_json', 'check_identity_tensors', 'load_identity']
 
 # %% ../../nbs/59_avatar.identity.ipynb #e45bd635
-import hashlib, json, os
+import hashlib
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,175 +30,309 @@ from ..sample_head import sample_head_flame
 # %% ../../nbs/59_avatar.identity.ipynb #9e836984
 IDENTITY_FORMAT = "ggtalker-identity"
 IDENTITY_VERSION = 1
-COMPONENT_FILES = dict(gaussians="gaussians.safetensors", color_mlp="color_mlp.safetensors", body="body.safetensors",
-                       motion="motion.safetensors", a2e="a2e.safetensors")
+COMPONENT_FILES = dict(
+    gaussians="gaussians.safetensors",
+    color_mlp="color_mlp.safetensors",
+    body="body.safetensors",
+    motion="motion.safetensors",
+    a2e="a2e.safetensors",
+)
+
 
 def file_sha256(path: str | os.PathLike) -> str:
     "SHA-256 hex digest of a file."
     h = hashlib.sha256()
     with open(path, "rb") as f:
-        for b in iter(lambda: f.read(1 << 20), b""): h.update(b)
+        for b in iter(lambda: f.read(1 << 20), b""):
+            h.update(b)
     return h.hexdigest()
+
 
 def head_model_id(flame: FLAME) -> dict:
     "Name and short hash (template vertices + faces) of a head model, to check an identity is driven by its own."
     h = hashlib.sha256()
-    h.update(flame.v_template.detach().cpu().float().numpy().tobytes()); h.update(flame.faces.cpu().long().numpy().tobytes())
+    h.update(flame.v_template.detach().cpu().float().numpy().tobytes())
+    h.update(flame.faces.cpu().long().numpy().tobytes())
     name = "sample_head" if flame.n_verts != 5023 else "flame"
-    return dict(name=name, hash=h.hexdigest()[:16], n_verts=int(flame.n_verts), n_expr=int(flame.n_expr), n_shape=int(flame.n_shape))
+    return dict(
+        name=name,
+        hash=h.hexdigest()[:16],
+        n_verts=int(flame.n_verts),
+        n_expr=int(flame.n_expr),
+        n_shape=int(flame.n_shape),
+    )
 
 # %% ../../nbs/59_avatar.identity.ipynb #da93d3ad
 @dataclass
 class Identity:
     "An adapted identity: Gaussians, colour MLP, shape, camera, body model, head-pose loop and adapted A2E."
+
     name: str
     gaussians: BoundGaussians
     color_mlp: ColorMLP | None
-    shape: Tensor                 # (S,) FLAME shape
-    camera: Camera                # the video's camera at the native size
+    shape: Tensor  # (S,) FLAME shape
+    camera: Camera  # the video's camera at the native size
     body: BodyModel
-    pose: dict                    # rotation (K,3), neck (K,3), eyes (K,6), translation (K,3), expr (K,E): the body frames' track
-    a2e: nn.Module                # adapted A2EModel
-    encoder: nn.Module            # its (frozen) audio encoder
-    a2e_identity: int | None      # the speaker's row in the A2E identity table
+    pose: dict  # rotation (K,3), neck (K,3), eyes (K,6), translation (K,3), expr (K,E): the body frames' track
+    a2e: nn.Module  # adapted A2EModel
+    encoder: nn.Module  # its (frozen) audio encoder
+    a2e_identity: int | None  # the speaker's row in the A2E identity table
     fps: float = AUDIO_FPS
     head_model: dict = field(default_factory=dict)
     info: dict = field(default_factory=dict)  # identity.json as read/written
 
     @property
-    def size(self) -> tuple[int, int]: return int(self.camera.width), int(self.camera.height)   # (W, H), as in identity.json
+    # (W, H), as in identity.json
+    def size(self) -> tuple[int, int]:
+        return int(self.camera.width), int(self.camera.height)
+
     @property
-    def resolution(self) -> tuple[int, int]: return int(self.camera.height), int(self.camera.width)  # (H, W)
+    def resolution(self) -> tuple[int, int]:
+        return int(self.camera.height), int(self.camera.width)  # (H, W)
+
     @property
-    def n_body(self) -> int: return int(self.body.frames.shape[0])
+    def n_body(self) -> int:
+        return int(self.body.frames.shape[0])
+
 
 def pingpong(T: int, K: int) -> Tensor:
     "Indices 0…K−1…1 0… of length T: a loop of K frames played forward and back."
-    if K < 1: raise InputError(f"pingpong: need at least one frame, got K={K}")
-    if K == 1: return torch.zeros(T, dtype=torch.long)
+    if K < 1:
+        raise InputError(f"pingpong: need at least one frame, got K={K}")
+    if K == 1:
+        return torch.zeros(T, dtype=torch.long)
     i = torch.arange(T) % (2 * K - 2)
     return torch.where(i < K, i, 2 * K - 2 - i)
 
 # %% ../../nbs/59_avatar.identity.ipynb #ea5a3258
-MOTION_KEYS = ("rotation", "neck", "eyes", "translation", "expr")   # tensors of motion.safetensors
+MOTION_KEYS = ("rotation", "neck", "eyes", "translation", "expr")  # tensors of motion.safetensors
+
 
 def save_identity(
-    out_dir: str | os.PathLike,     # the identity folder (created)
+    out_dir: str | os.PathLike,  # the identity folder (created)
     ident: Identity,
-    made_by: dict | None = None,    # command, time, seconds, … (recorded in identity.json)
-    extra: dict | None = None,      # more JSON (priors, adaptation summaries)
-) -> Path:                          # path of identity.json
+    made_by: dict | None = None,  # command, time, seconds, … (recorded in identity.json)
+    extra: dict | None = None,  # more JSON (priors, adaptation summaries)
+) -> Path:  # path of identity.json
     "Write an identity folder: component safetensors files, then `identity.json` with their sizes and SHA-256."
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
-    (out / "identity.json").unlink(missing_ok=True)        # the folder is incomplete until the json is back
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "identity.json").unlink(missing_ok=True)  # the folder is incomplete until the json is back
     files = dict(COMPONENT_FILES)
     ident.gaussians.save(out / files["gaussians"])
-    if ident.color_mlp is not None: ident.color_mlp.save(out / files["color_mlp"])
-    else: files.pop("color_mlp"); (out / COMPONENT_FILES["color_mlp"]).unlink(missing_ok=True)
+    if ident.color_mlp is not None:
+        ident.color_mlp.save(out / files["color_mlp"])
+    else:
+        files.pop("color_mlp")
+        (out / COMPONENT_FILES["color_mlp"]).unlink(missing_ok=True)
     ident.body.save(out / files["body"])
-    save_safetensors({k: torch.as_tensor(ident.pose[k]).float() for k in MOTION_KEYS if k in ident.pose}, out / files["motion"],
-                     dict(kind="ggtalker-identity-motion", fps=ident.fps))
-    save_a2e(ident.a2e, out / files["a2e"], ident.encoder, extra_meta=dict(identity_names=list(getattr(ident.a2e, "identity_names", []))))
+    save_safetensors(
+        {k: torch.as_tensor(ident.pose[k]).float() for k in MOTION_KEYS if k in ident.pose},
+        out / files["motion"],
+        dict(kind="ggtalker-identity-motion", fps=ident.fps),
+    )
+    save_a2e(
+        ident.a2e,
+        out / files["a2e"],
+        ident.encoder,
+        extra_meta=dict(identity_names=list(getattr(ident.a2e, "identity_names", []))),
+    )
     import ggtalker_nb
-    info = dict(format=IDENTITY_FORMAT, version=IDENTITY_VERSION, name=ident.name, fps=float(ident.fps), size=list(ident.size),
-                camera=camera_to_json(ident.camera), shape=[float(x) for x in ident.shape.detach().cpu().reshape(-1)],
-                head_model=ident.head_model, a2e_identity=ident.a2e_identity, n_gaussians=int(ident.gaussians.n), n_body=ident.n_body,
-                components={k: dict(file=f, bytes=(out / f).stat().st_size, sha256=file_sha256(out / f)) for k, f in files.items()},
-                made_by=dict(package=f"ggtalker-nb {ggtalker_nb.__version__}", **(made_by or {})), **(extra or {}))
+
+    info = dict(
+        format=IDENTITY_FORMAT,
+        version=IDENTITY_VERSION,
+        name=ident.name,
+        fps=float(ident.fps),
+        size=list(ident.size),
+        camera=camera_to_json(ident.camera),
+        shape=[float(x) for x in ident.shape.detach().cpu().reshape(-1)],
+        head_model=ident.head_model,
+        a2e_identity=ident.a2e_identity,
+        n_gaussians=int(ident.gaussians.n),
+        n_body=ident.n_body,
+        components={
+            k: dict(file=f, bytes=(out / f).stat().st_size, sha256=file_sha256(out / f)) for k, f in files.items()
+        },
+        made_by=dict(package=f"ggtalker-nb {ggtalker_nb.__version__}", **(made_by or {})),
+        **(extra or {}),
+    )
     atomic_save_bytes(out / "identity.json", json.dumps(info, indent=1).encode())
     ident.info = info
     return out / "identity.json"
 
+# %% ../../nbs/59_avatar.identity.ipynb #be22254a
 def read_identity_json(path: str | os.PathLike) -> dict:
     "Read and check an identity folder's `identity.json` (format and version)."
-    d = Path(path)
-    if not d.is_dir(): raise AssetError(f"{d}: no such identity folder")
-    p = d / "identity.json"
-    if not p.is_file(): raise AssetError(f"{d}: not an identity folder (no identity.json; an interrupted `ggtalker adapt` leaves none — rerun it)")
-    try: info = json.loads(p.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as e: raise AssetError(f"{p}: not valid JSON ({e})") from None
+    folder = Path(path)
+    if not folder.is_dir():
+        raise AssetError(f"{folder}: no such identity folder")
+    json_path = folder / "identity.json"
+    if not json_path.is_file():
+        raise AssetError(
+            f"{folder}: not an identity folder (no identity.json; an interrupted `ggtalker adapt` leaves none "
+            "— rerun it)"
+        )
+    try:
+        info = json.loads(json_path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise AssetError(f"{json_path}: not valid JSON ({e})") from None
     if not isinstance(info, dict) or info.get("format") != IDENTITY_FORMAT:
-        raise AssetError(f"{p}: not a {IDENTITY_FORMAT} file (format={info.get('format') if isinstance(info, dict) else None!r})")
-    v = info.get("version")
-    if v != IDENTITY_VERSION:
-        raise AssetError(f"{d}: identity format version {v!r}, but this ggtalker-nb reads version {IDENTITY_VERSION}; "
-                         "re-adapt it with `ggtalker adapt` of this version")
+        found = info.get("format") if isinstance(info, dict) else None
+        raise AssetError(f"{json_path}: not a {IDENTITY_FORMAT} file (format={found!r})")
+    version = info.get("version")
+    if version != IDENTITY_VERSION:
+        raise AssetError(
+            f"{folder}: identity format version {version!r}, but this ggtalker-nb reads version "
+            f"{IDENTITY_VERSION}; re-adapt it with `ggtalker adapt` of this version"
+        )
     return info
 
+# %% ../../nbs/59_avatar.identity.ipynb #a68f19fe
 def check_identity_tensors(
-    d: Path,                        # identity folder
-    info: dict,                     # its identity.json
-    flame: FLAME,                   # the head model that drives it
+    folder: Path,  # identity folder
+    info: dict,  # its identity.json
+    flame: FLAME,  # the head model that drives it
 ):
     "Every component tensor's dtype and shape against identity.json (Gaussian count, body frames, size, head model)."
-    try: N, K, (W, H) = int(info["n_gaussians"]), int(info["n_body"]), (int(x) for x in info["size"])
-    except (KeyError, TypeError, ValueError) as e: raise AssetError(f"{d}/identity.json: needs n_gaussians, n_body and size ({e})") from None
-    E, comps, f32 = flame.n_expr, info["components"], torch.float32
+    try:
+        n_gaussians, n_body = int(info["n_gaussians"]), int(info["n_body"])
+        width, height = (int(x) for x in info["size"])
+    except (KeyError, TypeError, ValueError) as e:
+        raise AssetError(f"{folder}/identity.json: needs n_gaussians, n_body and size ({e})") from None
+    n_expr, components, f32 = flame.n_expr, info["components"], torch.float32
     if len(info.get("shape", [])) != flame.n_shape:
-        raise AssetError(f"{d}/identity.json: 'shape' has {len(info.get('shape', []))} coefficients, the head model {flame.n_shape}")
-    def read(k):
-        p = d / comps[k]["file"]; t, m = load_safetensors(p); return p, t, m
-    why = f" (identity.json: {N} Gaussians)"
-    p, t, _ = read("gaussians")
-    for name, dt, shp in [("mu_l", f32, (N, 3)), ("log_scale", f32, (N, 3)), ("q_l", f32, (N, 4)), ("opacity_logit", f32, (N,)),
-                          ("colors", f32, (N, 3)), ("face_id", torch.int64, (N,))]: expect_tensor(p, name, t.get(name), dt, shp, why)
-    if N and not (0 <= int(t["face_id"].min()) and int(t["face_id"].max()) < flame.faces.shape[0]):
-        raise AssetError(f"{p}: tensor 'face_id' holds face indices outside [0, {flame.faces.shape[0]}) of the head model")
-    if "color_mlp" in comps:
-        p, t, m = read("color_mlp")
-        if m.get("kind") != "ColorMLP" or not isinstance(m.get("config"), dict): raise AssetError(f"{p}: not a ColorMLP file")
-        try: mlp = ColorMLP(**m["config"])
-        except (TypeError, ValueError, InputError) as e: raise AssetError(f"{p}: bad ColorMLP config ({e})") from None
-        expect_tensor(p, "uv", t.get("uv"), f32, (N, 2), why)
-        expect_state(p, {k: v for k, v in t.items() if k != "uv"}, mlp, "", " (for the config in its metadata)")
-    why = f" (identity.json: {K} body frames of {W}×{H}, head model with {E} expressions)"
-    p, t, _ = read("motion")
-    for name, w in [("rotation", 3), ("neck", 3), ("eyes", 6), ("translation", 3)] + ([("expr", E)] if "expr" in t else []):
-        expect_tensor(p, name, t.get(name), f32, (K, w), why)
-    if set(t) - set(MOTION_KEYS): raise AssetError(f"{p}: unexpected tensor(s) {sorted(set(t) - set(MOTION_KEYS))[:3]}")
-    p, t, _ = read("body")
-    expect_tensor(p, "frames", t.get("frames"), torch.uint8, (K, H, W, 3), why)
+        raise AssetError(
+            f"{folder}/identity.json: 'shape' has {len(info.get('shape', []))} coefficients, "
+            f"the head model {flame.n_shape}"
+        )
+
+    def read(name):
+        file = folder / components[name]["file"]
+        tensors, meta = load_safetensors(file)
+        return file, tensors, meta
+
+    why = f" (identity.json: {n_gaussians} Gaussians)"
+    file, tensors, _ = read("gaussians")
+    for key, dtype, shape in [
+        ("mu_l", f32, (n_gaussians, 3)),
+        ("log_scale", f32, (n_gaussians, 3)),
+        ("q_l", f32, (n_gaussians, 4)),
+        ("opacity_logit", f32, (n_gaussians,)),
+        ("colors", f32, (n_gaussians, 3)),
+        ("face_id", torch.int64, (n_gaussians,)),
+    ]:
+        expect_tensor(file, key, tensors.get(key), dtype, shape, why)
+    n_faces = flame.faces.shape[0]
+    if n_gaussians and not (0 <= int(tensors["face_id"].min()) and int(tensors["face_id"].max()) < n_faces):
+        raise AssetError(f"{file}: tensor 'face_id' holds face indices outside [0, {n_faces}) of the head model")
+    if "color_mlp" in components:
+        file, tensors, meta = read("color_mlp")
+        if meta.get("kind") != "ColorMLP" or not isinstance(meta.get("config"), dict):
+            raise AssetError(f"{file}: not a ColorMLP file")
+        try:
+            mlp = ColorMLP(**meta["config"])
+        except (TypeError, ValueError, InputError) as e:
+            raise AssetError(f"{file}: bad ColorMLP config ({e})") from None
+        expect_tensor(file, "uv", tensors.get("uv"), f32, (n_gaussians, 2), why)
+        expect_state(
+            file, {k: v for k, v in tensors.items() if k != "uv"}, mlp, "", " (for the config in its metadata)"
+        )
+    why = f" (identity.json: {n_body} body frames of {width}×{height}, head model with {n_expr} expressions)"
+    file, tensors, _ = read("motion")
+    channels = [("rotation", 3), ("neck", 3), ("eyes", 6), ("translation", 3)] + (
+        [("expr", n_expr)] if "expr" in tensors else []
+    )
+    for key, n_channels in channels:
+        expect_tensor(file, key, tensors.get(key), f32, (n_body, n_channels), why)
+    unexpected = set(tensors) - set(MOTION_KEYS)
+    if unexpected:
+        raise AssetError(f"{file}: unexpected tensor(s) {sorted(unexpected)[:3]}")
+    file, tensors, _ = read("body")
+    expect_tensor(file, "frames", tensors.get("frames"), torch.uint8, (n_body, height, width, 3), why)
+
+# %% ../../nbs/59_avatar.identity.ipynb #86618408
+def _checked_components(folder: Path, info: dict, verify: bool) -> dict:
+    """identity.json's components, each a plain file name that exists (and, with `verify`, has its recorded size and
+    SHA-256)."""
+    components = info.get("components") or {}
+    for name in ("gaussians", "body", "motion", "a2e"):
+        if name not in components:
+            raise AssetError(f"{folder}/identity.json: lists no {name!r} component")
+    for name, entry in components.items():
+        file = folder / entry["file"]
+        if Path(entry["file"]).name != entry["file"]:
+            raise AssetError(f"{folder}/identity.json: component file {entry['file']!r} must be a plain file name")
+        if not file.is_file():
+            raise AssetError(f"{file}: missing (component {name!r} of the identity)")
+        if verify and (file.stat().st_size != entry["bytes"] or file_sha256(file) != entry["sha256"]):
+            raise AssetError(
+                f"{file}: does not match its size/SHA-256 in identity.json (truncated or modified); "
+                "re-adapt or restore it"
+            )
+    return components
+
 
 def load_identity(
-    path: str | os.PathLike,        # identity folder
-    flame: FLAME | None = None,     # head model (default: the sample head, when the identity was made with it)
+    path: str | os.PathLike,  # identity folder
+    flame: FLAME | None = None,  # head model (default: the sample head, when the identity was made with it)
     device=None,
-    verify: bool = True,            # check every component's size and SHA-256
+    verify: bool = True,  # check every component's size and SHA-256
 ) -> tuple[Identity, FLAME]:
-    "Load an identity folder (format/version/checksum and every tensor's dtype/shape checked) and the head model that drives it."
-    d = Path(path); info = read_identity_json(d)
-    comps = info.get("components") or {}
-    for k in ("gaussians", "body", "motion", "a2e"):
-        if k not in comps: raise AssetError(f"{d}/identity.json: lists no {k!r} component")
-    for k, c in comps.items():
-        p = d / c["file"]
-        if Path(c["file"]).name != c["file"]: raise AssetError(f"{d}/identity.json: component file {c['file']!r} must be a plain file name")
-        if not p.is_file(): raise AssetError(f"{p}: missing (component {k!r} of the identity)")
-        if verify and (p.stat().st_size != c["bytes"] or file_sha256(p) != c["sha256"]):
-            raise AssetError(f"{p}: does not match its size/SHA-256 in identity.json (truncated or modified); re-adapt or restore it")
-    hm = info.get("head_model") or {}
+    "Load an identity folder (format, version, checksums and every tensor checked) and the head model that drives it."
+    folder = Path(path)
+    info = read_identity_json(folder)
+    components = _checked_components(folder, info, verify)
+    file = lambda name: folder / components[name]["file"]
+    head_model = info.get("head_model") or {}
     if flame is None:
-        if hm.get("name") != "sample_head": raise AssetError(f"{d}: made with head model {hm.get('name')!r}; pass its FLAME as flame=")
+        if head_model.get("name") != "sample_head":
+            raise AssetError(f"{folder}: made with head model {head_model.get('name')!r}; pass its FLAME as flame=")
         flame = sample_head_flame()
-    if hm.get("hash") and head_model_id(flame)["hash"] != hm["hash"]:
-        raise AssetError(f"{d}: made with another head model (hash {hm['hash']}) than the one given ({head_model_id(flame)['hash']})")
-    check_identity_tensors(d, info, flame)
-    dev = get_device(device)
-    g = BoundGaussians.load(d / comps["gaussians"]["file"]).to(dev)
-    mlp = ColorMLP.load(d / comps["color_mlp"]["file"], dev).eval() if "color_mlp" in comps else None
-    body = BodyModel.load(d / comps["body"]["file"], dev)
-    pt, pm = load_safetensors(d / comps["motion"]["file"])
-    if pm.get("kind") != "ggtalker-identity-motion": raise AssetError(f"{d}: motion file of the wrong kind ({pm.get('kind')!r})")
-    K = body.frames.shape[0]
-    for k in ("rotation", "neck", "eyes", "translation"):
-        if k not in pt or pt[k].shape[0] != K: raise AssetError(f"{d}: motion.{k} missing or not {K} frames long")
-    a2e, enc = load_a2e(d / comps["a2e"]["file"], dev)
-    if enc is None: raise AssetError(f"{d}: a2e.safetensors has no audio encoder")
-    if a2e.config.n_expr != flame.n_expr: raise AssetError(f"{d}: a2e.safetensors models {a2e.config.n_expr} expressions, the head model has {flame.n_expr}")
-    ai = info.get("a2e_identity")
-    if ai is not None and not (type(ai) is int and 0 <= ai < a2e.config.n_identities):
-        raise AssetError(f"{d}/identity.json: a2e_identity {ai!r} is not a row of the A2E identity table (0…{a2e.config.n_identities - 1})")
-    cam = camera_from_json(info["camera"])
-    ident = Identity(str(info["name"]), g, mlp, torch.tensor(info["shape"], dtype=torch.float32, device=dev), cam, body, pt, a2e, enc,
-                     info.get("a2e_identity"), float(info.get("fps", AUDIO_FPS)), hm, info)
-    return ident, flame.to(dev)
+    if head_model.get("hash") and head_model_id(flame)["hash"] != head_model["hash"]:
+        raise AssetError(
+            f"{folder}: made with another head model (hash {head_model['hash']}) than the one given "
+            f"({head_model_id(flame)['hash']})"
+        )
+    check_identity_tensors(folder, info, flame)
+    device = get_device(device)
+    gaussians = BoundGaussians.load(file("gaussians")).to(device)
+    color_mlp = ColorMLP.load(file("color_mlp"), device).eval() if "color_mlp" in components else None
+    body = BodyModel.load(file("body"), device)
+    pose, pose_meta = load_safetensors(file("motion"))
+    if pose_meta.get("kind") != "ggtalker-identity-motion":
+        raise AssetError(f"{folder}: motion file of the wrong kind ({pose_meta.get('kind')!r})")
+    n_body = body.frames.shape[0]
+    for key in ("rotation", "neck", "eyes", "translation"):
+        if key not in pose or pose[key].shape[0] != n_body:
+            raise AssetError(f"{folder}: motion.{key} missing or not {n_body} frames long")
+    a2e, encoder = load_a2e(file("a2e"), device)
+    if encoder is None:
+        raise AssetError(f"{folder}: a2e.safetensors has no audio encoder")
+    if a2e.config.n_expr != flame.n_expr:
+        raise AssetError(
+            f"{folder}: a2e.safetensors models {a2e.config.n_expr} expressions, the head model has {flame.n_expr}"
+        )
+    a2e_row = info.get("a2e_identity")
+    if a2e_row is not None and not (type(a2e_row) is int and 0 <= a2e_row < a2e.config.n_identities):
+        raise AssetError(
+            f"{folder}/identity.json: a2e_identity {a2e_row!r} is not a row of the A2E identity table "
+            f"(0…{a2e.config.n_identities - 1})"
+        )
+    shape = torch.tensor(info["shape"], dtype=torch.float32, device=device)
+    ident = Identity(
+        str(info["name"]),
+        gaussians,
+        color_mlp,
+        shape,
+        camera_from_json(info["camera"]),
+        body,
+        pose,
+        a2e,
+        encoder,
+        a2e_row,
+        float(info.get("fps", AUDIO_FPS)),
+        head_model,
+        info,
+    )
+    return ident, flame.to(device)

@@ -16,7 +16,11 @@ __all__ = ['MODEL_FILES', 'MAX_SIDE', 'DET_SIZE', 'DET_KEYPOINTS', 'ANCHORS', 'M
            'embedding_for_model']
 
 # %% ../../nbs/33_data.faces.ipynb #c93f0407
-import hashlib, json, math, os, warnings
+import hashlib
+import json
+import math
+import os
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
@@ -34,35 +38,49 @@ from ..render.mesh import render_mesh
 from ..sample_head import load_sample_head
 
 # %% ../../nbs/33_data.faces.ipynb #22a0393e
-MODEL_FILES = {   # name -> (file under data_samples/models, sha256)
-    "detector": ("face_detection_short_range.tflite", "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8"),
+MODEL_FILES = {  # name -> (file under data_samples/models, sha256)
+    "detector": (
+        "face_detection_short_range.tflite",
+        "bbff11cebd1eb27a1e004cae0b0e63ec8c551cbf34a4451148b4908b8db3eca8",
+    ),
     "mesh": ("face_landmark.tflite", "1055cb9d4a9ca8b8c688902a3a5194311138ba256bcc94e336d8373a5f30c814"),
     "segmenter": ("selfie_segmentation.tflite", "9ee168ec7c8f2a16c56fe8e1cfbc514974cbbb7e434051b455635f1bd1462f5c"),
 }
 _CHECKED: set = set()
 
+
 def model_path(
-    name: str,             # 'detector', 'mesh' or 'segmenter'
+    name: str,  # 'detector', 'mesh' or 'segmenter'
 ) -> Path:
     "Path of a vendored MediaPipe model, checked against its sha256."
-    if name not in MODEL_FILES: raise InputError(f"model: expected one of {sorted(MODEL_FILES)}, got {name!r}")
+    if name not in MODEL_FILES:
+        raise InputError(f"model: expected one of {sorted(MODEL_FILES)}, got {name!r}")
     fname, sha = MODEL_FILES[name]
     p = data_samples_path("models", fname, must_exist=True)
     if p not in _CHECKED:
         if hashlib.sha256(p.read_bytes()).hexdigest() != sha:
-            raise AssetError(f"{p}: sha256 mismatch (expected {sha}); restore it from the mediapipe==0.10.21 wheel (see data_samples/models/README.md)")
+            raise AssetError(
+                f"{p}: sha256 mismatch (expected {sha}); restore it from the mediapipe==0.10.21 wheel (see "
+                "data_samples/models/README.md)"
+            )
         _CHECKED.add(p)
     return p
 
 # %% ../../nbs/33_data.faces.ipynb #c0ef39cb
 class TFLiteModel:
     "One vendored model on Google's LiteRT interpreter: float32 NHWC in, outputs by name."
+
     def __init__(self, name: str, num_threads: int | None = None):
-        try: from ai_edge_litert.interpreter import Interpreter
+        try:
+            from ai_edge_litert.interpreter import Interpreter
         except ImportError:
-            raise MissingDependencyError("the face models need Google's LiteRT runtime: `pip install ai-edge-litert`") from None
+            raise MissingDependencyError(
+                "the face models need Google's LiteRT runtime: `pip install ai-edge-litert`"
+            ) from None
         self.name = name
-        self.interp = Interpreter(model_path=str(model_path(name)), num_threads=int(num_threads or torch.get_num_threads()))
+        self.interp = Interpreter(
+            model_path=str(model_path(name)), num_threads=int(num_threads or torch.get_num_threads())
+        )
         self.interp.allocate_tensors()
         d = self.interp.get_input_details()[0]
         self.input_index, self.input_shape = d["index"], tuple(int(s) for s in d["shape"])
@@ -74,48 +92,67 @@ class TFLiteModel:
         self.interp.invoke()
         return {k: self.interp.get_tensor(i).copy() for k, i in self.outputs.items()}
 
+
 _MODELS: dict = {}
+
+
 def get_model(name: str, num_threads: int | None = None) -> TFLiteModel:
     "A cached `TFLiteModel` per (name, threads)."
     key = (name, int(num_threads or torch.get_num_threads()))
-    if key not in _MODELS: _MODELS[key] = TFLiteModel(name, key[1])
+    if key not in _MODELS:
+        _MODELS[key] = TFLiteModel(name, key[1])
     return _MODELS[key]
 
 # %% ../../nbs/33_data.faces.ipynb #9e5a2722
 MAX_SIDE = 4096
 
+
 def to_rgb_u8(
-    image,                    # (H, W, 3) uint8, or anything `core.as_image` accepts (grey, RGBA, uint16, float)
+    image,  # (H, W, 3) uint8, or anything `core.as_image` accepts (grey, RGBA, uint16, float)
     name: str = "image",
-) -> np.ndarray:              # (H, W, 3) uint8
+) -> np.ndarray:  # (H, W, 3) uint8
     "One frame as contiguous RGB uint8 (the fast path keeps uint8 RGB as is)."
-    if isinstance(image, torch.Tensor): image = image.detach().cpu().numpy()
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
     if isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3 and image.shape[-1] == 3:
         return np.ascontiguousarray(image)
     x = np.asarray(image) if not isinstance(image, np.ndarray) else image
-    if x.ndim not in (2, 3): raise InputError(f"{name}: expected an image (H, W) or (H, W, C), got shape {x.shape}")
-    if x.dtype in (np.uint16, np.uint32): x = x.astype(np.int64)      # torch.from_numpy(uint16) is a dtype as_image refuses
+    if x.ndim not in (2, 3):
+        raise InputError(f"{name}: expected an image (H, W) or (H, W, C), got shape {x.shape}")
+    # torch.from_numpy(uint16) is a dtype as_image refuses
+    if x.dtype in (np.uint16, np.uint32):
+        x = x.astype(np.int64)
     f = as_image(x, name=name)
     return (f.numpy() * 255 + 0.5).astype(np.uint8)
 
+
 def _frames_iter(frames, name="frames"):
     "(single, iterator, length or None) for one image, a (T, H, W[, C]) array/tensor, or an iterable of frames."
-    if isinstance(frames, torch.Tensor): frames = frames.detach().cpu().numpy()
+    if isinstance(frames, torch.Tensor):
+        frames = frames.detach().cpu().numpy()
     if isinstance(frames, np.ndarray):
         if frames.ndim == 2 or (frames.ndim == 3 and frames.shape[-1] in (1, 3, 4)):
             return True, iter([frames]), 1
-        if frames.ndim in (3, 4): return False, iter(frames), len(frames)
+        if frames.ndim in (3, 4):
+            return False, iter(frames), len(frames)
         raise InputError(f"{name}: expected (H, W, 3) or (T, H, W, 3), got shape {frames.shape}")
-    if isinstance(frames, (str, os.PathLike)): raise InputError(f"{name}: pass decoded frames (e.g. media.read_video(path)), not a path")
-    try: it = iter(frames)
-    except TypeError: raise InputError(f"{name}: expected an image, a (T, H, W, 3) array or an iterable of frames, got {type(frames).__name__}") from None
+    if isinstance(frames, (str, os.PathLike)):
+        raise InputError(f"{name}: pass decoded frames (e.g. media.read_video(path)), not a path")
+    try:
+        it = iter(frames)
+    except TypeError:
+        raise InputError(
+            f"{name}: expected an image, a (T, H, W, 3) array or an iterable of frames, got {type(frames).__name__}"
+        ) from None
     return False, it, (len(frames) if hasattr(frames, "__len__") else None)
+
 
 def _shrink(img: np.ndarray) -> tuple[np.ndarray, int]:
     "Box-downscale images larger than `MAX_SIDE` by an integer factor k (x_original = k·x_small); (image, k)."
     H, W = img.shape[:2]
     k = math.ceil(max(H, W) / MAX_SIDE)
-    if k <= 1: return img, 1
+    if k <= 1:
+        return img, 1
     t = torch.from_numpy(img[: H // k * k, : W // k * k]).permute(2, 0, 1)[None].float()
     return (F.avg_pool2d(t, k)[0].permute(1, 2, 0) + 0.5).clamp(0, 255).to(torch.uint8).numpy(), k
 
@@ -123,25 +160,31 @@ def _shrink(img: np.ndarray) -> tuple[np.ndarray, int]:
 @dataclass
 class Roi:
     "A square, rotated crop region in image pixels: centre, side length and angle (rad, x axis → y axis)."
+
     cx: float
     cy: float
     size: float
     angle: float = 0.0
-    def as_array(self) -> np.ndarray: return np.array([self.cx, self.cy, self.size, self.angle], np.float32)
+
+    def as_array(self) -> np.ndarray:
+        return np.array([self.cx, self.cy, self.size, self.angle], np.float32)
+
 
 def roi_to_image(
-    pts: np.ndarray,        # (..., 2|3) crop pixel coordinates (0..out), z in crop pixel units
+    pts: np.ndarray,  # (..., 2|3) crop pixel coordinates (0..out), z in crop pixel units
     roi: Roi,
-    out: int,               # crop side in pixels
-) -> np.ndarray:            # (..., 2|3) image pixels (z scaled to image pixels)
+    out: int,  # crop side in pixels
+) -> np.ndarray:  # (..., 2|3) image pixels (z scaled to image pixels)
     "Map crop coordinates back to the image (rotation about the ROI centre, scale size/out)."
     p = np.asarray(pts, np.float64)
     s = roi.size / out
     u, v = (p[..., 0] - out / 2) * s, (p[..., 1] - out / 2) * s
     c, sn = math.cos(roi.angle), math.sin(roi.angle)
     res = [roi.cx + c * u - sn * v, roi.cy + sn * u + c * v]
-    if p.shape[-1] == 3: res.append(p[..., 2] * s)
+    if p.shape[-1] == 3:
+        res.append(p[..., 2] * s)
     return np.stack(res, -1).astype(np.float32)
+
 
 def image_to_roi(pts: np.ndarray, roi: Roi, out: int) -> np.ndarray:
     "Inverse of `roi_to_image`."
@@ -150,73 +193,87 @@ def image_to_roi(pts: np.ndarray, roi: Roi, out: int) -> np.ndarray:
     dx, dy = p[..., 0] - roi.cx, p[..., 1] - roi.cy
     c, sn = math.cos(roi.angle), math.sin(roi.angle)
     res = [(c * dx + sn * dy) / s + out / 2, (-sn * dx + c * dy) / s + out / 2]
-    if p.shape[-1] == 3: res.append(p[..., 2] / s)
+    if p.shape[-1] == 3:
+        res.append(p[..., 2] / s)
     return np.stack(res, -1).astype(np.float32)
 
 # %% ../../nbs/33_data.faces.ipynb #34b839ff
 def crop_roi(
-    image: np.ndarray,      # (H, W, 3) uint8
+    image: np.ndarray,  # (H, W, 3) uint8
     roi: Roi,
-    out: int,               # output side
-    pad: str = "border",    # outside the image: 'border' (replicate) or 'zeros'
-) -> np.ndarray:            # (out, out, 3) float32 in [0, 1]
+    out: int,  # output side
+    pad: str = "border",  # outside the image: 'border' (replicate) or 'zeros'
+) -> np.ndarray:  # (out, out, 3) float32 in [0, 1]
     "Bilinear rotated square crop (box-prefiltered when it shrinks by 2× or more)."
     H, W = image.shape[:2]
     j = np.arange(out) + 0.5
-    gu, gv = np.meshgrid(j, j)                                       # crop pixel centres
-    xy = roi_to_image(np.stack([gu, gv], -1), roi, out).astype(np.float64)   # (out, out, 2) image coords
-    r = roi.size * 0.7072 + 2                                        # half-diagonal + margin
+    gu, gv = np.meshgrid(j, j)  # crop pixel centres
+    xy = roi_to_image(np.stack([gu, gv], -1), roi, out).astype(np.float64)  # (out, out, 2) image coords
+    r = roi.size * 0.7072 + 2  # half-diagonal + margin
     x0, x1 = max(int(math.floor(roi.cx - r)), 0), min(int(math.ceil(roi.cx + r)), W)
     y0, y1 = max(int(math.floor(roi.cy - r)), 0), min(int(math.ceil(roi.cy + r)), H)
-    if x1 <= x0 or y1 <= y0:                                         # ROI entirely outside the image
-        x0, x1, y0, y1 = min(max(x0, 0), W - 1), min(max(x0, 0), W - 1) + 1, min(max(y0, 0), H - 1), min(max(y0, 0), H - 1) + 1
+    if x1 <= x0 or y1 <= y0:  # ROI entirely outside the image
+        x0, x1, y0, y1 = (
+            min(max(x0, 0), W - 1),
+            min(max(x0, 0), W - 1) + 1,
+            min(max(y0, 0), H - 1),
+            min(max(y0, 0), H - 1) + 1,
+        )
     reg = torch.from_numpy(np.array(image[y0:y1, x0:x1])).permute(2, 0, 1)[None].float() / 255
     k = int(roi.size / out)
     if k >= 2 and min(reg.shape[-2:]) >= k:
         reg = F.avg_pool2d(reg, k, ceil_mode=True)
-    else: k = 1
+    else:
+        k = 1
     h, w = reg.shape[-2:]
-    gx = ((xy[..., 0] - x0) / k) / w * 2 - 1                       # align_corners=False: pixel centres at +0.5
+    gx = ((xy[..., 0] - x0) / k) / w * 2 - 1  # align_corners=False: pixel centres at +0.5
     gy = ((xy[..., 1] - y0) / k) / h * 2 - 1
     grid = torch.from_numpy(np.stack([gx, gy], -1)).float()[None]
     if pad == "zeros":
         inside = (xy[..., 0] >= 0) & (xy[..., 0] <= W) & (xy[..., 1] >= 0) & (xy[..., 1] <= H)
         o = F.grid_sample(reg, grid, mode="bilinear", padding_mode="border", align_corners=False)
         o = o * torch.from_numpy(inside).float()[None, None]
-    elif pad == "border": o = F.grid_sample(reg, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    else: raise InputError(f"pad: expected 'border' or 'zeros', got {pad!r}")
+    elif pad == "border":
+        o = F.grid_sample(reg, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    else:
+        raise InputError(f"pad: expected 'border' or 'zeros', got {pad!r}")
     return o[0].permute(1, 2, 0).numpy()
 
 # %% ../../nbs/33_data.faces.ipynb #55aa189b
 DET_SIZE = 128
-DET_KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")   # the subject's right/left
+DET_KEYPOINTS = ("right_eye", "left_eye", "nose_tip", "mouth", "right_ear", "left_ear")  # the subject's right/left
+
 
 def ssd_anchors(
     input_size: int = DET_SIZE,
     strides: Sequence[int] = (8, 16, 16, 16),
-    per_layer: int = 2,           # anchors per location and layer (aspect ratio 1 + the interpolated scale)
+    per_layer: int = 2,  # anchors per location and layer (aspect ratio 1 + the interpolated scale)
     offset: float = 0.5,
-) -> np.ndarray:                  # (A, 2) anchor centres x, y in [0, 1]; fixed anchor size 1
+) -> np.ndarray:  # (A, 2) anchor centres x, y in [0, 1]; fixed anchor size 1
     "BlazeFace SSD anchors: consecutive layers with one stride share a grid; A = 16²·2 + 8²·6 = 896."
     out, i = [], 0
     while i < len(strides):
         s, n = strides[i], 0
-        while i < len(strides) and strides[i] == s: n, i = n + per_layer, i + 1
+        while i < len(strides) and strides[i] == s:
+            n, i = n + per_layer, i + 1
         fm = math.ceil(input_size / s)
         yy, xx = np.meshgrid((np.arange(fm) + offset) / fm, (np.arange(fm) + offset) / fm, indexing="ij")
         out.append(np.repeat(np.stack([xx.ravel(), yy.ravel()], -1), n, axis=0))
     return np.concatenate(out).astype(np.float32)
 
+
 ANCHORS = ssd_anchors()
 
 # %% ../../nbs/33_data.faces.ipynb #14843089
-def _sigmoid(x): return 1 / (1 + np.exp(-np.clip(np.asarray(x, np.float64), -80, 80)))
+def _sigmoid(x):
+    return 1 / (1 + np.exp(-np.clip(np.asarray(x, np.float64), -80, 80)))
+
 
 def decode_boxes(
-    raw: np.ndarray,              # (A, 16) regressor output: dx, dy, w, h, then 6 keypoints (x, y), in input pixels
+    raw: np.ndarray,  # (A, 16) regressor output: dx, dy, w, h, then 6 keypoints (x, y), in input pixels
     anchors: np.ndarray = ANCHORS,
     input_size: int = DET_SIZE,
-) -> tuple[np.ndarray, np.ndarray]:   # boxes (A, 4) x0, y0, x1, y1 and keypoints (A, 6, 2), normalised to the input
+) -> tuple[np.ndarray, np.ndarray]:  # boxes (A, 4) x0, y0, x1, y1 and keypoints (A, 6, 2), normalised to the input
     "Decode BlazeFace regressors relative to their anchors (fixed anchor size, scale = input size)."
     r = np.asarray(raw, np.float32).reshape(len(anchors), -1) / input_size
     c = r[:, :2] + anchors
@@ -234,11 +291,12 @@ def box_iou(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     area = lambda x: np.clip(x[..., 2] - x[..., 0], 0, None) * np.clip(x[..., 3] - x[..., 1], 0, None)
     return inter / np.maximum(area(a) + area(b) - inter, 1e-12)
 
+
 def weighted_nms(
-    boxes: np.ndarray,            # (N, 4)
-    keypoints: np.ndarray,        # (N, K, 2)
-    scores: np.ndarray,           # (N,)
-    iou: float = 0.3,             # boxes overlapping the best one more than this are merged into it
+    boxes: np.ndarray,  # (N, 4)
+    keypoints: np.ndarray,  # (N, K, 2)
+    scores: np.ndarray,  # (N,)
+    iou: float = 0.3,  # boxes overlapping the best one more than this are merged into it
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     "MediaPipe's weighted NMS: each cluster around the best box becomes one score-weighted mean box."
     order = np.argsort(-scores, kind="stable")
@@ -253,17 +311,22 @@ def weighted_nms(
         ob.append((boxes[cl] * w).sum(0) / w.sum())
         ok.append((keypoints[cl] * w[:, :, None]).sum(0) / w.sum())
         os_.append(scores[top])
-    if not ob: return np.zeros((0, 4), np.float32), np.zeros((0,) + keypoints.shape[1:], np.float32), np.zeros(0, np.float32)
+    if not ob:
+        return np.zeros((0, 4), np.float32), np.zeros((0,) + keypoints.shape[1:], np.float32), np.zeros(0, np.float32)
     return np.stack(ob).astype(np.float32), np.stack(ok).astype(np.float32), np.array(os_, np.float32)
 
 # %% ../../nbs/33_data.faces.ipynb #5b112846
 @dataclass
 class FaceDetections:
     "Faces in one image after weighted NMS, largest box first; pixel coordinates."
-    boxes: np.ndarray             # (N, 4) float32 x0, y0, x1, y1
-    keypoints: np.ndarray         # (N, 6, 2) float32, order `DET_KEYPOINTS`
-    scores: np.ndarray            # (N,) float32
-    def __len__(self) -> int: return len(self.scores)
+
+    boxes: np.ndarray  # (N, 4) float32 x0, y0, x1, y1
+    keypoints: np.ndarray  # (N, 6, 2) float32, order `DET_KEYPOINTS`
+    scores: np.ndarray  # (N,) float32
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
 
 def detector_input(image: np.ndarray) -> tuple[np.ndarray, Roi]:
     "The letterboxed 128² detector input in [-1, 1] and its ROI (the whole image, centred, zero-padded)."
@@ -271,10 +334,11 @@ def detector_input(image: np.ndarray) -> tuple[np.ndarray, Roi]:
     roi = Roi(W / 2, H / 2, float(max(H, W)), 0.0)
     return crop_roi(image, roi, DET_SIZE, pad="zeros") * 2 - 1, roi
 
+
 def detect_faces(
-    image,                        # (H, W, 3) RGB uint8 (other formats converted)
-    min_score: float = 0.5,       # detection score threshold (sigmoid)
-    iou: float = 0.3,             # weighted-NMS merge threshold
+    image,  # (H, W, 3) RGB uint8 (other formats converted)
+    min_score: float = 0.5,  # detection score threshold (sigmoid)
+    iou: float = 0.3,  # weighted-NMS merge threshold
     num_threads: int | None = None,
 ) -> FaceDetections:
     "BlazeFace short-range detection in one image (letterboxed to 128², anchors decoded, weighted NMS)."
@@ -294,14 +358,19 @@ def detect_faces(
 
 # %% ../../nbs/33_data.faces.ipynb #5ecc0491
 def roi_from_detection(
-    box: np.ndarray,              # (4,) x0, y0, x1, y1 pixels
-    keypoints: np.ndarray,        # (6, 2): right eye, left eye, ...
+    box: np.ndarray,  # (4,) x0, y0, x1, y1 pixels
+    keypoints: np.ndarray,  # (6, 2): right eye, left eye, ...
     scale: float = 1.5,
 ) -> Roi:
     "MediaPipe's face ROI: the box centre, a square of 1.5 × its long side, rotated so the eyes are level."
     (rx, ry), (lx, ly) = keypoints[0], keypoints[1]
-    angle = math.atan2(ly - ry, lx - rx)        # = −atan2(−dy, dx): eye line angle in y-down image coordinates
-    return Roi(float(box[0] + box[2]) / 2, float(box[1] + box[3]) / 2, float(max(box[2] - box[0], box[3] - box[1])) * scale, angle)
+    angle = math.atan2(ly - ry, lx - rx)  # = −atan2(−dy, dx): eye line angle in y-down image coordinates
+    return Roi(
+        float(box[0] + box[2]) / 2,
+        float(box[1] + box[3]) / 2,
+        float(max(box[2] - box[0], box[3] - box[1])) * scale,
+        angle,
+    )
 
 # %% ../../nbs/33_data.faces.ipynb #1701a902
 MESH_SIZE = 192
@@ -312,17 +381,55 @@ MP_NOSE_TIP, MP_CHIN, MP_FOREHEAD = 1, 152, 10
 MP_MOUTH_R, MP_MOUTH_L, MP_LIP_UPPER_INNER, MP_LIP_LOWER_INNER = 61, 291, 13, 14
 MP_LIPS_OUTER = np.array([61, 185, 40, 39, 37, 0, 267, 269, 270, 409, 291, 375, 321, 405, 314, 17, 84, 181, 91, 146])
 MP_LIPS_INNER = np.array([78, 191, 80, 81, 82, 13, 312, 311, 310, 415, 308, 324, 318, 402, 317, 14, 87, 178, 88, 95])
-MP_FACE_OVAL = np.array([10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-                         148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109])
+MP_FACE_OVAL = np.array(
+    [
+        10,
+        338,
+        297,
+        332,
+        284,
+        251,
+        389,
+        356,
+        454,
+        323,
+        361,
+        288,
+        397,
+        365,
+        379,
+        378,
+        400,
+        377,
+        152,
+        148,
+        176,
+        149,
+        150,
+        136,
+        172,
+        58,
+        132,
+        93,
+        234,
+        127,
+        162,
+        21,
+        54,
+        103,
+        67,
+        109,
+    ]
+)
 MP_EYE_R = np.array([33, 7, 163, 144, 145, 153, 154, 155, 133, 173, 157, 158, 159, 160, 161, 246])
 MP_EYE_L = np.array([263, 249, 390, 373, 374, 380, 381, 382, 362, 398, 384, 385, 386, 387, 388, 466])
 
 # %% ../../nbs/33_data.faces.ipynb #31c30cfa
 def run_mesh(
-    image: np.ndarray,            # (H, W, 3) uint8
+    image: np.ndarray,  # (H, W, 3) uint8
     roi: Roi,
     num_threads: int | None = None,
-) -> tuple[np.ndarray, float]:    # (468, 3) image pixels (z in pixel units), presence score
+) -> tuple[np.ndarray, float]:  # (468, 3) image pixels (z in pixel units), presence score
     "Face mesh on the rotated 192² crop of `roi` (input in [0, 1]), re-projected to image pixels."
     out = get_model("mesh", num_threads)(crop_roi(image, roi, MESH_SIZE, pad="border")[None])
     raw = next(v for k, v in out.items() if v.size == MP_N_POINTS * 3).reshape(MP_N_POINTS, 3)
@@ -331,15 +438,16 @@ def run_mesh(
 
 # %% ../../nbs/33_data.faces.ipynb #8a20d3ab
 def roi_from_landmarks(
-    points: np.ndarray,           # (468, 2|3) image pixels
+    points: np.ndarray,  # (468, 2|3) image pixels
     scale: float = 1.5,
 ) -> Roi:
-    "Tracking ROI from the previous frame's points: eye-corner angle (33 → 263), box in the rotated frame, ×1.5, square."
+    """Tracking ROI from the previous frame's points: eye-corner angle (33 → 263), box in the rotated frame, ×1.5,
+    square."""
     p = np.asarray(points, np.float64)[:, :2]
     d = p[MP_EYE_L_OUTER] - p[MP_EYE_R_OUTER]
     a = math.atan2(d[1], d[0])
     c, s = math.cos(a), math.sin(a)
-    u, v = c * p[:, 0] + s * p[:, 1], -s * p[:, 0] + c * p[:, 1]     # rotate into the face frame
+    u, v = c * p[:, 0] + s * p[:, 1], -s * p[:, 0] + c * p[:, 1]  # rotate into the face frame
     cu, cv = (u.min() + u.max()) / 2, (v.min() + v.max()) / 2
     size = max(u.max() - u.min(), v.max() - v.min()) * scale
     return Roi(c * cu - s * cv, s * cu + c * cv, size, a)
@@ -348,46 +456,67 @@ def roi_from_landmarks(
 @dataclass
 class FaceLandmarks:
     "Per-frame face-mesh results of `FaceLandmarker` (T frames, MediaPipe point order)."
-    points: np.ndarray            # (T, 468, 3) float32 x, y pixels; z relative depth (pixel units, smaller = nearer); NaN if not detected
-    detected: np.ndarray          # (T,) bool
-    scores: np.ndarray            # (T,) float32 face-mesh presence, 0 where not detected
-    boxes: np.ndarray             # (T, 4) float32 x0, y0, x1, y1 of the points; NaN where not detected
-    n_faces: np.ndarray           # (T,) int: faces the detector found; -1 where it did not run (tracked frame)
-    redetected: np.ndarray        # (T,) bool: the detector ran on this frame
-    rois: np.ndarray              # (T, 4) float32 cx, cy, size, angle of the mesh crop
-    image_size: tuple             # (H, W)
-    def __len__(self) -> int: return len(self.detected)
+
+    # (T, 468, 3) float32 x, y pixels; z relative depth (pixel units, smaller = nearer); NaN if not detected
+    points: np.ndarray
+    detected: np.ndarray  # (T,) bool
+    scores: np.ndarray  # (T,) float32 face-mesh presence, 0 where not detected
+    boxes: np.ndarray  # (T, 4) float32 x0, y0, x1, y1 of the points; NaN where not detected
+    n_faces: np.ndarray  # (T,) int: faces the detector found; -1 where it did not run (tracked frame)
+    redetected: np.ndarray  # (T,) bool: the detector ran on this frame
+    rois: np.ndarray  # (T, 4) float32 cx, cy, size, angle of the mesh crop
+    image_size: tuple  # (H, W)
+
+    def __len__(self) -> int:
+        return len(self.detected)
+
     def missing_frames(self) -> np.ndarray:
         "Frame indices without a face."
         return np.flatnonzero(~self.detected)
+
 
 def frame_ranges(idx: Sequence[int], limit: int = 12) -> str:
     "Compact frame list for messages: '3–7, 12, 40–41 (+5 more ranges)'."
     idx = sorted(int(i) for i in idx)
     rs = []
     for i in idx:
-        if rs and i == rs[-1][1] + 1: rs[-1][1] = i
-        else: rs.append([i, i])
+        if rs and i == rs[-1][1] + 1:
+            rs[-1][1] = i
+        else:
+            rs.append([i, i])
     s = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in rs[:limit])
     return s + (f" (+{len(rs) - limit} more ranges)" if len(rs) > limit else "")
 
 # %% ../../nbs/33_data.faces.ipynb #ac66dc59
 class FaceLandmarker:
     "MediaPipe face detector + 468-point face mesh over one image or a video (batch or iterable), with ROI tracking."
+
     def __init__(
         self,
-        tracking: bool = True,              # reuse the previous frame's ROI (from its points); re-detect when presence < min_presence
+        tracking: bool = True,  # reuse the previous frame's ROI; re-detect when presence < min_presence
         min_detection_score: float = 0.5,
-        min_presence: float = 0.5,          # face-mesh presence threshold
-        min_face_px: int = 64,              # faces whose point box is smaller (long side, px) raise InputError
-        on_missing: str | None = None,      # 'flag' (detected=False) or 'error'; None: 'error' for one image, 'flag' for videos
-        refine: int = 3,                    # after a detection, up to this many mesh passes on the ROI of its own points
-        progress: bool = True,              # tqdm bar over frames
-        num_threads: int | None = None,     # LiteRT threads (default torch.get_num_threads())
+        min_presence: float = 0.5,  # face-mesh presence threshold
+        min_face_px: int = 64,  # faces whose point box is smaller (long side, px) raise InputError
+        on_missing: str
+        | None = None,  # 'flag' (detected=False) or 'error'; None: 'error' for one image, 'flag' for videos
+        # after a detection, up to this many mesh passes on the ROI of its own points
+        refine: int = 3,
+        progress: bool = True,  # tqdm bar over frames
+        num_threads: int | None = None,  # LiteRT threads (default torch.get_num_threads())
     ):
-        if on_missing not in (None, "flag", "error"): raise InputError(f"on_missing: expected 'flag', 'error' or None, got {on_missing!r}")
-        self.tracking, self.min_detection_score, self.min_presence = bool(tracking), float(min_detection_score), float(min_presence)
-        self.min_face_px, self.on_missing, self.progress, self.num_threads = float(min_face_px), on_missing, progress, num_threads
+        if on_missing not in (None, "flag", "error"):
+            raise InputError(f"on_missing: expected 'flag', 'error' or None, got {on_missing!r}")
+        self.tracking, self.min_detection_score, self.min_presence = (
+            bool(tracking),
+            float(min_detection_score),
+            float(min_presence),
+        )
+        self.min_face_px, self.on_missing, self.progress, self.num_threads = (
+            float(min_face_px),
+            on_missing,
+            progress,
+            num_threads,
+        )
         self.refine = int(refine)
         self.reset()
 
@@ -403,26 +532,38 @@ class FaceLandmarker:
         "One uint8 RGB frame through detector/tracker and mesh; updates the tracked ROI."
         n, ran, roi = -1, False, self._roi if self.tracking else None
         if roi is None:
-            d, roi = self._detect(img); n, ran = len(d), True
-        pts, score = (run_mesh(img, roi, self.num_threads) if roi is not None else (None, 0.0))
-        if score < self.min_presence and not ran:                     # lost the face: re-detect in this frame
-            d, roi = self._detect(img); n, ran = len(d), True
-            pts, score = (run_mesh(img, roi, self.num_threads) if roi is not None else (None, 0.0))
-        for _ in range(self.refine if ran and score >= self.min_presence else 0):   # re-run on the ROI of its own points
+            d, roi = self._detect(img)
+            n, ran = len(d), True
+        pts, score = run_mesh(img, roi, self.num_threads) if roi is not None else (None, 0.0)
+        if score < self.min_presence and not ran:  # lost the face: re-detect in this frame
+            d, roi = self._detect(img)
+            n, ran = len(d), True
+            pts, score = run_mesh(img, roi, self.num_threads) if roi is not None else (None, 0.0)
+        # re-run on the ROI of its own points
+        for _ in range(self.refine if ran and score >= self.min_presence else 0):
             roi2 = roi_from_landmarks(pts)
-            if abs(math.remainder(roi2.angle - roi.angle, 2 * math.pi)) < 0.03 and \
-               math.hypot(roi2.cx - roi.cx, roi2.cy - roi.cy) < 0.02 * roi.size: break
+            if (
+                abs(math.remainder(roi2.angle - roi.angle, 2 * math.pi)) < 0.03
+                and math.hypot(roi2.cx - roi.cx, roi2.cy - roi.cy) < 0.02 * roi.size
+            ):
+                break
             pts2, score2 = run_mesh(img, roi2, self.num_threads)
-            if score2 < self.min_presence: break
+            if score2 < self.min_presence:
+                break
             roi, pts, score = roi2, pts2, score2
         ok = score >= self.min_presence
         self._roi = roi_from_landmarks(pts) if ok and self.tracking else None
-        return dict(points=pts if ok else None, score=score if ok else 0.0, n_faces=n, redetected=ran,
-                    roi=roi.as_array() if roi is not None else np.full(4, np.nan, np.float32))
+        return dict(
+            points=pts if ok else None,
+            score=score if ok else 0.0,
+            n_faces=n,
+            redetected=ran,
+            roi=roi.as_array() if roi is not None else np.full(4, np.nan, np.float32),
+        )
 
     def __call__(
         self,
-        frames,                             # (H, W, 3) image, (T, H, W, 3) array/tensor, or an iterable of frames
+        frames,  # (H, W, 3) image, (T, H, W, 3) array/tensor, or an iterable of frames
         progress: bool | None = None,
     ) -> FaceLandmarks:
         "Landmarks of every frame (tracking across frames when enabled)."
@@ -431,45 +572,67 @@ class FaceLandmarker:
         self.reset()
         recs, size, small = [], None, []
         show = self.progress if progress is None else progress
-        for t, frame in enumerate(tqdm(it, total=total, desc="face landmarks", unit="frame", disable=not show or single)):
+        for t, frame in enumerate(
+            tqdm(it, total=total, desc="face landmarks", unit="frame", disable=not show or single)
+        ):
             img, k = _shrink(to_rgb_u8(frame, f"frame {t}" if not single else "image"))
-            if size is None: size = frame.shape[:2] if hasattr(frame, "shape") else img.shape[:2]
+            if size is None:
+                size = frame.shape[:2] if hasattr(frame, "shape") else img.shape[:2]
             r = self.process_frame(img)
             if r["points"] is not None:
                 r["points"] = r["points"] * k
                 r["roi"][:3] *= k
                 w = r["points"][:, :2].max(0) - r["points"][:, :2].min(0)
-                if w.max() < self.min_face_px: small.append((t, float(w.max())))
+                if w.max() < self.min_face_px:
+                    small.append((t, float(w.max())))
             recs.append(r)
         T = len(recs)
-        if T == 0: raise InputError("frames: no frames given")
+        if T == 0:
+            raise InputError("frames: no frames given")
         det = np.array([r["points"] is not None for r in recs])
         pts = np.full((T, MP_N_POINTS, 3), np.nan, np.float32)
         for t, r in enumerate(recs):
-            if det[t]: pts[t] = r["points"]
+            if det[t]:
+                pts[t] = r["points"]
         what = "the image" if single else f"frames {frame_ranges(np.flatnonzero(~det))} of {T}"
         if not det.any() or (mode == "error" and not det.all()):
-            raise InputError(f"no face found in {what} (detector score < {self.min_detection_score} or face-mesh presence < {self.min_presence})")
+            raise InputError(
+                f"no face found in {what} (detector score < {self.min_detection_score} or face-mesh presence < "
+                f"{self.min_presence})"
+            )
         if small:
-            raise InputError(f"face too small in {'the image' if single else 'frames ' + frame_ranges([t for t, _ in small])}: "
-                             f"{min(s for _, s in small):.0f} px across (< min_face_px={self.min_face_px:g}); use a closer or higher-resolution shot")
+            raise InputError(
+                f"face too small in {'the image' if single else 'frames ' + frame_ranges([t for t, _ in small])}: "
+                f"{min(s for _, s in small):.0f} px across (< min_face_px={self.min_face_px:g}); use a closer or "
+                "higher-resolution shot"
+            )
         n_faces = np.array([r["n_faces"] for r in recs], np.int64)
         if (n_faces > 1).any():
-            warnings.warn(f"several faces in {'the image' if single else 'frames ' + frame_ranges(np.flatnonzero(n_faces > 1))}: tracking the largest")
+            warnings.warn(
+                f"several faces in {'the image' if single else 'frames ' + frame_ranges(np.flatnonzero(n_faces > 1))}: "
+                "tracking the largest"
+            )
         lo, hi = pts[..., :2].min(1), pts[..., :2].max(1)
-        return FaceLandmarks(points=pts, detected=det, scores=np.array([r["score"] for r in recs], np.float32),
-                             boxes=np.concatenate([lo, hi], -1).astype(np.float32), n_faces=n_faces,
-                             redetected=np.array([r["redetected"] for r in recs]),
-                             rois=np.stack([r["roi"] for r in recs]).astype(np.float32), image_size=tuple(int(s) for s in size))
+        return FaceLandmarks(
+            points=pts,
+            detected=det,
+            scores=np.array([r["score"] for r in recs], np.float32),
+            boxes=np.concatenate([lo, hi], -1).astype(np.float32),
+            n_faces=n_faces,
+            redetected=np.array([r["redetected"] for r in recs]),
+            rois=np.stack([r["roi"] for r in recs]).astype(np.float32),
+            image_size=tuple(int(s) for s in size),
+        )
 
 # %% ../../nbs/33_data.faces.ipynb #8ed76669
 SEG_SIZE = 256
 
+
 def segment_person(
-    frames,                       # (H, W, 3) image, (T, H, W, 3) array, or an iterable of frames
+    frames,  # (H, W, 3) image, (T, H, W, 3) array, or an iterable of frames
     progress: bool = False,
     num_threads: int | None = None,
-) -> np.ndarray:                  # (T, H, W) float32 in [0, 1]; (H, W) for one image
+) -> np.ndarray:  # (T, H, W) float32 in [0, 1]; (H, W) for one image
     "MediaPipe selfie segmentation: person probability per pixel at the frame's size."
     single, it, total = _frames_iter(frames)
     model, out = get_model("segmenter", num_threads), []
@@ -481,59 +644,84 @@ def segment_person(
         m = next(iter(model(x[0].permute(1, 2, 0).numpy()[None]).values())).reshape(1, 1, SEG_SIZE, SEG_SIZE)
         m = F.interpolate(torch.from_numpy(m), size=(H, W), mode="bilinear", align_corners=False)[0, 0]
         out.append(m.clamp(0, 1).numpy().astype(np.float32))
-    if not out: raise InputError("frames: no frames given")
+    if not out:
+        raise InputError("frames: no frames given")
     return out[0] if single else np.stack(out)
 
 # %% ../../nbs/33_data.faces.ipynb #9f3262cf
 EMBEDDING_FORMAT = "ggtalker-landmark-embedding"
 SAMPLE_HEAD_EMBEDDING = ("landmarks", "sample_head_mediapipe.npz")
 
+
 @dataclass
 class LandmarkEmbedding:
     "MediaPipe face-mesh points bound to a FLAME-format mesh: triangle + barycentric coordinates per point."
-    mp_index: np.ndarray          # (K,) int64 MediaPipe point ids (the stable subset of 0..467)
-    faces: np.ndarray             # (K,) int64 triangle ids into the model's faces
-    bary: np.ndarray              # (K, 3) float32 barycentric coordinates (sum 1)
-    vertex_ids: np.ndarray        # (K, 3) int64 = model faces[faces]: the triangle's vertices
-    spread_mm: np.ndarray         # (K,) float32 RMS spread of the back-projected point over the calibration views (mm)
-    n_verts: int                  # vertex count of the model it belongs to
-    info: dict | None = None      # calibration summary (views, detections, thresholds); saved as JSON
 
-    def __len__(self) -> int: return len(self.mp_index)
+    mp_index: np.ndarray  # (K,) int64 MediaPipe point ids (the stable subset of 0..467)
+    faces: np.ndarray  # (K,) int64 triangle ids into the model's faces
+    bary: np.ndarray  # (K, 3) float32 barycentric coordinates (sum 1)
+    vertex_ids: np.ndarray  # (K, 3) int64 = model faces[faces]: the triangle's vertices
+    spread_mm: np.ndarray  # (K,) float32 RMS spread of the back-projected point over the calibration views (mm)
+    n_verts: int  # vertex count of the model it belongs to
+    info: dict | None = None  # calibration summary (views, detections, thresholds); saved as JSON
+
+    def __len__(self) -> int:
+        return len(self.mp_index)
 
     def save(self, path: str | os.PathLike):
         "Write a compressed `.npz` (no pickles), atomically."
-        arrs = dict(format=np.array(EMBEDDING_FORMAT), mp_index=np.asarray(self.mp_index, np.int64),
-                    faces=np.asarray(self.faces, np.int64), bary=np.asarray(self.bary, np.float32),
-                    vertex_ids=np.asarray(self.vertex_ids, np.int64), spread_mm=np.asarray(self.spread_mm, np.float32),
-                    n_verts=np.array(int(self.n_verts), np.int64), info=np.array(json.dumps(self.info or {})))
-        with atomic_write(path, "wb") as fh: np.savez_compressed(fh, **arrs)
+        arrs = dict(
+            format=np.array(EMBEDDING_FORMAT),
+            mp_index=np.asarray(self.mp_index, np.int64),
+            faces=np.asarray(self.faces, np.int64),
+            bary=np.asarray(self.bary, np.float32),
+            vertex_ids=np.asarray(self.vertex_ids, np.int64),
+            spread_mm=np.asarray(self.spread_mm, np.float32),
+            n_verts=np.array(int(self.n_verts), np.int64),
+            info=np.array(json.dumps(self.info or {})),
+        )
+        with atomic_write(path, "wb") as fh:
+            np.savez_compressed(fh, **arrs)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "LandmarkEmbedding":
         "Read an embedding written by `save`; shapes and index ranges are checked (`AssetError`)."
         a = read_npz_safe(path)
-        if str(a.get("format", "")) != EMBEDDING_FORMAT: raise AssetError(f"{path}: not a landmark embedding (format {a.get('format')!r})")
+        if str(a.get("format", "")) != EMBEDDING_FORMAT:
+            raise AssetError(f"{path}: not a landmark embedding (format {a.get('format')!r})")
         miss = [k for k in ("mp_index", "faces", "bary", "vertex_ids", "spread_mm", "n_verts") if k not in a]
-        if miss: raise AssetError(f"{path}: missing key(s) {miss}")
+        if miss:
+            raise AssetError(f"{path}: missing key(s) {miss}")
         K, nv = len(a["mp_index"]), int(a["n_verts"])
         want = dict(mp_index=(K,), faces=(K,), bary=(K, 3), vertex_ids=(K, 3), spread_mm=(K,))
         for k, s in want.items():
-            if a[k].shape != s or a[k].dtype.kind not in "iuf": raise AssetError(f"{path}: '{k}' has shape {a[k].shape}, expected {s}")
-        if K and (a["mp_index"].min() < 0 or a["mp_index"].max() >= MP_N_POINTS): raise AssetError(f"{path}: 'mp_index' outside 0..{MP_N_POINTS - 1}")
-        if K and (a["vertex_ids"].min() < 0 or a["vertex_ids"].max() >= nv): raise AssetError(f"{path}: 'vertex_ids' outside 0..{nv - 1}")
+            if a[k].shape != s or a[k].dtype.kind not in "iuf":
+                raise AssetError(f"{path}: '{k}' has shape {a[k].shape}, expected {s}")
+        if K and (a["mp_index"].min() < 0 or a["mp_index"].max() >= MP_N_POINTS):
+            raise AssetError(f"{path}: 'mp_index' outside 0..{MP_N_POINTS - 1}")
+        if K and (a["vertex_ids"].min() < 0 or a["vertex_ids"].max() >= nv):
+            raise AssetError(f"{path}: 'vertex_ids' outside 0..{nv - 1}")
         if not np.isfinite(a["bary"]).all() or np.abs(a["bary"].sum(-1) - 1).max(initial=0) > 1e-3:
             raise AssetError(f"{path}: 'bary' rows must be finite and sum to 1")
-        try: info = json.loads(str(a["info"])) if "info" in a else {}
-        except json.JSONDecodeError: raise AssetError(f"{path}: 'info' is not valid JSON") from None
-        return cls(a["mp_index"].astype(np.int64), a["faces"].astype(np.int64), a["bary"].astype(np.float32),
-                   a["vertex_ids"].astype(np.int64), a["spread_mm"].astype(np.float32), nv, info)
+        try:
+            info = json.loads(str(a["info"])) if "info" in a else {}
+        except json.JSONDecodeError:
+            raise AssetError(f"{path}: 'info' is not valid JSON") from None
+        return cls(
+            a["mp_index"].astype(np.int64),
+            a["faces"].astype(np.int64),
+            a["bary"].astype(np.float32),
+            a["vertex_ids"].astype(np.int64),
+            a["spread_mm"].astype(np.float32),
+            nv,
+            info,
+        )
 
 # %% ../../nbs/33_data.faces.ipynb #bd627e9d
 def embedding_points(
     emb: LandmarkEmbedding,
-    verts: Tensor,                # (..., V, 3) posed vertices of the model the embedding belongs to
-) -> Tensor:                      # (..., K, 3), differentiable w.r.t. verts
+    verts: Tensor,  # (..., V, 3) posed vertices of the model the embedding belongs to
+) -> Tensor:  # (..., K, 3), differentiable w.r.t. verts
     "3D positions of the embedded MediaPipe points on (batched) vertices."
     if not isinstance(verts, Tensor) or verts.ndim < 2 or verts.shape[-1] != 3:
         raise InputError(f"verts: expected a (..., V, 3) tensor, got {getattr(verts, 'shape', type(verts).__name__)}")
@@ -543,54 +731,63 @@ def embedding_points(
     b = torch.as_tensor(emb.bary, dtype=verts.dtype, device=verts.device)
     return (verts[..., vid, :] * b[..., None]).sum(-2)
 
+
 def load_sample_head_embedding() -> LandmarkEmbedding:
     "The shipped MediaPipe embedding of the sample head (`data_samples/landmarks/sample_head_mediapipe.npz`)."
     return LandmarkEmbedding.load(data_samples_path(*SAMPLE_HEAD_EMBEDDING, must_exist=True))
 
 # %% ../../nbs/33_data.faces.ipynb #a9cccaef
 def closest_point_on_triangles(
-    p: Tensor,                    # (N, 3) points
-    a: Tensor, b: Tensor, c: Tensor,   # (N, 3) triangle corners
-) -> tuple[Tensor, Tensor]:       # closest points (N, 3), barycentric coordinates (N, 3)
+    p: Tensor,  # (N, 3) points
+    a: Tensor,
+    b: Tensor,
+    c: Tensor,  # (N, 3) triangle corners
+) -> tuple[Tensor, Tensor]:  # closest points (N, 3), barycentric coordinates (N, 3)
     "Exact closest point on each triangle (Ericson's region tests, vectorised)."
     dot = lambda x, y: (x * y).sum(-1)
     ab, ac, ap = b - a, c - a, p - a
     d1, d2 = dot(ab, ap), dot(ac, ap)
-    bp = p - b; d3, d4 = dot(ab, bp), dot(ac, bp)
-    cp = p - c; d5, d6 = dot(ab, cp), dot(ac, cp)
+    bp = p - b
+    d3, d4 = dot(ab, bp), dot(ac, bp)
+    cp = p - c
+    d5, d6 = dot(ab, cp), dot(ac, cp)
     va, vb, vc = d3 * d6 - d5 * d4, d5 * d2 - d1 * d6, d1 * d4 - d3 * d2
     eps = 1e-30
-    den = (va + vb + vc); den = torch.where(den.abs() < eps, torch.full_like(den, eps), den)
+    den = va + vb + vc
+    den = torch.where(den.abs() < eps, torch.full_like(den, eps), den)
     v, w = vb / den, vc / den
-    bary = torch.stack([1 - v - w, v, w], -1)                                        # inside
+    bary = torch.stack([1 - v - w, v, w], -1)  # inside
+
     def put(mask, l0, l1, l2):
         nonlocal bary
         bary = torch.where(mask[:, None], torch.stack([l0, l1, l2], -1), bary)
+
     sd = lambda x, y: x / torch.where(y.abs() < eps, torch.full_like(y, eps), y)
     w_bc = sd(d4 - d3, (d4 - d3) + (d5 - d6))
-    put((va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0), 0 * w_bc, 1 - w_bc, w_bc)      # edge BC
+    put((va <= 0) & (d4 - d3 >= 0) & (d5 - d6 >= 0), 0 * w_bc, 1 - w_bc, w_bc)  # edge BC
     w_ac = sd(d2, d2 - d6)
-    put((vb <= 0) & (d2 >= 0) & (d6 <= 0), 1 - w_ac, 0 * w_ac, w_ac)                # edge AC
+    put((vb <= 0) & (d2 >= 0) & (d6 <= 0), 1 - w_ac, 0 * w_ac, w_ac)  # edge AC
     one, zero = torch.ones_like(d1), torch.zeros_like(d1)
-    put((d6 >= 0) & (d5 <= d6), zero, zero, one)                                     # vertex C
+    put((d6 >= 0) & (d5 <= d6), zero, zero, one)  # vertex C
     v_ab = sd(d1, d1 - d3)
-    put((vc <= 0) & (d1 >= 0) & (d3 <= 0), 1 - v_ab, v_ab, zero)                     # edge AB
-    put((d3 >= 0) & (d4 <= d3), zero, one, zero)                                     # vertex B
-    put((d1 <= 0) & (d2 <= 0), one, zero, zero)                                      # vertex A
+    put((vc <= 0) & (d1 >= 0) & (d3 <= 0), 1 - v_ab, v_ab, zero)  # edge AB
+    put((d3 >= 0) & (d4 <= d3), zero, one, zero)  # vertex B
+    put((d1 <= 0) & (d2 <= 0), one, zero, zero)  # vertex A
     q = bary[:, :1] * a + bary[:, 1:2] * b + bary[:, 2:] * c
     return q, bary
 
+
 def closest_surface_points(
-    points: Tensor,               # (N, 3)
-    verts: Tensor,                # (V, 3)
-    faces: Tensor,                # (F, 3) candidate triangles
-    k: int = 64,                  # triangles tested per point (nearest centroids)
-) -> tuple[Tensor, Tensor, Tensor]:   # face row (N,) into `faces`, bary (N, 3), distance (N,)
+    points: Tensor,  # (N, 3)
+    verts: Tensor,  # (V, 3)
+    faces: Tensor,  # (F, 3) candidate triangles
+    k: int = 64,  # triangles tested per point (nearest centroids)
+) -> tuple[Tensor, Tensor, Tensor]:  # face row (N,) into `faces`, bary (N, 3), distance (N,)
     "Closest point on a triangle mesh among the k triangles with the nearest centroids."
-    tri = verts[faces]                                                  # (F, 3, 3)
+    tri = verts[faces]  # (F, 3, 3)
     cen = tri.mean(1)
     k = min(k, len(faces))
-    cand = torch.cdist(points, cen).topk(k, largest=False).indices     # (N, k)
+    cand = torch.cdist(points, cen).topk(k, largest=False).indices  # (N, k)
     P = points[:, None].expand(-1, k, -1).reshape(-1, 3)
     T = tri[cand.reshape(-1)]
     q, bc = closest_point_on_triangles(P, T[:, 0], T[:, 1], T[:, 2])
@@ -601,10 +798,12 @@ def closest_surface_points(
 
 # %% ../../nbs/33_data.faces.ipynb #87dc35f3
 def ray_triangle_bary(
-    origin: Tensor,               # (N, 3)
-    dirs: Tensor,                 # (N, 3)
-    a: Tensor, b: Tensor, c: Tensor,   # (N, 3)
-) -> Tensor:                      # (N, 3) barycentric coordinates of the ray's hit on each triangle's plane
+    origin: Tensor,  # (N, 3)
+    dirs: Tensor,  # (N, 3)
+    a: Tensor,
+    b: Tensor,
+    c: Tensor,  # (N, 3)
+) -> Tensor:  # (N, 3) barycentric coordinates of the ray's hit on each triangle's plane
     "Möller–Trumbore: where each ray meets its triangle's plane, as (unclamped) barycentrics."
     e1, e2 = b - a, c - a
     pv = torch.cross(dirs, e2, dim=-1)
@@ -617,55 +816,70 @@ def ray_triangle_bary(
     return torch.stack([1 - u - v, u, v], -1)
 
 # %% ../../nbs/33_data.faces.ipynb #3bf3497f
-CALIB_VIEWS = tuple((y, p) for p in (-12.0, 0.0, 12.0) for y in (-30.0, -15.0, 0.0, 15.0, 30.0))   # (yaw, pitch) degrees
+# (yaw, pitch) degrees
+CALIB_VIEWS = tuple((y, p) for p in (-12.0, 0.0, 12.0) for y in (-30.0, -15.0, 0.0, 15.0, 30.0))
 CALIB_LIGHT = (0.35, 0.45, 1.0)
+
 
 @dataclass
 class CalibrationViews:
     "Renders of a head used by `calibrate_embedding` (view-major, then expression)."
-    images: np.ndarray            # (N, H, W, 3) uint8
-    face_id: Tensor               # (N, H, W) visible triangle, -1 background
-    camera: Camera                # batch (N,)
-    verts: Tensor                 # (N, V, 3) posed vertices of each render
-    rest: Tensor                  # (V, 3) neutral vertices (where the embedding is measured)
-    faces: Tensor                 # (F, 3)
-    views: list                   # (yaw, pitch, jaw) per render
+
+    images: np.ndarray  # (N, H, W, 3) uint8
+    face_id: Tensor  # (N, H, W) visible triangle, -1 background
+    camera: Camera  # batch (N,)
+    verts: Tensor  # (N, V, 3) posed vertices of each render
+    rest: Tensor  # (V, 3) neutral vertices (where the embedding is measured)
+    faces: Tensor  # (F, 3)
+    views: list  # (yaw, pitch, jaw) per render
+
 
 def _as_flame(model):
-    if isinstance(model, FLAME): return model, None
+    if isinstance(model, FLAME):
+        return model, None
     a = model if isinstance(model, FlameAssets) else load_flame(model)
     return FLAME(a), a
 
+
 def render_calibration_views(
-    model,                        # FlameAssets, FLAME module, or a path to a FLAME-format file (.npz / .pkl)
-    texture=None,                 # (U, V, 3) albedo (uint8 or float); default the model's own; None and no own: skin colour
-    views: Sequence[tuple[float, float]] = CALIB_VIEWS,   # (yaw, pitch) in degrees
-    jaw: Sequence[float] = (0.0, 0.2),                     # jaw openings (rad) rendered per view
-    size: int = 512,              # square render size
+    model,  # FlameAssets, FLAME module, or a path to a FLAME-format file (.npz / .pkl)
+    texture=None,  # (U, V, 3) albedo (uint8 or float); default the model's own; None and no own: skin colour
+    views: Sequence[tuple[float, float]] = CALIB_VIEWS,  # (yaw, pitch) in degrees
+    jaw: Sequence[float] = (0.0, 0.2),  # jaw openings (rad) rendered per view
+    size: int = 512,  # square render size
     fov_deg: float = 20.0,
-    fill: float = 0.6,            # share of the image height the head (vertex bounding box) fills
+    fill: float = 0.6,  # share of the image height the head (vertex bounding box) fills
     supersample: int = 2,
 ) -> CalibrationViews:
     "Render the neutral head (and with the jaw open) from a yaw/pitch grid, lit, on a grey background."
     fl, assets = _as_flame(model)
-    if texture is None and assets is not None: texture = assets.texture
+    if texture is None and assets is not None:
+        texture = assets.texture
     n_j = fl.n_joints
     combos = [(float(y), float(p), float(j)) for (y, p) in views for j in (jaw if n_j == 5 else (0.0,))]
     with torch.no_grad():
         rest = fl(batch_size=1).vertices[0]
         pose = torch.zeros(len(jaw), 3 * n_j)
-        if n_j == 5: pose[:, 6] = torch.as_tensor(list(jaw), dtype=torch.float32)
+        if n_j == 5:
+            pose[:, 6] = torch.as_tensor(list(jaw), dtype=torch.float32)
         posed = fl(pose=pose).vertices if n_j == 5 else rest[None]
     lo, hi = rest.amin(0), rest.amax(0)
     target = ((lo + hi) / 2).tolist()
     dist = float(hi[1] - lo[1]) / fill / (2 * math.tan(math.radians(fov_deg) / 2)) + float(hi[2] - lo[2]) / 2
-    cam = orbit_camera(torch.tensor([c[0] for c in combos]), torch.tensor([c[1] for c in combos]), dist, target=target,
-                       fov_deg=fov_deg, width=size, height=size)
+    cam = orbit_camera(
+        torch.tensor([c[0] for c in combos]),
+        torch.tensor([c[1] for c in combos]),
+        dist,
+        target=target,
+        fov_deg=fov_deg,
+        width=size,
+        height=size,
+    )
     jaw_i = {j: i for i, j in enumerate(float(x) for x in (jaw if n_j == 5 else (0.0,)))}
     verts = posed[[jaw_i[c[2]] for c in combos]]
     kw = dict(lambert=CALIB_LIGHT, ambient=0.45, background=(0.55, 0.55, 0.55), supersample=supersample)
     imgs, fids = [], []
-    for i in range(len(combos)):                                        # one view at a time bounds memory
+    for i in range(len(combos)):  # one view at a time bounds memory
         ci = cam[i]
         if texture is not None and fl.vt is not None:
             tex = torch.as_tensor(np.asarray(texture))
@@ -673,7 +887,8 @@ def render_calibration_views(
         else:
             col = torch.tensor([0.85, 0.66, 0.55]).expand(verts.shape[1], 3)
             r = render_mesh(verts[i], fl.faces, ci, vertex_colors=col, **kw)
-        imgs.append((r.rgb.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy()); fids.append(r.face_id)
+        imgs.append((r.rgb.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy())
+        fids.append(r.face_id)
     return CalibrationViews(np.stack(imgs), torch.stack(fids), cam, verts, rest, fl.faces, combos)
 
 # %% ../../nbs/33_data.faces.ipynb #338baf20
@@ -681,33 +896,37 @@ def _surface_faces(fl) -> Tensor:
     "Triangles a landmark may bind to: not eyeballs (skinned to the eye joints), teeth or mouth interior when masked."
     F_ = fl.faces
     bad_v = torch.zeros(fl.n_verts, dtype=torch.bool)
-    if fl.n_joints == 5: bad_v |= fl.weights[:, 3:5].sum(1) > 0.5
+    if fl.n_joints == 5:
+        bad_v |= fl.weights[:, 3:5].sum(1) > 0.5
     for k in ("teeth", "mouth_interior"):
         m = fl.masks.get(k)
-        if m is not None: bad_v[m] = True
+        if m is not None:
+            bad_v[m] = True
     return torch.nonzero(~bad_v[F_].all(1))[:, 0]
 
+
 def calibrate_embedding(
-    model,                        # FlameAssets, FLAME module, or a path to a FLAME-format file
-    texture=None,                 # albedo for the renders (default the model's own)
+    model,  # FlameAssets, FLAME module, or a path to a FLAME-format file
+    texture=None,  # albedo for the renders (default the model's own)
     views: Sequence[tuple[float, float]] = CALIB_VIEWS,
     jaw: Sequence[float] = (0.0, 0.2),
     size: int = 512,
-    supersample: int = 2,         # render anti-aliasing
-    max_spread_mm: float = 7.0,   # drop points whose back-projections spread more than this (RMS, mm)
-    min_views: float = 0.5,       # keep points seen (as inliers) in at least this share of the renders with a face
-    unit_mm: float = 1000.0,      # model units → mm (FLAME: metres)
+    supersample: int = 2,  # render anti-aliasing
+    max_spread_mm: float = 7.0,  # drop points whose back-projections spread more than this (RMS, mm)
+    min_views: float = 0.5,  # keep points seen (as inliers) in at least this share of the renders with a face
+    unit_mm: float = 1000.0,  # model units → mm (FLAME: metres)
     progress: bool = False,
-    return_views: bool = False,   # also return the `CalibrationViews` and the per-render back-projections
+    return_views: bool = False,  # also return the `CalibrationViews` and the per-render back-projections
 ):
-    "Self-calibrate a MediaPipe → mesh landmark embedding: render, detect, back-project with the z-buffer, keep stable points."
+    """Self-calibrate a MediaPipe → mesh landmark embedding: render, detect, back-project with the z-buffer, keep stable
+    points."""
     fl, _ = _as_flame(model)
     cv = render_calibration_views(model, texture, views, jaw, size, supersample=supersample)
     lm = FaceLandmarker(tracking=False, on_missing="flag", progress=progress)(cv.images)
     N, H, W = cv.face_id.shape
     faces = cv.faces
     P = torch.full((N, MP_N_POINTS, 3), float("nan"))
-    cam_pos = cv.camera.position                                        # (N, 3)
+    cam_pos = cv.camera.position  # (N, 3)
     Kinv = torch.linalg.inv(cv.camera.K)
     Rt = cv.camera.viewmat[:, :3, :3].transpose(1, 2)
     for i in np.flatnonzero(lm.detected):
@@ -716,17 +935,21 @@ def calibrate_embedding(
         inside = (col >= 0) & (col < W) & (row >= 0) & (row < H)
         f = torch.full((MP_N_POINTS,), -1, dtype=torch.long)
         f[inside] = cv.face_id[i, row[inside], col[inside]]
-        ok = f >= 0                                                     # z-buffer: the visible triangle under the point
-        if not ok.any(): continue
+        ok = f >= 0  # z-buffer: the visible triangle under the point
+        if not ok.any():
+            continue
         ray = (Rt[i] @ (Kinv[i] @ torch.cat([xy[ok], torch.ones(int(ok.sum()), 1)], 1).T)).T
         tri = cv.verts[i][faces[f[ok]]]
         bc = ray_triangle_bary(cam_pos[i].expand_as(ray), ray, tri[:, 0], tri[:, 1], tri[:, 2])
-        P[i, ok] = (cv.rest[faces[f[ok]]] * bc[..., None]).sum(1)      # the same surface point on the neutral mesh
+        P[i, ok] = (cv.rest[faces[f[ok]]] * bc[..., None]).sum(1)  # the same surface point on the neutral mesh
     n_det = int(lm.detected.sum())
-    if n_det == 0: raise InputError("calibrate_embedding: MediaPipe found no face in any render; pass a texture (albedo) for the head")
+    if n_det == 0:
+        raise InputError(
+            "calibrate_embedding: MediaPipe found no face in any render; pass a texture (albedo) for the head"
+        )
     valid = ~torch.isnan(P[..., 0])
-    med = torch.nanmedian(P, dim=0).values                              # (468, 3)
-    d = (P - med).norm(dim=-1)                                          # (N, 468), NaN where invalid
+    med = torch.nanmedian(P, dim=0).values  # (468, 3)
+    d = (P - med).norm(dim=-1)  # (N, 468), NaN where invalid
     mad = torch.nanmedian(torch.where(valid, d, torch.nan), dim=0).values
     tol = torch.clamp(3 * mad, min=1.0 / unit_mm)
     inl = valid & (d <= tol)
@@ -738,45 +961,69 @@ def calibrate_embedding(
     sf = _surface_faces(fl)
     frow, bary, dist = closest_surface_points(mean[idx], cv.rest, faces[sf])
     fid = sf[frow]
-    bary = bary.clamp_min(0); bary = bary / bary.sum(-1, keepdim=True)
-    info = dict(views=[list(v) for v in cv.views], size=size, renders=N, renders_with_face=n_det,
-                max_spread_mm=max_spread_mm, min_views=min_views, kept=int(len(idx)), of=MP_N_POINTS,
-                spread_mm_median=float(spread[idx].median()) if len(idx) else None,
-                spread_mm_p90=float(spread[idx].quantile(0.9)) if len(idx) else None,
-                surface_offset_mm_median=float(dist.median() * unit_mm) if len(idx) else None)
-    emb = LandmarkEmbedding(idx.numpy().astype(np.int64), fid.numpy().astype(np.int64), bary.numpy().astype(np.float32),
-                            faces[fid].numpy().astype(np.int64), spread[idx].numpy().astype(np.float32), int(fl.n_verts), info)
-    if return_views: return emb, dict(views=cv, landmarks=lm, points=P, spread_all_mm=spread, inliers=inl)
+    bary = bary.clamp_min(0)
+    bary = bary / bary.sum(-1, keepdim=True)
+    info = dict(
+        views=[list(v) for v in cv.views],
+        size=size,
+        renders=N,
+        renders_with_face=n_det,
+        max_spread_mm=max_spread_mm,
+        min_views=min_views,
+        kept=int(len(idx)),
+        of=MP_N_POINTS,
+        spread_mm_median=float(spread[idx].median()) if len(idx) else None,
+        spread_mm_p90=float(spread[idx].quantile(0.9)) if len(idx) else None,
+        surface_offset_mm_median=float(dist.median() * unit_mm) if len(idx) else None,
+    )
+    emb = LandmarkEmbedding(
+        idx.numpy().astype(np.int64),
+        fid.numpy().astype(np.int64),
+        bary.numpy().astype(np.float32),
+        faces[fid].numpy().astype(np.int64),
+        spread[idx].numpy().astype(np.float32),
+        int(fl.n_verts),
+        info,
+    )
+    if return_views:
+        return emb, dict(views=cv, landmarks=lm, points=P, spread_all_mm=spread, inliers=inl)
     return emb
+
 
 def save_sample_head_embedding(
     path: str | os.PathLike | None = None,  # default: the shipped `data_samples/landmarks/sample_head_mediapipe.npz`
-    **kw,                                   # passed to `calibrate_embedding`
+    **kw,  # passed to `calibrate_embedding`
 ) -> Path:
     "Calibrate the MediaPipe embedding of the shipped sample head (its own texture) and save it; return the path."
     path = Path(path) if path is not None else data_samples_path(*SAMPLE_HEAD_EMBEDDING)
     calibrate_embedding(load_sample_head(), **kw).save(path)
     return path
 
+
 def embedding_path(
-    model_path: str | os.PathLike,          # a FLAME-format model file (.npz / .pkl)
+    model_path: str | os.PathLike,  # a FLAME-format model file (.npz / .pkl)
 ) -> Path:
     "Where the MediaPipe embedding of a model file lives: next to it, `<stem>_mediapipe.npz`."
     p = Path(model_path)
     return p.with_name(f"{p.stem}_mediapipe.npz")
 
+
 def embedding_for_model(
-    model_path: str | os.PathLike | None = None,   # None: the shipped sample head
-    calibrate: bool = False,                       # compute (and save next to the model) when missing
-    **kw,                                          # passed to `calibrate_embedding`
+    model_path: str | os.PathLike | None = None,  # None: the shipped sample head
+    calibrate: bool = False,  # compute (and save next to the model) when missing
+    **kw,  # passed to `calibrate_embedding`
 ) -> LandmarkEmbedding:
     "The embedding stored with a model (`embedding_path`), the shipped one for the sample head, or a fresh calibration."
-    if model_path is None: return load_sample_head_embedding()
+    if model_path is None:
+        return load_sample_head_embedding()
     p = embedding_path(model_path)
-    if p.exists(): return LandmarkEmbedding.load(p)
+    if p.exists():
+        return LandmarkEmbedding.load(p)
     if not calibrate:
-        raise AssetError(f"{p}: no MediaPipe landmark embedding next to {Path(model_path).name}; make it with "
-                         f"`embedding_for_model(path, calibrate=True)` (or `calibrate_embedding`)")
+        raise AssetError(
+            f"{p}: no MediaPipe landmark embedding next to {Path(model_path).name}; make it with "
+            f"`embedding_for_model(path, calibrate=True)` (or `calibrate_embedding`)"
+        )
     emb = calibrate_embedding(model_path, **kw)
     emb.save(p)
     return emb

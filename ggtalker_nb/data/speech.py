@@ -10,7 +10,20 @@ __all__ = ['MIN_SR', 'MIN_SECONDS', 'MAX_SECONDS', 'SILENCE_PEAK_DBFS', 'BLOCK_S
            'list_voices', 'list_variants', 'Phoneme', 'Word', 'Speech', 'tts', 'is_vowel', 'hf_share', 'hf_share_ratio']
 
 # %% ../../nbs/30_data.speech.ipynb #9d6efc73
-import ctypes, ctypes.util, io, json, math, os, re, select, signal, subprocess, tempfile, threading, time, warnings
+import ctypes
+import ctypes.util
+import io
+import json
+import math
+import os
+import re
+import select
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -21,290 +34,443 @@ from ..core import InputError, MissingDependencyError, atomic_write
 from ..media import AUDIO_SR, pcm_to_float
 
 # %% ../../nbs/30_data.speech.ipynb #87522ac7
-MIN_SR = 8000             # Hz; lowest accepted input sample rate
-MIN_SECONDS = 0.1         # shortest accepted clip
-MAX_SECONDS = 300.0       # default longest accepted clip (5 minutes)
-SILENCE_PEAK_DBFS = -60.0 # a clip whose peak is below this many dB full scale counts as silence
+MIN_SR = 8000  # Hz; lowest accepted input sample rate
+MIN_SECONDS = 0.1  # shortest accepted clip
+MAX_SECONDS = 300.0  # default longest accepted clip (5 minutes)
+SILENCE_PEAK_DBFS = -60.0  # a clip whose peak is below this many dB full scale counts as silence
 
 # %% ../../nbs/30_data.speech.ipynb #51b7bc25
 _POLY_MAX = 1000  # largest reduced up/down factor for the polyphase path
 
+
 def resample(
     samples: np.ndarray,  # (T_s,) or (T_s, C) samples
-    sr_in: int,           # their sample rate
-    sr_out: int,          # wanted sample rate
-    method: str = "auto", # 'poly', 'fft', or 'auto' (poly unless the reduced factor exceeds 1000)
-) -> np.ndarray:          # float32, resampled along axis 0
+    sr_in: int,  # their sample rate
+    sr_out: int,  # wanted sample rate
+    method: str = "auto",  # 'poly', 'fft', or 'auto' (poly unless the reduced factor exceeds 1000)
+) -> np.ndarray:  # float32, resampled along axis 0
     "Resample audio from `sr_in` to `sr_out` Hz (polyphase `resample_poly`, FFT for awkward ratios)."
     from scipy.signal import resample_poly, resample as fft_resample
+
     for name, v in (("sr_in", sr_in), ("sr_out", sr_out)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
             raise InputError(f"{name}: expected a positive integer sample rate, got {v!r}")
     x = np.asarray(samples, dtype=np.float32)
-    if sr_in == sr_out or x.shape[0] == 0: return x.copy()
-    g = math.gcd(int(sr_in), int(sr_out)); up, down = int(sr_out) // g, int(sr_in) // g
-    if method not in ("auto", "poly", "fft"): raise InputError(f"method: expected 'auto', 'poly' or 'fft', got {method!r}")
-    if method == "poly" or (method == "auto" and max(up, down) <= _POLY_MAX): y = resample_poly(x, up, down, axis=0)
-    else: y = fft_resample(x, -(-x.shape[0] * up // down), axis=0)
+    if sr_in == sr_out or x.shape[0] == 0:
+        return x.copy()
+    g = math.gcd(int(sr_in), int(sr_out))
+    up, down = int(sr_out) // g, int(sr_in) // g
+    if method not in ("auto", "poly", "fft"):
+        raise InputError(f"method: expected 'auto', 'poly' or 'fft', got {method!r}")
+    if method == "poly" or (method == "auto" and max(up, down) <= _POLY_MAX):
+        y = resample_poly(x, up, down, axis=0)
+    else:
+        y = fft_resample(x, -(-x.shape[0] * up // down), axis=0)
     return np.asarray(y, dtype=np.float32)
 
 # %% ../../nbs/30_data.speech.ipynb #f65efbef
 _WAV_MAGIC = (b"RIFF", b"RIFX", b"RF64")
-BLOCK_SAMPLES = 1 << 20   # samples per block when converting/resampling long clips (bounded extra memory)
+BLOCK_SAMPLES = 1 << 20  # samples per block when converting/resampling long clips (bounded extra memory)
+
 
 def _mono_blocks(a: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    "Samples `lo:hi` of a (possibly memory-mapped) (T_s,) / (T_s, C) PCM array → float32 mono (channel mean), block by block."
+    """Samples `lo:hi` of a (possibly memory-mapped) (T_s,) / (T_s, C) PCM array → float32 mono (channel mean), block by
+    block."""
     out = np.empty(hi - lo, np.float32)
     for i in range(lo, hi, BLOCK_SAMPLES):
-        x = pcm_to_float(np.asarray(a[i:min(i + BLOCK_SAMPLES, hi)]))
-        out[i - lo:i - lo + len(x)] = x.mean(axis=1, dtype=np.float32) if x.ndim == 2 else x   # documented downmix
+        x = pcm_to_float(np.asarray(a[i : min(i + BLOCK_SAMPLES, hi)]))
+        out[i - lo : i - lo + len(x)] = x.mean(axis=1, dtype=np.float32) if x.ndim == 2 else x  # documented downmix
     return out
+
 
 def _resample_stream(a: np.ndarray, sr_in: int, sr_out: int, block: int = BLOCK_SAMPLES) -> np.ndarray:
     "`resample(mono(a), sr_in, sr_out)` computed window by window (overlapping by the filter length) for long clips."
-    n = a.shape[0]; g = math.gcd(sr_in, sr_out); up, down = sr_out // g, sr_in // g
-    if n <= 2 * block or max(up, down) > _POLY_MAX: return resample(_mono_blocks(a, 0, n), sr_in, sr_out)
+    n = a.shape[0]
+    g = math.gcd(sr_in, sr_out)
+    up, down = sr_out // g, sr_in // g
+    if n <= 2 * block or max(up, down) > _POLY_MAX:
+        return resample(_mono_blocks(a, 0, n), sr_in, sr_out)
     from scipy.signal import resample_poly
-    half = 10 * max(up, down)                               # resample_poly's default filter half-length (upsampled rate)
-    m = -(-(-(-half // up) + 1) // down) * down             # margin in input samples ≥ the filter's reach, multiple of `down`
+
+    half = 10 * max(up, down)  # resample_poly's default filter half-length (upsampled rate)
+    m = -(-(-(-half // up) + 1) // down) * down  # margin in input samples ≥ the filter's reach, multiple of `down`
     step = max(block // down, 1) * down
-    n_out = -(-n * up // down); out = np.empty(n_out, np.float32)
+    n_out = -(-n * up // down)
+    out = np.empty(n_out, np.float32)
     for s in range(0, n, step):
-        e = min(s + step, n); lo, hi = max(s - m, 0), min(e + m, n)
+        e = min(s + step, n)
+        lo, hi = max(s - m, 0), min(e + m, n)
         y = resample_poly(_mono_blocks(a, lo, hi), up, down)
         o0, o1 = s * up // down, (n_out if e == n else e * up // down)
         skip = (s - lo) * up // down
-        out[o0:o1] = y[skip:skip + o1 - o0]
+        out[o0:o1] = y[skip : skip + o1 - o0]
     return out
+
 
 def _riff_problem(f) -> str | None:
     "What is wrong with a RIFF/WAVE file's chunk layout (a whole 'fmt ' chunk of ≥ 16 bytes, then 'data'), or None."
     hdr = f.read(12)
-    if len(hdr) < 12: return "the RIFF header is truncated"
-    if hdr[8:12] != b"WAVE": return f"the RIFF form type is {hdr[8:12]!r}, not b'WAVE'"
+    if len(hdr) < 12:
+        return "the RIFF header is truncated"
+    if hdr[8:12] != b"WAVE":
+        return f"the RIFF form type is {hdr[8:12]!r}, not b'WAVE'"
     big, fmt = hdr[:4] == b"RIFX", False
     for _ in range(10000):
         ch = f.read(8)
         if len(ch) < 8:
             return ("no 'fmt ' chunk" if not fmt else "no 'data' chunk") if ch == b"" else "a chunk header is truncated"
         cid, size = ch[:4], int.from_bytes(ch[4:], "big" if big else "little")
-        if cid == b"data": return None if fmt else "the 'data' chunk comes before any 'fmt ' chunk"
-        if not all(32 <= b < 127 for b in cid): return f"garbage where a chunk id should be ({cid!r})"
+        if cid == b"data":
+            return None if fmt else "the 'data' chunk comes before any 'fmt ' chunk"
+        if not all(32 <= b < 127 for b in cid):
+            return f"garbage where a chunk id should be ({cid!r})"
         if cid == b"fmt ":
-            if size < 16: return f"the 'fmt ' chunk is {size} bytes (at least 16 needed)"
-            if len(f.read(size)) < size: return "the 'fmt ' chunk is truncated"
+            if size < 16:
+                return f"the 'fmt ' chunk is {size} bytes (at least 16 needed)"
+            if len(f.read(size)) < size:
+                return "the 'fmt ' chunk is truncated"
             fmt = True
-            if size & 1: f.seek(1, 1)
-        else: f.seek(size + (size & 1), 1)
+            if size & 1:
+                f.seek(1, 1)
+        else:
+            f.seek(size + (size & 1), 1)
     return "too many chunks"
+
 
 def _read_wav(src: Path | bytes, name: str) -> tuple[np.ndarray, int]:
     "scipy's WAV reader; a path is memory-mapped where scipy can (not 24-bit), so the duration check reads no samples."
     from scipy.io import wavfile
-    with (open(src, "rb") if isinstance(src, Path) else io.BytesIO(src)) as f: problem = _riff_problem(f)
-    if problem: raise InputError(f"{name}: corrupt WAV file: {problem}")
+
+    with open(src, "rb") if isinstance(src, Path) else io.BytesIO(src) as f:
+        problem = _riff_problem(f)
+    if problem:
+        raise InputError(f"{name}: corrupt WAV file: {problem}")
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", wavfile.WavFileWarning)   # unknown chunks (LIST, ...) are fine
+            warnings.simplefilter("ignore", wavfile.WavFileWarning)  # unknown chunks (LIST, ...) are fine
             if isinstance(src, Path):
-                try: sr, a = wavfile.read(src, mmap=True)
-                except ValueError: sr, a = wavfile.read(src)           # 24-bit and other non-mappable layouts
-            else: sr, a = wavfile.read(io.BytesIO(src))
-    except Exception as e:   # scipy's own words for format problems; a bare internal error means a corrupt file
-        why = str(e) if isinstance(e, ValueError) and str(e) else f"the reader failed ({type(e).__name__}: {str(e)[:100]})"
+                try:
+                    sr, a = wavfile.read(src, mmap=True)
+                except ValueError:
+                    sr, a = wavfile.read(src)  # 24-bit and other non-mappable layouts
+            else:
+                sr, a = wavfile.read(io.BytesIO(src))
+    except Exception as e:  # scipy's own words for format problems; a bare internal error means a corrupt file
+        why = (
+            str(e)
+            if isinstance(e, ValueError) and str(e)
+            else f"the reader failed ({type(e).__name__}: {str(e)[:100]})"
+        )
         raise InputError(f"{name}: corrupt or unsupported WAV file: {why}") from None
     return a, int(sr)
+
 
 def _ffmpeg_decode(src: Path | bytes, name: str, timeout: float, max_seconds: float | None) -> tuple[np.ndarray, int]:
     "Decode any audio ffmpeg understands to (samples, sr) via a float WAV in a temp folder (at most max_seconds + 1 s)."
     try:
         from ggtalker_nb.media import ffmpeg_exe, probe_video
+
         exe = ffmpeg_exe()
     except (ImportError, MissingDependencyError):
-        raise InputError(f"{name}: not a WAV file, and no ffmpeg binary is available to decode other formats "
-                         "(`pip install imageio-ffmpeg`)") from None
+        raise InputError(
+            f"{name}: not a WAV file, and no ffmpeg binary is available to decode other formats "
+            "(`pip install imageio-ffmpeg`)"
+        ) from None
     with tempfile.TemporaryDirectory() as d:
         inp, dst = src, Path(d) / "out.wav"
-        if not isinstance(src, Path): inp = Path(d) / "in.bin"; inp.write_bytes(src)
+        if not isinstance(src, Path):
+            inp = Path(d) / "in.bin"
+            inp.write_bytes(src)
         cap = ["-t", f"{max_seconds + 1:.3f}"] if max_seconds is not None else []
-        cmd = [exe, "-nostdin", "-hide_banner", "-loglevel", "error", "-i", str(inp), *cap, "-vn", "-map", "0:a:0",
-               "-c:a", "pcm_f32le", "-f", "wav", str(dst)]
-        try: p = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        cmd = [
+            exe,
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-i",
+            str(inp),
+            *cap,
+            "-vn",
+            "-map",
+            "0:a:0",
+            "-c:a",
+            "pcm_f32le",
+            "-f",
+            "wav",
+            str(dst),
+        ]
+        try:
+            p = subprocess.run(cmd, capture_output=True, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise InputError(f"{name}: ffmpeg did not finish decoding within {timeout:g} s") from None
         if p.returncode != 0 or not dst.is_file():
             msg = p.stderr.decode(errors="replace").strip().splitlines()
-            raise InputError(f"{name}: not a WAV file, and ffmpeg could not decode it as audio"
-                             f" ({msg[-1] if msg else 'no audio stream'})")
+            raise InputError(
+                f"{name}: not a WAV file, and ffmpeg could not decode it as audio"
+                f" ({msg[-1] if msg else 'no audio stream'})"
+            )
         a, sr = _read_wav(dst.read_bytes(), name)
-        if max_seconds is not None and a.shape[0] > max_seconds * sr:   # decoding was capped: ask for the real length
+        if max_seconds is not None and a.shape[0] > max_seconds * sr:  # decoding was capped: ask for the real length
             full = probe_video(inp).get("duration") or a.shape[0] / sr
-            raise InputError(f"{name}: is {full:.1f} s long, more than max_seconds={max_seconds:g} s; cut it or raise max_seconds")
+            raise InputError(
+                f"{name}: is {full:.1f} s long, more than max_seconds={max_seconds:g} s; cut it or raise max_seconds"
+            )
         return a, sr
 
+
 def read_audio(
-    src,                          # path, bytes, or a binary file object
+    src,  # path, bytes, or a binary file object
     target_sr: int | None = AUDIO_SR,  # output sample rate; `None` keeps the file's
     max_seconds: float | None = MAX_SECONDS,  # refuse longer clips; `None` = no limit
-    min_seconds: float = MIN_SECONDS,         # refuse shorter clips
+    min_seconds: float = MIN_SECONDS,  # refuse shorter clips
     allow_silence: bool = False,  # accept clips whose peak is below `SILENCE_PEAK_DBFS`
-    timeout: float = 120.0,       # seconds allowed for an ffmpeg decode
-) -> tuple[np.ndarray, int]:      # (samples float32 (T_s,), sample rate)
+    timeout: float = 120.0,  # seconds allowed for an ffmpeg decode
+) -> tuple[np.ndarray, int]:  # (samples float32 (T_s,), sample rate)
     "Read an audio file as mono float32 at `target_sr`, with clear errors for unusable clips."
-    if isinstance(src, (bytes, bytearray, memoryview)): name, src = "<bytes>", bytes(src)
-    elif hasattr(src, "read"): name, src = f"<{type(src).__name__}>", src.read()
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        name, src = "<bytes>", bytes(src)
+    elif hasattr(src, "read"):
+        name, src = f"<{type(src).__name__}>", src.read()
     else:
         name, src = str(src), Path(src)
-        if not src.exists(): raise InputError(f"{name}: no such file")
-        if not src.is_file(): raise InputError(f"{name}: not a file")
+        if not src.exists():
+            raise InputError(f"{name}: no such file")
+        if not src.is_file():
+            raise InputError(f"{name}: not a file")
     if isinstance(src, Path):
-        with open(src, "rb") as f: head = f.read(4)
-    else: head = src[:4]
-    if not head: raise InputError(f"{name}: the file is empty (0 bytes)")
+        with open(src, "rb") as f:
+            head = f.read(4)
+    else:
+        head = src[:4]
+    if not head:
+        raise InputError(f"{name}: the file is empty (0 bytes)")
     a, sr = _read_wav(src, name) if head in _WAV_MAGIC else _ffmpeg_decode(src, name, timeout, max_seconds)
-    if a.ndim not in (1, 2): raise InputError(f"{name}: unexpected sample array of shape {a.shape}")
-    if a.shape[0] == 0 or a.size == 0: raise InputError(f"{name}: contains no audio samples")
-    if sr < MIN_SR: raise InputError(f"{name}: sample rate {sr} Hz is below the minimum MIN_SR={MIN_SR} Hz")
+    if a.ndim not in (1, 2):
+        raise InputError(f"{name}: unexpected sample array of shape {a.shape}")
+    if a.shape[0] == 0 or a.size == 0:
+        raise InputError(f"{name}: contains no audio samples")
+    if sr < MIN_SR:
+        raise InputError(f"{name}: sample rate {sr} Hz is below the minimum MIN_SR={MIN_SR} Hz")
     dur = a.shape[0] / sr
-    if dur < min_seconds: raise InputError(f"{name}: is {dur * 1000:.1f} ms long; at least {min_seconds:g} s is needed")
+    if dur < min_seconds:
+        raise InputError(f"{name}: is {dur * 1000:.1f} ms long; at least {min_seconds:g} s is needed")
     if max_seconds is not None and dur > max_seconds:
-        raise InputError(f"{name}: is {dur:.1f} s long, more than max_seconds={max_seconds:g} s; cut it or raise max_seconds")
-    bad, peak = 0, 0.0                     # first pass, block by block: NaN/inf and the peak
+        raise InputError(
+            f"{name}: is {dur:.1f} s long, more than max_seconds={max_seconds:g} s; cut it or raise max_seconds"
+        )
+    bad, peak = 0, 0.0  # first pass, block by block: NaN/inf and the peak
     for i in range(0, a.shape[0], BLOCK_SAMPLES):
-        x = pcm_to_float(np.asarray(a[i:i + BLOCK_SAMPLES]))
-        fin = np.isfinite(x); bad += int((~fin).sum())
+        x = pcm_to_float(np.asarray(a[i : i + BLOCK_SAMPLES]))
+        fin = np.isfinite(x)
+        bad += int((~fin).sum())
         if not bad:
-            if x.ndim == 2: x = x.mean(axis=1, dtype=np.float32)
+            if x.ndim == 2:
+                x = x.mean(axis=1, dtype=np.float32)
             peak = max(peak, float(np.abs(x).max()))
-    if bad: raise InputError(f"{name}: contains {bad} NaN/inf samples")
+    if bad:
+        raise InputError(f"{name}: contains {bad} NaN/inf samples")
     if not allow_silence and peak < 10 ** (SILENCE_PEAK_DBFS / 20):
         pdb = 20 * math.log10(peak) if peak > 0 else -math.inf
-        raise InputError(f"{name}: is silent (peak {pdb:.1f} dBFS is below SILENCE_PEAK_DBFS={SILENCE_PEAK_DBFS:g}); "
-                         "pass allow_silence=True to accept it")
-    if target_sr is None or target_sr == sr: return _mono_blocks(a, 0, a.shape[0]), sr
+        raise InputError(
+            f"{name}: is silent (peak {pdb:.1f} dBFS is below SILENCE_PEAK_DBFS={SILENCE_PEAK_DBFS:g}); "
+            "pass allow_silence=True to accept it"
+        )
+    if target_sr is None or target_sr == sr:
+        return _mono_blocks(a, 0, a.shape[0]), sr
     return _resample_stream(a, int(sr), int(target_sr)), int(target_sr)
 
 # %% ../../nbs/30_data.speech.ipynb #c8af16b8
 def write_wav(
     path: str | os.PathLike,
     samples: np.ndarray,  # (T_s,) or (T_s, C): float in [-1, 1], or integer PCM (int8/uint8/int16/int32)
-    sr: int,              # sample rate
+    sr: int,  # sample rate
 ) -> Path:
     "Write samples as a 16-bit PCM WAV file, atomically; return the path."
     import wave
+
     x = np.asarray(samples)
-    if x.dtype.kind in "iu": x = pcm_to_float(x)   # integer PCM: scaled like `read_audio` scales it
+    if x.dtype.kind in "iu":
+        x = pcm_to_float(x)  # integer PCM: scaled like `read_audio` scales it
     x = x.astype(np.float64)
-    if x.ndim not in (1, 2) or x.shape[0] == 0: raise InputError(f"samples: expected a non-empty (T_s,) or (T_s, C), got {x.shape}")
-    if not np.isfinite(x).all(): raise InputError(f"samples: contain {int((~np.isfinite(x)).sum())} NaN/inf values")
-    if not isinstance(sr, (int, np.integer)) or sr <= 0: raise InputError(f"sr: expected a positive integer, got {sr!r}")
+    if x.ndim not in (1, 2) or x.shape[0] == 0:
+        raise InputError(f"samples: expected a non-empty (T_s,) or (T_s, C), got {x.shape}")
+    if not np.isfinite(x).all():
+        raise InputError(f"samples: contain {int((~np.isfinite(x)).sum())} NaN/inf values")
+    if not isinstance(sr, (int, np.integer)) or sr <= 0:
+        raise InputError(f"sr: expected a positive integer, got {sr!r}")
     pcm = np.round(np.clip(x, -1, 1) * 32767).astype("<i2")
     path = Path(path)
     with atomic_write(path, "wb") as f:
         with wave.open(f, "wb") as w:
-            w.setnchannels(1 if x.ndim == 1 else x.shape[1]); w.setsampwidth(2); w.setframerate(int(sr))
+            w.setnchannels(1 if x.ndim == 1 else x.shape[1])
+            w.setsampwidth(2)
+            w.setframerate(int(sr))
             w.writeframes(pcm.tobytes())
     return path
 
 # %% ../../nbs/30_data.speech.ipynb #8381100f
 ENERGY_FLOOR_DB = -100.0
 
+
 def n_frames(
-    samples_or_len,     # samples (T_s,) or their count
+    samples_or_len,  # samples (T_s,) or their count
     sr: int,
     fps: float = 25.0,
 ) -> int:
     "Number of video frames at `fps` that cover the clip: ceil(T_s·fps/sr)."
     n = samples_or_len if isinstance(samples_or_len, (int, np.integer)) else len(samples_or_len)
-    if sr <= 0 or fps <= 0: raise InputError(f"sr and fps must be > 0, got sr={sr}, fps={fps}")
+    if sr <= 0 or fps <= 0:
+        raise InputError(f"sr and fps must be > 0, got sr={sr}, fps={fps}")
     return int(math.ceil(n * fps / sr - 1e-9))
+
 
 def audio_energy(
     samples: np.ndarray,  # (T_s,) mono samples
     sr: int,
     fps: float = 25.0,
-) -> np.ndarray:          # (T,) float32 frame RMS in dBFS
+) -> np.ndarray:  # (T,) float32 frame RMS in dBFS
     "RMS energy in dB of each video frame's audio, frame t covering [t/fps, (t+1)/fps)."
     x = np.asarray(samples, dtype=np.float64)
-    if x.ndim != 1: raise InputError(f"samples: expected mono (T_s,), got {x.shape}")
+    if x.ndim != 1:
+        raise InputError(f"samples: expected mono (T_s,), got {x.shape}")
     T = n_frames(len(x), sr, fps)
     idx = np.minimum(np.floor(np.arange(len(x)) * (fps / sr) + 1e-9).astype(np.int64), T - 1)
     ms = np.bincount(idx, weights=x * x, minlength=T) / np.maximum(np.bincount(idx, minlength=T), 1)
     return (10 * np.log10(np.maximum(ms, 10 ** (ENERGY_FLOOR_DB / 10)))).astype(np.float32)
 
 # %% ../../nbs/30_data.speech.ipynb #9fd4f8b7
-ESPEAK_INSTALL_HINT = ("install espeak-ng: `sudo apt-get install libespeak-ng1 espeak-ng-data` (Debian/Ubuntu), "
-                       "`brew install espeak-ng` (macOS); or point $GGTALKER_ESPEAK_LIB at libespeak-ng")
+ESPEAK_INSTALL_HINT = (
+    "install espeak-ng: `sudo apt-get install libespeak-ng1 espeak-ng-data` (Debian/Ubuntu), "
+    "`brew install espeak-ng` (macOS); or point $GGTALKER_ESPEAK_LIB at libespeak-ng"
+)
 _LIB_NAMES = ("libespeak-ng.so.1", "libespeak-ng.so", "libespeak-ng.1.dylib", "libespeak-ng.dylib", "libespeak-ng.dll")
-ESPEAK_SR = 22050   # espeak-ng's native output rate
+ESPEAK_SR = 22050  # espeak-ng's native output rate
 
 # event types (espeak_EVENT_TYPE)
-EV_LIST_TERMINATED, EV_WORD, EV_SENTENCE, EV_MARK, EV_PLAY, EV_END, EV_MSG_TERMINATED, EV_PHONEME, EV_SAMPLERATE = range(9)
+EV_LIST_TERMINATED, EV_WORD, EV_SENTENCE, EV_MARK, EV_PLAY, EV_END, EV_MSG_TERMINATED, EV_PHONEME, EV_SAMPLERATE = (
+    range(9)
+)
+
 
 class _EventId(ctypes.Union):
     _fields_ = [("number", ctypes.c_int), ("name", ctypes.c_char_p), ("string", ctypes.c_char * 8)]
 
+
 class EspeakEvent(ctypes.Structure):
     "ctypes mirror of espeak-ng's `espeak_EVENT`."
-    _fields_ = [("type", ctypes.c_int), ("unique_identifier", ctypes.c_uint), ("text_position", ctypes.c_int),
-                ("length", ctypes.c_int), ("audio_position", ctypes.c_int), ("sample", ctypes.c_int),
-                ("user_data", ctypes.c_void_p), ("id", _EventId)]
+
+    _fields_ = [
+        ("type", ctypes.c_int),
+        ("unique_identifier", ctypes.c_uint),
+        ("text_position", ctypes.c_int),
+        ("length", ctypes.c_int),
+        ("audio_position", ctypes.c_int),
+        ("sample", ctypes.c_int),
+        ("user_data", ctypes.c_void_p),
+        ("id", _EventId),
+    ]
+
 
 class _EspeakVoice(ctypes.Structure):
-    _fields_ = [("name", ctypes.c_char_p), ("languages", ctypes.c_void_p), ("identifier", ctypes.c_char_p),
-                ("gender", ctypes.c_ubyte), ("age", ctypes.c_ubyte), ("variant", ctypes.c_ubyte),
-                ("xx1", ctypes.c_ubyte), ("score", ctypes.c_int), ("spare", ctypes.c_void_p)]
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_void_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
 
-_SynthCallback = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(EspeakEvent))
+
+_SynthCallback = ctypes.CFUNCTYPE(
+    ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(EspeakEvent)
+)
+
 
 class _Espeak:
     "The process-wide espeak-ng library: loaded and initialised once, used under `lock`."
+
     lock = threading.RLock()
-    lib = None; version = None; data_path = None; error = None
-    chunks: list = []; events: list = []
+    lib = None
+    version = None
+    data_path = None
+    error = None
+    chunks: list = []
+    events: list = []
     callback = None
+
 
 def _load_espeak() -> ctypes.CDLL:
     env = os.environ.get("GGTALKER_ESPEAK_LIB")
     names = [env] if env else [n for n in (ctypes.util.find_library("espeak-ng"), *_LIB_NAMES) if n]
     errs = []
     for n in names:
-        try: return ctypes.CDLL(n)
-        except OSError as e: errs.append(f"{n}: {e}")
+        try:
+            return ctypes.CDLL(n)
+        except OSError as e:
+            errs.append(f"{n}: {e}")
     raise MissingDependencyError(f"espeak-ng library not found (tried {', '.join(names)}); {ESPEAK_INSTALL_HINT}")
 
+
 def _on_synth(wav, n, events) -> int:
-    if n > 0: _Espeak.chunks.append(np.ctypeslib.as_array(wav, (n,)).copy())
+    if n > 0:
+        _Espeak.chunks.append(np.ctypeslib.as_array(wav, (n,)).copy())
     i = 0
     while events[i].type != EV_LIST_TERMINATED:
         e = events[i]
-        ident = bytes(e.id.string).decode("utf-8", "replace") if e.type == EV_PHONEME else e.id.number if e.type in (EV_WORD, EV_SENTENCE) else None
+        ident = (
+            bytes(e.id.string).decode("utf-8", "replace")
+            if e.type == EV_PHONEME
+            else e.id.number
+            if e.type in (EV_WORD, EV_SENTENCE)
+            else None
+        )
         _Espeak.events.append((e.type, e.text_position, e.length, e.audio_position, ident))
         i += 1
     return 0
 
+
 def espeak() -> ctypes.CDLL:
     "The initialised espeak-ng library (loaded lazily, once per process); `MissingDependencyError` if unavailable."
     with _Espeak.lock:
-        if _Espeak.lib is not None: return _Espeak.lib
-        if _Espeak.error is not None: raise MissingDependencyError(_Espeak.error)
+        if _Espeak.lib is not None:
+            return _Espeak.lib
+        if _Espeak.error is not None:
+            raise MissingDependencyError(_Espeak.error)
         lib = _load_espeak()
         lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
-        lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]; lib.espeak_Info.restype = ctypes.c_char_p
+        lib.espeak_Info.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        lib.espeak_Info.restype = ctypes.c_char_p
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         lib.espeak_SetParameter.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int]
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]; lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
+        lib.espeak_ListVoices.argtypes = [ctypes.c_void_p]
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_EspeakVoice))
         AUDIO_OUTPUT_SYNCHRONOUS, PHONEME_EVENTS, PHONEME_IPA, DONT_EXIT = 2, 0x1, 0x2, 0x8000
         sr = lib.espeak_Initialize(AUDIO_OUTPUT_SYNCHRONOUS, 500, None, PHONEME_EVENTS | PHONEME_IPA | DONT_EXIT)
-        path = ctypes.c_char_p(); version = lib.espeak_Info(ctypes.byref(path))
+        path = ctypes.c_char_p()
+        version = lib.espeak_Info(ctypes.byref(path))
         data = Path(path.value.decode()) if path.value else None
         if sr != ESPEAK_SR or data is None or not (data / "phontab").is_file():
-            _Espeak.error = (f"espeak-ng could not initialise (sample rate {sr}, data folder {data}); the "
-                             f"espeak-ng-data files are missing or unreadable; {ESPEAK_INSTALL_HINT}")
+            _Espeak.error = (
+                f"espeak-ng could not initialise (sample rate {sr}, data folder {data}); the "
+                f"espeak-ng-data files are missing or unreadable; {ESPEAK_INSTALL_HINT}"
+            )
             raise MissingDependencyError(_Espeak.error)
-        _Espeak.callback = _SynthCallback(_on_synth)       # keep a reference: the library holds a raw pointer
+        _Espeak.callback = _SynthCallback(_on_synth)  # keep a reference: the library holds a raw pointer
         lib.espeak_SetSynthCallback(_Espeak.callback)
         _Espeak.version, _Espeak.data_path, _Espeak.lib = version.decode(), data, lib
         return lib
@@ -312,23 +478,31 @@ def espeak() -> ctypes.CDLL:
 # %% ../../nbs/30_data.speech.ipynb #bc8e2bc1
 def espeak_available() -> str | None:
     "The espeak-ng version if the library and its data load, else `None`."
-    try: espeak(); return _Espeak.version
-    except MissingDependencyError: return None
+    try:
+        espeak()
+        return _Espeak.version
+    except MissingDependencyError:
+        return None
 
 # %% ../../nbs/30_data.speech.ipynb #dd34948c
 class Voice(NamedTuple):
     "An espeak-ng voice: the file `name` to pass to `tts`, display name and languages."
-    name: str              # what `tts(voice=...)` takes, e.g. 'gmw/en-US' → 'en-us'
+
+    name: str  # what `tts(voice=...)` takes, e.g. 'gmw/en-US' → 'en-us'
     display_name: str
     languages: list[str]
-    gender: str            # 'male', 'female' or '?'
+    gender: str  # 'male', 'female' or '?'
+
 
 def _voice_languages(ptr: int) -> list[str]:
     "Parse espeak's `languages` field: (priority byte, NUL-terminated name)* ending with a 0 priority."
     out, p = [], ptr
     while ptr and ctypes.c_ubyte.from_address(p).value != 0:
-        s = ctypes.string_at(p + 1); out.append(s.decode("utf-8", "replace")); p += 2 + len(s)
+        s = ctypes.string_at(p + 1)
+        out.append(s.decode("utf-8", "replace"))
+        p += 2 + len(s)
     return out
+
 
 def list_voices() -> list[Voice]:
     "All espeak-ng voices installed (languages, not variants), sorted by name."
@@ -339,10 +513,17 @@ def list_voices() -> list[Voice]:
         while arr[i]:
             v = arr[i].contents
             ident = v.identifier.decode()
-            out.append(Voice(ident.rsplit("/", 1)[-1].lower(), v.name.decode("utf-8", "replace"), _voice_languages(v.languages),
-                             {1: "male", 2: "female"}.get(v.gender, "?")))
+            out.append(
+                Voice(
+                    ident.rsplit("/", 1)[-1].lower(),
+                    v.name.decode("utf-8", "replace"),
+                    _voice_languages(v.languages),
+                    {1: "male", 2: "female"}.get(v.gender, "?"),
+                )
+            )
             i += 1
     return sorted(out, key=lambda v: v.name)
+
 
 def list_variants() -> list[str]:
     "Voice variants (append as `voice+variant`), from espeak-ng-data/voices/!v."
@@ -354,36 +535,42 @@ def list_variants() -> list[str]:
 _VOICE_RE = re.compile(r"^[A-Za-z0-9_.\-]+(\+[A-Za-z0-9_.\-]+)?$")
 MAX_TEXT_CHARS = 20000
 
+
 def _synth_here(text: str, voice: str, rate: int, pitch: int) -> dict:
     "Synthesise in this process (the caller holds the lock); return a result dict."
     lib = espeak()
     _Espeak.chunks, _Espeak.events = [], []
     rc = lib.espeak_SetVoiceByName(voice.encode())
-    if rc != 0: return {"error": "voice", "code": rc}
-    lib.espeak_SetParameter(1, int(rate), 0)    # espeakRATE, absolute
-    lib.espeak_SetParameter(3, int(pitch), 0)   # espeakPITCH, absolute
+    if rc != 0:
+        return {"error": "voice", "code": rc}
+    lib.espeak_SetParameter(1, int(rate), 0)  # espeakRATE, absolute
+    lib.espeak_SetParameter(3, int(pitch), 0)  # espeakPITCH, absolute
     b = text.encode("utf-8")
     t0 = time.perf_counter()
-    rc = lib.espeak_Synth(b, len(b) + 1, 0, 1, 0, 1, None, None)   # POS_CHARACTER, espeakCHARS_UTF8
+    rc = lib.espeak_Synth(b, len(b) + 1, 0, 1, 0, 1, None, None)  # POS_CHARACTER, espeakCHARS_UTF8
     lib.espeak_Synchronize()
     dt = time.perf_counter() - t0
-    if rc != 0: return {"error": "synth", "code": rc}
+    if rc != 0:
+        return {"error": "synth", "code": rc}
     pcm = np.concatenate(_Espeak.chunks) if _Espeak.chunks else np.zeros(0, np.int16)
     return {"pcm": pcm.astype("<i2"), "events": _Espeak.events, "synth_s": dt}
 
+
 def _write_all(fd: int, b: bytes):
     mv = memoryview(b)
-    while mv: mv = mv[os.write(fd, mv):]
+    while mv:
+        mv = mv[os.write(fd, mv) :]
+
 
 def _synth_forked(text: str, voice: str, rate: int, pitch: int, timeout: float) -> dict:
     "Synthesise in a fork of this (never-synthesising) process; return the child's result dict."
-    with _Espeak.lock:                         # only initialisation and the fork itself are serialised
-        espeak()                               # initialise in the parent, so every child starts from this state
+    with _Espeak.lock:  # only initialisation and the fork itself are serialised
+        espeak()  # initialise in the parent, so every child starts from this state
         r, w = os.pipe()
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)   # 3.12+: fork in a multi-threaded process
+            warnings.simplefilter("ignore", DeprecationWarning)  # 3.12+: fork in a multi-threaded process
             pid = os.fork()
-        if pid == 0:                           # child: never return into the caller's code
+        if pid == 0:  # child: never return into the caller's code
             code = 1
             try:
                 os.close(r)
@@ -391,14 +578,17 @@ def _synth_forked(text: str, voice: str, rate: int, pitch: int, timeout: float) 
                 res = _synth_here(text, voice, rate, pitch)
                 pcm = res.pop("pcm", np.zeros(0, "<i2")).tobytes()
                 head = json.dumps({**res, "n_bytes": len(pcm)}).encode()
-                _write_all(w, len(head).to_bytes(8, "little") + head + pcm); code = 0
+                _write_all(w, len(head).to_bytes(8, "little") + head + pcm)
+                code = 0
             except BaseException as e:
                 try:
                     head = json.dumps({"error": "crash", "message": repr(e)}).encode()
                     _write_all(w, len(head).to_bytes(8, "little") + head)
-                except BaseException: pass
-            finally: os._exit(code)
-        os.close(w)                            # before any other thread forks, so only this child holds it
+                except BaseException:
+                    pass
+            finally:
+                os._exit(code)
+        os.close(w)  # before any other thread forks, so only this child holds it
     buf, deadline = bytearray(), time.monotonic() + timeout
     try:
         while True:
@@ -407,151 +597,203 @@ def _synth_forked(text: str, voice: str, rate: int, pitch: int, timeout: float) 
                 os.kill(pid, signal.SIGKILL)
                 raise TimeoutError(f"espeak-ng did not finish within {timeout:g} s")
             chunk = os.read(r, 1 << 20)
-            if not chunk: break
+            if not chunk:
+                break
             buf += chunk
     finally:
-        os.close(r); os.waitpid(pid, 0)
-    if len(buf) < 8: raise RuntimeError("espeak-ng worker died without a result")
-    n = int.from_bytes(buf[:8], "little"); res = json.loads(bytes(buf[8:8 + n]))
+        os.close(r)
+        os.waitpid(pid, 0)
+    if len(buf) < 8:
+        raise RuntimeError("espeak-ng worker died without a result")
+    n = int.from_bytes(buf[:8], "little")
+    res = json.loads(bytes(buf[8 : 8 + n]))
     if "n_bytes" in res:
-        res["pcm"] = np.frombuffer(bytes(buf[8 + n:8 + n + res["n_bytes"]]), "<i2")
-        if len(res["pcm"]) * 2 != res["n_bytes"]: raise RuntimeError("espeak-ng worker sent a truncated result")
+        res["pcm"] = np.frombuffer(bytes(buf[8 + n : 8 + n + res["n_bytes"]]), "<i2")
+        if len(res["pcm"]) * 2 != res["n_bytes"]:
+            raise RuntimeError("espeak-ng worker sent a truncated result")
     return res
 
+
 def _synthesize(text: str, voice: str, rate: int, pitch: int, timeout: float = 120.0) -> dict:
-    if hasattr(os, "fork"): return _synth_forked(text, voice, rate, pitch, timeout)
-    with _Espeak.lock: return _synth_here(text, voice, rate, pitch)   # no fork (Windows): in-process
+    if hasattr(os, "fork"):
+        return _synth_forked(text, voice, rate, pitch, timeout)
+    with _Espeak.lock:
+        return _synth_here(text, voice, rate, pitch)  # no fork (Windows): in-process
 
 # %% ../../nbs/30_data.speech.ipynb #9f119a66
-SILENCE = "_"   # the phoneme label of pauses
+SILENCE = "_"  # the phoneme label of pauses
+
 
 class Phoneme(NamedTuple):
     "One phoneme: IPA `name` (or `SILENCE`) and its interval in seconds."
+
     name: str
     start_s: float
     end_s: float
 
+
 class Word(NamedTuple):
     "One word of the input text and its interval in seconds."
+
     text: str
     start_s: float
     end_s: float
+
 
 def _timings(events: list, text: str, duration: float) -> tuple[list[Phoneme], list[Word]]:
     "Turn espeak events into contiguous phonemes covering [0, duration] and word intervals."
     ph = []
     for typ, pos, length, ms, ident in events:
-        if typ != EV_PHONEME: continue
+        if typ != EV_PHONEME:
+            continue
         name = (ident or "").strip()
-        if re.fullmatch(r"\(.*\)", name): continue          # language switch marker
+        if re.fullmatch(r"\(.*\)", name):
+            continue  # language switch marker
         ph.append([name or SILENCE, min(max(ms / 1000.0, ph[-1][1] if ph else 0.0), duration)])
-    if not ph or ph[0][1] > 0: ph.insert(0, [SILENCE, 0.0])
+    if not ph or ph[0][1] > 0:
+        ph.insert(0, [SILENCE, 0.0])
     out = []
     for i, (name, t0) in enumerate(ph):
         t1 = ph[i + 1][1] if i + 1 < len(ph) else duration
         if name == SILENCE:
-            if t1 <= t0: continue                                       # zero-length pause
-            if out and out[-1].name == SILENCE: out[-1] = out[-1]._replace(end_s=t1); continue  # merge pauses
+            if t1 <= t0:
+                continue  # zero-length pause
+            if out and out[-1].name == SILENCE:
+                out[-1] = out[-1]._replace(end_s=t1)
+                continue  # merge pauses
         out.append(Phoneme(name, t0, t1))
-    if not out: out = [Phoneme(SILENCE, 0.0, duration)]
+    if not out:
+        out = [Phoneme(SILENCE, 0.0, duration)]
     pauses = [p.start_s for p in out if p.name == SILENCE]
-    wev = [(pos, length, min(ms / 1000.0, duration)) for typ, pos, length, ms, _ in events if typ == EV_WORD and length > 0]
+    wev = [
+        (pos, length, min(ms / 1000.0, duration)) for typ, pos, length, ms, _ in events if typ == EV_WORD and length > 0
+    ]
     words = []
     for i, (pos, length, t0) in enumerate(wev):
         t1 = wev[i + 1][2] if i + 1 < len(wev) else duration
         t1 = min([t1] + [p for p in pauses if p > t0])
-        words.append(Word(text[pos - 1:pos - 1 + length], t0, max(t0, t1)))
+        words.append(Word(text[pos - 1 : pos - 1 + length], t0, max(t0, t1)))
     return out, words
 
 # %% ../../nbs/30_data.speech.ipynb #353d0a54
 @dataclass
 class Speech:
     "Synthesised speech: samples, rate, phoneme and word timings, and how it was made."
-    samples: np.ndarray         # (T_s,) float32
+
+    samples: np.ndarray  # (T_s,) float32
     sr: int
     phonemes: list[Phoneme]
     words: list[Word]
-    voice: str                  # the voice as passed to espeak ('en-us+m3')
+    voice: str  # the voice as passed to espeak ('en-us+m3')
     text: str
-    meta: dict = field(default_factory=dict)   # rate, pitch, espeak version, synthesis seconds
+    meta: dict = field(default_factory=dict)  # rate, pitch, espeak version, synthesis seconds
 
     @property
-    def duration(self) -> float: return len(self.samples) / self.sr
+    def duration(self) -> float:
+        return len(self.samples) / self.sr
 
     def phoneme_at(self, t: float) -> str:
         "Label of the phoneme sounding at time `t` (s); `SILENCE` outside the audio."
         starts = [p.start_s for p in self.phonemes]
-        i = int(np.searchsorted(starts, t, side="right")) - 1   # the last phoneme starting at or before t
+        i = int(np.searchsorted(starts, t, side="right")) - 1  # the last phoneme starting at or before t
         return self.phonemes[i].name if i >= 0 and 0 <= t < self.duration else SILENCE
 
     def phoneme_track(self, fps: float = 25.0) -> list[str]:
         "Phoneme label at the centre of each of the `n_frames` video frames."
         return [self.phoneme_at((t + 0.5) / fps) for t in range(n_frames(len(self.samples), self.sr, fps))]
 
+
 def tts(
-    text: str,                 # what to say (UTF-8; for 'cmn-latn-pinyin' pinyin with tone digits)
-    voice: str = "en-us",      # espeak-ng voice file name ('en-us', 'en', 'en-gb-x-rp', 'de', ...), see `list_voices`
-    rate: int = 175,           # words per minute, 80–450
-    pitch: int = 50,           # 0–100, 50 = the voice's normal pitch
+    text: str,  # what to say (UTF-8; for 'cmn-latn-pinyin' pinyin with tone digits)
+    voice: str = "en-us",  # espeak-ng voice file name ('en-us', 'en', 'en-gb-x-rp', 'de', ...), see `list_voices`
+    rate: int = 175,  # words per minute, 80–450
+    pitch: int = 50,  # 0–100, 50 = the voice's normal pitch
     variant: str | None = None,  # voice variant ('m3', 'f2', 'klatt', ...), see `list_variants`
     sr_out: int | None = AUDIO_SR,  # output sample rate; `None` keeps espeak's 22050 Hz
-    timeout: float = 120.0,    # seconds allowed for one synthesis
+    timeout: float = 120.0,  # seconds allowed for one synthesis
 ) -> Speech:
     "Synthesise `text` with espeak-ng; return samples with phoneme and word timings."
-    if not isinstance(text, str) or not text.strip(): raise InputError(f"text: expected a non-empty string, got {text!r}")
-    if len(text) > MAX_TEXT_CHARS: raise InputError(f"text: {len(text)} characters, more than MAX_TEXT_CHARS={MAX_TEXT_CHARS}; split it")
+    if not isinstance(text, str) or not text.strip():
+        raise InputError(f"text: expected a non-empty string, got {text!r}")
+    if len(text) > MAX_TEXT_CHARS:
+        raise InputError(f"text: {len(text)} characters, more than MAX_TEXT_CHARS={MAX_TEXT_CHARS}; split it")
     name = voice if not variant else f"{voice}+{variant}"
     if not isinstance(voice, str) or not _VOICE_RE.fullmatch(name):
         raise InputError(f"voice: {name!r} is not a valid espeak-ng voice name (like 'en-us' or 'en-us+m3')")
-    if not (isinstance(rate, (int, np.integer)) and 80 <= rate <= 450): raise InputError(f"rate: expected an integer 80–450 wpm, got {rate!r}")
-    if not (isinstance(pitch, (int, np.integer)) and 0 <= pitch <= 100): raise InputError(f"pitch: expected an integer 0–100, got {pitch!r}")
+    if not (isinstance(rate, (int, np.integer)) and 80 <= rate <= 450):
+        raise InputError(f"rate: expected an integer 80–450 wpm, got {rate!r}")
+    if not (isinstance(pitch, (int, np.integer)) and 0 <= pitch <= 100):
+        raise InputError(f"pitch: expected an integer 0–100, got {pitch!r}")
     res = _synthesize(text, name, int(rate), int(pitch), timeout)
     if res.get("error") == "voice":
-        raise InputError(f"voice: espeak-ng has no voice {name!r} (error {res['code']}); use file names such as 'en-us', "
-                         "'en', 'en-gb-x-rp', 'de' (see list_voices()) and variants such as '+m3' (see list_variants())")
-    if "error" in res: raise RuntimeError(f"espeak-ng failed on {text[:40]!r}: {res}")
+        raise InputError(
+            f"voice: espeak-ng has no voice {name!r} (error {res['code']}); use file names such as 'en-us', "
+            "'en', 'en-gb-x-rp', 'de' (see list_voices()) and variants such as '+m3' (see list_variants())"
+        )
+    if "error" in res:
+        raise RuntimeError(f"espeak-ng failed on {text[:40]!r}: {res}")
     pcm = res["pcm"]
-    if len(pcm) == 0: raise InputError(f"text: espeak-ng produced no audio for {text[:60]!r}")
+    if len(pcm) == 0:
+        raise InputError(f"text: espeak-ng produced no audio for {text[:60]!r}")
     x = pcm.astype(np.float32) / 32768.0
     sr = ESPEAK_SR
-    if sr_out is not None and sr_out != sr: x, sr = resample(x, sr, sr_out), int(sr_out)
+    if sr_out is not None and sr_out != sr:
+        x, sr = resample(x, sr, sr_out), int(sr_out)
     phonemes, words = _timings(res["events"], text, len(x) / sr)
-    return Speech(x, sr, phonemes, words, name, text,
-                  dict(rate=int(rate), pitch=int(pitch), espeak_version=_Espeak.version, synth_seconds=res["synth_s"]))
+    return Speech(
+        x,
+        sr,
+        phonemes,
+        words,
+        name,
+        text,
+        dict(rate=int(rate), pitch=int(pitch), espeak_version=_Espeak.version, synth_seconds=res["synth_s"]),
+    )
 
 # %% ../../nbs/30_data.speech.ipynb #1cd5c6f9
 SIBILANTS = frozenset({"s", "z", "ʃ", "ʒ"})
 _VOWEL_CHARS = set("aeiouyɑɐɒæɛɜəɪɔʊʌøœɯɤɨʉɵɘɞɚ")
 
+
 def is_vowel(name: str) -> bool:
     "Whether an IPA phoneme label is a vowel or diphthong (its first letter is a vowel)."
     return bool(name) and name[0] in _VOWEL_CHARS
 
+
 def hf_share(
-    samples: np.ndarray, sr: int,
-    t0: float, t1: float,      # segment in seconds
+    samples: np.ndarray,
+    sr: int,
+    t0: float,
+    t1: float,  # segment in seconds
     cutoff_hz: float = 4000.0,
 ) -> float:
     "Share of a segment's spectral energy above `cutoff_hz` (Hann window)."
-    seg = np.asarray(samples[int(t0 * sr):int(t1 * sr)], dtype=np.float64)
-    if len(seg) < 8: return float("nan")
+    seg = np.asarray(samples[int(t0 * sr) : int(t1 * sr)], dtype=np.float64)
+    if len(seg) < 8:
+        return float("nan")
     spec = np.abs(np.fft.rfft(seg * np.hanning(len(seg)))) ** 2
     f = np.fft.rfftfreq(len(seg), 1 / sr)
     return float(spec[f > cutoff_hz].sum() / max(spec.sum(), 1e-20))
 
+
 def hf_share_ratio(
     speeches: list[Speech],
-    shift_s: float = 0.0,      # move every label by this many seconds
-    min_len_s: float = 0.03,   # ignore shorter segments
+    shift_s: float = 0.0,  # move every label by this many seconds
+    min_len_s: float = 0.03,  # ignore shorter segments
 ) -> float:
     "Mean >4 kHz energy share of sibilant segments over that of vowel segments."
     sib, vow = [], []
     for sp in speeches:
         for p in sp.phonemes:
-            if p.end_s - p.start_s < min_len_s: continue
+            if p.end_s - p.start_s < min_len_s:
+                continue
             t0, t1 = p.start_s + shift_s, p.end_s + shift_s
-            if t0 < 0 or t1 > sp.duration: continue
-            if p.name in SIBILANTS: sib.append(hf_share(sp.samples, sp.sr, t0, t1))
-            elif is_vowel(p.name): vow.append(hf_share(sp.samples, sp.sr, t0, t1))
-    if not sib or not vow: raise InputError("hf_share_ratio: need both sibilant and vowel segments")
+            if t0 < 0 or t1 > sp.duration:
+                continue
+            if p.name in SIBILANTS:
+                sib.append(hf_share(sp.samples, sp.sr, t0, t1))
+            elif is_vowel(p.name):
+                vow.append(hf_share(sp.samples, sp.sr, t0, t1))
+    if not sib or not vow:
+        raise InputError("hf_share_ratio: need both sibilant and vowel segments")
     return float(np.nanmean(sib) / np.nanmean(vow))

@@ -14,7 +14,10 @@ __all__ = ['VISEMES', 'SYMBOL_TO_VISEME', 'ARTIC_CHANNELS', 'VISEME_TARGETS', 'V
            'rebuild_clip', 'render_clip']
 
 # %% ../../nbs/32_data.synthtalk.ipynb #33bf5b4e
-import json, os, time, unicodedata
+import json
+import os
+import time
+import unicodedata
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -29,44 +32,63 @@ from tqdm.auto import tqdm
 from ..core import InputError, atomic_write, pad_last
 from ..geometry import Camera, axis_angle_to_matrix, orbit_camera
 from ..flame import FLAME, FlameAssets
-from ..sample_head import DEFAULT_CAMERA, sample_head_assets, sample_head_flame   # the default head lives there
+
+# the default head lives there
+from ..sample_head import DEFAULT_CAMERA, sample_head_assets, sample_head_flame
 from ..render.mesh import render_mesh
 from .speech import tts
-from .video import (AUDIO_SR, Clip, ClipReader, FlameTrack, is_clip_dir, remove_partials, write_clip)
+from .video import AUDIO_SR, Clip, ClipReader, FlameTrack, is_clip_dir, remove_partials, write_clip
 
 # %% ../../nbs/32_data.synthtalk.ipynb #60d6b775
 VISEMES = ("sil", "PP", "FF", "TH", "DD", "KK", "SS", "SH", "RR", "WU", "OO", "AA", "EE", "II")
 _VISEME_SYMBOLS = {
-    "PP": "p b m ɱ", "FF": "f v ʋ β ɸ", "TH": "θ ð", "DD": "t d n l ɾ ɭ ɫ ɬ ʔ ɳ ɖ ʈ",
-    "KK": "k ɡ g ŋ x ɣ χ h ɦ ç q ɢ ɰ", "SS": "s z ts dz", "SH": "ʃ ʒ tʃ dʒ ɕ ʑ tɕ dʑ ʂ ʐ",
-    "RR": "ɹ r ʁ ɻ ɚ ɝ ʀ", "WU": "w u ʊ y ʏ ɥ ɯ ʉ ᵿ", "OO": "o ɔ ø œ ɵ ɒ ɤ", "AA": "a ɑ æ ɐ ʌ ä",
-    "EE": "e ɛ ə ɜ ɘ ɞ", "II": "i ɪ j ʝ ɨ ᵻ ʎ ɲ",
+    "PP": "p b m ɱ",
+    "FF": "f v ʋ β ɸ",
+    "TH": "θ ð",
+    "DD": "t d n l ɾ ɭ ɫ ɬ ʔ ɳ ɖ ʈ",
+    "KK": "k ɡ g ŋ x ɣ χ h ɦ ç q ɢ ɰ",
+    "SS": "s z ts dz",
+    "SH": "ʃ ʒ tʃ dʒ ɕ ʑ tɕ dʑ ʂ ʐ",
+    "RR": "ɹ r ʁ ɻ ɚ ɝ ʀ",
+    "WU": "w u ʊ y ʏ ɥ ɯ ʉ ᵿ",
+    "OO": "o ɔ ø œ ɵ ɒ ɤ",
+    "AA": "a ɑ æ ɐ ʌ ä",
+    "EE": "e ɛ ə ɜ ɘ ɞ",
+    "II": "i ɪ j ʝ ɨ ᵻ ʎ ɲ",
 }
 SYMBOL_TO_VISEME = {s: v for v, syms in _VISEME_SYMBOLS.items() for s in syms.split()}
 _MODIFIERS = set("ːˑʲʰʷˠˤ˞ˈˌ\"'-.:_|0123456789 ")
 _SILENCE = {"", "_", "_:", "_!", "||", "|", " ", "sil", "pau"}
+
 
 def _ipa_symbols(name: str) -> list[str]:
     "Split an espeak IPA phoneme name into known symbols (longest match first); unknown characters are dropped."
     s = "".join(c for c in unicodedata.normalize("NFC", name) if not unicodedata.combining(c) and c not in _MODIFIERS)
     out, i = [], 0
     while i < len(s):
-        sym = next((s[i:i + n] for n in (2, 1) if s[i:i + n] in SYMBOL_TO_VISEME), None)
+        sym = next((s[i : i + n] for n in (2, 1) if s[i : i + n] in SYMBOL_TO_VISEME), None)
         n = len(sym) if sym else 1
-        if sym is None: sym = unicodedata.normalize("NFD", s[i])[0]        # a precomposed letter: try its base
-        if sym in SYMBOL_TO_VISEME and not (         # aspiration: an 'h' after a stop/affricate is not a new sound
-                sym == "h" and out and SYMBOL_TO_VISEME[out[-1]] in ("DD", "KK", "PP", "SS", "SH")):
+        if sym is None:
+            sym = unicodedata.normalize("NFD", s[i])[0]  # a precomposed letter: try its base
+        if sym in SYMBOL_TO_VISEME and not (  # aspiration: an 'h' after a stop/affricate is not a new sound
+            sym == "h" and out and SYMBOL_TO_VISEME[out[-1]] in ("DD", "KK", "PP", "SS", "SH")
+        ):
             out.append(sym)
         i += n
     return out
 
+
 def phoneme_visemes(name: str) -> list[str]:
     "Visemes of one espeak IPA phoneme name (one per symbol; `['sil']` for pauses and unknown names)."
-    if name.strip() in _SILENCE: return ["sil"]
-    if name and set(name) <= {"?", "\ufffd"}: return ["EE"]   # espeak has no IPA name for it (e.g. German 'ʊɐ̯'): a neutral vowel
+    if name.strip() in _SILENCE:
+        return ["sil"]
+    if name and set(name) <= {"?", "\ufffd"}:
+        return ["EE"]  # espeak has no IPA name for it (e.g. German 'ʊɐ̯'): a neutral vowel
     v = [SYMBOL_TO_VISEME[s] for s in _ipa_symbols(name)]
-    if not v and "ʲ" in name: return ["II"]           # espeak-ru emits palatalisation alone: a short /j/ glide
+    if not v and "ʲ" in name:
+        return ["II"]  # espeak-ru emits palatalisation alone: a short /j/ glide
     return v or ["sil"]
+
 
 def visemes_from_phonemes(
     phonemes: Sequence[tuple[str, float, float]],  # (IPA name, start_s, end_s) from `tts`
@@ -74,14 +96,21 @@ def visemes_from_phonemes(
     "Viseme segments: each phoneme split evenly among its symbols' visemes; equal neighbours merged."
     out = []
     for k, ph in enumerate(phonemes):
-        try: name, t0, t1 = ph; t0, t1 = float(t0), float(t1)
-        except (TypeError, ValueError): raise InputError(f"phonemes[{k}]: expected (name, start_s, end_s), got {ph!r}") from None
-        if not (np.isfinite(t0) and np.isfinite(t1) and t1 >= t0): raise InputError(f"phonemes[{k}] {name!r}: bad times {t0}, {t1}")
-        vs = phoneme_visemes(str(name)); d = (t1 - t0) / len(vs)
+        try:
+            name, t0, t1 = ph
+            t0, t1 = float(t0), float(t1)
+        except (TypeError, ValueError):
+            raise InputError(f"phonemes[{k}]: expected (name, start_s, end_s), got {ph!r}") from None
+        if not (np.isfinite(t0) and np.isfinite(t1) and t1 >= t0):
+            raise InputError(f"phonemes[{k}] {name!r}: bad times {t0}, {t1}")
+        vs = phoneme_visemes(str(name))
+        d = (t1 - t0) / len(vs)
         for j, v in enumerate(vs):
             a, b = t0 + j * d, t0 + (j + 1) * d
-            if out and out[-1][0] == v and abs(out[-1][2] - a) < 1e-9: out[-1] = (v, out[-1][1], b)
-            else: out.append((v, a, b))
+            if out and out[-1][0] == v and abs(out[-1][2] - a) < 1e-9:
+                out[-1] = (v, out[-1][1], b)
+            else:
+                out.append((v, a, b))
     return out
 
 # %% ../../nbs/32_data.synthtalk.ipynb #ddcf7e59
@@ -89,253 +118,394 @@ ARTIC_CHANNELS = ("jaw", "press", "pucker", "funnel", "spread", "upper_raise", "
 #              jaw   press pucker funnel spread u_rai l_dep
 _TARGETS = {
     "sil": (0.00, 0.10, 0.00, 0.00, 0.00, 0.00, 0.00),
-    "PP":  (0.01, 1.00, 0.10, 0.00, 0.00, 0.00, 0.00),
-    "FF":  (0.04, 0.35, 0.00, 0.00, 0.10, 0.45, 0.00),
-    "TH":  (0.07, 0.00, 0.00, 0.00, 0.20, 0.20, 0.10),
-    "DD":  (0.08, 0.00, 0.00, 0.00, 0.15, 0.05, 0.05),
-    "KK":  (0.11, 0.00, 0.00, 0.00, 0.05, 0.05, 0.05),
-    "SS":  (0.03, 0.00, 0.00, 0.00, 0.45, 0.15, 0.10),
-    "SH":  (0.05, 0.00, 0.55, 0.60, 0.00, 0.20, 0.10),
-    "RR":  (0.07, 0.00, 0.45, 0.25, 0.00, 0.05, 0.00),
-    "WU":  (0.06, 0.00, 1.00, 0.30, 0.00, 0.00, 0.00),
-    "OO":  (0.20, 0.00, 0.45, 0.85, 0.00, 0.05, 0.10),
-    "AA":  (0.32, 0.00, 0.00, 0.05, 0.15, 0.15, 0.35),
-    "EE":  (0.18, 0.00, 0.00, 0.00, 0.35, 0.10, 0.15),
-    "II":  (0.09, 0.00, 0.00, 0.00, 0.80, 0.10, 0.05),
+    "PP": (0.01, 1.00, 0.10, 0.00, 0.00, 0.00, 0.00),
+    "FF": (0.04, 0.35, 0.00, 0.00, 0.10, 0.45, 0.00),
+    "TH": (0.07, 0.00, 0.00, 0.00, 0.20, 0.20, 0.10),
+    "DD": (0.08, 0.00, 0.00, 0.00, 0.15, 0.05, 0.05),
+    "KK": (0.11, 0.00, 0.00, 0.00, 0.05, 0.05, 0.05),
+    "SS": (0.03, 0.00, 0.00, 0.00, 0.45, 0.15, 0.10),
+    "SH": (0.05, 0.00, 0.55, 0.60, 0.00, 0.20, 0.10),
+    "RR": (0.07, 0.00, 0.45, 0.25, 0.00, 0.05, 0.00),
+    "WU": (0.06, 0.00, 1.00, 0.30, 0.00, 0.00, 0.00),
+    "OO": (0.20, 0.00, 0.45, 0.85, 0.00, 0.05, 0.10),
+    "AA": (0.32, 0.00, 0.00, 0.05, 0.15, 0.15, 0.35),
+    "EE": (0.18, 0.00, 0.00, 0.00, 0.35, 0.10, 0.15),
+    "II": (0.09, 0.00, 0.00, 0.00, 0.80, 0.10, 0.05),
 }
-VISEME_TARGETS = np.array([_TARGETS[v] for v in VISEMES], np.float64)   # (14, 7)
+VISEME_TARGETS = np.array([_TARGETS[v] for v in VISEMES], np.float64)  # (14, 7)
 _DOM = np.ones_like(VISEME_TARGETS)
 _DOM[VISEMES.index("sil")] = 0.5
 _DOM[VISEMES.index("PP"), [0, 1]] = 3.0
 _DOM[VISEMES.index("FF"), [1, 5]] = 2.0
-_DOM[:, 2:4] = 0.7                                 # most sounds do not care about rounding ...
-_DOM[[VISEMES.index(v) for v in ("WU", "OO", "SH", "RR")], 2:4] = 2.0   # ... rounded ones insist on it
+_DOM[:, 2:4] = 0.7  # most sounds do not care about rounding ...
+_DOM[[VISEMES.index(v) for v in ("WU", "OO", "SH", "RR")], 2:4] = 2.0  # ... rounded ones insist on it
 VISEME_DOMINANCE = _DOM
-_CLOSURES = {"PP": [0, 1, 2, 3, 4], "FF": [0, 1, 5]}   # channels a closure constrains
-_SPREAD = np.ones_like(VISEME_TARGETS); _SPREAD[:, 2:4] = 1.3   # rounding spreads further in time
+_CLOSURES = {"PP": [0, 1, 2, 3, 4], "FF": [0, 1, 5]}  # channels a closure constrains
+_SPREAD = np.ones_like(VISEME_TARGETS)
+_SPREAD[:, 2:4] = 1.3  # rounding spreads further in time
+
 
 def coarticulate(
     visemes: Sequence[tuple[str, float, float]],  # (viseme, start_s, end_s), e.g. from `visemes_from_phonemes`
-    n_frames: int,                  # frames to produce
+    n_frames: int,  # frames to produce
     fps: float = 25.0,
-    anticipation: float = 1.4,      # σ⁻ / σ⁺: how much earlier than carry-over a gesture starts
-    width: float = 0.4,             # σ⁺ as a fraction of the segment duration
-    min_sigma: float = 0.035,       # floor on σ (seconds)
-    max_sigma: float = 0.07,        # cap on σ: long segments do not reach further
-    rest: float = 0.02,             # ε, the rest dominance
-    closure_sigma: float = 0.04,    # ramp width (s) of the bilabial / labiodental closure constraint
-) -> np.ndarray:                    # (T, 7) articulation channels, order `ARTIC_CHANNELS`
+    anticipation: float = 1.4,  # σ⁻ / σ⁺: how much earlier than carry-over a gesture starts
+    width: float = 0.4,  # σ⁺ as a fraction of the segment duration
+    min_sigma: float = 0.035,  # floor on σ (seconds)
+    max_sigma: float = 0.07,  # cap on σ: long segments do not reach further
+    rest: float = 0.02,  # ε, the rest dominance
+    closure_sigma: float = 0.04,  # ramp width (s) of the bilabial / labiodental closure constraint
+) -> np.ndarray:  # (T, 7) articulation channels, order `ARTIC_CHANNELS`
     "Blend viseme targets into smooth articulation tracks with dominance functions (frame centres (f+½)/fps)."
-    if n_frames < 0: raise InputError(f"n_frames: must be ≥ 0, got {n_frames}")
+    if n_frames < 0:
+        raise InputError(f"n_frames: must be ≥ 0, got {n_frames}")
     t = (np.arange(n_frames) + 0.5) / fps
     num = np.zeros((n_frames, len(ARTIC_CHANNELS))) + rest * VISEME_TARGETS[0]
     den = np.full((n_frames, len(ARTIC_CHANNELS)), rest)
     for v, a, b in visemes:
-        if v not in VISEMES: raise InputError(f"visemes: unknown viseme {v!r} (known: {VISEMES})")
-        k = VISEMES.index(v); c, d = (a + b) / 2, max(b - a, 1e-3)
+        if v not in VISEMES:
+            raise InputError(f"visemes: unknown viseme {v!r} (known: {VISEMES})")
+        k = VISEMES.index(v)
+        c, d = (a + b) / 2, max(b - a, 1e-3)
         sig_after = np.clip(width * d, min_sigma, max_sigma) * _SPREAD[k]
         sig = np.where((t < c)[:, None], anticipation * sig_after[None], sig_after[None])
         dist = np.maximum(np.abs(t - c) - 0.25 * d, 0)[:, None]
         D = VISEME_DOMINANCE[k] * np.exp(-0.5 * (dist / sig) ** 2)
-        num += D * VISEME_TARGETS[k]; den += D
+        num += D * VISEME_TARGETS[k]
+        den += D
     y = num / den
-    for v, a, b in visemes:                       # closures are constraints: the lips *must* meet
-        if v not in _CLOSURES: continue
-        k, ch = VISEMES.index(v), _CLOSURES[v]; c, d = (a + b) / 2, max(b - a, 1e-3)
+    for v, a, b in visemes:  # closures are constraints: the lips *must* meet
+        if v not in _CLOSURES:
+            continue
+        k, ch = VISEMES.index(v), _CLOSURES[v]
+        c, d = (a + b) / 2, max(b - a, 1e-3)
         w = np.exp(-0.5 * (np.maximum(np.abs(t - c) - 0.25 * d, 0) / closure_sigma) ** 2)[:, None]
         y[:, ch] = (1 - w) * y[:, ch] + w * VISEME_TARGETS[k, ch]
     return y
 
 # %% ../../nbs/32_data.synthtalk.ipynb #974dfd61
 SENTENCES = {
-"en": [
- "Maria keeps a small blue boat near the old harbour.", "We bought fresh bread and plums at the morning market.",
- "The pilot checked the map twice before takeoff.", "My brother paints tiny boats on smooth white pebbles.",
- "Please move the heavy box beside the window.", "Five violins were playing softly in the valley.",
- "The thirsty dog found water behind the shed.", "Judge Harper read the verdict with a calm voice.",
- "Our choir sings much louder in the chilly church.", "A yellow owl watched the moon over the woods.",
- "Few people knew how the puzzle was finally solved.", "The baker whistled while shaping the warm dough.",
- "Thomas measured the garage with a broken ruler.", "Rain fell quietly on the roof through the whole night.",
- "She opened the envelope and smiled at the photograph.", "The museum shows a rare map of the northern islands.",
- "Bob mopped the muddy floor before lunch.", "Zoe usually jogs along the beach at dawn.",
- "The engine roared as the truck climbed the steep hill.", "Would you like some more soup with your bread?",
- "Every autumn the geese fly south in long lines.", "The treasure chest was buried under a twisted oak.",
- "Vivid purple flowers grew beside the fence.", "Kevin forgot his umbrella at the bus station.",
- "Nobody expected the quiz to be so easy.", "The children built a fortress out of pillows.",
- "A gentle breeze carried the smell of pine.", "Please remember to feed the fish on Thursday.",
- "The mayor promised new bridges and better roads.", "Her laughter echoed through the empty hallway.",
- "I think the thunder will wake the baby.", "The violin teacher praised my rhythm today.",
- "Mix the flour, milk and butter in a bowl.", "An orange kite drifted high above the playground.",
- "The shepherd counted his sheep at sunset.", "Big waves pushed the boat toward the rocks.",
- "Which of these shoes fits you the best?", "The jury left the room without a word.",
- "My uncle owns a farm with seven brown cows.", "We watched the fireworks from the rooftop.",
- "The clever fox slipped under the wooden gate.", "Grandma knits warm scarves for the whole family.",
- "A sudden hush fell over the crowded theatre.", "Put the apples in the basket by the door.",
- "The scientist poured blue liquid into a flask.", "Joyful music spilled out of the open cafe.",
- "Sam rarely misses the early morning train.", "The lighthouse beam swept across the foggy bay.",
- "Bring your boots, because the path is muddy.", "Our neighbour grows huge pumpkins every year.",
- "The robot waved politely and rolled away.", "Paula mailed the parcel before the office closed.",
- "The stars seemed brighter far away from the city.", "His voice was soft but very clear.",
- # held-out sentences (never in training clips)
- "We should measure twice and cut once.", "The zebra paused by the pool to drink.",
- "A bumblebee buzzed around the bright marigolds.", "The volcano rumbled beneath the sleepy village.",
- "Each morning Mabel walks her poodle by the river.", "The chef sliced onions with amazing speed.",
- "Thick fog hid the mountain peaks from view.", "Wipe your muddy paws before you come inside.",
- "A lonely whale sang somewhere in the deep ocean.", "The orchestra tuned up while the audience found their seats.",
- "Peter bought a pair of purple mittens.", "How many maps did the beaver move by May?",
-],
-"de": [
- "Der Bäcker backt jeden Morgen frische Brötchen.", "Meine Schwester fährt mit dem Fahrrad zur Schule.",
- "Im Garten blühen rote und gelbe Blumen.", "Wir trinken heute Abend einen warmen Tee.",
- "Der kleine Hund spielt gern mit dem Ball.", "Bitte schließen Sie das Fenster, es zieht.",
- "Am Wochenende wandern wir durch den dunklen Wald.", "Die Kinder lachen über den lustigen Clown.",
- "Mein Großvater erzählt spannende Geschichten.", "Das Museum öffnet erst um zehn Uhr.",
- "Über der Brücke fliegen zwei weiße Möwen.", "Ich möchte gern ein Stück Kuchen mit Sahne.",
- "Der Zug nach München hat leider Verspätung.", "Nach dem Regen riecht die Luft ganz frisch.",
-],
-"fr": [
- "Le boulanger prépare du pain chaud chaque matin.", "Ma sœur aime lire des romans sous le vieux pommier.",
- "Nous partons à la montagne pendant les vacances.", "Le petit chat dort sur le canapé bleu.",
- "Il pleut depuis ce matin sur toute la ville.", "Pouvez-vous fermer la porte, s'il vous plaît?",
- "Les enfants jouent au ballon dans la cour.", "Mon grand-père cultive des tomates et des haricots.",
- "Le musée ouvre ses portes à neuf heures.", "Une douce brise souffle sur la plage.",
- "Je voudrais un café avec un croissant.", "Le train pour Lyon part dans dix minutes.",
- "Elle chante une chanson joyeuse en marchant.", "Au printemps, les oiseaux reviennent du sud.",
-],
-"es": [
- "Mi madre prepara una sopa caliente los domingos.", "El perro marrón corre por el parque.",
- "Mañana vamos a visitar a nuestros abuelos.", "La biblioteca cierra a las ocho de la tarde.",
- "Los niños pintan barcos en la playa.", "¿Puedes cerrar la ventana, por favor?",
- "El tren llega con veinte minutos de retraso.", "Mi hermano juega al fútbol cada jueves.",
- "Las flores amarillas crecen junto al río.", "Quiero un vaso de agua fría, gracias.",
- "El cocinero corta cebollas muy rápido.", "Llueve mucho en el norte durante el invierno.",
- "La luna brilla sobre las montañas.", "Pablo busca sus llaves debajo de la mesa.",
-],
-"ru": [
- "Моя бабушка печёт вкусные пироги.", "Мы гуляли в парке до самого вечера.",
- "Маленький котёнок спит на диване.", "Завтра утром мы поедем на море.",
- "Пожалуйста, закройте окно, здесь холодно.", "Дети играют в мяч во дворе.",
- "Мой брат читает интересную книгу.", "Поезд в Москву отправляется через час.",
- "Весной в саду цветут яблони.", "Я хочу чашку горячего чая.",
- "Рыбаки вернулись домой с большим уловом.", "В лесу много грибов и ягод.",
- "Учитель объяснил задачу ещё раз.", "Над рекой летают белые чайки.",
-],
-"cmn-latn-pinyin": [
- "wo3 men5 ming2 tian1 qu4 gong1 yuan2 san4 bu4.", "ma1 ma5 zai4 chu2 fang2 zuo4 fan4.",
- "zhe4 ben3 shu1 fei1 chang2 you3 yi4 si5.", "xiao3 mao1 zai4 sha1 fa1 shang4 shui4 jiao4.",
- "qing3 ni3 ba3 chuang1 hu5 guan1 shang4.", "ta1 mei3 tian1 zao3 shang4 he1 niu2 nai3.",
- "huo3 che1 shi2 dian3 cong2 bei3 jing1 chu1 fa1.", "hai2 zi5 men5 zai4 cao3 di4 shang4 wan2 qiu2.",
- "jin1 tian1 de5 tian1 qi4 hen3 nuan3 huo5.", "wo3 xiang3 mai3 yi4 bei1 re4 cha2.",
- "ye2 ye5 xi3 huan1 zai4 yuan4 zi5 li3 zhong4 hua1.", "yue4 liang5 zhao4 zai4 hu2 mian4 shang4.",
- "lao3 shi1 you4 jie3 shi4 le5 yi2 bian4.", "feng1 chui1 guo4 zhu2 lin2, sha1 sha1 zuo4 xiang3.",
-],
+    "en": [
+        "Maria keeps a small blue boat near the old harbour.",
+        "We bought fresh bread and plums at the morning market.",
+        "The pilot checked the map twice before takeoff.",
+        "My brother paints tiny boats on smooth white pebbles.",
+        "Please move the heavy box beside the window.",
+        "Five violins were playing softly in the valley.",
+        "The thirsty dog found water behind the shed.",
+        "Judge Harper read the verdict with a calm voice.",
+        "Our choir sings much louder in the chilly church.",
+        "A yellow owl watched the moon over the woods.",
+        "Few people knew how the puzzle was finally solved.",
+        "The baker whistled while shaping the warm dough.",
+        "Thomas measured the garage with a broken ruler.",
+        "Rain fell quietly on the roof through the whole night.",
+        "She opened the envelope and smiled at the photograph.",
+        "The museum shows a rare map of the northern islands.",
+        "Bob mopped the muddy floor before lunch.",
+        "Zoe usually jogs along the beach at dawn.",
+        "The engine roared as the truck climbed the steep hill.",
+        "Would you like some more soup with your bread?",
+        "Every autumn the geese fly south in long lines.",
+        "The treasure chest was buried under a twisted oak.",
+        "Vivid purple flowers grew beside the fence.",
+        "Kevin forgot his umbrella at the bus station.",
+        "Nobody expected the quiz to be so easy.",
+        "The children built a fortress out of pillows.",
+        "A gentle breeze carried the smell of pine.",
+        "Please remember to feed the fish on Thursday.",
+        "The mayor promised new bridges and better roads.",
+        "Her laughter echoed through the empty hallway.",
+        "I think the thunder will wake the baby.",
+        "The violin teacher praised my rhythm today.",
+        "Mix the flour, milk and butter in a bowl.",
+        "An orange kite drifted high above the playground.",
+        "The shepherd counted his sheep at sunset.",
+        "Big waves pushed the boat toward the rocks.",
+        "Which of these shoes fits you the best?",
+        "The jury left the room without a word.",
+        "My uncle owns a farm with seven brown cows.",
+        "We watched the fireworks from the rooftop.",
+        "The clever fox slipped under the wooden gate.",
+        "Grandma knits warm scarves for the whole family.",
+        "A sudden hush fell over the crowded theatre.",
+        "Put the apples in the basket by the door.",
+        "The scientist poured blue liquid into a flask.",
+        "Joyful music spilled out of the open cafe.",
+        "Sam rarely misses the early morning train.",
+        "The lighthouse beam swept across the foggy bay.",
+        "Bring your boots, because the path is muddy.",
+        "Our neighbour grows huge pumpkins every year.",
+        "The robot waved politely and rolled away.",
+        "Paula mailed the parcel before the office closed.",
+        "The stars seemed brighter far away from the city.",
+        "His voice was soft but very clear.",
+        # held-out sentences (never in training clips)
+        "We should measure twice and cut once.",
+        "The zebra paused by the pool to drink.",
+        "A bumblebee buzzed around the bright marigolds.",
+        "The volcano rumbled beneath the sleepy village.",
+        "Each morning Mabel walks her poodle by the river.",
+        "The chef sliced onions with amazing speed.",
+        "Thick fog hid the mountain peaks from view.",
+        "Wipe your muddy paws before you come inside.",
+        "A lonely whale sang somewhere in the deep ocean.",
+        "The orchestra tuned up while the audience found their seats.",
+        "Peter bought a pair of purple mittens.",
+        "How many maps did the beaver move by May?",
+    ],
+    "de": [
+        "Der Bäcker backt jeden Morgen frische Brötchen.",
+        "Meine Schwester fährt mit dem Fahrrad zur Schule.",
+        "Im Garten blühen rote und gelbe Blumen.",
+        "Wir trinken heute Abend einen warmen Tee.",
+        "Der kleine Hund spielt gern mit dem Ball.",
+        "Bitte schließen Sie das Fenster, es zieht.",
+        "Am Wochenende wandern wir durch den dunklen Wald.",
+        "Die Kinder lachen über den lustigen Clown.",
+        "Mein Großvater erzählt spannende Geschichten.",
+        "Das Museum öffnet erst um zehn Uhr.",
+        "Über der Brücke fliegen zwei weiße Möwen.",
+        "Ich möchte gern ein Stück Kuchen mit Sahne.",
+        "Der Zug nach München hat leider Verspätung.",
+        "Nach dem Regen riecht die Luft ganz frisch.",
+    ],
+    "fr": [
+        "Le boulanger prépare du pain chaud chaque matin.",
+        "Ma sœur aime lire des romans sous le vieux pommier.",
+        "Nous partons à la montagne pendant les vacances.",
+        "Le petit chat dort sur le canapé bleu.",
+        "Il pleut depuis ce matin sur toute la ville.",
+        "Pouvez-vous fermer la porte, s'il vous plaît?",
+        "Les enfants jouent au ballon dans la cour.",
+        "Mon grand-père cultive des tomates et des haricots.",
+        "Le musée ouvre ses portes à neuf heures.",
+        "Une douce brise souffle sur la plage.",
+        "Je voudrais un café avec un croissant.",
+        "Le train pour Lyon part dans dix minutes.",
+        "Elle chante une chanson joyeuse en marchant.",
+        "Au printemps, les oiseaux reviennent du sud.",
+    ],
+    "es": [
+        "Mi madre prepara una sopa caliente los domingos.",
+        "El perro marrón corre por el parque.",
+        "Mañana vamos a visitar a nuestros abuelos.",
+        "La biblioteca cierra a las ocho de la tarde.",
+        "Los niños pintan barcos en la playa.",
+        "¿Puedes cerrar la ventana, por favor?",
+        "El tren llega con veinte minutos de retraso.",
+        "Mi hermano juega al fútbol cada jueves.",
+        "Las flores amarillas crecen junto al río.",
+        "Quiero un vaso de agua fría, gracias.",
+        "El cocinero corta cebollas muy rápido.",
+        "Llueve mucho en el norte durante el invierno.",
+        "La luna brilla sobre las montañas.",
+        "Pablo busca sus llaves debajo de la mesa.",
+    ],
+    "ru": [
+        "Моя бабушка печёт вкусные пироги.",
+        "Мы гуляли в парке до самого вечера.",
+        "Маленький котёнок спит на диване.",
+        "Завтра утром мы поедем на море.",
+        "Пожалуйста, закройте окно, здесь холодно.",
+        "Дети играют в мяч во дворе.",
+        "Мой брат читает интересную книгу.",
+        "Поезд в Москву отправляется через час.",
+        "Весной в саду цветут яблони.",
+        "Я хочу чашку горячего чая.",
+        "Рыбаки вернулись домой с большим уловом.",
+        "В лесу много грибов и ягод.",
+        "Учитель объяснил задачу ещё раз.",
+        "Над рекой летают белые чайки.",
+    ],
+    "cmn-latn-pinyin": [
+        "wo3 men5 ming2 tian1 qu4 gong1 yuan2 san4 bu4.",
+        "ma1 ma5 zai4 chu2 fang2 zuo4 fan4.",
+        "zhe4 ben3 shu1 fei1 chang2 you3 yi4 si5.",
+        "xiao3 mao1 zai4 sha1 fa1 shang4 shui4 jiao4.",
+        "qing3 ni3 ba3 chuang1 hu5 guan1 shang4.",
+        "ta1 mei3 tian1 zao3 shang4 he1 niu2 nai3.",
+        "huo3 che1 shi2 dian3 cong2 bei3 jing1 chu1 fa1.",
+        "hai2 zi5 men5 zai4 cao3 di4 shang4 wan2 qiu2.",
+        "jin1 tian1 de5 tian1 qi4 hen3 nuan3 huo5.",
+        "wo3 xiang3 mai3 yi4 bei1 re4 cha2.",
+        "ye2 ye5 xi3 huan1 zai4 yuan4 zi5 li3 zhong4 hua1.",
+        "yue4 liang5 zhao4 zai4 hu2 mian4 shang4.",
+        "lao3 shi1 you4 jie3 shi4 le5 yi2 bian4.",
+        "feng1 chui1 guo4 zhu2 lin2, sha1 sha1 zuo4 xiang3.",
+    ],
 }
-N_HELDOUT_SENTENCES = 12                     # the last 12 English sentences
-LANGUAGES = tuple(SENTENCES)                 # ('en', 'de', 'fr', 'es', 'ru', 'cmn-latn-pinyin')
+N_HELDOUT_SENTENCES = 12  # the last 12 English sentences
+LANGUAGES = tuple(SENTENCES)  # ('en', 'de', 'fr', 'es', 'ru', 'cmn-latn-pinyin')
 LANGUAGE_VOICE = {"en": "en-us", "de": "de", "fr": "fr", "es": "es", "ru": "ru", "cmn-latn-pinyin": "cmn-latn-pinyin"}
 TRAIN_VOICES = ("en-us", "en", "en-gb-x-rp", "en-029")
 TRAIN_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m7", "f1", "f2", "f3", "f5")
 UNSEEN_VOICES = ("en-gb-scotland",)
 UNSEEN_VARIANTS = ("m6", "f4", "m8")
 
+
 def sentence_ids(split: str) -> list[tuple[str, int]]:
     "Sentence ids `(language, index)` of a split: 'train', 'heldout' (English) or 'foreign' (other languages)."
     n = len(SENTENCES["en"])
-    if split == "train": return [("en", i) for i in range(n - N_HELDOUT_SENTENCES)]
-    if split == "heldout": return [("en", i) for i in range(n - N_HELDOUT_SENTENCES, n)]
-    if split == "foreign": return [(l, i) for l in LANGUAGES[1:] for i in range(len(SENTENCES[l]))]
+    if split == "train":
+        return [("en", i) for i in range(n - N_HELDOUT_SENTENCES)]
+    if split == "heldout":
+        return [("en", i) for i in range(n - N_HELDOUT_SENTENCES, n)]
+    if split == "foreign":
+        return [(l, i) for l in LANGUAGES[1:] for i in range(len(SENTENCES[l]))]
     raise InputError(f"split: 'train', 'heldout' or 'foreign', got {split!r}")
 
 # %% ../../nbs/32_data.synthtalk.ipynb #2fcca664
 @dataclass
 class SpeakingStyle:
     "How an identity moves while speaking (scales and biases on the viseme-driven tracks)."
-    jaw_gain: float = 1.0        # × jaw opening
-    lip_gain: float = 1.0        # × lip channels (press excepted: closure stays closure)
-    smile_bias: float = 0.0      # added to `lip_spread_smile`
-    asymmetry: float = 0.0       # mouth shift (+ left) per unit of opening, and jaw lateral rotation
-    blink_rate: float = 17.0     # blinks per minute
-    head_amp_deg: float = 3.0    # head rotation amplitude (pitch/yaw; roll is half)
-    head_freq_hz: float = 0.35   # dominant head-motion frequency
-    brow_gain: float = 0.3       # brows rise with speech emphasis
+
+    jaw_gain: float = 1.0  # × jaw opening
+    lip_gain: float = 1.0  # × lip channels (press excepted: closure stays closure)
+    smile_bias: float = 0.0  # added to `lip_spread_smile`
+    asymmetry: float = 0.0  # mouth shift (+ left) per unit of opening, and jaw lateral rotation
+    blink_rate: float = 17.0  # blinks per minute
+    head_amp_deg: float = 3.0  # head rotation amplitude (pitch/yaw; roll is half)
+    head_freq_hz: float = 0.35  # dominant head-motion frequency
+    brow_gain: float = 0.3  # brows rise with speech emphasis
+
 
 @dataclass
 class SynthVoice:
     "An espeak-ng voice: voice file name, variant, pitch (0-100) and rate (words per minute)."
+
     name: str = "en-us"
     variant: str | None = None
     pitch: int = 50
     rate: int = 165
+
     @property
-    def espeak(self) -> str: return self.name + (f"+{self.variant}" if self.variant else "")
+    def espeak(self) -> str:
+        return self.name + (f"+{self.variant}" if self.variant else "")
+
 
 @dataclass
 class SynthIdentity:
     "Everything that defines one SynthTalk person."
+
     index: int
     name: str
-    shape: np.ndarray             # (S,) sample-head shape coefficients
-    look: dict                    # texture, torso and background parameters (floats and RGB lists)
+    shape: np.ndarray  # (S,) sample-head shape coefficients
+    look: dict  # texture, torso and background parameters (floats and RGB lists)
     style: SpeakingStyle
     voice: SynthVoice
+
     def to_json(self) -> dict:
-        return dict(index=self.index, name=self.name, shape=np.asarray(self.shape).tolist(), look=self.look,
-                    style=asdict(self.style), voice=asdict(self.voice))
+        return dict(
+            index=self.index,
+            name=self.name,
+            shape=np.asarray(self.shape).tolist(),
+            look=self.look,
+            style=asdict(self.style),
+            voice=asdict(self.voice),
+        )
+
     @staticmethod
     def from_json(d: dict) -> "SynthIdentity":
-        return SynthIdentity(d["index"], d["name"], np.asarray(d["shape"], np.float32), d["look"],
-                             SpeakingStyle(**d["style"]), SynthVoice(**d["voice"]))
+        return SynthIdentity(
+            d["index"],
+            d["name"],
+            np.asarray(d["shape"], np.float32),
+            d["look"],
+            SpeakingStyle(**d["style"]),
+            SynthVoice(**d["voice"]),
+        )
 
-def _rgb(c) -> list: return [float(np.clip(x, 0, 1)) for x in c]
+
+def _rgb(c) -> list:
+    return [float(np.clip(x, 0, 1)) for x in c]
+
 
 def sample_identity(
-    seed: int,            # dataset seed
-    index: int,           # identity number
-    n_shape: int = 10,    # shape coefficients to draw (the rest stay 0)
+    seed: int,  # dataset seed
+    index: int,  # identity number
+    n_shape: int = 10,  # shape coefficients to draw (the rest stay 0)
 ) -> SynthIdentity:
     "Draw identity `index` of the dataset with seed `seed` (independent of how many identities are built)."
     rng = np.random.default_rng([int(seed), int(index), 1])
     shape = (rng.normal(size=n_shape) * 0.8).astype(np.float32)
-    tone = rng.uniform(0, 1)                                        # 0 light … 1 dark
+    tone = rng.uniform(0, 1)  # 0 light … 1 dark
     skin = np.array([0.96, 0.80, 0.69]) * (1 - tone) + np.array([0.36, 0.23, 0.15]) * tone
     skin = skin * rng.uniform(0.95, 1.05, 3)
     lip = skin * np.array([0.85, 0.55, 0.55]) + rng.uniform(-0.04, 0.04, 3)
-    hair = [np.array(c) for c in ([0.08, 0.06, 0.05], [0.25, 0.15, 0.08], [0.55, 0.38, 0.2], [0.8, 0.65, 0.4],
-                                  [0.45, 0.14, 0.06], [0.6, 0.6, 0.6])][rng.integers(6)] * rng.uniform(0.85, 1.1)
-    eye = [np.array(c) for c in ([0.25, 0.15, 0.08], [0.3, 0.45, 0.6], [0.35, 0.45, 0.25], [0.15, 0.1, 0.06])][rng.integers(4)]
-    look = dict(skin=_rgb(skin), lip=_rgb(lip), brow=_rgb(hair * 0.8),
-                eye=_rgb(eye), hair=_rgb(hair), tone=float(tone),
-                shirt=_rgb(rng.uniform(0.05, 0.9, 3)), shoulder_width=float(rng.uniform(0.9, 1.1)),
-                bg_top=_rgb(rng.uniform(0.2, 0.95, 3)), bg_bottom=_rgb(rng.uniform(0.05, 0.7, 3)),
-                bg_noise=float(rng.uniform(0.0, 0.06)), texture_seed=int(rng.integers(2**31)))
-    style = SpeakingStyle(jaw_gain=float(rng.uniform(0.7, 1.3)), lip_gain=float(rng.uniform(0.7, 1.3)),
-                          smile_bias=float(rng.uniform(-0.1, 0.35)), asymmetry=float(rng.uniform(-0.3, 0.3)),
-                          blink_rate=float(rng.uniform(8, 28)), head_amp_deg=float(rng.uniform(1.0, 5.0)),
-                          head_freq_hz=float(rng.uniform(0.2, 0.6)), brow_gain=float(rng.uniform(0.0, 0.6)))
-    voice = SynthVoice(TRAIN_VOICES[rng.integers(len(TRAIN_VOICES))], TRAIN_VARIANTS[rng.integers(len(TRAIN_VARIANTS))],
-                  int(rng.integers(30, 71)), int(rng.integers(140, 191)))
+    hair = [
+        np.array(c)
+        for c in (
+            [0.08, 0.06, 0.05],
+            [0.25, 0.15, 0.08],
+            [0.55, 0.38, 0.2],
+            [0.8, 0.65, 0.4],
+            [0.45, 0.14, 0.06],
+            [0.6, 0.6, 0.6],
+        )
+    ][rng.integers(6)] * rng.uniform(0.85, 1.1)
+    eye = [np.array(c) for c in ([0.25, 0.15, 0.08], [0.3, 0.45, 0.6], [0.35, 0.45, 0.25], [0.15, 0.1, 0.06])][
+        rng.integers(4)
+    ]
+    look = dict(
+        skin=_rgb(skin),
+        lip=_rgb(lip),
+        brow=_rgb(hair * 0.8),
+        eye=_rgb(eye),
+        hair=_rgb(hair),
+        tone=float(tone),
+        shirt=_rgb(rng.uniform(0.05, 0.9, 3)),
+        shoulder_width=float(rng.uniform(0.9, 1.1)),
+        bg_top=_rgb(rng.uniform(0.2, 0.95, 3)),
+        bg_bottom=_rgb(rng.uniform(0.05, 0.7, 3)),
+        bg_noise=float(rng.uniform(0.0, 0.06)),
+        texture_seed=int(rng.integers(2**31)),
+    )
+    style = SpeakingStyle(
+        jaw_gain=float(rng.uniform(0.7, 1.3)),
+        lip_gain=float(rng.uniform(0.7, 1.3)),
+        smile_bias=float(rng.uniform(-0.1, 0.35)),
+        asymmetry=float(rng.uniform(-0.3, 0.3)),
+        blink_rate=float(rng.uniform(8, 28)),
+        head_amp_deg=float(rng.uniform(1.0, 5.0)),
+        head_freq_hz=float(rng.uniform(0.2, 0.6)),
+        brow_gain=float(rng.uniform(0.0, 0.6)),
+    )
+    voice = SynthVoice(
+        TRAIN_VOICES[rng.integers(len(TRAIN_VOICES))],
+        TRAIN_VARIANTS[rng.integers(len(TRAIN_VARIANTS))],
+        int(rng.integers(30, 71)),
+        int(rng.integers(140, 191)),
+    )
     return SynthIdentity(index, f"id{index:04d}", shape, look, style, voice)
 
 # %% ../../nbs/32_data.synthtalk.ipynb #926d12ff
-def head_motion(n_frames: int, fps: float, style: SpeakingStyle, rng: np.random.Generator,
-                jaw: np.ndarray | None = None) -> np.ndarray:
+def head_motion(
+    n_frames: int, fps: float, style: SpeakingStyle, rng: np.random.Generator, jaw: np.ndarray | None = None
+) -> np.ndarray:
     "(T, 3) neck axis-angle: smooth random pitch/yaw/roll (+ nods following `jaw`)."
     t = np.arange(n_frames) / fps
     out = np.zeros((n_frames, 3))
     for ax, scale in ((0, 1.0), (1, 1.0), (2, 0.5)):
-        f = style.head_freq_hz * rng.uniform(0.5, 1.6, 4); ph = rng.uniform(0, 2 * np.pi, 4); w = rng.uniform(0.5, 1, 4)
-        s = (w[None] * np.sin(2 * np.pi * f[None] * t[:, None] + ph[None])).sum(1) / np.sqrt((w ** 2).sum() / 2)
+        f = style.head_freq_hz * rng.uniform(0.5, 1.6, 4)
+        ph = rng.uniform(0, 2 * np.pi, 4)
+        w = rng.uniform(0.5, 1, 4)
+        s = (w[None] * np.sin(2 * np.pi * f[None] * t[:, None] + ph[None])).sum(1) / np.sqrt((w**2).sum() / 2)
         out[:, ax] = np.deg2rad(style.head_amp_deg * scale) * s
     if jaw is not None and len(jaw):
-        k = np.exp(-0.5 * (np.arange(-12, 13) / 4) ** 2); k /= k.sum()
+        k = np.exp(-0.5 * (np.arange(-12, 13) / 4) ** 2)
+        k /= k.sum()
         out[:, 0] += 0.35 * np.convolve(np.pad(jaw, 12, mode="edge"), k, "valid")[:n_frames] * style.head_amp_deg / 3
     return out
 
+
 def blink_track(n_frames: int, fps: float, rate_per_min: float, rng: np.random.Generator) -> np.ndarray:
     "(T,) eyelid closure in [0, 1] with blinks at `rate_per_min`."
-    t = np.arange(n_frames) / fps; y = np.zeros(n_frames)
+    t = np.arange(n_frames) / fps
+    y = np.zeros(n_frames)
     mean_gap = 60.0 / max(rate_per_min, 1e-3)
-    if n_frames == 0: return y
+    if n_frames == 0:
+        return y
     tb = rng.uniform(0, mean_gap)
     while tb < t[-1] + 1:
         close, hold, open_ = 0.08 * rng.uniform(0.8, 1.2), 0.03, 0.17 * rng.uniform(0.8, 1.3)
@@ -346,188 +516,268 @@ def blink_track(n_frames: int, fps: float, rate_per_min: float, rng: np.random.G
         tb += 0.6 + rng.exponential(max(mean_gap - 0.6, 0.05))
     return y
 
+
 def gaze_track(n_frames: int, fps: float, rng: np.random.Generator, amp: tuple = (0.06, 0.12)) -> np.ndarray:
     "(T, 6) eye axis-angles (both eyes alike): fixations joined by quick saccades."
-    t = np.arange(n_frames) / fps; g = np.zeros((n_frames, 2))
+    t = np.arange(n_frames) / fps
+    g = np.zeros((n_frames, 2))
     t0, prev = 0.0, np.zeros(2)
-    if n_frames == 0: return np.zeros((0, 6))
+    if n_frames == 0:
+        return np.zeros((0, 6))
     while t0 < t[-1] + 1:
         tgt = rng.normal(size=2) * np.array(amp) * (0.3 if rng.random() < 0.6 else 1.0)
-        s = np.clip((t - t0) / 0.04, 0, 1); s = s * s * (3 - 2 * s)
+        s = np.clip((t - t0) / 0.04, 0, 1)
+        s = s * s * (3 - 2 * s)
         g = np.where((t >= t0)[:, None], prev + (tgt - prev) * s[:, None], g)
         prev, t0 = tgt, t0 + rng.uniform(0.4, 2.2)
-    eyes = np.zeros((n_frames, 6)); eyes[:, [0, 3]] = g[:, :1]; eyes[:, [1, 4]] = g[:, 1:]
+    eyes = np.zeros((n_frames, 6))
+    eyes[:, [0, 3]] = g[:, :1]
+    eyes[:, [1, 4]] = g[:, 1:]
     return eyes
 
 # %% ../../nbs/32_data.synthtalk.ipynb #fe307c07
-ARTIC_TO_EXPR = {"press": "lip_press", "pucker": "lip_pucker", "funnel": "lip_funnel", "spread": "lip_spread_smile",
-                 "upper_raise": "upper_lip_raise", "lower_depress": "lower_lip_depress"}
+ARTIC_TO_EXPR = {
+    "press": "lip_press",
+    "pucker": "lip_pucker",
+    "funnel": "lip_funnel",
+    "spread": "lip_spread_smile",
+    "upper_raise": "upper_lip_raise",
+    "lower_depress": "lower_lip_depress",
+}
 
-MOTION_VERSION = 2   # the motion recipe of new SynthTalk data; 1 = the original recipe (no per-utterance variety)
+MOTION_VERSION = 2  # the motion recipe of new SynthTalk data; 1 = the original recipe (no per-utterance variety)
 _VOWELS = ("AA", "EE", "II", "OO", "WU")
+
 
 @dataclass
 class MotionVariety:
     "How one utterance differs from another of the same speaker (motion version 2); drawn per clip by `draw`."
-    gain: float = 1.0             # effort of the utterance: × jaw opening (lip channels × gain^½)
-    declination: float = 0.0      # the opening falls by this fraction from the first to the last frame
-    emphasis_sigma: float = 0.0   # log-normal spread of the per-syllable (vowel) emphasis
-    stress_prob: float = 0.0      # share of syllables with an extra stress ×U(1.15, 1.4)
-    anticipation: float = 1.4     # `coarticulate`'s σ⁻/σ⁺ for this utterance
-    width: float = 0.4            # `coarticulate`'s σ⁺ / segment duration
-    rest_open: float = 0.0        # jaw opening (rad) added everywhere (lips apart at rest)
-    idle_jaw: float = 0.0         # amplitude (rad) of slow idle jaw motion: full in pauses, 30 % while speaking
-    idle_lips: float = 0.0        # amplitude of idle lip motion (spread and press channels)
-    pause_press_prob: float = 0.0 # chance that a pause ≥ 0.4 s holds a lip press (swallowing, lips closing)
+
+    gain: float = 1.0  # effort of the utterance: × jaw opening (lip channels × gain^½)
+    declination: float = 0.0  # the opening falls by this fraction from the first to the last frame
+    emphasis_sigma: float = 0.0  # log-normal spread of the per-syllable (vowel) emphasis
+    stress_prob: float = 0.0  # share of syllables with an extra stress ×U(1.15, 1.4)
+    anticipation: float = 1.4  # `coarticulate`'s σ⁻/σ⁺ for this utterance
+    width: float = 0.4  # `coarticulate`'s σ⁺ / segment duration
+    rest_open: float = 0.0  # jaw opening (rad) added everywhere (lips apart at rest)
+    idle_jaw: float = 0.0  # amplitude (rad) of slow idle jaw motion: full in pauses, 30 % while speaking
+    idle_lips: float = 0.0  # amplitude of idle lip motion (spread and press channels)
+    pause_press_prob: float = 0.0  # chance that a pause ≥ 0.4 s holds a lip press (swallowing, lips closing)
     loudness_coupling: float = 0.0  # the audio is scaled by emphasis^coupling: part of the emphasis is audible
-    rate_factor: float = 1.0      # × the voice's speaking rate for this utterance
-    seed: int = 0                 # generator of the per-syllable and idle draws
+    rate_factor: float = 1.0  # × the voice's speaking rate for this utterance
+    seed: int = 0  # generator of the per-syllable and idle draws
+
     @staticmethod
     def draw(rng: np.random.Generator) -> "MotionVariety":
         "A random utterance variety (a fixed number of draws from `rng`)."
         u = [float(x) for x in rng.uniform(size=11)]
-        return MotionVariety(gain=float(np.exp(0.15 * rng.normal())), declination=0.25 * u[0], emphasis_sigma=0.08 + 0.12 * u[1],
-                             stress_prob=0.15 + 0.25 * u[2], anticipation=1.0 + 1.2 * u[3], width=0.3 + 0.3 * u[4],
-                             rest_open=0.03 * u[5] ** 2, idle_jaw=0.01 + 0.03 * u[6], idle_lips=0.03 + 0.1 * u[7],
-                             pause_press_prob=0.6 * u[8], loudness_coupling=0.5 + 0.5 * u[9], rate_factor=0.85 + 0.35 * u[10],
-                             seed=int(rng.integers(2**31)))
+        return MotionVariety(
+            gain=float(np.exp(0.15 * rng.normal())),
+            declination=0.25 * u[0],
+            emphasis_sigma=0.08 + 0.12 * u[1],
+            stress_prob=0.15 + 0.25 * u[2],
+            anticipation=1.0 + 1.2 * u[3],
+            width=0.3 + 0.3 * u[4],
+            rest_open=0.03 * u[5] ** 2,
+            idle_jaw=0.01 + 0.03 * u[6],
+            idle_lips=0.03 + 0.1 * u[7],
+            pause_press_prob=0.6 * u[8],
+            loudness_coupling=0.5 + 0.5 * u[9],
+            rate_factor=0.85 + 0.35 * u[10],
+            seed=int(rng.integers(2**31)),
+        )
 
-def emphasis_curve(visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety) -> np.ndarray:
+
+def emphasis_curve(
+    visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety
+) -> np.ndarray:
     "(T,) gain on the opening: utterance gain × declination × smooth per-vowel emphasis (1 between syllables)."
-    rng = np.random.default_rng([v.seed, 1]); T = int(n_frames)
+    rng = np.random.default_rng([v.seed, 1])
+    T = int(n_frames)
     t = (np.arange(T) + 0.5) / fps
     num, den = np.full(T, 0.2), np.full(T, 0.2)
     for vis, a, b in visemes:
-        if vis not in _VOWELS: continue
-        e = float(np.exp(v.emphasis_sigma * rng.normal())); s, g = rng.random(), rng.uniform(1.15, 1.4)
-        if s < v.stress_prob: e *= g
+        if vis not in _VOWELS:
+            continue
+        e = float(np.exp(v.emphasis_sigma * rng.normal()))
+        s, g = rng.random(), rng.uniform(1.15, 1.4)
+        if s < v.stress_prob:
+            e *= g
         w = np.exp(-0.5 * ((t - (a + b) / 2) / max(0.06, b - a)) ** 2)
-        num += w * e; den += w
+        num += w * e
+        den += w
     decl = 1 - v.declination * t / max(T / fps, 1e-6)
     return v.gain * decl * num / den
+
 
 def _smooth_noise(rng, t: np.ndarray, lo: float = 0.15, hi: float = 0.8, n: int = 3) -> np.ndarray:
     "Band-limited noise in [-1, 1]: a sum of `n` sinusoids with random frequencies in [lo, hi] Hz and phases."
     f, ph = rng.uniform(lo, hi, n), rng.uniform(0, 2 * np.pi, n)
     return np.sin(2 * np.pi * f[None] * t[:, None] + ph[None]).sum(1) / n
 
-def vary_articulation(visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety) -> np.ndarray:
+
+def vary_articulation(
+    visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety
+) -> np.ndarray:
     "Articulation channels (T, 7) of one utterance with its variety: coarticulation timing, emphasis, idle motion."
-    T = int(n_frames); t = (np.arange(T) + 0.5) / fps
+    T = int(n_frames)
+    t = (np.arange(T) + 0.5) / fps
     y = coarticulate(visemes, T, fps, anticipation=v.anticipation, width=v.width)
     g = emphasis_curve(visemes, T, fps, v)
-    y[:, 0] *= g; y[:, 2:] *= np.sqrt(g)[:, None]
+    y[:, 0] *= g
+    y[:, 2:] *= np.sqrt(g)[:, None]
     rng = np.random.default_rng([v.seed, 2])
     act = np.zeros(T)
     for vis, a, b in visemes:
-        if vis != "sil": act[(t >= a) & (t < b)] = 1
-    k = np.exp(-0.5 * (np.arange(-5, 6) / 2.5) ** 2); k /= k.sum()
+        if vis != "sil":
+            act[(t >= a) & (t < b)] = 1
+    k = np.exp(-0.5 * (np.arange(-5, 6) / 2.5) ** 2)
+    k /= k.sum()
     quiet = 1 - np.convolve(np.pad(act, 5, mode="edge"), k, "valid")[:T]
     idle = 0.3 + 0.7 * quiet
     n1, n2, n3 = (_smooth_noise(rng, t) for _ in range(3))
     y[:, 0] += v.rest_open + v.idle_jaw * idle * (0.5 + 0.5 * n1)
     y[:, ARTIC_CHANNELS.index("spread")] += v.idle_lips * idle * n2
     y[:, 1] += 0.5 * v.idle_lips * idle * (0.5 + 0.5 * n3)
-    for vis, a, b in visemes:                      # pauses: sometimes the lips press together for a moment
+    for vis, a, b in visemes:  # pauses: sometimes the lips press together for a moment
         u, c = rng.random(), rng.uniform(0.35, 0.65)
-        if vis != "sil" or b - a < 0.4 or u >= v.pause_press_prob: continue
+        if vis != "sil" or b - a < 0.4 or u >= v.pause_press_prob:
+            continue
         m, h = a + c * (b - a), 0.15
         w = np.where(np.abs(t - m) < h, 0.5 + 0.5 * np.cos(np.pi * (t - m) / h), 0.0)
-        y[:, 1] += 0.6 * w; y[:, 0] *= 1 - 0.8 * w
+        y[:, 1] += 0.6 * w
+        y[:, 0] *= 1 - 0.8 * w
     y[:, 0] = np.maximum(y[:, 0], 0.0)
     return y
 
-def loudness_envelope(visemes: Sequence[tuple[str, float, float]], n_samples: int, sr: int, v: MotionVariety,
-                      fps: float = 25.0) -> np.ndarray:
+
+def loudness_envelope(
+    visemes: Sequence[tuple[str, float, float]], n_samples: int, sr: int, v: MotionVariety, fps: float = 25.0
+) -> np.ndarray:
     "(n_samples,) gain that makes the emphasis partly audible: emphasis^coupling, normalised to mean 1."
     T = max(1, int(np.ceil(n_samples / sr * fps)))
     g = emphasis_curve(visemes, T, fps, v) ** v.loudness_coupling
     g = g / g.mean()
     return np.interp((np.arange(n_samples) + 0.5) / sr, (np.arange(T) + 0.5) / fps, g).astype(np.float32)
 
+
 def synthesize_motion(
     phonemes: Sequence[tuple[str, float, float]],  # (IPA, start_s, end_s)
     n_frames: int,
     style: SpeakingStyle,
-    rng: np.random.Generator,        # drives head motion, blinks and gaze
-    expr_names: Sequence[str],       # names of the head's first expression components
-    n_expr: int,                     # E of the head
-    n_shape: int,                    # S of the head
-    shape: np.ndarray | None = None, # identity shape (≤ S values; padded with zeros)
+    rng: np.random.Generator,  # drives head motion, blinks and gaze
+    expr_names: Sequence[str],  # names of the head's first expression components
+    n_expr: int,  # E of the head
+    n_shape: int,  # S of the head
+    shape: np.ndarray | None = None,  # identity shape (≤ S values; padded with zeros)
     fps: float = 25.0,
     variety: "MotionVariety | None" = None,  # per-utterance variation (motion version 2); None: version 1, no variety
 ) -> tuple["FlameTrack", np.ndarray]:  # the track and the (T, 7) articulation channels
     "FLAME parameters (expression, jaw, neck, eyes) of a talking head saying `phonemes`."
     T = int(n_frames)
-    if variety is None: art = coarticulate(visemes_from_phonemes(phonemes), T, fps)
-    else: art = vary_articulation(visemes_from_phonemes(phonemes), T, fps, variety)
+    if variety is None:
+        art = coarticulate(visemes_from_phonemes(phonemes), T, fps)
+    else:
+        art = vary_articulation(visemes_from_phonemes(phonemes), T, fps, variety)
     a = art.copy()
     a[:, 0] *= style.jaw_gain
     a[:, 2:] *= style.lip_gain
     a[:, ARTIC_CHANNELS.index("spread")] += style.smile_bias
     names = list(expr_names)
     expr = np.zeros((T, n_expr), np.float32)
+
     def put(name, values):
-        if name in names and names.index(name) < n_expr: expr[:, names.index(name)] += values
-    for ch, nm in ARTIC_TO_EXPR.items(): put(nm, a[:, ARTIC_CHANNELS.index(ch)])
+        if name in names and names.index(name) < n_expr:
+            expr[:, names.index(name)] += values
+
+    for ch, nm in ARTIC_TO_EXPR.items():
+        put(nm, a[:, ARTIC_CHANNELS.index(ch)])
     blink = blink_track(T, fps, style.blink_rate, rng)
-    put("blink_L", blink); put("blink_R", blink * rng.uniform(0.9, 1.0))
-    k = np.exp(-0.5 * (np.arange(-6, 7) / 3) ** 2); k /= k.sum()
+    put("blink_L", blink)
+    put("blink_R", blink * rng.uniform(0.9, 1.0))
+    k = np.exp(-0.5 * (np.arange(-6, 7) / 3) ** 2)
+    k /= k.sum()
     energy = np.convolve(np.pad(art[:, 0], 6, mode="edge"), k, "valid")[:T] / 0.3
     put("brow_raise", style.brow_gain * energy)
     put("mouth_shift_left", style.asymmetry * (art[:, 0] / 0.3 + 0.3 * art[:, 2]))
     jaw = np.zeros((T, 3), np.float32)
-    jaw[:, 0] = a[:, 0]; jaw[:, 1] = 0.08 * style.asymmetry * a[:, 0]
+    jaw[:, 0] = a[:, 0]
+    jaw[:, 1] = 0.08 * style.asymmetry * a[:, 0]
     neck = head_motion(T, fps, style, rng, jaw=a[:, 0])
     eyes = gaze_track(T, fps, rng)
     sh = np.zeros(n_shape, np.float32)
-    if shape is not None: s = np.asarray(shape, np.float32)[:n_shape]; sh[:len(s)] = s
+    if shape is not None:
+        s = np.asarray(shape, np.float32)[:n_shape]
+        sh[: len(s)] = s
     z = np.zeros((T, 3), np.float32)
     return FlameTrack(sh, expr, z, neck, jaw, eyes, z.copy()), art
+
 
 def add_tracking_noise(
     track: "FlameTrack",
     rng: np.random.Generator,
-    level: float = 1.0,      # 1 = the default magnitudes below
+    level: float = 1.0,  # 1 = the default magnitudes below
     fps: float = 25.0,
 ) -> "FlameTrack":
     "A copy of `track` with temporally correlated noise, like imperfect monocular tracking."
     T = len(track)
+
     def smooth_noise(d, sigma):
         x = rng.normal(size=(T + 16, d))
-        k = np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2); k /= np.sqrt((k ** 2).sum())
+        k = np.exp(-0.5 * (np.arange(-8, 9) / 2.0) ** 2)
+        k /= np.sqrt((k**2).sum())
         y = np.stack([np.convolve(x[:, j], k, "valid")[:T] for j in range(d)], 1)
         return (level * sigma * y).astype(np.float32)
+
     E = track.expr.shape[1]
-    return replace(track, expr=track.expr + smooth_noise(E, 0.04), jaw=track.jaw + smooth_noise(3, 0.01),
-                   neck=track.neck + smooth_noise(3, np.deg2rad(0.6)), eyes=track.eyes + smooth_noise(6, 0.01),
-                   rotation=track.rotation + smooth_noise(3, np.deg2rad(0.3)), translation=track.translation + smooth_noise(3, 0.001),
-                   shape=track.shape + (level * 0.05 * rng.normal(size=track.shape.shape)).astype(np.float32))
+    return replace(
+        track,
+        expr=track.expr + smooth_noise(E, 0.04),
+        jaw=track.jaw + smooth_noise(3, 0.01),
+        neck=track.neck + smooth_noise(3, np.deg2rad(0.6)),
+        eyes=track.eyes + smooth_noise(6, 0.01),
+        rotation=track.rotation + smooth_noise(3, np.deg2rad(0.3)),
+        translation=track.translation + smooth_noise(3, 0.001),
+        shape=track.shape + (level * 0.05 * rng.normal(size=track.shape.shape)).astype(np.float32),
+    )
 
 # %% ../../nbs/32_data.synthtalk.ipynb #1e40b55c
 #             dy (m below the neck joint), half width, half depth, z offset
-_TORSO_RINGS = np.array([[0.030, 0.042, 0.042, 0.00], [-0.020, 0.047, 0.047, 0.00], [-0.060, 0.055, 0.052, -0.005],
-                         [-0.090, 0.075, 0.060, -0.012], [-0.110, 0.140, 0.080, -0.020], [-0.135, 0.185, 0.095, -0.022],
-                         [-0.170, 0.205, 0.105, -0.020], [-0.260, 0.215, 0.110, -0.015], [-0.420, 0.215, 0.110, -0.015]])
-_TORSO_SKIN_RINGS = 4       # rings 0..3 are skin (neck), the rest shirt
+_TORSO_RINGS = np.array(
+    [
+        [0.030, 0.042, 0.042, 0.00],
+        [-0.020, 0.047, 0.047, 0.00],
+        [-0.060, 0.055, 0.052, -0.005],
+        [-0.090, 0.075, 0.060, -0.012],
+        [-0.110, 0.140, 0.080, -0.020],
+        [-0.135, 0.185, 0.095, -0.022],
+        [-0.170, 0.205, 0.105, -0.020],
+        [-0.260, 0.215, 0.110, -0.015],
+        [-0.420, 0.215, 0.110, -0.015],
+    ]
+)
+_TORSO_SKIN_RINGS = 4  # rings 0..3 are skin (neck), the rest shirt
+
 
 @dataclass
 class Torso:
     "A bust mesh skinned to the neck joint."
-    verts: np.ndarray        # (Vt, 3) rest positions (head space, metres)
-    faces: np.ndarray        # (Ft, 3)
+
+    verts: np.ndarray  # (Vt, 3) rest positions (head space, metres)
+    faces: np.ndarray  # (Ft, 3)
     neck_weight: np.ndarray  # (Vt,) blend weight of the neck joint's rotation
-    skin: np.ndarray         # (Vt,) True on neck-skin vertices (colour), else shirt
+    skin: np.ndarray  # (Vt,) True on neck-skin vertices (colour), else shirt
+
 
 def make_torso(
-    neck_joint: np.ndarray,        # (3,) rest position of the neck joint
-    shoulder_width: float = 1.0,   # × the default half widths below the neck
-    n_around: int = 32,            # vertices per ring
+    neck_joint: np.ndarray,  # (3,) rest position of the neck joint
+    shoulder_width: float = 1.0,  # × the default half widths below the neck
+    n_around: int = 32,  # vertices per ring
 ) -> Torso:
     "A closed bust mesh around `neck_joint` (see the ring table in the source)."
     th = np.linspace(0, 2 * np.pi, n_around, endpoint=False)
     c, s = np.cos(th), np.sin(th)
-    pe = 2.0 / 2.6                                        # superellipse: squarer than an ellipse
+    pe = 2.0 / 2.6  # superellipse: squarer than an ellipse
     sc, ss = np.sign(c) * np.abs(c) ** pe, np.sign(s) * np.abs(s) ** pe
     rings = []
     for k, (dy, hw, hd, dz) in enumerate(_TORSO_RINGS):
@@ -540,21 +790,24 @@ def make_torso(
         for i in range(N):
             a, b, cc, d = r * N + i, r * N + (i + 1) % N, (r + 1) * N + i, (r + 1) * N + (i + 1) % N
             faces += [[a, b, cc], [b, d, cc]]
-    bottom = len(V); V = np.concatenate([V, [V[-N:].mean(0)]])
+    bottom = len(V)
+    V = np.concatenate([V, [V[-N:].mean(0)]])
     faces += [[(R - 1) * N + (i + 1) % N, (R - 1) * N + i, bottom] for i in range(N)]
     dy = np.concatenate([np.repeat(_TORSO_RINGS[:, 0], N), [_TORSO_RINGS[-1, 0]]])
-    u = np.clip((dy - (-0.075)) / (0.0 - (-0.075)), 0, 1); w = u * u * (3 - 2 * u)
+    u = np.clip((dy - (-0.075)) / (0.0 - (-0.075)), 0, 1)
+    w = u * u * (3 - 2 * u)
     skin = np.concatenate([np.repeat(np.arange(R) < _TORSO_SKIN_RINGS, N), [False]])
     return Torso(V.astype(np.float32), np.array(faces, np.int64), w.astype(np.float32), skin)
 
+
 def pose_torso(
     torso: Torso,
-    neck_joint: Tensor,    # (*B, 3) rest neck joint (the pivot)
-    neck_rot: Tensor,      # (*B, 3, 3) neck rotation, relative to the root
-    root_rot: Tensor,      # (*B, 3, 3) global rotation
-    root_pivot: Tensor,    # (*B, 3) rest root joint (pivot of the global rotation)
-    translation: Tensor,   # (*B, 3)
-) -> Tensor:               # (*B, Vt, 3)
+    neck_joint: Tensor,  # (*B, 3) rest neck joint (the pivot)
+    neck_rot: Tensor,  # (*B, 3, 3) neck rotation, relative to the root
+    root_rot: Tensor,  # (*B, 3, 3) global rotation
+    root_pivot: Tensor,  # (*B, 3) rest root joint (pivot of the global rotation)
+    translation: Tensor,  # (*B, 3)
+) -> Tensor:  # (*B, Vt, 3)
     "Posed torso vertices: neck-weighted rotation about the neck joint, then the global rigid motion."
     v = torch.as_tensor(torso.verts, dtype=neck_rot.dtype, device=neck_rot.device)
     w = torch.as_tensor(torso.neck_weight, dtype=v.dtype, device=v.device)[:, None]
@@ -563,6 +816,7 @@ def pose_torso(
     v = w * bent + (1 - w) * v
     P = root_pivot[..., None, :]
     return (v - P) @ root_rot.transpose(-1, -2) + P + translation[..., None, :]
+
 
 def make_background(look: dict, width: int, height: int) -> np.ndarray:
     "(H, W, 3) float background: vertical gradient + smooth noise, deterministic from the identity's look."
@@ -574,34 +828,48 @@ def make_background(look: dict, width: int, height: int) -> np.ndarray:
     return np.clip(img + look.get("bg_noise", 0.03) * noise, 0, 1).astype(np.float32)
 
 # %% ../../nbs/32_data.synthtalk.ipynb #0c8310e7
-LIGHT_DIR = (0.35, 0.45, 1.0)       # towards the light, head space
+LIGHT_DIR = (0.35, 0.45, 1.0)  # towards the light, head space
 AMBIENT = 0.45
-_STRIP = 8                          # rows per colour strip appended under the texture
+_STRIP = 8  # rows per colour strip appended under the texture
 
-def _texture_with_strips(tex: np.ndarray, skin: Sequence[float], shirt: Sequence[float]) -> tuple[np.ndarray, float, float, float]:
+
+def _texture_with_strips(
+    tex: np.ndarray, skin: Sequence[float], shirt: Sequence[float]
+) -> tuple[np.ndarray, float, float, float]:
     "Append skin and shirt strips under `tex`; return it, the v-scale for old UVs and the strips' v centres."
     t = np.asarray(tex)
     t = t.astype(np.float32) / 255 if t.dtype == np.uint8 else t.astype(np.float32)
     U, W = t.shape[:2]
-    strips = np.concatenate([np.broadcast_to(np.asarray(skin, np.float32), (_STRIP, W, 3)),
-                             np.broadcast_to(np.asarray(shirt, np.float32), (_STRIP, W, 3))])
-    out = np.concatenate([t[..., :3], strips]); U2 = len(out)
-    v_skin = 1 - (U + _STRIP / 2) / U2; v_shirt = 1 - (U + 1.5 * _STRIP) / U2
+    strips = np.concatenate(
+        [
+            np.broadcast_to(np.asarray(skin, np.float32), (_STRIP, W, 3)),
+            np.broadcast_to(np.asarray(shirt, np.float32), (_STRIP, W, 3)),
+        ]
+    )
+    out = np.concatenate([t[..., :3], strips])
+    U2 = len(out)
+    v_skin = 1 - (U + _STRIP / 2) / U2
+    v_shirt = 1 - (U + 1.5 * _STRIP) / U2
     return out, U / U2, v_skin, v_shirt
+
 
 class SynthScene:
     "Per-identity rendering state: head model, textured atlas + torso strips, torso mesh, background."
+
     def __init__(
         self,
         identity: SynthIdentity,
-        flame: "FLAME",                  # the head model (sample head)
-        texture: np.ndarray,             # (U, Vv, 3) head albedo (uint8 or float)
-        width: int = 256, height: int = 256,
+        flame: "FLAME",  # the head model (sample head)
+        texture: np.ndarray,  # (U, Vv, 3) head albedo (uint8 or float)
+        width: int = 256,
+        height: int = 256,
         background: np.ndarray | None = None,  # (H, W, 3) float; default: `make_background(identity.look, ...)`
-        expression_shading: bool = True, # albedo factors from the expression (`ExpressionShading`); False: clips made before it
+        # albedo factors from the expression (`ExpressionShading`); False: clips made before it
+        expression_shading: bool = True,
     ):
         self.identity, self.flame, self.width, self.height = identity, flame, int(width), int(height)
-        if flame.vt is None or flame.ft is None: raise InputError("SynthScene: the head model has no UV atlas (vt/ft)")
+        if flame.vt is None or flame.ft is None:
+            raise InputError("SynthScene: the head model has no UV atlas (vt/ft)")
         look = identity.look
         tex, vscale, v_skin, v_shirt = _texture_with_strips(texture, look["skin"], look["shirt"])
         self.texture = torch.from_numpy(tex)
@@ -609,47 +877,65 @@ class SynthScene:
             rest = flame(shape=torch.as_tensor(pad_last(identity.shape, flame.n_shape)), batch_size=1)
         J = rest.joints[0].numpy()
         self.torso = make_torso(J[1], look.get("shoulder_width", 1.0))
-        vt_head = flame.vt.clone(); vt_head[:, 1] = 1 - (1 - vt_head[:, 1]) * vscale
-        vt_torso = torch.tensor(np.where(self.torso.skin[:, None], [[0.5, v_skin]], [[0.5, v_shirt]]), dtype=vt_head.dtype)
+        vt_head = flame.vt.clone()
+        vt_head[:, 1] = 1 - (1 - vt_head[:, 1]) * vscale
+        vt_torso = torch.tensor(
+            np.where(self.torso.skin[:, None], [[0.5, v_skin]], [[0.5, v_shirt]]), dtype=vt_head.dtype
+        )
         self.vt = torch.cat([vt_head, vt_torso])
         nV, nVT = flame.n_verts, len(flame.vt)
         tf = torch.as_tensor(self.torso.faces)
-        self.faces = torch.cat([flame.faces, tf + nV]); self.ft = torch.cat([flame.ft, tf + nVT])
+        self.faces = torch.cat([flame.faces, tf + nV])
+        self.ft = torch.cat([flame.ft, tf + nVT])
         self.n_head_faces = len(flame.faces)
-        bg = make_background(look, self.width, self.height) if background is None else np.asarray(background, np.float32)
-        if bg.shape != (self.height, self.width, 3): raise InputError(f"background: expected ({self.height}, {self.width}, 3), got {bg.shape}")
+        bg = (
+            make_background(look, self.width, self.height) if background is None else np.asarray(background, np.float32)
+        )
+        if bg.shape != (self.height, self.width, 3):
+            raise InputError(f"background: expected ({self.height}, {self.width}, 3), got {bg.shape}")
         self.background = torch.from_numpy(bg)
         self.shading = ExpressionShading(flame, identity.shape) if expression_shading else None
 
     def default_camera(self, yaw_deg: float = 0.0, pitch_deg: float = 0.0, dist_scale: float = 1.0) -> Camera:
         "The frontal camera of this scene (optionally turned)."
         c = DEFAULT_CAMERA
-        return orbit_camera(yaw_deg, pitch_deg, c["dist"] * dist_scale, target=c["target"], fov_deg=c["fov_deg"],
-                            width=self.width, height=self.height)
+        return orbit_camera(
+            yaw_deg,
+            pitch_deg,
+            c["dist"] * dist_scale,
+            target=c["target"],
+            fov_deg=c["fov_deg"],
+            width=self.width,
+            height=self.height,
+        )
 
     @torch.no_grad()
     def render(
         self,
         track: FlameTrack,
-        camera: Camera,                  # unbatched (fixed) or batched over the track's frames
-        chunk: int = 8,                  # frames per rasterizer call (bounds memory)
+        camera: Camera,  # unbatched (fixed) or batched over the track's frames
+        chunk: int = 8,  # frames per rasterizer call (bounds memory)
         background: Tensor | None = None,  # (H, W, 3) override (e.g. plain colour for novel views)
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         "Frames (T, H, W, 3) uint8, head masks (T, H, W) bool and 2D landmarks (T, L, 2) of a track."
         if (camera.width, camera.height) != (self.width, self.height):
             raise InputError(f"camera: {camera.width}x{camera.height}, scene renders {self.width}x{self.height}")
-        T = len(track); fl = self.flame
+        T = len(track)
+        fl = self.flame
         shape = torch.as_tensor(pad_last(track.shape, fl.n_shape))
         bg = self.background if background is None else background
         frames, masks, lmks = [], [], []
         for a in range(0, T, chunk):
-            b = min(a + chunk, T); tr = track.slice(a, b); B = b - a
+            b = min(a + chunk, T)
+            tr = track.slice(a, b)
+            B = b - a
             pose = torch.as_tensor(tr.pose())
             expr = torch.as_tensor(pad_last(tr.expr, fl.n_expr))
             transl = torch.as_tensor(tr.translation)
             out = fl(shape=shape, expr=expr, pose=pose, transl=transl)
-            Rg = axis_angle_to_matrix(pose[:, 0:3]); Rn = axis_angle_to_matrix(pose[:, 3:6])
-            root = out.joints[:, 0] - transl                                   # rest root joint
+            Rg = axis_angle_to_matrix(pose[:, 0:3])
+            Rn = axis_angle_to_matrix(pose[:, 3:6])
+            root = out.joints[:, 0] - transl  # rest root joint
             neck_rest = ((out.joints[:, 1] - out.joints[:, 0])[:, None] @ Rg)[:, 0] + root
             tv = pose_torso(self.torso, neck_rest, Rn, Rg, root, transl)
             verts = torch.cat([out.vertices, tv], 1)
@@ -658,29 +944,53 @@ class SynthScene:
             if self.shading is not None:
                 th = self.shading(out.vertices, pose[:, 6:9])
                 tint = torch.cat([th, th.new_ones(B, tv.shape[1], 3)], 1)
-            r = render_mesh(verts, self.faces, cam, texture=self.texture, vt=self.vt, ft=self.ft,
-                            lambert=LIGHT_DIR, ambient=AMBIENT, background=bg.expand(B, *bg.shape), vertex_tint=tint)
+            r = render_mesh(
+                verts,
+                self.faces,
+                cam,
+                texture=self.texture,
+                vt=self.vt,
+                ft=self.ft,
+                lambert=LIGHT_DIR,
+                ambient=AMBIENT,
+                background=bg.expand(B, *bg.shape),
+                vertex_tint=tint,
+            )
             frames.append((r.rgb.clamp(0, 1) * 255 + 0.5).to(torch.uint8).numpy())
             masks.append(((r.face_id >= 0) & (r.face_id < self.n_head_faces)).numpy())
-            if out.landmarks is not None: lmks.append(cam.project(out.landmarks)[0].numpy())
-        return np.concatenate(frames), np.concatenate(masks), (np.concatenate(lmks).astype(np.float32) if lmks else None)
+            if out.landmarks is not None:
+                lmks.append(cam.project(out.landmarks)[0].numpy())
+        return (
+            np.concatenate(frames),
+            np.concatenate(masks),
+            (np.concatenate(lmks).astype(np.float32) if lmks else None),
+        )
+
 
 def identity_texture(ident: SynthIdentity, size: int = 256) -> np.ndarray:
     "The identity's UV albedo (uint8) from the sample head's `make_texture`."
     from ggtalker_nb.sample_head import make_texture
-    lk = ident.look
-    return make_texture(skin=lk["skin"], lips=lk["lip"], brows=lk["brow"], eyes=lk["eye"], hair=lk["hair"], size=int(size))
 
-def _tex_size(size: int) -> int: return 256 if max(size) <= 256 else 512
+    lk = ident.look
+    return make_texture(
+        skin=lk["skin"], lips=lk["lip"], brows=lk["brow"], eyes=lk["eye"], hair=lk["hair"], size=int(size)
+    )
+
+
+def _tex_size(size: int) -> int:
+    return 256 if max(size) <= 256 else 512
 
 # %% ../../nbs/32_data.synthtalk.ipynb #0ff2a648
 class ExpressionShading:
     "Per-vertex albedo factors of one identity's head from its posed mesh and jaw (mouth shadow, creases, lip paling)."
+
     def __init__(self, flame: "FLAME", shape) -> None:
         masks = getattr(flame, "masks", None) or {}
         need = ("lips", "face", "mouth_interior", "teeth", "skin")
         if any(k not in masks for k in need):
-            raise InputError(f"expression_shading: the head model needs vertex regions {need} (the sample head has them)")
+            raise InputError(
+                f"expression_shading: the head model needs vertex regions {need} (the sample head has them)"
+            )
         V = flame.n_verts
         ids = lambda k: torch.as_tensor(np.asarray(masks[k]), dtype=torch.long)
         region = lambda k: torch.zeros(V, dtype=torch.bool).index_fill_(0, ids(k), True)
@@ -693,25 +1003,28 @@ class ExpressionShading:
         self.lips = lips
         self.crease = region("face") & ~lips & ~self.interior
         lip_v = rest[lips]
-        corners = torch.stack([lip_v[lip_v[:, 0].argmin()], lip_v[lip_v[:, 0].argmax()]])       # (2, 3)
+        corners = torch.stack([lip_v[lip_v[:, 0].argmin()], lip_v[lip_v[:, 0].argmax()]])  # (2, 3)
         d2 = ((rest[:, None] - corners[None]) ** 2).sum(-1).amin(1)
-        self.corner_w = torch.exp(-d2 / (2 * 0.006 ** 2)) * (region("skin") | lips).float()
+        self.corner_w = torch.exp(-d2 / (2 * 0.006**2)) * (region("skin") | lips).float()
 
     def _vertex_area(self, v: Tensor) -> Tensor:
         "(…, V) one-ring area of each vertex (sum of a third of its faces' areas)."
         f = self.faces
-        A = 0.5 * torch.linalg.cross(v[..., f[:, 1], :] - v[..., f[:, 0], :], v[..., f[:, 2], :] - v[..., f[:, 0], :], dim=-1).norm(dim=-1)
+        A = 0.5 * torch.linalg.cross(
+            v[..., f[:, 1], :] - v[..., f[:, 0], :], v[..., f[:, 2], :] - v[..., f[:, 0], :], dim=-1
+        ).norm(dim=-1)
         out = v.new_zeros(*v.shape[:-1])
         return out.index_add_(-1, f.reshape(-1), (A[..., :, None] / 3).expand(*A.shape, 3).reshape(*A.shape[:-1], -1))
 
-    def __call__(self,
-                 verts: Tensor,   # (B, V, 3) posed head vertices
-                 jaw: Tensor,     # (B, 3) jaw pose (axis-angle; x = opening)
-                ) -> Tensor:      # (B, V, 3) RGB factors
+    def __call__(
+        self,
+        verts: Tensor,  # (B, V, 3) posed head vertices
+        jaw: Tensor,  # (B, 3) jaw pose (axis-angle; x = opening)
+    ) -> Tensor:  # (B, V, 3) RGB factors
         "Albedo factors for a batch of posed heads."
         B, V = verts.shape[:2]
         a = self._vertex_area(verts) / self.area0
-        j = (jaw[:, :1] / 0.2).clamp(0, 1)                                   # (B, 1)
+        j = (jaw[:, :1] / 0.2).clamp(0, 1)  # (B, 1)
         f = verts.new_ones(B, V, 3)
         f = f * (1 - 0.6 * j * self.interior.float())[..., None]
         f = f * (1 - 0.5 * j * self.corner_w)[..., None]
@@ -723,45 +1036,74 @@ class ExpressionShading:
 # %% ../../nbs/32_data.synthtalk.ipynb #699aea2a
 def is_heldout_identity(index: int, n_identities: int) -> bool:
     "Whether identity `index` is held out (see the split rules)."
-    if n_identities < 5: return n_identities >= 2 and index == n_identities - 1
+    if n_identities < 5:
+        return n_identities >= 2 and index == n_identities - 1
     return index % 5 == 4
+
 
 def clip_split(index: int, clip_index: int, n_identities: int, clips_per_identity: int) -> str:
     "The split of clip `clip_index` of identity `index`."
     K, k = clips_per_identity, clip_index
-    if is_heldout_identity(index, n_identities): return "heldout_test" if K >= 2 and k == K - 1 else "heldout_adapt"
-    roles = ["test_sentence", "test_voice", "test_language"][:max(K - 1, 0)]
+    if is_heldout_identity(index, n_identities):
+        return "heldout_test" if K >= 2 and k == K - 1 else "heldout_adapt"
+    roles = ["test_sentence", "test_voice", "test_language"][: max(K - 1, 0)]
     back = K - 1 - k
     return roles[back] if back < len(roles) else "train"
+
 
 def clip_plan(seed: int, ident: SynthIdentity, clip_index: int, n_identities: int, clips_per_identity: int) -> dict:
     "Split, sentence and voice of one clip (deterministic from the seed)."
     rng = np.random.default_rng([int(seed), ident.index, int(clip_index), 2])
     split = clip_split(ident.index, clip_index, n_identities, clips_per_identity)
-    pool = sentence_ids("heldout" if split in ("test_sentence", "heldout_test") else
-                        "foreign" if split == "test_language" else "train")
+    pool = sentence_ids(
+        "heldout" if split in ("test_sentence", "heldout_test") else "foreign" if split == "test_language" else "train"
+    )
     lang, si = pool[rng.integers(len(pool))]
     v = ident.voice
     if split == "test_voice":
-        v = SynthVoice(UNSEEN_VOICES[rng.integers(len(UNSEEN_VOICES))], UNSEEN_VARIANTS[rng.integers(len(UNSEEN_VARIANTS))],
-                  int(rng.integers(30, 71)), int(rng.integers(140, 191)))
-    elif split == "test_language": v = replace(v, name=LANGUAGE_VOICE[lang])
+        v = SynthVoice(
+            UNSEEN_VOICES[rng.integers(len(UNSEEN_VOICES))],
+            UNSEEN_VARIANTS[rng.integers(len(UNSEEN_VARIANTS))],
+            int(rng.integers(30, 71)),
+            int(rng.integers(140, 191)),
+        )
+    elif split == "test_language":
+        v = replace(v, name=LANGUAGE_VOICE[lang])
     return dict(split=split, language=lang, sentence_index=int(si), text=SENTENCES[lang][si], voice=v)
 
 # %% ../../nbs/32_data.synthtalk.ipynb #4d2d5083
 SYNTHTALK_VERSION = 1
 FPS = 25.0
 
-def _rng(seed, i, k, purpose): return np.random.default_rng([int(seed), int(i), int(k), int(purpose)])
+
+def _rng(seed, i, k, purpose):
+    return np.random.default_rng([int(seed), int(i), int(k), int(purpose)])
+
 
 class SynthTalk:
     "A SynthTalk generator: the head model, per-identity scenes (cached) and the clip recipe."
-    def __init__(self, seed: int = 0, n_identities: int = 10, clips_per_identity: int = 6, size: int = 256,
-                 tracking_noise: float = 0.0, head: "FlameAssets | None" = None, max_seconds: float | None = None,
-                 motion_version: int = MOTION_VERSION,    # 1: the original motion recipe (reproduces old data)
-                 expression_shading: bool = True):        # False: the albedo without expression shading (reproduces old frames)
-        self.seed, self.n_identities, self.K, self.size = int(seed), int(n_identities), int(clips_per_identity), int(size)
-        if motion_version not in (1, 2): raise InputError(f"motion_version: 1 or 2, got {motion_version!r}")
+
+    def __init__(
+        self,
+        seed: int = 0,
+        n_identities: int = 10,
+        clips_per_identity: int = 6,
+        size: int = 256,
+        tracking_noise: float = 0.0,
+        head: "FlameAssets | None" = None,
+        max_seconds: float | None = None,
+        motion_version: int = MOTION_VERSION,  # 1: the original motion recipe (reproduces old data)
+        # False: the albedo without expression shading (reproduces old frames)
+        expression_shading: bool = True,
+    ):
+        self.seed, self.n_identities, self.K, self.size = (
+            int(seed),
+            int(n_identities),
+            int(clips_per_identity),
+            int(size),
+        )
+        if motion_version not in (1, 2):
+            raise InputError(f"motion_version: 1 or 2, got {motion_version!r}")
         self.motion_version = int(motion_version)
         self.expression_shading = bool(expression_shading)
         self.tracking_noise, self.max_seconds = float(tracking_noise), max_seconds
@@ -769,17 +1111,27 @@ class SynthTalk:
         self.flame = sample_head_flame() if head is None else FLAME(head)
         self._scenes: OrderedDict = OrderedDict()
 
-    def identity(self, i: int) -> SynthIdentity: return sample_identity(self.seed, i)
+    def identity(self, i: int) -> SynthIdentity:
+        return sample_identity(self.seed, i)
+
     def scene(self, i: int) -> SynthScene:
         "The (cached, at most 2) rendering scene of identity `i`."
         if i not in self._scenes:
             ident = self.identity(i)
-            self._scenes[i] = SynthScene(ident, self.flame, identity_texture(ident, _tex_size((self.size,))), self.size, self.size,
-                                         expression_shading=self.expression_shading)
-            while len(self._scenes) > 2: self._scenes.popitem(last=False)
+            self._scenes[i] = SynthScene(
+                ident,
+                self.flame,
+                identity_texture(ident, _tex_size((self.size,))),
+                self.size,
+                self.size,
+                expression_shading=self.expression_shading,
+            )
+            while len(self._scenes) > 2:
+                self._scenes.popitem(last=False)
         return self._scenes[i]
 
-    def plan(self, i: int, k: int) -> dict: return clip_plan(self.seed, self.identity(i), k, self.n_identities, self.K)
+    def plan(self, i: int, k: int) -> dict:
+        return clip_plan(self.seed, self.identity(i), k, self.n_identities, self.K)
 
     def variety(self, i: int, k: int) -> "MotionVariety | None":
         "The utterance variety of clip `k` of identity `i` (None for motion version 1)."
@@ -789,25 +1141,45 @@ class SynthTalk:
         "Clean track, noisy track (or None) and frame count for clip `k` of identity `i` given its speech."
         ident = self.identity(i)
         T = max(1, int(np.ceil(len(speech.samples) / speech.sr * FPS)))
-        clean, _ = synthesize_motion(speech.phonemes, T, ident.style, _rng(self.seed, i, k, 3), self.flame.expr_names,
-                                     self.flame.n_expr, self.flame.n_shape, ident.shape, FPS, variety=self.variety(i, k))
-        noisy = add_tracking_noise(clean, _rng(self.seed, i, k, 5), self.tracking_noise, FPS) if self.tracking_noise > 0 else None
+        clean, _ = synthesize_motion(
+            speech.phonemes,
+            T,
+            ident.style,
+            _rng(self.seed, i, k, 3),
+            self.flame.expr_names,
+            self.flame.n_expr,
+            self.flame.n_shape,
+            ident.shape,
+            FPS,
+            variety=self.variety(i, k),
+        )
+        noisy = (
+            add_tracking_noise(clean, _rng(self.seed, i, k, 5), self.tracking_noise, FPS)
+            if self.tracking_noise > 0
+            else None
+        )
         return clean, noisy, T
 
     def camera(self, i: int, k: int) -> Camera:
         r = _rng(self.seed, i, k, 4)
-        return self.scene(i).default_camera(float(r.uniform(-6, 6)), float(r.uniform(-4, 4)), float(r.uniform(0.95, 1.05)))
+        return self.scene(i).default_camera(
+            float(r.uniform(-6, 6)), float(r.uniform(-4, 4)), float(r.uniform(0.95, 1.05))
+        )
 
     def speech(self, i: int, k: int):
-        p = self.plan(i, k); v = p["voice"]; var = self.variety(i, k)
+        p = self.plan(i, k)
+        v = p["voice"]
+        var = self.variety(i, k)
         rate = v.rate if var is None else int(np.clip(round(v.rate * var.rate_factor), 80, 450))
         sp = tts(p["text"], voice=v.name, rate=rate, pitch=v.pitch, variant=v.variant, sr_out=AUDIO_SR)
-        if var is not None:                       # emphasis is partly audible: louder where the jaw opens wider
+        if var is not None:  # emphasis is partly audible: louder where the jaw opens wider
             x = sp.samples * loudness_envelope(visemes_from_phonemes(sp.phonemes), len(sp.samples), sp.sr, var, FPS)
             sp = replace(sp, samples=(x / max(1.0, float(np.abs(x).max()) / 0.99)).astype(np.float32))
-        if self.max_seconds is not None:          # trim long utterances (tests, the shipped mini set)
+        if self.max_seconds is not None:  # trim long utterances (tests, the shipped mini set)
             n = int(self.max_seconds * sp.sr)
-            cut = lambda items: [type(x)(x[0], x[1], min(x[2], self.max_seconds)) for x in items if x[1] < self.max_seconds]
+            cut = lambda items: [
+                type(x)(x[0], x[1], min(x[2], self.max_seconds)) for x in items if x[1] < self.max_seconds
+            ]
             sp = replace(sp, samples=sp.samples[:n], phonemes=cut(sp.phonemes), words=cut(sp.words or []))
         return p, sp
 
@@ -818,65 +1190,140 @@ class SynthTalk:
         clean, noisy, T = self.motion(i, k, sp)
         cam = self.camera(i, k)
         frames = masks = lmk = None
-        if render: frames, masks, lmk = self.scene(i).render(clean, cam)
+        if render:
+            frames, masks, lmk = self.scene(i).render(clean, cam)
         v = p["voice"]
-        meta = dict(fps=FPS, identity=ident.name, clip_id=f"{ident.name}_c{k:03d}", text=p["text"], language=p["language"],
-                    voice=v.espeak, phonemes=[[a, float(s), float(e)] for a, s, e in sp.phonemes],
-                    words=[list(w) if isinstance(w, (tuple, list)) else w for w in (sp.words or [])], split=p["split"],
-                    synthtalk=dict(version=SYNTHTALK_VERSION, seed=self.seed, identity_index=i, clip_index=k,
-                                   n_identities=self.n_identities, clips_per_identity=self.K, size=self.size,
-                                   tracking_noise=self.tracking_noise, max_seconds=self.max_seconds,
-                                   motion_version=self.motion_version, expression_shading=self.expression_shading,
-                                   variety=None if self.motion_version < 2 else asdict(self.variety(i, k)),
-                                   sentence=[p["language"], p["sentence_index"]], voice=asdict(v),
-                                   espeak_version=sp.meta.get("espeak_version"),
-                                   identity=ident.to_json()))
-        return Clip(frames, noisy if noisy is not None else clean, cam, meta, sp.samples.astype(np.float32), masks, lmk,
-                    clean if noisy is not None else None)
+        meta = dict(
+            fps=FPS,
+            identity=ident.name,
+            clip_id=f"{ident.name}_c{k:03d}",
+            text=p["text"],
+            language=p["language"],
+            voice=v.espeak,
+            phonemes=[[a, float(s), float(e)] for a, s, e in sp.phonemes],
+            words=[list(w) if isinstance(w, (tuple, list)) else w for w in (sp.words or [])],
+            split=p["split"],
+            synthtalk=dict(
+                version=SYNTHTALK_VERSION,
+                seed=self.seed,
+                identity_index=i,
+                clip_index=k,
+                n_identities=self.n_identities,
+                clips_per_identity=self.K,
+                size=self.size,
+                tracking_noise=self.tracking_noise,
+                max_seconds=self.max_seconds,
+                motion_version=self.motion_version,
+                expression_shading=self.expression_shading,
+                variety=None if self.motion_version < 2 else asdict(self.variety(i, k)),
+                sentence=[p["language"], p["sentence_index"]],
+                voice=asdict(v),
+                espeak_version=sp.meta.get("espeak_version"),
+                identity=ident.to_json(),
+            ),
+        )
+        return Clip(
+            frames,
+            noisy if noisy is not None else clean,
+            cam,
+            meta,
+            sp.samples.astype(np.float32),
+            masks,
+            lmk,
+            clean if noisy is not None else None,
+        )
 
 # %% ../../nbs/32_data.synthtalk.ipynb #847e899c
 def build_synthtalk(
     out_dir: str | os.PathLike,
     n_identities: int = 20,
     clips_per_identity: int = 12,
-    size: int = 256,               # frame width = height
+    size: int = 256,  # frame width = height
     seed: int = 0,
-    progress: bool = True,         # tqdm progress bar
-    tracking_noise: float = 0.0,   # > 0: store noisy parameters in flame.npz and the clean ones in flame_clean.npz
+    progress: bool = True,  # tqdm progress bar
+    tracking_noise: float = 0.0,  # > 0: store noisy parameters in flame.npz and the clean ones in flame_clean.npz
     max_seconds: float | None = None,  # trim utterances (for small sample sets)
     frames_format: str = "mp4",
     crf: int = 18,
     identities: Sequence[int] | None = None,  # build only these identity indices (default all)
-    motion_version: int = MOTION_VERSION,     # 1: the original motion recipe (to reproduce old data)
-    expression_shading: bool = True,          # expression-dependent albedo (`ExpressionShading`); False: frames as before it
+    motion_version: int = MOTION_VERSION,  # 1: the original motion recipe (to reproduce old data)
+    # expression-dependent albedo (`ExpressionShading`); False: frames as before it
+    expression_shading: bool = True,
 ) -> dict:
     "Build (or resume) a SynthTalk dataset; return a summary (clips built/skipped, seconds, frames, bytes)."
-    if n_identities < 1 or clips_per_identity < 1: raise InputError("n_identities and clips_per_identity must be ≥ 1")
-    if size < 16: raise InputError(f"size: must be ≥ 16, got {size}")
-    out = Path(out_dir); out.mkdir(parents=True, exist_ok=True)
+    if n_identities < 1 or clips_per_identity < 1:
+        raise InputError("n_identities and clips_per_identity must be ≥ 1")
+    if size < 16:
+        raise InputError(f"size: must be ≥ 16, got {size}")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     remove_partials(out)
-    gen = SynthTalk(seed, n_identities, clips_per_identity, size, tracking_noise, max_seconds=max_seconds, motion_version=motion_version,
-                    expression_shading=expression_shading)
+    gen = SynthTalk(
+        seed,
+        n_identities,
+        clips_per_identity,
+        size,
+        tracking_noise,
+        max_seconds=max_seconds,
+        motion_version=motion_version,
+        expression_shading=expression_shading,
+    )
     ids = list(range(n_identities)) if identities is None else [int(i) for i in identities]
-    info = dict(format="synthtalk", version=SYNTHTALK_VERSION, seed=seed, n_identities=n_identities,
-                clips_per_identity=clips_per_identity, size=size, fps=FPS, tracking_noise=tracking_noise, max_seconds=max_seconds,
-                frames_format=frames_format, crf=crf, motion_version=int(motion_version),
-                expression_shading=bool(expression_shading),
-                splits=dict(train_identities=[gen.identity(i).name for i in range(n_identities) if not is_heldout_identity(i, n_identities)],
-                            heldout_identities=[gen.identity(i).name for i in range(n_identities) if is_heldout_identity(i, n_identities)],
-                            heldout_sentences=[SENTENCES["en"][i] for _, i in sentence_ids("heldout")],
-                            unseen_voices=[f"{v}+{x}" for v in UNSEEN_VOICES for x in UNSEEN_VARIANTS],
-                            unseen_languages=list(LANGUAGES[1:])),
-                identities=[gen.identity(i).to_json() for i in range(n_identities)])
+    info = dict(
+        format="synthtalk",
+        version=SYNTHTALK_VERSION,
+        seed=seed,
+        n_identities=n_identities,
+        clips_per_identity=clips_per_identity,
+        size=size,
+        fps=FPS,
+        tracking_noise=tracking_noise,
+        max_seconds=max_seconds,
+        frames_format=frames_format,
+        crf=crf,
+        motion_version=int(motion_version),
+        expression_shading=bool(expression_shading),
+        splits=dict(
+            train_identities=[
+                gen.identity(i).name for i in range(n_identities) if not is_heldout_identity(i, n_identities)
+            ],
+            heldout_identities=[
+                gen.identity(i).name for i in range(n_identities) if is_heldout_identity(i, n_identities)
+            ],
+            heldout_sentences=[SENTENCES["en"][i] for _, i in sentence_ids("heldout")],
+            unseen_voices=[f"{v}+{x}" for v in UNSEEN_VOICES for x in UNSEEN_VARIANTS],
+            unseen_languages=list(LANGUAGES[1:]),
+        ),
+        identities=[gen.identity(i).to_json() for i in range(n_identities)],
+    )
     old = out / "synthtalk.json"
-    if old.is_file():                 # resuming: the settings must match, or clips of two recipes would mix
+    if old.is_file():  # resuming: the settings must match, or clips of two recipes would mix
         prev = json.loads(old.read_text())
-        diff = [k for k in ("version", "seed", "n_identities", "clips_per_identity", "size", "tracking_noise", "max_seconds",
-                            "frames_format", "crf", "motion_version", "expression_shading")
-                if prev.get(k, {"motion_version": 1, "expression_shading": False}.get(k)) != info[k]]
-        if diff: raise InputError(f"{out}: holds a SynthTalk build with other settings ({', '.join(f'{k}={prev.get(k)!r}' for k in diff)}); "
-                                  "use another folder")
-    with atomic_write(out / "synthtalk.json", "w") as f: json.dump(info, f, indent=1, ensure_ascii=False)
+        diff = [
+            k
+            for k in (
+                "version",
+                "seed",
+                "n_identities",
+                "clips_per_identity",
+                "size",
+                "tracking_noise",
+                "max_seconds",
+                "frames_format",
+                "crf",
+                "motion_version",
+                "expression_shading",
+            )
+            if prev.get(k, {"motion_version": 1, "expression_shading": False}.get(k)) != info[k]
+        ]
+        if diff:
+            raise InputError(
+                f"{out}: holds a SynthTalk build with other settings "
+                f"({', '.join(f'{k}={prev.get(k)!r}' for k in diff)}); "
+                "use another folder"
+            )
+    with atomic_write(out / "synthtalk.json", "w") as f:
+        json.dump(info, f, indent=1, ensure_ascii=False)
     os.chmod(out / "synthtalk.json", 0o644)
     todo = [(i, k) for i in ids for k in range(clips_per_identity)]
     stats = dict(built=0, skipped=0, frames=0, seconds=0.0)
@@ -884,40 +1331,65 @@ def build_synthtalk(
     bar = tqdm(todo, desc="SynthTalk", unit="clip", disable=not progress)
     for i, k in bar:
         d = out / f"{gen.identity(i).name}_c{k:03d}"
-        if is_clip_dir(d): stats["skipped"] += 1; continue
+        if is_clip_dir(d):
+            stats["skipped"] += 1
+            continue
         clip = gen.make_clip(i, k)
         write_clip(d, clip, frames_format=frames_format, crf=crf)
-        stats["built"] += 1; stats["frames"] += clip.n_frames
+        stats["built"] += 1
+        stats["frames"] += clip.n_frames
         bar.set_postfix(fps=f"{stats['frames'] / (time.perf_counter() - t0):.1f}")
     stats["seconds"] = time.perf_counter() - t0
     stats["bytes"] = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return stats
 
+
 def rebuild_clip(clip_dir: str | os.PathLike, render: bool = False) -> Clip:
     "Regenerate a SynthTalk clip from the seed recorded in its `meta.json`."
     meta = ClipReader(clip_dir).meta
     s = meta.get("synthtalk")
-    if not s: raise InputError(f"{clip_dir}: not a SynthTalk clip (no 'synthtalk' entry in meta.json)")
-    gen = SynthTalk(s["seed"], s["n_identities"], s["clips_per_identity"], s["size"], s["tracking_noise"], max_seconds=s.get("max_seconds"),
-                    motion_version=s.get("motion_version", 1), expression_shading=s.get("expression_shading", False))
+    if not s:
+        raise InputError(f"{clip_dir}: not a SynthTalk clip (no 'synthtalk' entry in meta.json)")
+    gen = SynthTalk(
+        s["seed"],
+        s["n_identities"],
+        s["clips_per_identity"],
+        s["size"],
+        s["tracking_noise"],
+        max_seconds=s.get("max_seconds"),
+        motion_version=s.get("motion_version", 1),
+        expression_shading=s.get("expression_shading", False),
+    )
     return gen.make_clip(s["identity_index"], s["clip_index"], render=render)
+
 
 def render_clip(
     clip: "Clip | ClipReader | str | os.PathLike",  # a SynthTalk clip (its meta holds the identity)
-    cameras: Camera,           # (C,) cameras (any size); each renders every frame
+    cameras: Camera,  # (C,) cameras (any size); each renders every frame
     frames: slice | Sequence[int] | None = None,  # which frames (default all)
-    background: Sequence[float] | None = None,    # plain RGB instead of the identity's backdrop
-) -> np.ndarray:               # (C, T, H, W, 3) uint8
+    background: Sequence[float] | None = None,  # plain RGB instead of the identity's backdrop
+) -> np.ndarray:  # (C, T, H, W, 3) uint8
     "Re-render a SynthTalk clip from other cameras (novel-view ground truth)."
-    if isinstance(clip, (str, os.PathLike)): clip = ClipReader(clip)
-    meta = clip.meta; s = meta.get("synthtalk")
-    if not s: raise InputError("render_clip: the clip's meta has no 'synthtalk' entry (not a SynthTalk clip)")
+    if isinstance(clip, (str, os.PathLike)):
+        clip = ClipReader(clip)
+    meta = clip.meta
+    s = meta.get("synthtalk")
+    if not s:
+        raise InputError("render_clip: the clip's meta has no 'synthtalk' entry (not a SynthTalk clip)")
     fl = clip.flame_clean if clip.flame_clean is not None else clip.flame
     idx = np.arange(len(fl))[frames] if frames is not None else np.arange(len(fl))
     track = replace(fl, **{k: getattr(fl, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")})
     cams = cameras if len(cameras.batch_shape) else Camera.stack([cameras])
     ident = SynthIdentity.from_json(s["identity"])
-    scene = SynthScene(ident, sample_head_flame(), identity_texture(ident, _tex_size((cams.width, cams.height))), cams.width, cams.height,
-                       expression_shading=s.get("expression_shading", False))
-    bg = None if background is None else torch.tensor(background, dtype=torch.float32).expand(cams.height, cams.width, 3)
+    scene = SynthScene(
+        ident,
+        sample_head_flame(),
+        identity_texture(ident, _tex_size((cams.width, cams.height))),
+        cams.width,
+        cams.height,
+        expression_shading=s.get("expression_shading", False),
+    )
+    bg = (
+        None if background is None else torch.tensor(background, dtype=torch.float32).expand(cams.height, cams.width, 3)
+    )
     return np.stack([scene.render(track, cams[c], background=bg)[0] for c in range(len(cams))])

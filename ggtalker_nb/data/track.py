@@ -9,7 +9,14 @@ __all__ = ['TRACKER_VERSION', 'TRACK_TARGETS', 'PointEmbedding', 'as_point_embed
            'format_bench_track', 'bench_track_record']
 
 # %% ../../nbs/34_data.track.ipynb #cbbd7f1f
-import json, math, os, re, shutil, subprocess, time, uuid
+import json
+import math
+import os
+import re
+import shutil
+import subprocess
+import time
+import uuid
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Sequence
@@ -30,8 +37,9 @@ from ..sample_head import sample_head_flame
 @dataclass
 class PointEmbedding:
     "Mesh points the tracker fits: face index + barycentric coordinates, and which landmark column each one is."
-    faces_idx: Tensor            # (K,) long: triangle of each point
-    bary: Tensor                 # (K, 3) barycentric coordinates in it
+
+    faces_idx: Tensor  # (K,) long: triangle of each point
+    bary: Tensor  # (K, 3) barycentric coordinates in it
     index: Tensor | None = None  # (K,) long: column of the landmark array (e.g. MediaPipe point id); None = 0..K-1
     weight: Tensor | None = None  # (K,) per-point loss weight (default 1)
 
@@ -39,32 +47,47 @@ class PointEmbedding:
         self.faces_idx = torch.as_tensor(np.asarray(self.faces_idx), dtype=torch.long).reshape(-1)
         self.bary = torch.as_tensor(np.asarray(self.bary), dtype=torch.float32).reshape(-1, 3)
         K = len(self.faces_idx)
-        if len(self.bary) != K: raise InputError(f"embedding: {K} faces but {len(self.bary)} barycentric rows")
-        if K < 6: raise InputError(f"embedding: needs at least 6 points to fit a head, got {K}")
+        if len(self.bary) != K:
+            raise InputError(f"embedding: {K} faces but {len(self.bary)} barycentric rows")
+        if K < 6:
+            raise InputError(f"embedding: needs at least 6 points to fit a head, got {K}")
         if self.index is not None:
             self.index = torch.as_tensor(np.asarray(self.index), dtype=torch.long).reshape(-1)
-            if len(self.index) != K: raise InputError(f"embedding.index: expected {K} entries, got {len(self.index)}")
+            if len(self.index) != K:
+                raise InputError(f"embedding.index: expected {K} entries, got {len(self.index)}")
         if self.weight is not None:
             self.weight = torch.as_tensor(np.asarray(self.weight), dtype=torch.float32).reshape(-1)
-            if len(self.weight) != K: raise InputError(f"embedding.weight: expected {K} entries, got {len(self.weight)}")
-    def __len__(self): return len(self.faces_idx)
+            if len(self.weight) != K:
+                raise InputError(f"embedding.weight: expected {K} entries, got {len(self.weight)}")
+
+    def __len__(self):
+        return len(self.faces_idx)
 
     def select(self, landmarks):
         "The landmark columns of this embedding: (..., L, C) → (..., K, C)."
-        if self.index is None: return landmarks
+        if self.index is None:
+            return landmarks
         return landmarks[..., self.index.numpy() if isinstance(landmarks, np.ndarray) else self.index, :]
 
 
 def as_point_embedding(embedding) -> PointEmbedding:
-    "Accept a `PointEmbedding`, an object/dict with faces_idx + bary (+ index/indices, weight), or a (faces_idx, bary) tuple."
-    if isinstance(embedding, PointEmbedding): return embedding
+    """Accept a `PointEmbedding`, an object/dict with faces_idx + bary (+ index/indices, weight), or a (faces_idx, bary)
+    tuple."""
+    if isinstance(embedding, PointEmbedding):
+        return embedding
     if isinstance(embedding, (tuple, list)) and len(embedding) in (2, 3):
         return PointEmbedding(*embedding)
     get = (lambda k: embedding.get(k)) if isinstance(embedding, dict) else (lambda k: getattr(embedding, k, None))
     pick = lambda *ks: next((get(k) for k in ks if get(k) is not None), None)
-    fi, bc = pick("faces_idx", "face_idx", "lmk_faces_idx", "faces"), pick("bary", "bary_coords", "lmk_bary_coords", "barycentric")
+    fi, bc = (
+        pick("faces_idx", "face_idx", "lmk_faces_idx", "faces"),
+        pick("bary", "bary_coords", "lmk_bary_coords", "barycentric"),
+    )
     if fi is None or bc is None:
-        raise InputError(f"embedding: expected faces_idx and bary (face index + barycentric per landmark), got {type(embedding).__name__}")
+        raise InputError(
+            "embedding: expected faces_idx and bary (face index + barycentric per landmark), got "
+            f"{type(embedding).__name__}"
+        )
     idx, w = pick("index", "indices", "point_ids", "landmark_ids", "mp_index"), pick("weight", "weights")
     cvt = lambda x: None if x is None else (x.detach().cpu().numpy() if isinstance(x, Tensor) else np.asarray(x))
     return PointEmbedding(cvt(fi), cvt(bc), cvt(idx), cvt(w))
@@ -72,7 +95,10 @@ def as_point_embedding(embedding) -> PointEmbedding:
 
 class PointFlame(nn.Module):
     "FLAME evaluated only at embedded surface points (the vertices of their triangles): the fitter's fast forward."
-    def __init__(self, model: FLAME, faces_idx: Tensor, bary: Tensor, n_shape: int | None = None, n_expr: int | None = None):
+
+    def __init__(
+        self, model: FLAME, faces_idx: Tensor, bary: Tensor, n_shape: int | None = None, n_expr: int | None = None
+    ):
         super().__init__()
         S, E = model.n_shape, model.n_expr
         n_shape = S if n_shape is None else min(int(n_shape), S)
@@ -83,19 +109,24 @@ class PointFlame(nn.Module):
         sd = model.shapedirs
         self.register_buffer("vt", model.v_template[vids].clone())
         self.register_buffer("sdir", rearrange(sd[vids][..., :n_shape], "n c k -> (n c) k").contiguous())
-        self.register_buffer("edir", rearrange(sd[vids][..., S:S + n_expr], "n c k -> (n c) k").contiguous())
+        self.register_buffer("edir", rearrange(sd[vids][..., S : S + n_expr], "n c k -> (n c) k").contiguous())
         self.register_buffer("pdir", rearrange(model.posedirs[vids], "n c p -> (n c) p").contiguous())
         self.register_buffer("w", model.weights[vids].clone())
         Jr = model.J_regressor
         self.register_buffer("J0", Jr @ model.v_template)
-        self.register_buffer("Jsd", rearrange(einsum(Jr, sd[..., :n_shape], "j v, v c k -> j c k"), "j c k -> (j c) k").contiguous())
-        self.register_buffer("Jed", rearrange(einsum(Jr, sd[..., S:S + n_expr], "j v, v c k -> j c k"), "j c k -> (j c) k").contiguous())
+        self.register_buffer(
+            "Jsd", rearrange(einsum(Jr, sd[..., :n_shape], "j v, v c k -> j c k"), "j c k -> (j c) k").contiguous()
+        )
+        self.register_buffer(
+            "Jed",
+            rearrange(einsum(Jr, sd[..., S : S + n_expr], "j v, v c k -> j c k"), "j c k -> (j c) k").contiguous(),
+        )
         self.register_buffer("tri", inv.reshape(-1, 3))
         self.register_buffer("bary", bary.to(model.v_template))
 
     def forward(self, shape: Tensor, expr: Tensor, pose: Tensor, transl: Tensor) -> Tensor:
         "Points (T, K, 3) for shape (S,), expr (T, E), pose (T, J, 3), transl (T, 3)."
-        T, J, n = expr.shape[0], pose.shape[1], self.vt.shape[0]
+        _T, J, n = expr.shape[0], pose.shape[1], self.vt.shape[0]
         v = self.vt + (self.sdir @ shape).reshape(n, 3)
         v = v + rearrange(expr @ self.edir.T, "t (n c) -> t n c", c=3)
         joints = (self.J0 + (self.Jsd @ shape).reshape(J, 3)) + rearrange(expr @ self.Jed.T, "t (j c) -> t j c", c=3)
@@ -106,7 +137,8 @@ class PointFlame(nn.Module):
         Rs, ts = [R[:, 0]], [joints[:, 0]]
         for j in range(1, J):
             p = par[j]
-            Rs.append(Rs[p] @ R[:, j]); ts.append(ts[p] + (Rs[p] @ (joints[:, j] - joints[:, p])[..., None])[..., 0])
+            Rs.append(Rs[p] @ R[:, j])
+            ts.append(ts[p] + (Rs[p] @ (joints[:, j] - joints[:, p])[..., None])[..., 0])
         Rw, tw = torch.stack(Rs, 1), torch.stack(ts, 1)
         t_skin = tw - (Rw @ joints[..., None])[..., 0]
         A = rearrange(torch.cat([Rw, t_skin[..., None]], -1), "t j r c -> t j (r c)")
@@ -119,48 +151,57 @@ class PointFlame(nn.Module):
 @dataclass
 class TrackConfig:
     "Settings of the landmark fit (weights are relative to the robust reprojection term, in face-normalised pixels)."
-    n_shape: int | None = None      # fit the first n_shape identity components (None: all of the model's)
-    n_expr: int | None = None       # fit the first n_expr expression components (None: all)
-    rigid_steps: int = 40           # stage 1: pose, translation, focal
-    steps: int = 150                # stage 2: + shape, expression, jaw, neck, eyes
-    lr: float = 0.03                # Adam step (rotation rad, expression units; translation in 0.1 m units)
-    robust_px: float = 3.0          # pseudo-Huber scale, in pixels of a 200-pixel face
-    w_shape: float = 1e-3           # ‖shape‖² prior
-    w_expr: float = 0.3             # ‖expr‖² prior (strong: mouth opening goes to the jaw joint, as in FLAME)
-    w_jaw: float = 1e-2             # jaw pose prior (side/twist components ×100)
-    w_neck: float = 1.0             # neck pose prior: the head's rigid motion is kept in the global rotation
-    w_eyes: float = 1e-2            # eye rotation prior
-    w_smooth: float = 0.06          # temporal: acceleration of the fitted surface points (face-normalised px)
-    w_vel: float = 0.006            # temporal: velocity of the fitted surface points
-    fov_deg: float = 20.0           # focal-length prior (vertical field of view of the full frame)
-    w_focal: float = 1.0            # log-focal prior weight (0: free; focal is weakly observable from landmarks)
+
+    n_shape: int | None = None  # fit the first n_shape identity components (None: all of the model's)
+    n_expr: int | None = None  # fit the first n_expr expression components (None: all)
+    rigid_steps: int = 40  # stage 1: pose, translation, focal
+    steps: int = 150  # stage 2: + shape, expression, jaw, neck, eyes
+    lr: float = 0.03  # Adam step (rotation rad, expression units; translation in 0.1 m units)
+    robust_px: float = 3.0  # pseudo-Huber scale, in pixels of a 200-pixel face
+    w_shape: float = 1e-3  # ‖shape‖² prior
+    w_expr: float = 0.3  # ‖expr‖² prior (strong: mouth opening goes to the jaw joint, as in FLAME)
+    w_jaw: float = 1e-2  # jaw pose prior (side/twist components ×100)
+    w_neck: float = 1.0  # neck pose prior: the head's rigid motion is kept in the global rotation
+    w_eyes: float = 1e-2  # eye rotation prior
+    w_smooth: float = 0.06  # temporal: acceleration of the fitted surface points (face-normalised px)
+    w_vel: float = 0.006  # temporal: velocity of the fitted surface points
+    fov_deg: float = 20.0  # focal-length prior (vertical field of view of the full frame)
+    w_focal: float = 1.0  # log-focal prior weight (0: free; focal is weakly observable from landmarks)
     fit_focal: bool = True
-    fit_eyes: bool | None = None    # None: only when the embedding has points on the eyeballs
-    window: int = 400               # frames per optimisation window (long videos: windows with fixed shape and focal)
-    shape_frames: int = 100         # frames used for the shape/focal estimate of a long video
+    fit_eyes: bool | None = None  # None: only when the embedding has points on the eyeballs
+    window: int = 400  # frames per optimisation window (long videos: windows with fixed shape and focal)
+    shape_frames: int = 100  # frames used for the shape/focal estimate of a long video
 
     def validate(self) -> "TrackConfig":
-        if self.rigid_steps < 0 or self.steps < 0: raise InputError("TrackConfig: steps must be ≥ 0")
-        if self.lr <= 0 or self.robust_px <= 0: raise InputError("TrackConfig: lr and robust_px must be > 0")
-        if not 1 <= self.fov_deg <= 170: raise InputError(f"TrackConfig.fov_deg: expected 1…170, got {self.fov_deg}")
-        if self.window < 8 or self.shape_frames < 1: raise InputError("TrackConfig: window ≥ 8 and shape_frames ≥ 1")
+        if self.rigid_steps < 0 or self.steps < 0:
+            raise InputError("TrackConfig: steps must be ≥ 0")
+        if self.lr <= 0 or self.robust_px <= 0:
+            raise InputError("TrackConfig: lr and robust_px must be > 0")
+        if not 1 <= self.fov_deg <= 170:
+            raise InputError(f"TrackConfig.fov_deg: expected 1…170, got {self.fov_deg}")
+        if self.window < 8 or self.shape_frames < 1:
+            raise InputError("TrackConfig: window ≥ 8 and shape_frames ≥ 1")
         return self
 
 
 @dataclass
 class TrackResult:
     "Output of `fit_flame`: per-frame FLAME parameters, one fixed camera, per-frame fit errors."
+
     track: FlameTrack
-    camera: Camera                  # unbatched, OpenCV, world up = +y, the head in front of it
-    rms_px: np.ndarray              # (T,) RMS reprojection error of the valid landmarks per frame (NaN: none valid)
+    camera: Camera  # unbatched, OpenCV, world up = +y, the head in front of it
+    rms_px: np.ndarray  # (T,) RMS reprojection error of the valid landmarks per frame (NaN: none valid)
     info: dict = field(default_factory=dict)
 
 
 def _interp_rows(x: np.ndarray, ok: np.ndarray) -> np.ndarray:
     "Fill rows of x (T, D) where ok is False by linear interpolation (hold at the ends)."
-    if ok.all() or not ok.any(): return x
-    t = np.arange(len(x)); out = x.copy()
-    for d in range(x.shape[1]): out[~ok, d] = np.interp(t[~ok], t[ok], x[ok, d])
+    if ok.all() or not ok.any():
+        return x
+    t = np.arange(len(x))
+    out = x.copy()
+    for d in range(x.shape[1]):
+        out[~ok, d] = np.interp(t[~ok], t[ok], x[ok, d])
     return out
 
 
@@ -169,28 +210,30 @@ def _view_R(dtype=torch.float32):
 
 
 def _rigid_init(X: Tensor, J0: Tensor, x: Tensor, w: Tensor, f: float, cxy: Tensor, dist: float):
-    "Per-frame weak-perspective init: global rotation (T,3) and translation (T,3) from model points X (K,3) and pixels x (T,K,2)."
-    T = x.shape[0]
-    wsum = w.sum(1, keepdim=True).clamp_min(1e-6)                      # (T,1)
-    xc = (x * w[..., None]).sum(1) / wsum                               # (T,2) weighted centroid
-    Xc = (X[None] * w[..., None]).sum(1) / wsum                         # (T,3)
-    A = (X[None] - Xc[:, None]) * w[..., None].sqrt()                   # (T,K,3)
-    B = (x - xc[:, None]) * w[..., None].sqrt()                         # (T,K,2)
-    M = torch.linalg.lstsq(A, B).solution.transpose(1, 2)               # (T,2,3): x ≈ M X
+    """Per-frame weak-perspective init: global rotation (T,3) and translation (T,3) from model points X (K,3) and pixels
+    x (T,K,2)."""
+    wsum = w.sum(1, keepdim=True).clamp_min(1e-6)  # (T,1)
+    xc = (x * w[..., None]).sum(1) / wsum  # (T,2) weighted centroid
+    Xc = (X[None] * w[..., None]).sum(1) / wsum  # (T,3)
+    A = (X[None] - Xc[:, None]) * w[..., None].sqrt()  # (T,K,3)
+    B = (x - xc[:, None]) * w[..., None].sqrt()  # (T,K,2)
+    M = torch.linalg.lstsq(A, B).solution.transpose(1, 2)  # (T,2,3): x ≈ M X
     r1, r2 = M[:, 0], M[:, 1]
-    s = (r1.norm(dim=-1) + r2.norm(dim=-1)) / 2                          # pixels per metre
+    s = (r1.norm(dim=-1) + r2.norm(dim=-1)) / 2  # pixels per metre
     # nearest rotation to [r1/s; r2/s; r1×r2/s²]
     r3 = torch.cross(r1, r2, dim=-1) / s[:, None]
     U, _, Vh = torch.linalg.svd(torch.stack([r1, r2, r3], 1) / s[:, None, None])
     Rc = U @ Vh
     bad = torch.linalg.det(Rc) < 0
     if bad.any():
-        U2 = U.clone(); U2[bad, :, -1] *= -1; Rc = torch.where(bad[:, None, None], U2 @ Vh, Rc)
-    z = f / s.clamp_min(1e-6)                                           # depth of the centroid
+        U2 = U.clone()
+        U2[bad, :, -1] *= -1
+        Rc = torch.where(bad[:, None, None], U2 @ Vh, Rc)
+    z = f / s.clamp_min(1e-6)  # depth of the centroid
     # camera-space centroid c: pixel xc at depth z
     c = torch.stack([(xc[:, 0] - cxy[0]) * z / f, (xc[:, 1] - cxy[1]) * z / f, z], -1)
     Rv = _view_R(X.dtype)
-    R0 = Rv @ Rc                                                         # world rotation (Rv symmetric)
+    R0 = Rv @ Rc  # world rotation (Rv symmetric)
     # posed point = R0 (X - J0) + J0 + tr;  camera p = Rv p + tv, tv = (0, 0, dist)
     tv = torch.tensor([0.0, 0.0, dist], dtype=X.dtype)
     # want Rv (R0 (Xc - J0) + J0 + tr) + tv = c
@@ -210,23 +253,38 @@ def _project(P: Tensor, f: Tensor, cxy: Tensor, dist: float) -> Tensor:
     return torch.stack([f * xc / zc + cxy[0], f * yc / zc + cxy[1]], -1)
 
 
-_PIX = dict(rot=100.0, neck=100.0, jaw=60.0, eyes=20.0, expr=10.0, transl=1000.0)   # ≈ pixels of a 200-px face per unit
+_PIX = dict(rot=100.0, neck=100.0, jaw=60.0, eyes=20.0, expr=10.0, transl=1000.0)  # ≈ pixels of a 200-px face per unit
 
 
 def _smooth_terms(x: Tensor) -> tuple[Tensor, Tensor]:
     "Mean squared first and second temporal differences of x (T, ...)."
-    if x.shape[0] < 2: return x.new_zeros(()), x.new_zeros(())
+    if x.shape[0] < 2:
+        return x.new_zeros(()), x.new_zeros(())
     d1 = x[1:] - x[:-1]
     v = d1.square().flatten(1).sum(1).mean()
     a = (d1[1:] - d1[:-1]).square().flatten(1).sum(1).mean() if x.shape[0] > 2 else x.new_zeros(())
     return v, a
 
 
-def _fit_window(pf: PointFlame, x: Tensor, m: Tensor, wk: Tensor, cfg: TrackConfig, f0: float, cxy: Tensor, dist: float,
-                sc: float, shape0: Tensor | None, logf0: float | None, eyes: bool, temporal: bool, prev: dict | None = None,
-                progress=None) -> dict:
+def _fit_window(
+    pf: PointFlame,
+    x: Tensor,
+    m: Tensor,
+    wk: Tensor,
+    cfg: TrackConfig,
+    f0: float,
+    cxy: Tensor,
+    dist: float,
+    sc: float,
+    shape0: Tensor | None,
+    logf0: float | None,
+    eyes: bool,
+    temporal: bool,
+    prev: dict | None = None,
+    progress=None,
+) -> dict:
     "Fit one window of frames; shape/focal fixed when given. Returns the parameter tensors (detached)."
-    T, dev, dt = x.shape[0], x.device, x.dtype
+    T, _dev, dt = x.shape[0], x.device, x.dtype
     S, E = pf.n_shape, pf.n_expr
     fix_shape, fix_f = shape0 is not None, logf0 is not None or not cfg.fit_focal
     logf_init = math.log(f0) if logf0 is None else logf0
@@ -235,23 +293,32 @@ def _fit_window(pf: PointFlame, x: Tensor, m: Tensor, wk: Tensor, cfg: TrackConf
     # --- initial rigid pose, per frame, from the mean head (interpolated over frames without landmarks)
     shp = shape0 if fix_shape else torch.zeros(S, dtype=dt)
     with torch.no_grad():
-        X = pf(shp, torch.zeros(1, E, dtype=dt), torch.zeros(1, len(pf._parents), 3, dtype=dt), torch.zeros(1, 3, dtype=dt))[0]
+        X = pf(
+            shp, torch.zeros(1, E, dtype=dt), torch.zeros(1, len(pf._parents), 3, dtype=dt), torch.zeros(1, 3, dtype=dt)
+        )[0]
         J0 = pf.J0 + (pf.Jsd @ shp).reshape(-1, 3)
         ok = valid_t.numpy()
         r0, t0 = torch.zeros(T, 3, dtype=dt), torch.zeros(T, 3, dtype=dt)
         r0[valid_t], t0[valid_t] = _rigid_init(X, J0[0], x[valid_t], w[valid_t], math.exp(logf_init), cxy, dist)
-        r0 = torch.from_numpy(_interp_rows(r0.numpy(), ok)); t0 = torch.from_numpy(_interp_rows(t0.numpy(), ok))
-    P = dict(rot=r0.clone(), transl=t0.clone() * 10, neck=torch.zeros(T, 3, dtype=dt), jaw=torch.zeros(T, 3, dtype=dt),
-             eyes=torch.zeros(T, 6, dtype=dt), expr=torch.zeros(T, E, dtype=dt))
-    if prev is not None:                                   # warm start the overlap from the previous window
+        r0 = torch.from_numpy(_interp_rows(r0.numpy(), ok))
+        t0 = torch.from_numpy(_interp_rows(t0.numpy(), ok))
+    P = dict(
+        rot=r0.clone(),
+        transl=t0.clone() * 10,
+        neck=torch.zeros(T, 3, dtype=dt),
+        jaw=torch.zeros(T, 3, dtype=dt),
+        eyes=torch.zeros(T, 6, dtype=dt),
+        expr=torch.zeros(T, E, dtype=dt),
+    )
+    if prev is not None:  # warm start the overlap from the previous window
         n = prev["rot"].shape[0]
-        for k in P: P[k][:n] = prev[k]
+        for k in P:
+            P[k][:n] = prev[k]
     P = {k: nn.Parameter(v) for k, v in P.items()}
     shape = nn.Parameter(shp.clone())
     logf = nn.Parameter(torch.tensor(logf_init, dtype=dt))
     logf_prior = math.log(f0)
     nvalid = w.sum().clamp_min(1.0)
-    s2 = cfg.robust_px ** 2
 
     def loss_fn(stage2: bool):
         pose = torch.stack([P["rot"], P["neck"], P["jaw"], P["eyes"][:, :3], P["eyes"][:, 3:]], 1)
@@ -261,7 +328,8 @@ def _fit_window(pf: PointFlame, x: Tensor, m: Tensor, wk: Tensor, cfg: TrackConf
         uv = _project(pts, f, cxy, dist)
         r2 = ((uv - x) / sc).square().sum(-1)
         loss = (w * _robust(r2, cfg.robust_px)).sum() / nvalid
-        if cfg.w_focal > 0 and not fix_f: loss = loss + cfg.w_focal * (logf - logf_prior) ** 2
+        if cfg.w_focal > 0 and not fix_f:
+            loss = loss + cfg.w_focal * (logf - logf_prior) ** 2
         if stage2:
             loss = loss + cfg.w_shape * shape.square().sum() + cfg.w_expr * P["expr"].square().sum(1).mean()
             jw = P["jaw"] * P["jaw"].new_tensor([1.0, 10.0, 10.0])
@@ -275,24 +343,31 @@ def _fit_window(pf: PointFlame, x: Tensor, m: Tensor, wk: Tensor, cfg: TrackConf
             v, a = _smooth_terms(pc * (f.detach() / zbar / sc))
             loss = loss + (cfg.w_vel * v + cfg.w_smooth * a) / pts.shape[1]
             for k, s in _PIX.items():
-                if k in ("expr",) and not stage2: continue
+                if k in ("expr",) and not stage2:
+                    continue
                 v, a = _smooth_terms(P[k] * s)
                 loss = loss + 0.01 * cfg.w_smooth * a
         return loss
 
     def run(params, steps, stage2):
-        if steps <= 0 or not params: return None
+        if steps <= 0 or not params:
+            return None
         opt = torch.optim.Adam(params, lr=cfg.lr)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps, eta_min=cfg.lr * 0.05)
         last = None
         for i in range(steps):
             opt.zero_grad(set_to_none=True)
-            l = loss_fn(stage2); l.backward()
+            l = loss_fn(stage2)
+            l.backward()
             with torch.no_grad():
                 for p in params:
-                    if p.grad is not None and not torch.isfinite(p.grad).all(): p.grad.nan_to_num_(0.0, 0.0, 0.0)
-            opt.step(); sched.step(); last = float(l.detach())
-            if progress is not None: progress.update(1)
+                    if p.grad is not None and not torch.isfinite(p.grad).all():
+                        p.grad.nan_to_num_(0.0, 0.0, 0.0)
+            opt.step()
+            sched.step()
+            last = float(l.detach())
+            if progress is not None:
+                progress.update(1)
         return last
 
     rigid = [P["rot"], P["transl"]] + ([logf] if not fix_f else [])
@@ -300,7 +375,9 @@ def _fit_window(pf: PointFlame, x: Tensor, m: Tensor, wk: Tensor, cfg: TrackConf
     full = rigid + [P["neck"], P["jaw"], P["expr"]] + ([P["eyes"]] if eyes else []) + ([shape] if not fix_shape else [])
     l2 = run(full, cfg.steps, True)
     out = {k: v.detach() for k, v in P.items()}
-    out["shape"] = shape.detach(); out["logf"] = float(logf.detach()); out["loss"] = l2 if l2 is not None else l1
+    out["shape"] = shape.detach()
+    out["logf"] = float(logf.detach())
+    out["loss"] = l2 if l2 is not None else l1
     return out
 
 
@@ -309,19 +386,21 @@ def _face_scale(x: np.ndarray, m: np.ndarray) -> float:
     r = []
     for t in range(len(x)):
         p = x[t][m[t]]
-        if len(p) >= 3: r.append(np.sqrt(((p - p.mean(0)) ** 2).sum(1).mean()))
+        if len(p) >= 3:
+            r.append(np.sqrt(((p - p.mean(0)) ** 2).sum(1).mean()))
     return float(np.median(r)) / 60 if r else 1.0
 
 
 def fit_flame(
-    landmarks,                          # (T, L, 2) detected landmarks, pixels (centres at +0.5)
-    valid=None,                         # (T,) or (T, L) bool: which frames / points were detected (default all)
-    embedding=None,                     # mesh location of each landmark: `PointEmbedding`, faces-module embedding, (faces_idx, bary)
-    model: FLAME | None = None,         # head model (default: the sample head)
+    landmarks,  # (T, L, 2) detected landmarks, pixels (centres at +0.5)
+    valid=None,  # (T,) or (T, L) bool: which frames / points were detected (default all)
+    # mesh location of each landmark: `PointEmbedding`, faces-module embedding, (faces_idx, bary)
+    embedding=None,
+    model: FLAME | None = None,  # head model (default: the sample head)
     image_size: tuple[int, int] = (256, 256),  # (W, H) of the frames the landmarks are in
     cfg: TrackConfig | None = None,
-    focal: float | None = None,         # fixed focal length (px); None = fitted (with the fov prior)
-    focal_prior: float | None = None,   # centre of the focal prior (px); None: from `cfg.fov_deg` and the image height
+    focal: float | None = None,  # fixed focal length (px); None = fitted (with the fov prior)
+    focal_prior: float | None = None,  # centre of the focal prior (px); None: from `cfg.fov_deg` and the image height
     shape: np.ndarray | Tensor | None = None,  # fixed identity shape (S,); None = fitted
     progress: bool = False,
 ) -> TrackResult:
@@ -329,26 +408,37 @@ def fit_flame(
     cfg = (cfg or TrackConfig()).validate()
     if model is None:
         model = sample_head_flame()
-    if embedding is None: raise InputError("fit_flame: pass the landmark embedding (which mesh point each landmark is)")
+    if embedding is None:
+        raise InputError("fit_flame: pass the landmark embedding (which mesh point each landmark is)")
     emb = as_point_embedding(embedding)
     lm = torch.as_tensor(np.asarray(landmarks, np.float32))
-    if lm.ndim != 3 or lm.shape[-1] != 2: raise InputError(f"landmarks: expected (T, L, 2) pixels, got {tuple(lm.shape)}")
+    if lm.ndim != 3 or lm.shape[-1] != 2:
+        raise InputError(f"landmarks: expected (T, L, 2) pixels, got {tuple(lm.shape)}")
     T, L = lm.shape[:2]
-    if T == 0: raise InputError("landmarks: no frames")
+    if T == 0:
+        raise InputError("landmarks: no frames")
     if emb.index is not None and int(emb.index.max()) >= L:
-        raise InputError(f"embedding: refers to landmark {int(emb.index.max())}, but the landmarks have only {L} points")
-    if emb.index is None and len(emb) != L: raise InputError(f"embedding: {len(emb)} points for {L} landmarks (give embedding.index)")
-    if valid is None: m = torch.ones(T, L, dtype=torch.bool)
+        raise InputError(
+            f"embedding: refers to landmark {int(emb.index.max())}, but the landmarks have only {L} points"
+        )
+    if emb.index is None and len(emb) != L:
+        raise InputError(f"embedding: {len(emb)} points for {L} landmarks (give embedding.index)")
+    if valid is None:
+        m = torch.ones(T, L, dtype=torch.bool)
     else:
         m = torch.as_tensor(np.asarray(valid)).bool()
-        if m.shape == (T,): m = m[:, None].expand(T, L)
-        if m.shape != (T, L): raise InputError(f"valid: expected ({T},) or ({T}, {L}), got {tuple(m.shape)}")
+        if m.shape == (T,):
+            m = m[:, None].expand(T, L)
+        if m.shape != (T, L):
+            raise InputError(f"valid: expected ({T},) or ({T}, {L}), got {tuple(m.shape)}")
     m = m & torch.isfinite(lm).all(-1)
     lm = torch.nan_to_num(lm)
     x, m = emb.select(lm), emb.select(m[..., None])[..., 0]
-    if not m.any(): raise InputError("fit_flame: no valid landmark in any frame (no face detected)")
+    if not m.any():
+        raise InputError("fit_flame: no valid landmark in any frame (no face detected)")
     W, H = int(image_size[0]), int(image_size[1])
-    if W <= 0 or H <= 0: raise InputError(f"image_size: expected positive (W, H), got {image_size}")
+    if W <= 0 or H <= 0:
+        raise InputError(f"image_size: expected positive (W, H), got {image_size}")
     t_start = time.perf_counter()
     model = model.cpu().float()
     pf = PointFlame(model, emb.faces_idx, emb.bary, cfg.n_shape, cfg.n_expr)
@@ -357,15 +447,23 @@ def fit_flame(
     if eyes is None:
         em = model.masks.get("eyes")
         eyes = bool(em is not None and torch.isin(model.faces[emb.faces_idx], em).all(1).any())
-    f0 = float(focal) if focal is not None else float(focal_prior) if focal_prior is not None else 0.5 * H / math.tan(math.radians(cfg.fov_deg) / 2)
+    f0 = (
+        float(focal)
+        if focal is not None
+        else float(focal_prior)
+        if focal_prior is not None
+        else 0.5 * H / math.tan(math.radians(cfg.fov_deg) / 2)
+    )
     cxy = torch.tensor([W / 2, H / 2])
     sc = _face_scale(x.numpy(), m.numpy())
     dist = 1.0
-    shape0 = None if shape is None else torch.as_tensor(np.asarray(shape, np.float32))[:pf.n_shape]
-    if shape0 is not None and len(shape0) < pf.n_shape: shape0 = F.pad(shape0, (0, pf.n_shape - len(shape0)))
+    shape0 = None if shape is None else torch.as_tensor(np.asarray(shape, np.float32))[: pf.n_shape]
+    if shape0 is not None and len(shape0) < pf.n_shape:
+        shape0 = F.pad(shape0, (0, pf.n_shape - len(shape0)))
     logf0 = math.log(f0) if focal is not None else None
     steps_per = cfg.rigid_steps + cfg.steps
     from tqdm.auto import tqdm
+
     if T <= cfg.window:
         bar = tqdm(total=steps_per, desc="fit FLAME", disable=not progress)
         out = _fit_window(pf, x, m, wk, cfg, f0, cxy, dist, sc, shape0, logf0, eyes, True, progress=bar)
@@ -380,19 +478,25 @@ def fit_flame(
             shape0 = o["shape"] if shape0 is None else shape0
             logf0 = o["logf"] if logf0 is None else logf0
         keys = ("rot", "transl", "neck", "jaw", "eyes", "expr")
-        acc = {k: None for k in keys}; prev = None
+        acc = {k: None for k in keys}
+        prev = None
         for a in win:
             b = min(a + cfg.window, T)
-            o = _fit_window(pf, x[a:b], m[a:b], wk, cfg, f0, cxy, dist, sc, shape0, logf0, eyes, True, prev=prev, progress=bar)
+            o = _fit_window(
+                pf, x[a:b], m[a:b], wk, cfg, f0, cxy, dist, sc, shape0, logf0, eyes, True, prev=prev, progress=bar
+            )
             for k in keys:
-                if acc[k] is None: acc[k] = o[k]; continue
-                n = acc[k].shape[0] - a                     # overlap with what is already there
+                if acc[k] is None:
+                    acc[k] = o[k]
+                    continue
+                n = acc[k].shape[0] - a  # overlap with what is already there
                 if n > 0:
                     r = torch.linspace(0, 1, n + 2, dtype=o[k].dtype)[1:-1, None]
                     acc[k][a:] = (1 - r) * acc[k][a:] + r * o[k][:n]
-                acc[k] = torch.cat([acc[k], o[k][max(n, 0):]])
+                acc[k] = torch.cat([acc[k], o[k][max(n, 0) :]])
             prev = {k: o[k][-16:] for k in keys} if b < T else None
-            if b >= T: break
+            if b >= T:
+                break
         bar.close()
         out = {**acc, "shape": shape0, "logf": logf0, "loss": o["loss"]}
     # --- results: re-centre so that the mean translation is 0 (the camera moves instead)
@@ -405,14 +509,32 @@ def fit_flame(
         uv = _project(pf(out["shape"], out["expr"], pose, tr), torch.tensor(f), cxy, dist)
         err = (uv - x).square().sum(-1)
         rms = torch.where(m.any(1), ((err * m).sum(1) / m.sum(1).clamp_min(1)).sqrt(), torch.full((T,), float("nan")))
-    vm = torch.eye(4); vm[:3, :3] = Rv; vm[:3, 3] = Rv @ mean_t + torch.tensor([0.0, 0.0, dist])
+    vm = torch.eye(4)
+    vm[:3, :3] = Rv
+    vm[:3, 3] = Rv @ mean_t + torch.tensor([0.0, 0.0, dist])
     Kc = torch.tensor([[f, 0, W / 2], [0, f, H / 2], [0, 0, 1]], dtype=torch.float32)
     pad = lambda a, n: np.pad(a, [(0, 0)] * (a.ndim - 1) + [(0, n - a.shape[-1])]) if a.shape[-1] < n else a[..., :n]
-    track = FlameTrack(pad(out["shape"].numpy(), model.n_shape), pad(out["expr"].numpy(), model.n_expr), out["rot"].numpy(),
-                       out["neck"].numpy(), out["jaw"].numpy(), out["eyes"].numpy(), (tr - mean_t).numpy())
+    track = FlameTrack(
+        pad(out["shape"].numpy(), model.n_shape),
+        pad(out["expr"].numpy(), model.n_expr),
+        out["rot"].numpy(),
+        out["neck"].numpy(),
+        out["jaw"].numpy(),
+        out["eyes"].numpy(),
+        (tr - mean_t).numpy(),
+    )
     secs = time.perf_counter() - t_start
-    info = dict(seconds=secs, fps=T / secs, focal=f, fov_deg=math.degrees(2 * math.atan(0.5 * H / f)), loss=out["loss"],
-                fit_eyes=eyes, n_points=len(emb), face_scale=sc, frames_without_landmarks=int((~m.any(1)).sum()))
+    info = dict(
+        seconds=secs,
+        fps=T / secs,
+        focal=f,
+        fov_deg=math.degrees(2 * math.atan(0.5 * H / f)),
+        loss=out["loss"],
+        fit_eyes=eyes,
+        n_points=len(emb),
+        face_scale=sc,
+        frames_without_landmarks=int((~m.any(1)).sum()),
+    )
     return TrackResult(track, Camera(vm, Kc, W, H), rms.numpy(), info)
 
 # %% ../../nbs/34_data.track.ipynb #164dcb57
@@ -421,7 +543,8 @@ def similarity_align(src: Tensor, dst: Tensor) -> Tensor:
     mu_s, mu_d = src.mean(-2, keepdim=True), dst.mean(-2, keepdim=True)
     a, b = src - mu_s, dst - mu_d
     U, S, Vh = torch.linalg.svd(b.transpose(-1, -2) @ a / src.shape[-2])
-    D = torch.ones_like(S); D[..., -1] = torch.sign(torch.linalg.det(U @ Vh))
+    D = torch.ones_like(S)
+    D[..., -1] = torch.sign(torch.linalg.det(U @ Vh))
     R = U @ torch.diag_embed(D) @ Vh
     s = (S * D).sum(-1) / (a.square().sum((-1, -2)) / src.shape[-2])
     return s[..., None, None] * a @ R.transpose(-1, -2) + mu_d
@@ -433,12 +556,17 @@ def _accel_mm(v: Tensor) -> float:
 
 
 def track_errors(
-    model: FLAME, track: FlameTrack, camera: Camera,   # tracked parameters and camera
-    gt: FlameTrack, gt_camera: Camera,                 # ground truth
-    region: str = "face",                              # vertex mask for the 3D errors
+    model: FLAME,
+    track: FlameTrack,
+    camera: Camera,  # tracked parameters and camera
+    gt: FlameTrack,
+    gt_camera: Camera,  # ground truth
+    region: str = "face",  # vertex mask for the 3D errors
 ) -> dict:
-    "Tracked vs ground truth: 2D mesh-landmark error (px at 256 px width), 3D region error (mm, per-frame similarity), jaw and mouth-gap r, jitter."
+    """Tracked vs ground truth: 2D mesh-landmark error (px at 256 px width), 3D region error (mm, per-frame similarity),
+    jaw and mouth-gap r, jitter."""
     from ggtalker_nb.e2v.generator import flame_vertices
+
     d = lambda tr: {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tr.to_dict().items()}
     with torch.no_grad():
         pv, gv = flame_vertices(model, d(track)), flame_vertices(model, d(gt))
@@ -447,34 +575,51 @@ def track_errors(
         idx = model.masks[region]
         pc, gc = camera.world_to_camera(pv)[:, idx], gt_camera.world_to_camera(gv)[:, idx]
         v_err = (similarity_align(pc, gc) - gc).norm(dim=-1).mean() * 1000
-        whole = similarity_align(pc.reshape(1, -1, 3), gc.reshape(1, -1, 3)).reshape(pc.shape)   # one similarity per clip
+        # one similarity per clip
+        whole = similarity_align(pc.reshape(1, -1, 3), gc.reshape(1, -1, 3)).reshape(pc.shape)
     jt, jg = track.jaw[:, 0].astype(np.float64), gt.jaw[:, 0].astype(np.float64)
     jr = float(np.corrcoef(jt, jg)[0, 1]) if jt.std() > 0 and jg.std() > 0 else float("nan")
     acc_t, acc_g = _accel_mm(whole), _accel_mm(gc)
     from ggtalker_nb.metrics import mouth_opening
-    mo_t, mo_g = (mouth_opening(model.landmarks(v)).numpy() for v in (pv, gv)) if model.lmk_faces_idx is not None else (jt, jg)
+
+    mo_t, mo_g = (
+        (mouth_opening(model.landmarks(v)).numpy() for v in (pv, gv)) if model.lmk_faces_idx is not None else (jt, jg)
+    )
     mr = float(np.corrcoef(mo_t, mo_g)[0, 1]) if mo_t.std() > 0 and mo_g.std() > 0 else float("nan")
-    return dict(lmk_px=float(l2.mean()), vertex_mm=float(v_err), jaw_r=jr, mouth_r=mr, accel_mm=acc_t, accel_gt_mm=acc_g,
-                jitter_ratio=acc_t / acc_g if acc_g > 0 else float("nan"))
+    return dict(
+        lmk_px=float(l2.mean()),
+        vertex_mm=float(v_err),
+        jaw_r=jr,
+        mouth_r=mr,
+        accel_mm=acc_t,
+        accel_gt_mm=acc_g,
+        jitter_ratio=acc_t / acc_g if acc_g > 0 else float("nan"),
+    )
 
 
 def oracle_landmarker(points: np.ndarray, noise_px: float = 1.0, seed: int = 0):
     "A stand-in landmarker for tests: returns `points` (T, L, 2) + Gaussian noise, whatever frames it is given."
     from types import SimpleNamespace
+
     def run(frames):
         n = len(frames) if hasattr(frames, "__len__") else sum(1 for _ in frames)
         p = points[:n] + np.random.default_rng(seed).normal(0, noise_px, points[:n].shape).astype(np.float32)
         box = np.concatenate([p.min(1), p.max(1)], 1)
-        return SimpleNamespace(points=p, detected=np.ones(n, bool), boxes=box, n_faces=np.ones(n, int),
-                               scores=np.ones(n, np.float32))
+        return SimpleNamespace(
+            points=p, detected=np.ones(n, bool), boxes=box, n_faces=np.ones(n, int), scores=np.ones(n, np.float32)
+        )
+
     return run
 
 # %% ../../nbs/34_data.track.ipynb #60ce885b
 def probe_media(path) -> dict:
     "Facts of a media file from ffmpeg's banner: display size (rotation applied), rotation, fps, duration, audio."
     path = Path(path)
-    if not path.is_file(): raise InputError(f"{path}: no such video file")
-    p = subprocess.run([ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace")
+    if not path.is_file():
+        raise InputError(f"{path}: no such video file")
+    p = subprocess.run(
+        [ffmpeg_exe(), "-hide_banner", "-i", str(path)], capture_output=True, text=True, errors="replace"
+    )
     err = p.stderr
     m = re.search(r"Stream #\S+.*?Video:.*?(\d{2,5})x(\d{2,5})", err)
     if not m:
@@ -483,53 +628,90 @@ def probe_media(path) -> dict:
     W, H = int(m[1]), int(m[2])
     rot = 0.0
     r = re.search(r"rotation of (-?\d+(?:\.\d+)?) degrees", err) or re.search(r"rotate\s*:\s*(-?\d+)", err)
-    if r: rot = float(r[1])
-    if round(rot / 90) % 2: W, H = H, W                # ffmpeg auto-rotates when decoding
-    vline = err[m.start():].splitlines()[0]
+    if r:
+        rot = float(r[1])
+    if round(rot / 90) % 2:
+        W, H = H, W  # ffmpeg auto-rotates when decoding
+    vline = err[m.start() :].splitlines()[0]
     f = re.search(r"(\d+(?:\.\d+)?) fps", vline) or re.search(r"(\d+(?:\.\d+)?) tbr", vline)
     d = re.search(r"Duration: (\d+):(\d+):(\d+\.\d+)", err)
-    return dict(width=W, height=H, rotation=rot, fps=float(f[1]) if f else None,
-                duration=int(d[1]) * 3600 + int(d[2]) * 60 + float(d[3]) if d else None,
-                audio=bool(re.search(r"Stream #.*Audio:", err)))
+    return dict(
+        width=W,
+        height=H,
+        rotation=rot,
+        fps=float(f[1]) if f else None,
+        duration=int(d[1]) * 3600 + int(d[2]) * 60 + float(d[3]) if d else None,
+        audio=bool(re.search(r"Stream #.*Audio:", err)),
+    )
 
 
 def iter_video_frames(path, fps: float | None = None, info: dict | None = None, chunk: int = 1):
-    "Stream decoded RGB frames (H, W, 3) uint8 (rotation applied; resampled to constant `fps` when given), bounded memory."
+    """Stream decoded RGB frames (H, W, 3) uint8 (rotation applied; resampled to constant `fps` when given), bounded
+    memory."""
     info = info or probe_media(path)
     W, H = info["width"], info["height"]
     cmd = [ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:v:0"]
-    if fps: cmd += ["-vf", f"fps={fps:.6f}"]
+    if fps:
+        cmd += ["-vf", f"fps={fps:.6f}"]
     cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     n = W * H * 3
     try:
         while True:
             buf = proc.stdout.read(n)
-            if len(buf) < n: break
+            if len(buf) < n:
+                break
             yield np.frombuffer(buf, np.uint8).reshape(H, W, 3)
         err = proc.stderr.read().decode(errors="replace")
         rc = proc.wait()
-        if rc != 0: raise InputError(f"{path}: ffmpeg could not decode the video (corrupt or truncated?): {err.strip()[-400:]}")
+        if rc != 0:
+            raise InputError(f"{path}: ffmpeg could not decode the video (corrupt or truncated?): {err.strip()[-400:]}")
     finally:
-        if proc.poll() is None: proc.kill(); proc.wait()
-        proc.stdout.close(); proc.stderr.close()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        proc.stdout.close()
+        proc.stderr.close()
 
 
 def read_audio(path, sr: int = AUDIO_SR) -> np.ndarray | None:
     "The first audio stream as mono float32 at `sr`, or None when the file has none."
-    p = subprocess.run([ffmpeg_exe(), "-v", "error", "-nostdin", "-i", str(path), "-map", "0:a:0", "-vn", "-ac", "1", "-ar", str(sr),
-                        "-f", "s16le", "-"], capture_output=True)
-    if p.returncode != 0 or not p.stdout: return None
+    p = subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-v",
+            "error",
+            "-nostdin",
+            "-i",
+            str(path),
+            "-map",
+            "0:a:0",
+            "-vn",
+            "-ac",
+            "1",
+            "-ar",
+            str(sr),
+            "-f",
+            "s16le",
+            "-",
+        ],
+        capture_output=True,
+    )
+    if p.returncode != 0 or not p.stdout:
+        return None
     return np.frombuffer(p.stdout, "<i2").astype(np.float32) / 32767
 
 # %% ../../nbs/34_data.track.ipynb #459e3c6d
 def head_masks(
-    model: FLAME, track: FlameTrack, camera: Camera,   # fitted head, its track and the (unbatched) camera
+    model: FLAME,
+    track: FlameTrack,
+    camera: Camera,  # fitted head, its track and the (unbatched) camera
     chunk: int = 16,
-) -> np.ndarray:                                      # (T, H, W) bool
+) -> np.ndarray:  # (T, H, W) bool
     "Pixels covered by the fitted head mesh, per frame (z-buffer rasterizer)."
     from ggtalker_nb.render.mesh import rasterize
     from ggtalker_nb.e2v.generator import flame_vertices
+
     out = []
     with torch.no_grad():
         for a in range(0, len(track), chunk):
@@ -541,21 +723,26 @@ def head_masks(
 
 def _ranges(idx) -> str:
     "Frame indices as compact ranges: '3-7, 12'."
-    idx = sorted(int(i) for i in idx); out = []
+    idx = sorted(int(i) for i in idx)
+    out = []
     for i in idx:
-        if out and i == out[-1][1] + 1: out[-1][1] = i
-        else: out.append([i, i])
+        if out and i == out[-1][1] + 1:
+            out[-1][1] = i
+        else:
+            out.append([i, i])
     return ", ".join(f"{a}" if a == b else f"{a}-{b}" for a, b in out)
 
 
 def face_crop_box(
-    boxes: np.ndarray,         # (T, 4) x0, y0, x1, y1 of the face in each frame (NaN: not detected)
-    scale: float = 2.0,        # crop side = scale × the median face size
-) -> tuple[float, float, float]:   # x0, y0, side of one square crop for the whole video
+    boxes: np.ndarray,  # (T, 4) x0, y0, x1, y1 of the face in each frame (NaN: not detected)
+    scale: float = 2.0,  # crop side = scale × the median face size
+) -> tuple[float, float, float]:  # x0, y0, side of one square crop for the whole video
     "One square crop around the face, fixed for the whole video (median centre and size of the detected boxes)."
     b = boxes[np.isfinite(boxes).all(1)]
-    if not len(b): raise InputError("face_crop_box: no detected face box")
-    c = np.median((b[:, :2] + b[:, 2:]) / 2, 0); s = np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))
+    if not len(b):
+        raise InputError("face_crop_box: no detected face box")
+    c = np.median((b[:, :2] + b[:, 2:]) / 2, 0)
+    s = np.median(np.maximum(b[:, 2] - b[:, 0], b[:, 3] - b[:, 1]))
     side = float(np.ceil(scale * s))
     return float(np.round(c[0] - side / 2)), float(np.round(c[1] - side / 2)), side
 
@@ -566,82 +753,143 @@ def crop_frames(frames: np.ndarray, box: tuple[float, float, float], size: int) 
     T, H, W, _ = frames.shape
     pl, pt, pr, pb = max(0, -x0), max(0, -y0), max(0, x0 + side - W), max(0, y0 + side - H)
     f = frames
-    if pl or pt or pr or pb: f = np.pad(frames, ((0, 0), (pt, pb), (pl, pr), (0, 0)), mode="edge")
-    f = f[:, y0 + pt:y0 + pt + side, x0 + pl:x0 + pl + side]
-    if side == size: return np.ascontiguousarray(f)
+    if pl or pt or pr or pb:
+        f = np.pad(frames, ((0, 0), (pt, pb), (pl, pr), (0, 0)), mode="edge")
+    f = f[:, y0 + pt : y0 + pt + side, x0 + pl : x0 + pl + side]
+    if side == size:
+        return np.ascontiguousarray(f)
     x = torch.from_numpy(np.ascontiguousarray(f)).permute(0, 3, 1, 2).float()
-    x = F.interpolate(x, size=(size, size), mode="area" if side > size else "bilinear", **({} if side > size else dict(align_corners=False)))
+    x = F.interpolate(
+        x,
+        size=(size, size),
+        mode="area" if side > size else "bilinear",
+        **({} if side > size else dict(align_corners=False)),
+    )
     return (x.permute(0, 2, 3, 1) + 0.5).clamp(0, 255).to(torch.uint8).numpy()
 
 
 class _Mp4Writer:
     "Stream uint8 frames into an H.264 mp4 through an ffmpeg pipe."
+
     def __init__(self, path, W, H, fps, crf=18):
         self.path = Path(path)
-        cmd = [ffmpeg_exe(), "-y", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{W}x{H}", "-r", str(fps),
-               "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-crf", str(crf), "-movflags", "+faststart", str(self.path)]
+        cmd = [
+            ffmpeg_exe(),
+            "-y",
+            "-loglevel",
+            "error",
+            "-f",
+            "rawvideo",
+            "-pix_fmt",
+            "rgb24",
+            "-s",
+            f"{W}x{H}",
+            "-r",
+            str(fps),
+            "-i",
+            "-",
+            "-c:v",
+            "libx264",
+            "-pix_fmt",
+            "yuv420p",
+            "-crf",
+            str(crf),
+            "-movflags",
+            "+faststart",
+            str(self.path),
+        ]
         self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
         self.n = 0
+
     def write(self, frames: np.ndarray):
         from ggtalker_nb.media import to_uint8_frames
-        self.p.stdin.write(to_uint8_frames(frames).tobytes()); self.n += len(frames)
+
+        self.p.stdin.write(to_uint8_frames(frames).tobytes())
+        self.n += len(frames)
+
     def close(self):
-        self.p.stdin.close(); err = self.p.stderr.read().decode(errors="replace"); rc = self.p.wait()
-        if rc != 0: raise RuntimeError(f"ffmpeg failed writing {self.path}: {err[-1000:]}")
+        self.p.stdin.close()
+        err = self.p.stderr.read().decode(errors="replace")
+        rc = self.p.wait()
+        if rc != 0:
+            raise RuntimeError(f"ffmpeg failed writing {self.path}: {err[-1000:]}")
+
     def kill(self):
-        if self.p.poll() is None: self.p.kill(); self.p.wait()
+        if self.p.poll() is None:
+            self.p.kill()
+            self.p.wait()
 
 
 TRACKER_VERSION = 1
 
+
 def _default_landmarker(progress: bool):
-    try: from ggtalker_nb.data.faces import FaceLandmarker
-    except ImportError as e: raise MissingDependencyError(f"track: the face landmarker (ggtalker_nb.data.faces) is not available: {e}") from None
+    try:
+        from ggtalker_nb.data.faces import FaceLandmarker
+    except ImportError as e:
+        raise MissingDependencyError(
+            f"track: the face landmarker (ggtalker_nb.data.faces) is not available: {e}"
+        ) from None
     return FaceLandmarker(tracking=True, on_missing="flag", progress=progress)
+
 
 def _default_embedding(model):
     from ggtalker_nb.data.faces import load_sample_head_embedding
+
     emb = load_sample_head_embedding()
     if getattr(emb, "n_verts", model.n_verts) != model.n_verts:
-        raise InputError(f"embedding: made for a head of {emb.n_verts} vertices, the model has {model.n_verts}; "
-                         "calibrate one for this model (calibrate_embedding)")
+        raise InputError(
+            f"embedding: made for a head of {emb.n_verts} vertices, the model has {model.n_verts}; "
+            "calibrate one for this model (calibrate_embedding)"
+        )
     return emb
+
 
 def _segment(frames: np.ndarray) -> np.ndarray:
     from ggtalker_nb.data.faces import segment_person
+
     return np.asarray(segment_person(frames), np.float32).reshape(frames.shape[:3])
+
 
 def _points_2d(lm) -> np.ndarray:
     p = np.asarray(lm.points, np.float32)
     return p[..., :2]
 
+
 def track_video(
-    video: str | os.PathLike,            # any ffmpeg-readable video (rotation metadata honoured, VFR resampled to CFR)
-    out_dir: str | os.PathLike,          # the clip folder to write (our clip format, read by `adapt`)
-    size: int = 256,                     # side of the square face crop stored as frames.mp4
-    crop_scale: float | None = 2.0,      # crop side = crop_scale × median face size; None: keep the whole frame (resized to size, must be square)
-    fps: float | None = None,            # output frame rate (default: the video's)
-    model: FLAME | None = None,          # head model (default: the sample head)
-    embedding=None,                      # landmark embedding of `model` (default: the shipped sample-head embedding)
+    video: str | os.PathLike,  # any ffmpeg-readable video (rotation metadata honoured, VFR resampled to CFR)
+    out_dir: str | os.PathLike,  # the clip folder to write (our clip format, read by `adapt`)
+    size: int = 256,  # side of the square face crop stored as frames.mp4
+    # crop side = crop_scale × median face size; None: keep the whole frame (resized to size, must be square)
+    crop_scale: float | None = 2.0,
+    fps: float | None = None,  # output frame rate (default: the video's)
+    model: FLAME | None = None,  # head model (default: the sample head)
+    embedding=None,  # landmark embedding of `model` (default: the shipped sample-head embedding)
     cfg: TrackConfig | None = None,
-    fov_deg: float = 55.0,               # focal prior: field of view across the video's longer side (phones/webcams: 50–70°)
-    landmarker=None,                     # callable frames → FaceLandmarks (default: faces.FaceLandmarker, tracking mode)
-    segment: bool = True,                # intersect the fitted head mask with the person segmentation
-    max_lost: float = 0.5,               # refuse videos where the face is missing in more than this share of frames
-    identity: str | None = None,         # identity name in meta.json (default: the video's file stem)
+    fov_deg: float = 55.0,  # focal prior: field of view across the video's longer side (phones/webcams: 50–70°)
+    # callable frames → FaceLandmarks (default: faces.FaceLandmarker, tracking mode)
+    landmarker=None,
+    segment: bool = True,  # intersect the fitted head mask with the person segmentation
+    max_lost: float = 0.5,  # refuse videos where the face is missing in more than this share of frames
+    identity: str | None = None,  # identity name in meta.json (default: the video's file stem)
     overwrite: bool = False,
     progress: bool = True,
-    chunk: int = 32,                     # frames per decode/segment/write batch (bounds memory)
+    chunk: int = 32,  # frames per decode/segment/write batch (bounds memory)
 ) -> Path:
     "Track a monocular video: landmarks → FLAME fit → cropped frames, head masks, audio, written as a clip folder."
     from tqdm.auto import tqdm
     from ggtalker_nb.data.video import is_clip_dir
+
     t0 = time.perf_counter()
     video, out = Path(video), Path(out_dir)
-    if not isinstance(size, int) or size < 32: raise InputError(f"size: expected an integer ≥ 32, got {size!r}")
-    if is_clip_dir(out) and not overwrite: raise InputError(f"{out}: already holds a clip (pass overwrite=True to replace it)")
+    if not isinstance(size, int) or size < 32:
+        raise InputError(f"size: expected an integer ≥ 32, got {size!r}")
+    if is_clip_dir(out) and not overwrite:
+        raise InputError(f"{out}: already holds a clip (pass overwrite=True to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    for p in out.parent.glob(f".{out.name}.partial-*"): shutil.rmtree(p, ignore_errors=True)   # an earlier run that died
+    # an earlier run that died
+    for p in out.parent.glob(f".{out.name}.partial-*"):
+        shutil.rmtree(p, ignore_errors=True)
     info = probe_media(video)
     fps = float(fps or info["fps"] or 25.0)
     if model is None:
@@ -655,20 +903,30 @@ def track_video(
     lm = lmk_fn(iter_video_frames(video, fps, info))
     timing["landmarks_s"] = time.perf_counter() - t
     T = len(lm.detected)
-    if T == 0: raise InputError(f"{video}: no frames could be decoded")
+    if T == 0:
+        raise InputError(f"{video}: no frames could be decoded")
     det = np.asarray(lm.detected, bool)
-    if not det.any(): raise InputError(f"{video}: no face found in any of its {T} frames")
+    if not det.any():
+        raise InputError(f"{video}: no face found in any of its {T} frames")
     lost = np.flatnonzero(~det)
     if len(lost) > max_lost * T:
-        raise InputError(f"{video}: no face in {len(lost)} of {T} frames (frames {_ranges(lost)}); more than {max_lost:.0%} missing")
+        raise InputError(
+            f"{video}: no face in {len(lost)} of {T} frames (frames {_ranges(lost)}); more than {max_lost:.0%} missing"
+        )
     boxes = np.asarray(lm.boxes, np.float32)
     face_px = float(np.median(np.maximum(boxes[det, 2] - boxes[det, 0], boxes[det, 3] - boxes[det, 1])))
-    if face_px < 64: raise InputError(f"{video}: the face is only {face_px:.0f} px tall/wide (median); at least 64 px are needed — use a closer or higher-resolution video")
+    if face_px < 64:
+        raise InputError(
+            f"{video}: the face is only {face_px:.0f} px tall/wide (median); at least 64 px are needed — use a closer "
+            "or higher-resolution video"
+        )
     W0, H0 = info["width"], info["height"]
     if crop_scale is None:
-        if W0 != H0: raise InputError(f"crop_scale=None keeps the whole frame, which must then be square; got {W0}x{H0}")
+        if W0 != H0:
+            raise InputError(f"crop_scale=None keeps the whole frame, which must then be square; got {W0}x{H0}")
         box = (0.0, 0.0, float(W0))
-    else: box = face_crop_box(boxes, crop_scale)
+    else:
+        box = face_crop_box(boxes, crop_scale)
     s = size / box[2]
     pts = (_points_2d(lm) - np.array(box[:2], np.float32)) * s
     f_prior = 0.5 * max(W0, H0) / math.tan(math.radians(fov_deg) / 2) * s
@@ -677,7 +935,9 @@ def track_video(
     res = fit_flame(pts, det, emb, model, (size, size), cfg, focal_prior=f_prior, progress=progress)
     timing["fit_s"] = time.perf_counter() - t
     # --- pass 2: crops, masks, written while decoding
-    tmp = out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"   # the clip format's partial-folder name
+    tmp = (
+        out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    )  # the clip format's partial-folder name
     tmp.mkdir()
     writer = None
     try:
@@ -686,59 +946,113 @@ def track_video(
         packed, n = [], 0
         t = time.perf_counter()
         buf = []
+
         def flush(buf, n):
             fr = crop_frames(np.stack(buf), box, size)
             m = head_masks(model, res.track.slice(n, n + len(fr)), res.camera)
-            if segment: m &= _segment(fr) > 0.5
-            writer.write(fr); packed.append(np.packbits(m, axis=-1))
+            if segment:
+                m &= _segment(fr) > 0.5
+            writer.write(fr)
+            packed.append(np.packbits(m, axis=-1))
             return n + len(fr)
+
         bar = tqdm(total=T, desc="crop + masks", disable=not progress)
         for frame in iter_video_frames(video, fps, info):
-            if n + len(buf) >= T: break
+            if n + len(buf) >= T:
+                break
             buf.append(frame)
-            if len(buf) == chunk: n = flush(buf, n); bar.update(len(buf)); buf = []
-        if buf: n = flush(buf, n); bar.update(len(buf))
-        bar.close(); writer.close(); writer = None
+            if len(buf) == chunk:
+                n = flush(buf, n)
+                bar.update(len(buf))
+                buf = []
+        if buf:
+            n = flush(buf, n)
+            bar.update(len(buf))
+        bar.close()
+        writer.close()
+        writer = None
         timing["frames_masks_s"] = time.perf_counter() - t
-        if n != T: raise InputError(f"{video}: the second decode gave {n} frames, the first {T} (unstable decode)")
+        if n != T:
+            raise InputError(f"{video}: the second decode gave {n} frames, the first {T} (unstable decode)")
         audio = read_audio(video) if info["audio"] else None
         lmk68 = None
         if model.lmk_faces_idx is not None:
             from ggtalker_nb.e2v.generator import flame_vertices
+
             with torch.no_grad():
                 p = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in res.track.to_dict().items()}
                 lmk68 = res.camera.project(model.landmarks(flame_vertices(model, p)))[0].numpy()
         several = np.flatnonzero(np.asarray(getattr(lm, "n_faces", np.ones(T)), int) > 1)
-        meta = dict(fps=fps, identity=identity or video.stem, clip_id=video.stem, split="track",
-                    source=dict(path=str(video), width=W0, height=H0, rotation=info["rotation"], fps=info["fps"],
-                                duration=info["duration"], crop=[float(v) for v in box], crop_size=size),
-                    has_audio=audio is not None, interpolated_frames=[int(i) for i in lost],
-                    several_faces=bool(len(several)), several_faces_frames=[int(i) for i in several],
-                    tracker=dict(version=TRACKER_VERSION, rms_px=float(np.nanmean(res.rms_px)), focal_px=res.info["focal"],
-                                 fov_deg_crop=res.info["fov_deg"], fov_prior_deg=fov_deg, face_px=face_px, points=len(emb),
-                                 config=asdict(cfg), timing={k: round(v, 2) for k, v in timing.items()}))
-        if audio is None: meta["warnings"] = ["the video has no audio: tracking works, but adaptation skips the audio-expression stage"]
-        if len(lost): meta.setdefault("warnings", []).append(f"face lost in {len(lost)} frames ({_ranges(lost)}): parameters interpolated")
-        if len(several): meta.setdefault("warnings", []).append(f"several faces in {len(several)} frames: the largest is tracked")
+        meta = dict(
+            fps=fps,
+            identity=identity or video.stem,
+            clip_id=video.stem,
+            split="track",
+            source=dict(
+                path=str(video),
+                width=W0,
+                height=H0,
+                rotation=info["rotation"],
+                fps=info["fps"],
+                duration=info["duration"],
+                crop=[float(v) for v in box],
+                crop_size=size,
+            ),
+            has_audio=audio is not None,
+            interpolated_frames=[int(i) for i in lost],
+            several_faces=bool(len(several)),
+            several_faces_frames=[int(i) for i in several],
+            tracker=dict(
+                version=TRACKER_VERSION,
+                rms_px=float(np.nanmean(res.rms_px)),
+                focal_px=res.info["focal"],
+                fov_deg_crop=res.info["fov_deg"],
+                fov_prior_deg=fov_deg,
+                face_px=face_px,
+                points=len(emb),
+                config=asdict(cfg),
+                timing={k: round(v, 2) for k, v in timing.items()},
+            ),
+        )
+        if audio is None:
+            meta["warnings"] = [
+                "the video has no audio: tracking works, but adaptation skips the audio-expression stage"
+            ]
+        if len(lost):
+            meta.setdefault("warnings", []).append(
+                f"face lost in {len(lost)} frames ({_ranges(lost)}): parameters interpolated"
+            )
+        if len(several):
+            meta.setdefault("warnings", []).append(f"several faces in {len(several)} frames: the largest is tracked")
         clip = Clip(None, res.track, res.camera, meta, audio, None, lmk68)
         inner = tmp / "clip"
         write_clip(inner, clip)
-        for f in inner.iterdir(): os.replace(f, tmp / f.name)
+        for f in inner.iterdir():
+            os.replace(f, tmp / f.name)
         inner.rmdir()
         os.replace(frames_tmp, tmp / "frames.mp4")
         masks = np.concatenate(packed)
         np.savez_compressed(tmp / "masks.npz", masks=masks, shape=np.array([T, size, size]))
-        np.savez_compressed(tmp / "detections.npz", points=pts.astype(np.float32), detected=det,
-                            scores=np.asarray(getattr(lm, "scores", det.astype(np.float32)), np.float32), rms_px=res.rms_px.astype(np.float32))
-        m = json.loads((tmp / "meta.json").read_text()); m["frames"] = "frames.mp4"
+        np.savez_compressed(
+            tmp / "detections.npz",
+            points=pts.astype(np.float32),
+            detected=det,
+            scores=np.asarray(getattr(lm, "scores", det.astype(np.float32)), np.float32),
+            rms_px=res.rms_px.astype(np.float32),
+        )
+        m = json.loads((tmp / "meta.json").read_text())
+        m["frames"] = "frames.mp4"
         m["tracker"]["timing"]["total_s"] = round(time.perf_counter() - t0, 2)
         (tmp / "meta.json").write_text(json.dumps(m, indent=1, ensure_ascii=False))
-        if out.exists(): shutil.rmtree(out)
+        if out.exists():
+            shutil.rmtree(out)
         os.rename(tmp, out)
     except BaseException:
-        if writer is not None: writer.kill()
+        if writer is not None:
+            writer.kill()
         shutil.rmtree(tmp, ignore_errors=True)
-        for p in tmp.parent.glob(f"{tmp.name}.frames.mp4"): p.unlink(missing_ok=True)
+        for p in tmp.parent.glob(f"{tmp.name}.frames.mp4"):
+            p.unlink(missing_ok=True)
         raise
     return out
 
@@ -746,32 +1060,43 @@ def track_video(
 def _photo_array(image, max_side: int) -> np.ndarray:
     "Any supported photo (grey, RGBA, uint16, float, huge) → (H, W, 3) uint8, its longer side at most `max_side`."
     from PIL import Image as _Image
+
     if isinstance(image, (str, os.PathLike)):
         p = Path(image)
-        if not p.is_file(): raise InputError(f"{p}: no such image file")
-        try: im = _Image.open(p); im.load()
-        except Exception as e: raise InputError(f"{p}: not a readable image: {e}") from None
-        image = np.asarray(im.convert("RGBA") if im.mode in ("RGBA", "LA", "P") else (im if im.mode in ("I;16", "I", "F") else im.convert("RGB")))
+        if not p.is_file():
+            raise InputError(f"{p}: no such image file")
+        try:
+            im = _Image.open(p)
+            im.load()
+        except Exception as e:
+            raise InputError(f"{p}: not a readable image: {e}") from None
+        image = np.asarray(
+            im.convert("RGBA")
+            if im.mode in ("RGBA", "LA", "P")
+            else (im if im.mode in ("I;16", "I", "F") else im.convert("RGB"))
+        )
     a = image.detach().cpu().numpy() if isinstance(image, Tensor) else np.asarray(image)
     if a.ndim >= 2:
         k = int(math.ceil(max(a.shape[0], a.shape[1]) / max_side))
-        if k > 1: a = a[::k, ::k]                              # cheap decimation of huge photos before the float copy
-    if a.dtype == np.uint16: a = a.astype(np.int32)           # as_image reads 16-bit data from signed ints
+        if k > 1:
+            a = a[::k, ::k]  # cheap decimation of huge photos before the float copy
+    if a.dtype == np.uint16:
+        a = a.astype(np.int32)  # as_image reads 16-bit data from signed ints
     f = as_image(a, name="image", alpha="composite", background=1.0, reject_uniform=True)
     return (f.numpy() * 255 + 0.5).astype(np.uint8)
 
 
 def fit_photo(
-    image,                               # path, or (H, W[, C]) array/tensor: grey, RGB, RGBA, uint8/uint16/float
-    model: FLAME | None = None,          # head model (default: the sample head)
-    embedding=None,                      # landmark embedding of `model` (default: the shipped sample-head one)
-    size: int = 256,                     # side of the square face crop returned as the reference image
-    crop_scale: float = 2.0,             # crop side = crop_scale × face size
-    fov_deg: float = 55.0,               # focal prior across the photo's longer side
+    image,  # path, or (H, W[, C]) array/tensor: grey, RGB, RGBA, uint8/uint16/float
+    model: FLAME | None = None,  # head model (default: the sample head)
+    embedding=None,  # landmark embedding of `model` (default: the shipped sample-head one)
+    size: int = 256,  # side of the square face crop returned as the reference image
+    crop_scale: float = 2.0,  # crop side = crop_scale × face size
+    fov_deg: float = 55.0,  # focal prior across the photo's longer side
     cfg: TrackConfig | None = None,
-    landmarker=None,                     # callable image → FaceLandmarks (default: faces.FaceLandmarker, single image)
-    segment: bool = True,                # mask = fitted head ∩ person segmentation
-    max_side: int = 2048,                # huge photos are decimated to this longer side first
+    landmarker=None,  # callable image → FaceLandmarks (default: faces.FaceLandmarker, single image)
+    segment: bool = True,  # mask = fitted head ∩ person segmentation
+    max_side: int = 2048,  # huge photos are decimated to this longer side first
 ) -> dict:
     "One photo → E2V reference dict (image, viewmat, K, mask, flame, frame) fitted from detected landmarks."
     img = _photo_array(image, max_side)
@@ -779,15 +1104,19 @@ def fit_photo(
         model = sample_head_flame()
     emb = as_point_embedding(embedding if embedding is not None else _default_embedding(model))
     if landmarker is None:
-        try: from ggtalker_nb.data.faces import FaceLandmarker
-        except ImportError as e: raise MissingDependencyError(f"fit_photo: the face landmarker is not available: {e}") from None
+        try:
+            from ggtalker_nb.data.faces import FaceLandmarker
+        except ImportError as e:
+            raise MissingDependencyError(f"fit_photo: the face landmarker is not available: {e}") from None
         landmarker = FaceLandmarker(tracking=False, on_missing="error", progress=False)
     lm = landmarker(img)
-    if not bool(np.asarray(lm.detected).reshape(-1)[0]): raise InputError("image: no face found in the photo")
+    if not bool(np.asarray(lm.detected).reshape(-1)[0]):
+        raise InputError("image: no face found in the photo")
     H0, W0 = img.shape[:2]
     box = face_crop_box(np.asarray(lm.boxes, np.float32).reshape(-1, 4)[:1], crop_scale)
     face_px = box[2] / crop_scale
-    if face_px < 64: raise InputError(f"image: the face is only {face_px:.0f} px; at least 64 px are needed")
+    if face_px < 64:
+        raise InputError(f"image: the face is only {face_px:.0f} px; at least 64 px are needed")
     s = size / box[2]
     pts = (_points_2d(lm).reshape(1, -1, 2) - np.array(box[:2], np.float32)) * s
     cfg = cfg or TrackConfig(rigid_steps=100, steps=300)
@@ -795,46 +1124,76 @@ def fit_photo(
     res = fit_flame(pts, None, emb, model, (size, size), cfg, focal_prior=f_prior)
     crop = crop_frames(img[None], box, size)
     mask = head_masks(model, res.track, res.camera)
-    if segment: mask &= _segment(crop) > 0.5
+    if segment:
+        mask &= _segment(crop) > 0.5
     tr = res.track
-    flame = {k: torch.from_numpy(np.ascontiguousarray(v))[None] if k == "shape" else torch.from_numpy(np.ascontiguousarray(v))
-             for k, v in tr.to_dict().items()}
+    flame = {
+        k: torch.from_numpy(np.ascontiguousarray(v))[None]
+        if k == "shape"
+        else torch.from_numpy(np.ascontiguousarray(v))
+        for k, v in tr.to_dict().items()
+    }
     cam = res.camera
-    return dict(image=torch.from_numpy(crop.astype(np.float32) / 255), viewmat=cam.viewmat[None], K=cam.K[None],
-                mask=torch.from_numpy(mask.astype(np.float32)), frame=0, flame=flame, fit_error_px=float(res.rms_px[0]),
-                landmarks=torch.from_numpy(pts[0]), crop=box, camera=cam, track=tr, info=res.info)
+    return dict(
+        image=torch.from_numpy(crop.astype(np.float32) / 255),
+        viewmat=cam.viewmat[None],
+        K=cam.K[None],
+        mask=torch.from_numpy(mask.astype(np.float32)),
+        frame=0,
+        flame=flame,
+        fit_error_px=float(res.rms_px[0]),
+        landmarks=torch.from_numpy(pts[0]),
+        crop=box,
+        camera=cam,
+        track=tr,
+        info=res.info,
+    )
 
 # %% ../../nbs/34_data.track.ipynb #d3cff923
-TRACK_TARGETS = dict(detection_rate=(">=", 0.99), lmk_px=("<=", 2.0), vertex_mm=("<=", 2.5), jaw_r=(">=", 0.9),
-                     jitter_ratio=("<=", 1.5), fps=(">=", 10.0), adapt_psnr_gap_db=("<=", 1.0))
+TRACK_TARGETS = dict(
+    detection_rate=(">=", 0.99),
+    lmk_px=("<=", 2.0),
+    vertex_mm=("<=", 2.5),
+    jaw_r=(">=", 0.9),
+    jitter_ratio=("<=", 1.5),
+    fps=(">=", 10.0),
+    adapt_psnr_gap_db=("<=", 1.0),
+)
 
 
 def bench_track(
-    data_dir: str | os.PathLike | None = None,   # SynthTalk folder (default: the shipped data_samples/synthtalk_mini)
-    clips: Sequence[str] | None = None,          # clip names in it (default: all)
-    landmarker: str = "mediapipe",               # 'mediapipe' (the faces module on the pixels) or 'oracle' (projected GT points + noise)
-    embedding=None,                              # default: the shipped sample-head embedding ('oracle': 300 random face points)
+    data_dir: str | os.PathLike | None = None,  # SynthTalk folder (default: the shipped data_samples/synthtalk_mini)
+    clips: Sequence[str] | None = None,  # clip names in it (default: all)
+    landmarker: str = "mediapipe",  # 'mediapipe' (on the pixels) or 'oracle' (projected GT points + noise)
+    embedding=None,  # default: the shipped sample-head embedding ('oracle': 300 random face points)
     cfg: TrackConfig | None = None,
-    fov_deg: float = 55.0,                       # focal prior across the frame (as `track_video`; SynthTalk's true value is 20°)
-    noise_px: float = 1.0,                       # 'oracle' landmark noise
-    segment: bool = True,                        # tracked masks = fitted head ∩ segmentation (for the downstream adapt)
-    adapt_steps: int | None = None,              # downstream figure: adapt from tracked vs GT, steps per run (None: 200; quick: 0 = skip)
-    adapt_size: int = 128, adapt_uv: int = 64,   # adaptation image side and UV-map side
+    fov_deg: float = 55.0,  # focal prior across the frame (as `track_video`; SynthTalk's true value is 20°)
+    noise_px: float = 1.0,  # 'oracle' landmark noise
+    segment: bool = True,  # tracked masks = fitted head ∩ segmentation (for the downstream adapt)
+    # downstream figure: adapt from tracked vs GT, steps per run (None: 200; quick: 0 = skip)
+    adapt_steps: int | None = None,
+    adapt_size: int = 128,
+    adapt_uv: int = 64,  # adaptation image side and UV-map side
     threads: int | None = None,
     verbose: bool = True,
-    quick: bool = False,                         # smoke run: two clips of the mini set, no downstream adaptation
-) -> dict:                                       # {'rows': per clip, 'summary': means, 'targets', 'downstream', ...}
+    quick: bool = False,  # smoke run: two clips of the mini set, no downstream adaptation
+) -> dict:  # {'rows': per clip, 'summary': means, 'targets', 'downstream', ...}
     "Track SynthTalk clips from their pixels and score against the exact ground truth (see the table in 34_data.track)."
     from ggtalker_nb.core import data_samples_path
     from ggtalker_nb.data.video import ClipReader, list_clips
-    if threads: torch.set_num_threads(int(threads))
+
+    if threads:
+        torch.set_num_threads(int(threads))
     root = Path(data_dir) if data_dir is not None else data_samples_path("synthtalk_mini", must_exist=True)
-    if quick and clips is None: clips = ["id0001_c000", "id0001_c001"]
+    if quick and clips is None:
+        clips = ["id0001_c000", "id0001_c001"]
     adapt_steps = (0 if quick else 200) if adapt_steps is None else int(adapt_steps)
     paths = [p for p in list_clips(root) if clips is None or p.name in clips]
-    if not paths: raise InputError(f"{root}: no clips to benchmark (clips={clips})")
+    if not paths:
+        raise InputError(f"{root}: no clips to benchmark (clips={clips})")
     model = sample_head_flame()
-    if landmarker not in ("mediapipe", "oracle"): raise InputError(f"landmarker: 'mediapipe' or 'oracle', got {landmarker!r}")
+    if landmarker not in ("mediapipe", "oracle"):
+        raise InputError(f"landmarker: 'mediapipe' or 'oracle', got {landmarker!r}")
     if embedding is None and landmarker == "oracle":
         g = torch.Generator().manual_seed(0)
         ok = torch.isin(model.faces, model.masks["face"]).all(1).nonzero()[:, 0]
@@ -844,8 +1203,9 @@ def bench_track(
     fl_mp = None
     if landmarker == "mediapipe":
         from ggtalker_nb.data.faces import FaceLandmarker
+
         fl_mp = FaceLandmarker(tracking=True, on_missing="flag", progress=False)
-        fl_mp(ClipReader(paths[0]).frames()[:2])              # load the models before the clock runs
+        fl_mp(ClipReader(paths[0]).frames()[:2])  # load the models before the clock runs
     rows, tracked = [], {}
     for p in paths:
         r = ClipReader(p)
@@ -854,11 +1214,15 @@ def bench_track(
         frames = r.frames()
         T, H, W = frames.shape[:3]
         t0, c0 = time.perf_counter(), time.process_time()
-        if fl_mp is not None: lm = fl_mp(frames)
+        if fl_mp is not None:
+            lm = fl_mp(frames)
         else:
             from ggtalker_nb.e2v.generator import flame_vertices
+
             with torch.no_grad():
-                v = flame_vertices(model, {k: torch.from_numpy(np.ascontiguousarray(x)) for k, x in gt.to_dict().items()})
+                v = flame_vertices(
+                    model, {k: torch.from_numpy(np.ascontiguousarray(x)) for k, x in gt.to_dict().items()}
+                )
                 gp = cam.project(model.landmarks(v, emb.faces_idx, emb.bary))[0].numpy()
             full = np.zeros((T, int(emb.index.max()) + 1 if emb.index is not None else len(emb), 2), np.float32)
             full[:, emb.index.numpy() if emb.index is not None else slice(None)] = gp
@@ -870,16 +1234,31 @@ def bench_track(
         t0, c0 = time.perf_counter(), time.process_time()
         res = fit_flame(pts, det, emb, model, (W, H), cfg, focal_prior=f_prior) if det.any() else None
         t_fit, c_fit = time.perf_counter() - t0, time.process_time() - c0
-        row = dict(clip=p.name, frames=T, detection_rate=float(det.mean()), landmarks_s=t_lmk, fit_s=t_fit, cpu_s=c_lmk + c_fit,
-                   fps=T / (t_lmk + t_fit), fps_fit=T / max(t_fit, 1e-9), fps_cpu=T / max(c_lmk + c_fit, 1e-9))
+        row = dict(
+            clip=p.name,
+            frames=T,
+            detection_rate=float(det.mean()),
+            landmarks_s=t_lmk,
+            fit_s=t_fit,
+            cpu_s=c_lmk + c_fit,
+            fps=T / (t_lmk + t_fit),
+            fps_fit=T / max(t_fit, 1e-9),
+            fps_cpu=T / max(c_lmk + c_fit, 1e-9),
+        )
         if res is not None:
             row |= track_errors(model, res.track, res.camera, gt, cam)
-            row |= dict(fit_rms_px=float(np.nanmean(res.rms_px)) * 256 / W, fov_fit_deg=res.info["fov_deg"],
-                        fov_gt_deg=math.degrees(2 * math.atan(0.5 * H / float(cam.K[1, 1]))))
+            row |= dict(
+                fit_rms_px=float(np.nanmean(res.rms_px)) * 256 / W,
+                fov_fit_deg=res.info["fov_deg"],
+                fov_gt_deg=math.degrees(2 * math.atan(0.5 * H / float(cam.K[1, 1]))),
+            )
             # the detector alone: detected points vs the ground-truth surface points of the embedding
             from ggtalker_nb.e2v.generator import flame_vertices
+
             with torch.no_grad():
-                v = flame_vertices(model, {k: torch.from_numpy(np.ascontiguousarray(x)) for k, x in gt.to_dict().items()})
+                v = flame_vertices(
+                    model, {k: torch.from_numpy(np.ascontiguousarray(x)) for k, x in gt.to_dict().items()}
+                )
                 gp = cam.project(model.landmarks(v, emb.faces_idx, emb.bary))[0].numpy()
             e = np.linalg.norm(emb.select(pts)[det] - gp[det], axis=-1) * 256 / W
             row["detector_px"] = float(np.nanmean(e))
@@ -889,104 +1268,217 @@ def bench_track(
     summary = {k: float(np.nanmean([r.get(k, np.nan) for r in rows])) for k in keys}
     summary["fps"] = sum(r["frames"] for r in rows) / sum(r["landmarks_s"] + r["fit_s"] for r in rows)
     summary["fps_cpu"] = sum(r["frames"] for r in rows) / sum(r["cpu_s"] for r in rows)
-    out = dict(rows=rows, summary=summary, landmarker=landmarker, embedding_points=len(emb), fov_prior_deg=fov_deg,
-               data=str(root), threads=torch.get_num_threads(), load_average=[round(x, 2) for x in os.getloadavg()])
-    if adapt_steps > 0: out["downstream"] = _bench_downstream(tracked, model, segment, adapt_steps, adapt_size, adapt_uv, verbose)
-    if "downstream" in out and out["downstream"]: summary["adapt_psnr_gap_db"] = out["downstream"]["gap_db"]
-    out["targets"] = {k: dict(target=f"{op} {v:g}", value=summary.get(k),
-                              met=None if summary.get(k) is None or not np.isfinite(summary.get(k)) else bool(summary[k] >= v if op == ">=" else summary[k] <= v))
-                      for k, (op, v) in TRACK_TARGETS.items()}
-    if verbose: print(format_bench_track(out))
+    out = dict(
+        rows=rows,
+        summary=summary,
+        landmarker=landmarker,
+        embedding_points=len(emb),
+        fov_prior_deg=fov_deg,
+        data=str(root),
+        threads=torch.get_num_threads(),
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )
+    if adapt_steps > 0:
+        out["downstream"] = _bench_downstream(tracked, model, segment, adapt_steps, adapt_size, adapt_uv, verbose)
+    if "downstream" in out and out["downstream"]:
+        summary["adapt_psnr_gap_db"] = out["downstream"]["gap_db"]
+    out["targets"] = {
+        k: dict(
+            target=f"{op} {v:g}",
+            value=summary.get(k),
+            met=None
+            if summary.get(k) is None or not np.isfinite(summary.get(k))
+            else bool(summary[k] >= v if op == ">=" else summary[k] <= v),
+        )
+        for k, (op, v) in TRACK_TARGETS.items()
+    }
+    if verbose:
+        print(format_bench_track(out))
     return out
 
 
 def _tracked_clip(res: TrackResult, reader, model: FLAME, segment: bool, gt_masks: bool = False) -> Clip:
-    "The clip as our tracker sees it: its frames and audio, tracked parameters and camera, masks of the fitted head (or the true ones)."
+    """The clip as our tracker sees it: its frames and audio, tracked parameters and camera, masks of the fitted head
+    (or the true ones)."""
     frames = reader.frames()
-    if gt_masks: m = reader.masks
+    if gt_masks:
+        m = reader.masks
     else:
         m = head_masks(model, res.track, res.camera)
-        if segment: m &= _segment(frames) > 0.5
+        if segment:
+            m &= _segment(frames) > 0.5
     meta = {**reader.meta, "clip_id": reader.meta.get("clip_id", reader.path.name) + "_tracked"}
     return Clip(frames, res.track, res.camera, meta, reader.audio, m, None)
 
 
 def _bench_downstream(tracked: dict, model, segment, steps, size, uv, verbose) -> dict | None:
-    "Adapt one identity from its tracked clip vs its ground-truth clip (same steps); head PSNR on its other clip inside the true head masks."
+    """Adapt one identity from its tracked clip vs its ground-truth clip (same steps); head PSNR on its other clip
+    inside the true head masks."""
     from ggtalker_nb.adapt.ev import EVAdaptConfig, adapt_ev, load_prior
+
     by_id = {}
-    for name, (res, r) in tracked.items(): by_id.setdefault(r.identity, []).append(name)
+    for name, (res, r) in tracked.items():
+        by_id.setdefault(r.identity, []).append(name)
     ident = next((i for i, n in sorted(by_id.items()) if len(n) >= 2), None)
-    if ident is None: return None
+    if ident is None:
+        return None
     train, test = sorted(by_id[ident])[:2]
     gen, prior_name = load_prior(tiny_untrained=True)
-    cfg = EVAdaptConfig(uv_res=uv, image_size=size, phase1_steps=steps // 2, phase2_steps=steps - steps // 2,
-                        eval_every=0, eval_frames=16, progress=verbose)
+    cfg = EVAdaptConfig(
+        uv_res=uv,
+        image_size=size,
+        phase1_steps=steps // 2,
+        phase2_steps=steps - steps // 2,
+        eval_every=0,
+        eval_frames=16,
+        progress=verbose,
+    )
     runs = {}
     for kind in ("ground truth", "tracked"):
-        if kind == "tracked":   # trains on its own masks; evaluated inside the true head masks like the other run
+        if kind == "tracked":  # trains on its own masks; evaluated inside the true head masks like the other run
             tr = _tracked_clip(*tracked[train], model, segment)
             te = _tracked_clip(*tracked[test], model, segment, gt_masks=True)
         else:
             tr, te = (tracked[n][1].load() for n in (train, test))
-            for c in (tr, te): c.flame, c.flame_clean = c.flame_clean or c.flame, None
+            for c in (tr, te):
+                c.flame, c.flame_clean = c.flame_clean or c.flame, None
         h = adapt_ev([tr], gen, cfg, eval_clips=[te], flame=model).history
         runs[kind] = dict(psnr_head=h[-1]["psnr_head"], psnr=h[-1]["psnr_eval"], steps=h[-1]["step"], t=h[-1]["t"])
     gap = runs["ground truth"]["psnr_head"] - runs["tracked"]["psnr_head"]
-    return dict(identity=ident, train_clip=train, test_clip=test, prior=prior_name, steps=steps, image_size=size, uv_res=uv,
-                runs=runs, gap_db=gap)
+    return dict(
+        identity=ident,
+        train_clip=train,
+        test_clip=test,
+        prior=prior_name,
+        steps=steps,
+        image_size=size,
+        uv_res=uv,
+        runs=runs,
+        gap_db=gap,
+    )
 
 
 def format_bench_track(out: dict) -> str:
     "The benchmark as a plain-text table (per clip, mean, targets)."
-    cols = ["clip", "frames", "detection_rate", "detector_px", "lmk_px", "vertex_mm", "jaw_r", "mouth_r", "jitter_ratio",
-            "fit_rms_px", "fov_fit_deg", "fps_fit", "fps", "fps_cpu"]
+    cols = [
+        "clip",
+        "frames",
+        "detection_rate",
+        "detector_px",
+        "lmk_px",
+        "vertex_mm",
+        "jaw_r",
+        "mouth_r",
+        "jitter_ratio",
+        "fit_rms_px",
+        "fov_fit_deg",
+        "fps_fit",
+        "fps",
+        "fps_cpu",
+    ]
     fmt = lambda v: "-" if v is None else (f"{v:.3g}" if isinstance(v, float) else str(v))
     lines = [" | ".join(cols)] + [" | ".join(fmt(r.get(c)) for c in cols) for r in out["rows"]]
     lines.append(" | ".join(["mean"] + [fmt(out["summary"].get(c)) for c in cols[1:]]))
     if out.get("downstream"):
         d = out["downstream"]
-        lines.append(f"downstream ({d['identity']}, {d['steps']} adapt steps each, {d['image_size']}²): head PSNR "
-                     f"GT {d['runs']['ground truth']['psnr_head']:.2f} dB, tracked {d['runs']['tracked']['psnr_head']:.2f} dB, gap {d['gap_db']:.2f} dB")
-    lines.append("targets: " + ", ".join(f"{k} {t['target']}: {fmt(t['value'])} {'met' if t['met'] else 'MISSED' if t['met'] is False else 'n/a'}"
-                                         for k, t in out["targets"].items()))
+        lines.append(
+            f"downstream ({d['identity']}, {d['steps']} adapt steps each, {d['image_size']}²): head PSNR "
+            f"GT {d['runs']['ground truth']['psnr_head']:.2f} dB, tracked {d['runs']['tracked']['psnr_head']:.2f} dB, "
+            f"gap {d['gap_db']:.2f} dB"
+        )
+    lines.append(
+        "targets: "
+        + ", ".join(
+            f"{k} {t['target']}: {fmt(t['value'])} {'met' if t['met'] else 'MISSED' if t['met'] is False else 'n/a'}"
+            for k, t in out["targets"].items()
+        )
+    )
     return "\n".join(lines)
 
 
-
 def bench_track_record(
-    out: dict,                     # a `bench_track` result
-    command: str,                  # the command that made it (recorded)
+    out: dict,  # a `bench_track` result
+    command: str,  # the command that made it (recorded)
     machine: str = "the project's shared 2-core CPU (no GPU)",
     status: str = "",
 ) -> dict:
-    "The benchmark as a results/*.json record: title, record (date, machine, command, commit), figures, rows, targets, headline."
-    import datetime, platform
-    try: commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10).stdout.strip()
-    except Exception: commit = ""
+    """The benchmark as a results/*.json record: title, record (date, machine, command, commit), figures, rows, targets,
+    headline."""
+    import datetime
+    import platform
+
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+    except Exception:
+        commit = ""
     s = out["summary"]
     fig = {k: (None if v is None or not np.isfinite(v) else round(float(v), 4)) for k, v in s.items()}
     d = out.get("downstream")
-    if d: fig |= dict(adapt_psnr_head_gt=d["runs"]["ground truth"]["psnr_head"], adapt_psnr_head_tracked=d["runs"]["tracked"]["psnr_head"])
+    if d:
+        fig |= dict(
+            adapt_psnr_head_gt=d["runs"]["ground truth"]["psnr_head"],
+            adapt_psnr_head_tracked=d["runs"]["tracked"]["psnr_head"],
+        )
     n = len(out["rows"])
-    head = [dict(order=60, what=f"Monocular tracker on SynthTalk ({n} clips, {out['landmarker']} landmarks on the pixels, 256²)",
-                 measured=("detection {detection_rate:.1%}, landmarks {lmk_px:.2f} px, face vertices {vertex_mm:.2f} mm, "
-                           "jaw r {jaw_r:.2f} (mouth gap r {mouth_r:.2f}), jitter {jitter_ratio:.2f}× GT, {fps:.1f} frames/s"),
-                 target="detection ≥ 99 %, ≤ 2 px, ≤ 2.5 mm, jaw r ≥ 0.9, jitter ≤ 1.5×, ≥ 10 frames/s — " +
-                        (", ".join(f"{k} **not met**" for k, t in out["targets"].items() if t["met"] is False) or "all met"),
-                 notebook="34_data.track")]
-    if d: head.append(dict(order=61, what=f"Adapting from tracked vs ground-truth parameters ({d['identity']}, {d['steps']} steps each, {d['image_size']}², true head masks)",
-                           measured="head PSNR {adapt_psnr_head_tracked:.2f} vs {adapt_psnr_head_gt:.2f} dB: gap {adapt_psnr_gap_db:.2f} dB",
-                           target="within 1 dB — " + ("met" if d["gap_db"] <= 1 else "**not met**"), notebook="34_data.track"))
-    return dict(title="Monocular FLAME tracker on SynthTalk clips with exact ground truth (issue 13, part 5)",
-                record=dict(date=datetime.date.today().isoformat(), machine=machine, command=command, commit=commit,
-                            threads=out.get("threads"), load_average=out.get("load_average"), python=platform.python_version(), torch=torch.__version__, status=status),
-                notes=["lmk_px: the fitted mesh's 68 landmarks (fitted camera) vs the ground truth's (true camera), px at 256²",
-                       "detector_px: detected MediaPipe points vs the ground-truth surface points of the embedding",
-                       "vertex_mm: face-region vertices after a per-frame similarity (Umeyama) alignment",
-                       "jaw_r: Pearson r of the jaw-joint opening angle; mouth_r: of the fitted mesh's inner-lip gap",
-                       "jitter_ratio: face-vertex acceleration, tracked / ground truth (one similarity per clip)",
-                       f"focal prior {out['fov_prior_deg']:g}° across the frame (SynthTalk's true value: 20°); fps: frames / wall seconds of landmarks + fit; fps_cpu: per CPU second of this process (less sensitive to other jobs on a shared machine)"],
-                setup=dict(landmarker=out["landmarker"], embedding_points=out["embedding_points"], fov_prior_deg=out["fov_prior_deg"],
-                           data=out["data"]),
-                figures=fig, rows=out["rows"], targets=out["targets"], downstream=d, headline=head)
+    head = [
+        dict(
+            order=60,
+            what=f"Monocular tracker on SynthTalk ({n} clips, {out['landmarker']} landmarks on the pixels, 256²)",
+            measured=(
+                "detection {detection_rate:.1%}, landmarks {lmk_px:.2f} px, face vertices {vertex_mm:.2f} mm, "
+                "jaw r {jaw_r:.2f} (mouth gap r {mouth_r:.2f}), jitter {jitter_ratio:.2f}× GT, {fps:.1f} frames/s"
+            ),
+            target="detection ≥ 99 %, ≤ 2 px, ≤ 2.5 mm, jaw r ≥ 0.9, jitter ≤ 1.5×, ≥ 10 frames/s — "
+            + (", ".join(f"{k} **not met**" for k, t in out["targets"].items() if t["met"] is False) or "all met"),
+            notebook="34_data.track",
+        )
+    ]
+    if d:
+        head.append(
+            dict(
+                order=61,
+                what=f"Adapting from tracked vs ground-truth parameters ({d['identity']}, {d['steps']} steps each, "
+                f"{d['image_size']}², true head masks)",
+                measured="head PSNR {adapt_psnr_head_tracked:.2f} vs {adapt_psnr_head_gt:.2f} dB: gap "
+                "{adapt_psnr_gap_db:.2f} dB",
+                target="within 1 dB — " + ("met" if d["gap_db"] <= 1 else "**not met**"),
+                notebook="34_data.track",
+            )
+        )
+    return dict(
+        title="Monocular FLAME tracker on SynthTalk clips with exact ground truth (issue 13, part 5)",
+        record=dict(
+            date=datetime.date.today().isoformat(),
+            machine=machine,
+            command=command,
+            commit=commit,
+            threads=out.get("threads"),
+            load_average=out.get("load_average"),
+            python=platform.python_version(),
+            torch=torch.__version__,
+            status=status,
+        ),
+        notes=[
+            "lmk_px: the fitted mesh's 68 landmarks (fitted camera) vs the ground truth's (true camera), px at 256²",
+            "detector_px: detected MediaPipe points vs the ground-truth surface points of the embedding",
+            "vertex_mm: face-region vertices after a per-frame similarity (Umeyama) alignment",
+            "jaw_r: Pearson r of the jaw-joint opening angle; mouth_r: of the fitted mesh's inner-lip gap",
+            "jitter_ratio: face-vertex acceleration, tracked / ground truth (one similarity per clip)",
+            f"focal prior {out['fov_prior_deg']:g}° across the frame (SynthTalk's true value: 20°); fps: frames / wall "
+            "seconds of landmarks + fit; fps_cpu: per CPU second of this process (less sensitive to other jobs on a "
+            "shared machine)",
+        ],
+        setup=dict(
+            landmarker=out["landmarker"],
+            embedding_points=out["embedding_points"],
+            fov_prior_deg=out["fov_prior_deg"],
+            data=out["data"],
+        ),
+        figures=fig,
+        rows=out["rows"],
+        targets=out["targets"],
+        downstream=d,
+        headline=head,
+    )

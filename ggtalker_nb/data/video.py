@@ -9,7 +9,11 @@ __all__ = ['CLIP_FORMAT', 'CLIP_VERSION', 'FLAME_KEYS', 'GL_TO_CV', 'FlameTrack'
            'AudioMotionDataset', 'FramePairDataset', 'IdentityFramesDataset']
 
 # %% ../../nbs/31_data.video.ipynb #57f96c03
-import json, os, shutil, uuid, wave
+import json
+import os
+import shutil
+import uuid
+import wave
 from collections import OrderedDict
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -23,7 +27,7 @@ from ..core import AssetError, InputError
 from ..geometry import Camera
 from ..flame import read_npz_safe
 from .speech import write_wav  # PCM-16, atomic
-from ..media import AUDIO_SR, read_video, write_video   # AUDIO_SR: the clips' rate
+from ..media import AUDIO_SR, read_video, write_video  # AUDIO_SR: the clips' rate
 
 # %% ../../nbs/31_data.video.ipynb #7fd97a2b
 CLIP_FORMAT = "ggtalker-clip"
@@ -31,26 +35,33 @@ CLIP_VERSION = 1
 FLAME_KEYS = ("shape", "expr", "rotation", "neck", "jaw", "eyes", "translation")
 _PER_FRAME = dict(expr=None, rotation=3, neck=3, jaw=3, eyes=6, translation=3)
 
+
 @dataclass
 class FlameTrack:
     "Per-frame FLAME parameters of one clip (numpy float32)."
-    shape: np.ndarray        # (S,) identity shape coefficients
-    expr: np.ndarray         # (T, E) expression coefficients
-    rotation: np.ndarray     # (T, 3) global (root) rotation, axis-angle
-    neck: np.ndarray         # (T, 3) neck joint, axis-angle
-    jaw: np.ndarray          # (T, 3) jaw joint, axis-angle
-    eyes: np.ndarray         # (T, 6) left and right eye joints, axis-angle
+
+    shape: np.ndarray  # (S,) identity shape coefficients
+    expr: np.ndarray  # (T, E) expression coefficients
+    rotation: np.ndarray  # (T, 3) global (root) rotation, axis-angle
+    neck: np.ndarray  # (T, 3) neck joint, axis-angle
+    jaw: np.ndarray  # (T, 3) jaw joint, axis-angle
+    eyes: np.ndarray  # (T, 6) left and right eye joints, axis-angle
     translation: np.ndarray  # (T, 3) added after posing (metres)
     static_offset: np.ndarray | None = None  # (V, 3) optional per-vertex offset of the canonical mesh
 
     def __post_init__(self):
         for f in fields(self):
             v = getattr(self, f.name)
-            if v is None: continue
-            v = np.asarray(v, dtype=np.float32); setattr(self, f.name, v)
-            if not np.isfinite(v).all(): raise InputError(f"FlameTrack.{f.name}: contains NaN or inf")
-        if self.shape.ndim != 1: raise InputError(f"FlameTrack.shape: expected (S,), got {self.shape.shape}")
-        if self.expr.ndim != 2: raise InputError(f"FlameTrack.expr: expected (T, E), got {self.expr.shape}")
+            if v is None:
+                continue
+            v = np.asarray(v, dtype=np.float32)
+            setattr(self, f.name, v)
+            if not np.isfinite(v).all():
+                raise InputError(f"FlameTrack.{f.name}: contains NaN or inf")
+        if self.shape.ndim != 1:
+            raise InputError(f"FlameTrack.shape: expected (S,), got {self.shape.shape}")
+        if self.expr.ndim != 2:
+            raise InputError(f"FlameTrack.expr: expected (T, E), got {self.expr.shape}")
         T = len(self.expr)
         for k, d in _PER_FRAME.items():
             v = getattr(self, k)
@@ -59,23 +70,31 @@ class FlameTrack:
         if self.static_offset is not None and (self.static_offset.ndim != 2 or self.static_offset.shape[1] != 3):
             raise InputError(f"FlameTrack.static_offset: expected (V, 3), got {self.static_offset.shape}")
 
-    def __len__(self) -> int: return len(self.expr)
+    def __len__(self) -> int:
+        return len(self.expr)
+
     def frame(self, i: int) -> dict[str, np.ndarray]:
         "Parameters of frame `i` (`shape` and `static_offset` are per clip)."
         d = {k: getattr(self, k)[i] for k in _PER_FRAME}
         d["shape"] = self.shape
-        if self.static_offset is not None: d["static_offset"] = self.static_offset
+        if self.static_offset is not None:
+            d["static_offset"] = self.static_offset
         return d
+
     def slice(self, a: int, b: int) -> "FlameTrack":
         "Frames `a:b`."
         return replace(self, **{k: getattr(self, k)[a:b] for k in _PER_FRAME})
+
     def to_dict(self) -> dict[str, np.ndarray]:
         d = {k: getattr(self, k) for k in FLAME_KEYS}
-        if self.static_offset is not None: d["static_offset"] = self.static_offset
+        if self.static_offset is not None:
+            d["static_offset"] = self.static_offset
         return d
+
     def pose(self) -> np.ndarray:
         "(T, 15) FLAME pose vector: global, neck, jaw, eyes."
         return np.concatenate([self.rotation, self.neck, self.jaw, self.eyes], 1)
+
     @staticmethod
     def zeros(T: int, n_shape: int = 300, n_expr: int = 100) -> "FlameTrack":
         "A neutral track of `T` frames."
@@ -86,43 +105,55 @@ class FlameTrack:
 @dataclass
 class Clip:
     "One tracked clip in memory; see the format table above."
-    frames: np.ndarray | None          # (T, H, W, 3) uint8 (or float in [0, 1]); None = not loaded
+
+    frames: np.ndarray | None  # (T, H, W, 3) uint8 (or float in [0, 1]); None = not loaded
     flame: FlameTrack
-    camera: Camera                     # unbatched, or batched (T,)
+    camera: Camera  # unbatched, or batched (T,)
     meta: dict = field(default_factory=dict)  # fps, identity, text, language, voice, phonemes, words, split, ...
-    audio: np.ndarray | None = None    # (N,) float32 in [-1, 1] at `AUDIO_SR`
-    masks: np.ndarray | None = None    # (T, H, W) bool head masks
+    audio: np.ndarray | None = None  # (N,) float32 in [-1, 1] at `AUDIO_SR`
+    masks: np.ndarray | None = None  # (T, H, W) bool head masks
     landmarks: np.ndarray | None = None  # (T, L, 2) pixels
     flame_clean: FlameTrack | None = None  # noise-free parameters when `flame` has tracking noise
 
     @property
-    def n_frames(self) -> int: return len(self.flame)
+    def n_frames(self) -> int:
+        return len(self.flame)
+
     @property
-    def fps(self) -> float: return float(self.meta.get("fps", 25.0))
+    def fps(self) -> float:
+        return float(self.meta.get("fps", 25.0))
+
     def camera_at(self, i: int) -> Camera:
         "The camera of frame `i` (unbatched)."
         return self.camera[i] if len(self.camera.batch_shape) else self.camera
 
+
 def _check_clip(clip: Clip):
     T = clip.n_frames
-    if T == 0: raise InputError("clip: has no frames")
+    if T == 0:
+        raise InputError("clip: has no frames")
     if clip.frames is not None:
         f = np.asarray(clip.frames)
         if f.ndim != 4 or f.shape[0] != T or f.shape[-1] != 3:
             raise InputError(f"clip.frames: expected ({T}, H, W, 3) to match the {T} FLAME frames, got {f.shape}")
         if (f.shape[2], f.shape[1]) != (clip.camera.width, clip.camera.height):
-            raise InputError(f"clip.frames: {f.shape[2]}x{f.shape[1]} but the camera is {clip.camera.width}x{clip.camera.height}")
+            raise InputError(
+                f"clip.frames: {f.shape[2]}x{f.shape[1]} but the camera is {clip.camera.width}x{clip.camera.height}"
+            )
     if len(clip.camera.batch_shape) not in (0, 1) or (len(clip.camera.batch_shape) == 1 and len(clip.camera) != T):
         raise InputError(f"clip.camera: expected one camera or {T}, got batch {tuple(clip.camera.batch_shape)}")
     if clip.masks is not None and np.asarray(clip.masks).shape != (T, clip.camera.height, clip.camera.width):
-        raise InputError(f"clip.masks: expected ({T}, {clip.camera.height}, {clip.camera.width}), got {np.asarray(clip.masks).shape}")
+        raise InputError(
+            f"clip.masks: expected ({T}, {clip.camera.height}, {clip.camera.width}), got {np.asarray(clip.masks).shape}"
+        )
     if clip.landmarks is not None and (np.asarray(clip.landmarks).ndim != 3 or len(clip.landmarks) != T):
         raise InputError(f"clip.landmarks: expected ({T}, L, 2), got {np.asarray(clip.landmarks).shape}")
     if clip.flame_clean is not None and len(clip.flame_clean) != T:
         raise InputError(f"clip.flame_clean: {len(clip.flame_clean)} frames, expected {T}")
     if clip.audio is not None:
         a = np.asarray(clip.audio)
-        if a.ndim != 1 or not np.isfinite(a).all(): raise InputError(f"clip.audio: expected finite (N,) samples, got shape {a.shape}")
+        if a.ndim != 1 or not np.isfinite(a).all():
+            raise InputError(f"clip.audio: expected finite (N,) samples, got shape {a.shape}")
 
 # %% ../../nbs/31_data.video.ipynb #d2b14f29
 def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
@@ -131,79 +162,120 @@ def read_wav(path: str | os.PathLike) -> tuple[np.ndarray, int]:
         with wave.open(str(path), "rb") as w:
             ch, sw, sr, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
             raw = w.readframes(n)
-    except (wave.Error, EOFError) as e: raise AssetError(f"{path}: not a readable PCM WAV: {e}") from None
-    if sw != 2: raise AssetError(f"{path}: only 16-bit PCM WAV is supported, got {8 * sw}-bit")
+    except (wave.Error, EOFError) as e:
+        raise AssetError(f"{path}: not a readable PCM WAV: {e}") from None
+    if sw != 2:
+        raise AssetError(f"{path}: only 16-bit PCM WAV is supported, got {8 * sw}-bit")
     x = np.frombuffer(raw, "<i2").astype(np.float32) / 32767
     return (x.reshape(-1, ch).mean(1) if ch > 1 else x), sr
 
+
 def camera_to_json(cam: Camera) -> dict:
     "JSON-able dict of a (batched or single) camera."
-    return dict(width=int(cam.width), height=int(cam.height), K=cam.K.detach().cpu().double().tolist(),
-                viewmat=cam.viewmat.detach().cpu().double().tolist())
+    return dict(
+        width=int(cam.width),
+        height=int(cam.height),
+        K=cam.K.detach().cpu().double().tolist(),
+        viewmat=cam.viewmat.detach().cpu().double().tolist(),
+    )
+
 
 def camera_from_json(d: dict) -> Camera:
     "Inverse of `camera_to_json`."
     try:
-        return Camera(torch.tensor(d["viewmat"], dtype=torch.float32), torch.tensor(d["K"], dtype=torch.float32),
-                      int(d["width"]), int(d["height"]))
-    except KeyError as e: raise AssetError(f"camera.json: missing key {e}") from None
+        return Camera(
+            torch.tensor(d["viewmat"], dtype=torch.float32),
+            torch.tensor(d["K"], dtype=torch.float32),
+            int(d["width"]),
+            int(d["height"]),
+        )
+    except KeyError as e:
+        raise AssetError(f"camera.json: missing key {e}") from None
 
 # %% ../../nbs/31_data.video.ipynb #1378c08e
 def _partial_dir(out: Path) -> Path:
     return out.parent / f".{out.name}.partial-{os.getpid()}-{uuid.uuid4().hex[:8]}"
 
+
 def _save_npz(path: Path, arrays: dict, compressed: bool = True):
     (np.savez_compressed if compressed else np.savez)(path, **{k: np.asarray(v) for k, v in arrays.items()})
 
+
 def write_clip(
-    out_dir: str | os.PathLike,   # the clip folder to create
+    out_dir: str | os.PathLike,  # the clip folder to create
     clip: Clip,
-    frames_format: str = "mp4",   # 'mp4' (H.264) or 'png'
-    crf: int = 18,                # H.264 quality for mp4
-    overwrite: bool = False,      # replace an existing complete clip
+    frames_format: str = "mp4",  # 'mp4' (H.264) or 'png'
+    crf: int = 18,  # H.264 quality for mp4
+    overwrite: bool = False,  # replace an existing complete clip
 ) -> Path:
     "Write `clip` to `out_dir` atomically (temp folder + rename); return the path."
     out = Path(out_dir)
-    if frames_format not in ("mp4", "png"): raise InputError(f"frames_format: 'mp4' or 'png', got {frames_format!r}")
+    if frames_format not in ("mp4", "png"):
+        raise InputError(f"frames_format: 'mp4' or 'png', got {frames_format!r}")
     _check_clip(clip)
-    if out.exists() and not overwrite: raise InputError(f"{out}: already exists (pass overwrite=True to replace it)")
+    if out.exists() and not overwrite:
+        raise InputError(f"{out}: already exists (pass overwrite=True to replace it)")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _partial_dir(out); tmp.mkdir()
+    tmp = _partial_dir(out)
+    tmp.mkdir()
     try:
         T, cam = clip.n_frames, clip.camera
-        meta = {**clip.meta, "format": CLIP_FORMAT, "version": CLIP_VERSION, "fps": clip.fps, "n_frames": T,
-                "width": int(cam.width), "height": int(cam.height)}
+        meta = {
+            **clip.meta,
+            "format": CLIP_FORMAT,
+            "version": CLIP_VERSION,
+            "fps": clip.fps,
+            "n_frames": T,
+            "width": int(cam.width),
+            "height": int(cam.height),
+        }
         if clip.frames is not None:
             if frames_format == "mp4":
-                write_video(tmp / "frames.mp4", clip.frames, fps=clip.fps, crf=crf); meta["frames"] = "frames.mp4"
+                write_video(tmp / "frames.mp4", clip.frames, fps=clip.fps, crf=crf)
+                meta["frames"] = "frames.mp4"
             else:
                 from PIL import Image
                 from ggtalker_nb.media import to_uint8_frames
+
                 (tmp / "frames").mkdir()
                 for i, f in enumerate(to_uint8_frames(clip.frames, pad_even=False)):
                     Image.fromarray(f).save(tmp / "frames" / f"{i:06d}.png", compress_level=6)
                 meta["frames"] = "frames"
-        else: meta["frames"] = None
-        if clip.audio is not None: write_wav(tmp / "audio.wav", clip.audio, AUDIO_SR)
+        else:
+            meta["frames"] = None
+        if clip.audio is not None:
+            write_wav(tmp / "audio.wav", clip.audio, AUDIO_SR)
         _save_npz(tmp / "flame.npz", clip.flame.to_dict(), compressed=False)
-        if clip.flame_clean is not None: _save_npz(tmp / "flame_clean.npz", clip.flame_clean.to_dict(), compressed=False)
+        if clip.flame_clean is not None:
+            _save_npz(tmp / "flame_clean.npz", clip.flame_clean.to_dict(), compressed=False)
         (tmp / "camera.json").write_text(json.dumps(camera_to_json(cam)))
         if clip.masks is not None:
-            _save_npz(tmp / "masks.npz", {"masks": np.packbits(np.asarray(clip.masks, bool), axis=-1),
-                                          "shape": np.array(np.asarray(clip.masks).shape)})
-        if clip.landmarks is not None: _save_npz(tmp / "landmarks.npz", {"landmarks": np.asarray(clip.landmarks, np.float32)})
+            _save_npz(
+                tmp / "masks.npz",
+                {
+                    "masks": np.packbits(np.asarray(clip.masks, bool), axis=-1),
+                    "shape": np.array(np.asarray(clip.masks).shape),
+                },
+            )
+        if clip.landmarks is not None:
+            _save_npz(tmp / "landmarks.npz", {"landmarks": np.asarray(clip.landmarks, np.float32)})
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, ensure_ascii=False))
-        if out.exists(): shutil.rmtree(out)
+        if out.exists():
+            shutil.rmtree(out)
         os.rename(tmp, out)
     except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True); raise
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     return out
+
 
 def remove_partials(root: str | os.PathLike) -> int:
     "Delete half-written clip folders (`.NAME.partial-*`) under `root`; return how many."
     n = 0
     for p in Path(root).glob(".*.partial-*"):
-        if p.is_dir(): shutil.rmtree(p, ignore_errors=True); n += 1
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+            n += 1
     return n
 
 # %% ../../nbs/31_data.video.ipynb #0adf6163
@@ -212,164 +284,244 @@ def is_clip_dir(path: str | os.PathLike) -> bool:
     p = Path(path)
     return p.is_dir() and not p.name.startswith(".") and ((p / "meta.json").is_file() or bool(_transforms_files(p)))
 
+
 def list_clips(root: str | os.PathLike) -> list[Path]:
     "Complete clip folders: `root` itself if it is one, else its sub-folders (recursively), sorted; partials ignored."
     root = Path(root)
-    if not root.exists(): raise InputError(f"{root}: no such folder")
-    if is_clip_dir(root): return [root]
+    if not root.exists():
+        raise InputError(f"{root}: no such folder")
+    if is_clip_dir(root):
+        return [root]
     out = []
     for p in sorted(root.iterdir()):
-        if p.is_dir() and not p.name.startswith("."): out += [p] if is_clip_dir(p) else list_clips(p)
+        if p.is_dir() and not p.name.startswith("."):
+            out += [p] if is_clip_dir(p) else list_clips(p)
     return out
 
+
 def clip_paths(clips) -> list[Path]:
-    "Clip folders from a folder (`list_clips`: itself if it is a clip, else every clip below it) or from an iterable of clip folders / `ClipReader`s."
-    if isinstance(clips, (str, os.PathLike)): return list_clips(clips)
+    """Clip folders from a folder (`list_clips`: itself if it is a clip, else every clip below it) or from an iterable
+    of clip folders / `ClipReader`s."""
+    if isinstance(clips, (str, os.PathLike)):
+        return list_clips(clips)
     return [Path(getattr(c, "path", c)) for c in clips]
+
 
 def _load_flame_npz(path: Path) -> FlameTrack:
     z = read_npz_safe(path)
     miss = [k for k in FLAME_KEYS if k not in z]
-    if miss: raise AssetError(f"{path}: missing FLAME arrays {miss}")
+    if miss:
+        raise AssetError(f"{path}: missing FLAME arrays {miss}")
     return FlameTrack(**{k: z[k] for k in FLAME_KEYS}, static_offset=z.get("static_offset"))
+
 
 class ClipReader:
     "Lazy access to one clip folder (our format or a `transforms*.json` tracker folder)."
+
     def __init__(self, path: str | os.PathLike, camera_index: int | None = None, fps: float = 25.0):
         self.path = Path(path)
-        if not self.path.is_dir(): raise InputError(f"{self.path}: no such clip folder")
+        if not self.path.is_dir():
+            raise InputError(f"{self.path}: no such clip folder")
         self._cache: dict[str, Any] = {}
         if (self.path / "meta.json").is_file():
             self.kind = "ggtalker"
-            try: self.meta = json.loads((self.path / "meta.json").read_text())
-            except json.JSONDecodeError as e: raise AssetError(f"{self.path/'meta.json'}: invalid JSON: {e}") from None
-            if self.meta.get("format") != CLIP_FORMAT: raise AssetError(f"{self.path}: meta.json is not a {CLIP_FORMAT} file")
+            try:
+                self.meta = json.loads((self.path / "meta.json").read_text())
+            except json.JSONDecodeError as e:
+                raise AssetError(f"{self.path / 'meta.json'}: invalid JSON: {e}") from None
+            if self.meta.get("format") != CLIP_FORMAT:
+                raise AssetError(f"{self.path}: meta.json is not a {CLIP_FORMAT} file")
             if int(self.meta.get("version", 0)) > CLIP_VERSION:
-                raise AssetError(f"{self.path}: clip format {self.meta['version']} is newer than {CLIP_VERSION}; upgrade ggtalker-nb")
+                raise AssetError(
+                    f"{self.path}: clip format {self.meta['version']} is newer than {CLIP_VERSION}; upgrade ggtalker-nb"
+                )
         elif _transforms_files(self.path):
             self.kind = "transforms"
             self._tf = _read_transforms(self.path, camera_index)
-            self.meta = self._tf["meta"]; self.meta.setdefault("fps", fps)
-        else: raise AssetError(f"{self.path}: neither meta.json nor transforms*.json found")
+            self.meta = self._tf["meta"]
+            self.meta.setdefault("fps", fps)
+        else:
+            raise AssetError(f"{self.path}: neither meta.json nor transforms*.json found")
 
-    def __repr__(self): return f"ClipReader({str(self.path)!r}, {self.n_frames} frames, {self.kind})"
+    def __repr__(self):
+        return f"ClipReader({str(self.path)!r}, {self.n_frames} frames, {self.kind})"
+
     @property
-    def n_frames(self) -> int: return int(self.meta["n_frames"])
+    def n_frames(self) -> int:
+        return int(self.meta["n_frames"])
+
     @property
-    def fps(self) -> float: return float(self.meta.get("fps", 25.0))
+    def fps(self) -> float:
+        return float(self.meta.get("fps", 25.0))
+
     @property
-    def identity(self) -> str: return str(self.meta.get("identity", self.path.name))
+    def identity(self) -> str:
+        return str(self.meta.get("identity", self.path.name))
+
     @property
-    def size(self) -> tuple[int, int]: return int(self.meta["width"]), int(self.meta["height"])
+    def size(self) -> tuple[int, int]:
+        return int(self.meta["width"]), int(self.meta["height"])
 
     def _get(self, key, fn):
-        if key not in self._cache: self._cache[key] = fn()
+        if key not in self._cache:
+            self._cache[key] = fn()
         return self._cache[key]
+
     @property
     def flame(self) -> FlameTrack:
-        return self._get("flame", lambda: self._tf["flame"] if self.kind == "transforms" else _load_flame_npz(self.path / "flame.npz"))
+        return self._get(
+            "flame",
+            lambda: self._tf["flame"] if self.kind == "transforms" else _load_flame_npz(self.path / "flame.npz"),
+        )
+
     @property
     def flame_clean(self) -> FlameTrack | None:
         p = self.path / "flame_clean.npz"
         return self._get("flame_clean", lambda: _load_flame_npz(p) if p.is_file() else None)
+
     @property
     def camera(self) -> Camera:
         def load():
-            if self.kind == "transforms": return self._tf["camera"]
+            if self.kind == "transforms":
+                return self._tf["camera"]
             p = self.path / "camera.json"
-            if not p.is_file(): raise AssetError(f"{p}: missing")
+            if not p.is_file():
+                raise AssetError(f"{p}: missing")
             return camera_from_json(json.loads(p.read_text()))
+
         return self._get("camera", load)
+
     def camera_at(self, i: int) -> Camera:
         "Unbatched camera of frame `i`."
         c = self.camera
         return c[i] if len(c.batch_shape) else c
+
     @property
     def audio(self) -> np.ndarray | None:
         "(N,) float32 at 16 kHz, or None when the clip has no audio."
+
         def load():
             p = self.path / "audio.wav"
-            if not p.is_file(): return None
+            if not p.is_file():
+                return None
             x, sr = read_wav(p)
             if sr != AUDIO_SR:
                 from scipy.signal import resample_poly
-                g = np.gcd(AUDIO_SR, sr); x = resample_poly(x, AUDIO_SR // g, sr // g).astype(np.float32)
+
+                g = np.gcd(AUDIO_SR, sr)
+                x = resample_poly(x, AUDIO_SR // g, sr // g).astype(np.float32)
             return x
+
         return self._get("audio", load)
+
     @property
     def masks(self) -> np.ndarray | None:
         "(T, H, W) bool head masks, or None."
+
         def load():
-            if self.kind == "transforms": return self._tf["masks"]() if self._tf["masks"] else None
+            if self.kind == "transforms":
+                return self._tf["masks"]() if self._tf["masks"] else None
             p = self.path / "masks.npz"
-            if not p.is_file(): return None
+            if not p.is_file():
+                return None
             z = read_npz_safe(p)
             shp = tuple(int(s) for s in z["shape"])
             packed = z["masks"]
             if len(shp) != 3 or packed.ndim != 3 or packed.shape[:2] != shp[:2] or packed.shape[2] != (shp[2] + 7) // 8:
-                raise AssetError(f"{p}: masks.npz holds bits of shape {packed.shape} for a stated shape {shp}; "
-                                 "expected (frames, H, ceil(W/8)) packed bits")
+                raise AssetError(
+                    f"{p}: masks.npz holds bits of shape {packed.shape} for a stated shape {shp}; "
+                    "expected (frames, H, ceil(W/8)) packed bits"
+                )
             nf = self.meta.get("n_frames")
             if nf is not None and shp[0] != int(nf):
                 raise AssetError(f"{p}: masks.npz has {shp[0]} frames, meta.json says {nf}")
             return np.unpackbits(packed, axis=-1, count=shp[-1]).astype(bool).reshape(shp)
+
         return self._get("masks", load)
+
     @property
     def landmarks(self) -> np.ndarray | None:
         p = self.path / "landmarks.npz"
+
         def load():
-            if not p.is_file(): return None
+            if not p.is_file():
+                return None
             return read_npz_safe(p)["landmarks"]
+
         return self._get("landmarks", load)
 
     def _frame_files(self) -> list[Path] | None:
-        if self.kind == "transforms": return self._tf["images"]
+        if self.kind == "transforms":
+            return self._tf["images"]
         fr = self.meta.get("frames")
-        if fr is None: return None
-        if fr.endswith(".mp4"): return None
+        if fr is None:
+            return None
+        if fr.endswith(".mp4"):
+            return None
         return [self.path / fr / f"{i:06d}.png" for i in range(self.n_frames)]
 
     def frames(self) -> np.ndarray:
         "(T, H, W, 3) uint8, decoded once and kept."
+
         def load():
             files = self._frame_files()
-            if files is not None: return np.stack([self._read_image(f) for f in files])
+            if files is not None:
+                return np.stack([self._read_image(f) for f in files])
             fr = self.meta.get("frames")
-            if fr is None: raise AssetError(f"{self.path}: this clip stores no frames")
+            if fr is None:
+                raise AssetError(f"{self.path}: this clip stores no frames")
             W, H = self.size
-            v = read_video(self.path / fr)[:, :H, :W]      # crop the even-size padding
-            if len(v) < self.n_frames: raise AssetError(f"{self.path/fr}: {len(v)} frames decoded, meta says {self.n_frames}")
+            v = read_video(self.path / fr)[:, :H, :W]  # crop the even-size padding
+            if len(v) < self.n_frames:
+                raise AssetError(f"{self.path / fr}: {len(v)} frames decoded, meta says {self.n_frames}")
             return np.ascontiguousarray(v[: self.n_frames])
+
         return self._get("frames", load)
 
     def _read_image(self, f: Path) -> np.ndarray:
         from PIL import Image
-        if not f.is_file(): raise AssetError(f"{f}: missing frame image")
+
+        if not f.is_file():
+            raise AssetError(f"{f}: missing frame image")
         im = np.asarray(Image.open(f).convert("RGB"))
         W, H = self.size
-        if im.shape[:2] != (H, W): raise AssetError(f"{f}: {im.shape[1]}x{im.shape[0]}, expected {W}x{H}")
+        if im.shape[:2] != (H, W):
+            raise AssetError(f"{f}: {im.shape[1]}x{im.shape[0]}, expected {W}x{H}")
         return im
 
     def frame(self, i: int) -> np.ndarray:
         "(H, W, 3) uint8 frame `i` (PNG frames are read alone; an mp4 is decoded whole once)."
-        if not 0 <= i < self.n_frames: raise InputError(f"frame index {i} out of range [0, {self.n_frames})")
+        if not 0 <= i < self.n_frames:
+            raise InputError(f"frame index {i} out of range [0, {self.n_frames})")
         if "frames" not in self._cache:
             files = self._frame_files()
-            if files is not None: return self._read_image(files[i])
+            if files is not None:
+                return self._read_image(files[i])
         return self.frames()[i]
 
     def load(self, frames: bool = True) -> Clip:
         "Everything as a `Clip` (frames only when `frames`)."
-        return Clip(self.frames() if frames else None, self.flame, self.camera, dict(self.meta), self.audio,
-                    self.masks, self.landmarks, self.flame_clean)
+        return Clip(
+            self.frames() if frames else None,
+            self.flame,
+            self.camera,
+            dict(self.meta),
+            self.audio,
+            self.masks,
+            self.landmarks,
+            self.flame_clean,
+        )
 
     def nbytes(self) -> int:
         "Bytes held in memory by the parts loaded so far."
         tot = 0
         for v in self._cache.values():
-            if isinstance(v, np.ndarray): tot += v.nbytes
-            elif isinstance(v, FlameTrack): tot += sum(a.nbytes for a in v.to_dict().values())
+            if isinstance(v, np.ndarray):
+                tot += v.nbytes
+            elif isinstance(v, FlameTrack):
+                tot += sum(a.nbytes for a in v.to_dict().values())
         return tot
+
 
 def read_clip(path: str | os.PathLike, frames: bool = True, camera_index: int | None = None) -> Clip:
     "Read a whole clip folder (our format or a `transforms*.json` tracker folder)."
@@ -377,69 +529,111 @@ def read_clip(path: str | os.PathLike, frames: bool = True, camera_index: int | 
 
 # %% ../../nbs/31_data.video.ipynb #ff13e90c
 def _transforms_files(p: Path) -> list[Path]:
-    if (p / "transforms.json").is_file(): return [p / "transforms.json"]
+    if (p / "transforms.json").is_file():
+        return [p / "transforms.json"]
     return sorted(p.glob("transforms_*.json"))
 
+
 GL_TO_CV = np.diag([1.0, -1.0, -1.0, 1.0])
+
 
 def opengl_c2w_to_viewmat(c2w: np.ndarray) -> np.ndarray:
     "OpenGL/Blender camera-to-world (…, 4, 4) → OpenCV world→camera (…, 4, 4)."
     c2w = np.asarray(c2w, np.float64)
-    if c2w.shape[-2:] != (4, 4): raise InputError(f"transform_matrix: expected 4x4, got {c2w.shape}")
+    if c2w.shape[-2:] != (4, 4):
+        raise InputError(f"transform_matrix: expected 4x4, got {c2w.shape}")
     return np.linalg.inv(c2w @ GL_TO_CV)
 
+
 def _vhap_flame(files: list[Path]) -> FlameTrack:
-    names = dict(rotation="rotation", neck="neck_pose", jaw="jaw_pose", eyes="eyes_pose", translation="translation", expr="expr")
-    cols = {k: [] for k in names}; shape = static = None
+    names = dict(
+        rotation="rotation", neck="neck_pose", jaw="jaw_pose", eyes="eyes_pose", translation="translation", expr="expr"
+    )
+    cols = {k: [] for k in names}
+    shape = static = None
     for f in files:
-        if not f.is_file(): raise AssetError(f"{f}: missing FLAME parameter file")
+        if not f.is_file():
+            raise AssetError(f"{f}: missing FLAME parameter file")
         z = read_npz_safe(f)
         miss = [v for v in list(names.values()) + ["shape"] if v not in z]
-        if miss: raise AssetError(f"{f}: missing FLAME keys {miss}")
-        for k, v in names.items(): cols[k].append(np.asarray(z[v], np.float32).reshape(-1))
+        if miss:
+            raise AssetError(f"{f}: missing FLAME keys {miss}")
+        for k, v in names.items():
+            cols[k].append(np.asarray(z[v], np.float32).reshape(-1))
         if shape is None:
             shape = np.asarray(z["shape"], np.float32).reshape(-1)
-            if "static_offset" in z: static = np.asarray(z["static_offset"], np.float32).reshape(-1, 3)
+            if "static_offset" in z:
+                static = np.asarray(z["static_offset"], np.float32).reshape(-1, 3)
     return FlameTrack(shape=shape, static_offset=static, **{k: np.stack(v) for k, v in cols.items()})
+
 
 def _read_transforms(p: Path, camera_index: int | None) -> dict:
     frames, top = [], {}
     for f in _transforms_files(p):
-        try: d = json.loads(f.read_text())
-        except json.JSONDecodeError as e: raise AssetError(f"{f}: invalid JSON: {e}") from None
-        frames += d.get("frames", []); top = {**d, **top}
-    if not frames: raise AssetError(f"{p}: transforms*.json lists no frames")
+        try:
+            d = json.loads(f.read_text())
+        except json.JSONDecodeError as e:
+            raise AssetError(f"{f}: invalid JSON: {e}") from None
+        frames += d.get("frames", [])
+        top = {**d, **top}
+    if not frames:
+        raise AssetError(f"{p}: transforms*.json lists no frames")
     cams = sorted({int(fr.get("camera_index", 0)) for fr in frames})
     ci = cams[0] if camera_index is None else int(camera_index)
-    if ci not in cams: raise InputError(f"camera_index {ci}: not in {p} (has {cams})")
+    if ci not in cams:
+        raise InputError(f"camera_index {ci}: not in {p} (has {cams})")
     frames = [fr for fr in frames if int(fr.get("camera_index", 0)) == ci]
     frames.sort(key=lambda fr: int(fr.get("timestep_index", 0)))
+
     def intr(fr, k):
         v = fr.get(k, top.get(k))
-        if v is None: raise AssetError(f"{p}: frame {fr.get('file_path')} has no '{k}' (nor does the file's top level)")
+        if v is None:
+            raise AssetError(f"{p}: frame {fr.get('file_path')} has no '{k}' (nor does the file's top level)")
         return float(v)
+
     W, H = int(intr(frames[0], "w")), int(intr(frames[0], "h"))
-    K = np.array([[[intr(fr, "fl_x"), 0, intr(fr, "cx")], [0, intr(fr, "fl_y"), intr(fr, "cy")], [0, 0, 1]] for fr in frames])
+    K = np.array(
+        [[[intr(fr, "fl_x"), 0, intr(fr, "cx")], [0, intr(fr, "fl_y"), intr(fr, "cy")], [0, 0, 1]] for fr in frames]
+    )
     vm = opengl_c2w_to_viewmat(np.array([fr["transform_matrix"] for fr in frames]))
-    if "flame_param_path" not in frames[0]: raise AssetError(f"{p}: frames have no 'flame_param_path'")
+    if "flame_param_path" not in frames[0]:
+        raise AssetError(f"{p}: frames have no 'flame_param_path'")
     flame = _vhap_flame([p / fr["flame_param_path"] for fr in frames])
     images = [p / fr["file_path"] for fr in frames]
+
     def masks():
         from PIL import Image
+
         return np.stack([np.asarray(Image.open(p / fr["fg_mask_path"]).convert("L")) > 127 for fr in frames])
-    meta = dict(format="transforms", n_frames=len(frames), width=W, height=H, identity=p.name, camera_index=ci,
-                frames="transforms", split=top.get("split"))
-    if "fps" in top: meta["fps"] = float(top["fps"])
+
+    meta = dict(
+        format="transforms",
+        n_frames=len(frames),
+        width=W,
+        height=H,
+        identity=p.name,
+        camera_index=ci,
+        frames="transforms",
+        split=top.get("split"),
+    )
+    if "fps" in top:
+        meta["fps"] = float(top["fps"])
     cam = Camera(torch.tensor(vm, dtype=torch.float32), torch.tensor(K, dtype=torch.float32), W, H)
-    return dict(meta=meta, flame=flame, camera=cam, images=images,
-                masks=masks if all("fg_mask_path" in fr for fr in frames) else None)
+    return dict(
+        meta=meta,
+        flame=flame,
+        camera=cam,
+        images=images,
+        masks=masks if all("fg_mask_path" in fr for fr in frames) else None,
+    )
+
 
 def convert_transforms(
     src: str | os.PathLike,  # a folder with transforms*.json, images and flame_param/*.npz
     dst: str | os.PathLike,  # the clip folder to write
     camera_index: int | None = None,
     meta: dict | None = None,  # extra meta (identity, text, split, fps, ...)
-    **kw,                      # passed to `write_clip` (frames_format, crf, overwrite)
+    **kw,  # passed to `write_clip` (frames_format, crf, overwrite)
 ) -> Path:
     "Convert a GaussianAvatars/VHAP-style tracked folder to our clip format."
     r = ClipReader(src, camera_index)
@@ -450,51 +644,88 @@ def convert_transforms(
 # %% ../../nbs/31_data.video.ipynb #78567f9e
 def make_transforms_folder(
     path: str | os.PathLike,
-    clip: Clip,                 # frames, flame and camera to store
-    split_names: Sequence[str] = ("train",),  # one transforms_<name>.json per name (frames dealt round-robin); () → transforms.json
+    clip: Clip,  # frames, flame and camera to store
+    # one transforms_<name>.json per name (frames dealt round-robin); () → transforms.json
+    split_names: Sequence[str] = ("train",),
 ) -> Path:
     "Write `clip` in the GaussianAvatars/VHAP layout (for tests and for exporting to those tools)."
     from PIL import Image
-    p = Path(path); (p / "images").mkdir(parents=True, exist_ok=True); (p / "flame_param").mkdir(exist_ok=True)
+
+    p = Path(path)
+    (p / "images").mkdir(parents=True, exist_ok=True)
+    (p / "flame_param").mkdir(exist_ok=True)
     (p / "fg_mask").mkdir(exist_ok=True)
-    T = clip.n_frames; fl = clip.flame; frames = []
+    T = clip.n_frames
+    fl = clip.flame
+    frames = []
     for i in range(T):
         cam = clip.camera_at(i)
         c2w_gl = np.linalg.inv(cam.viewmat.double().numpy()) @ GL_TO_CV
         K = cam.K.double().numpy()
         Image.fromarray(np.asarray(clip.frames[i], np.uint8)).save(p / "images" / f"{i:05d}_00.png")
-        if clip.masks is not None: Image.fromarray((clip.masks[i] * 255).astype(np.uint8)).save(p / "fg_mask" / f"{i:05d}_00.png")
+        if clip.masks is not None:
+            Image.fromarray((clip.masks[i] * 255).astype(np.uint8)).save(p / "fg_mask" / f"{i:05d}_00.png")
         extra = dict(static_offset=fl.static_offset[None]) if fl.static_offset is not None else {}
-        np.savez(p / "flame_param" / f"{i:05d}.npz", rotation=fl.rotation[i:i + 1], translation=fl.translation[i:i + 1],
-                 neck_pose=fl.neck[i:i + 1], jaw_pose=fl.jaw[i:i + 1], eyes_pose=fl.eyes[i:i + 1], shape=fl.shape,
-                 expr=fl.expr[i:i + 1], **extra)
-        fr = dict(timestep_index=i, camera_index=0, file_path=f"images/{i:05d}_00.png", transform_matrix=c2w_gl.tolist(),
-                  fl_x=K[0, 0], fl_y=K[1, 1], cx=K[0, 2], cy=K[1, 2], w=cam.width, h=cam.height,
-                  flame_param_path=f"flame_param/{i:05d}.npz")
-        if clip.masks is not None: fr["fg_mask_path"] = f"fg_mask/{i:05d}_00.png"
+        np.savez(
+            p / "flame_param" / f"{i:05d}.npz",
+            rotation=fl.rotation[i : i + 1],
+            translation=fl.translation[i : i + 1],
+            neck_pose=fl.neck[i : i + 1],
+            jaw_pose=fl.jaw[i : i + 1],
+            eyes_pose=fl.eyes[i : i + 1],
+            shape=fl.shape,
+            expr=fl.expr[i : i + 1],
+            **extra,
+        )
+        fr = dict(
+            timestep_index=i,
+            camera_index=0,
+            file_path=f"images/{i:05d}_00.png",
+            transform_matrix=c2w_gl.tolist(),
+            fl_x=K[0, 0],
+            fl_y=K[1, 1],
+            cx=K[0, 2],
+            cy=K[1, 2],
+            w=cam.width,
+            h=cam.height,
+            flame_param_path=f"flame_param/{i:05d}.npz",
+        )
+        if clip.masks is not None:
+            fr["fg_mask_path"] = f"fg_mask/{i:05d}_00.png"
         frames.append(fr)
-    if not split_names: (p / "transforms.json").write_text(json.dumps(dict(frames=frames)))
+    if not split_names:
+        (p / "transforms.json").write_text(json.dumps(dict(frames=frames)))
     for j, s in enumerate(split_names):
-        (p / f"transforms_{s}.json").write_text(json.dumps(dict(frames=frames[j::len(split_names)])))
+        (p / f"transforms_{s}.json").write_text(json.dumps(dict(frames=frames[j :: len(split_names)])))
     return p
 
 # %% ../../nbs/31_data.video.ipynb #7aa9873c
 class ClipCache:
     "Keep at most `max_clips` open `ClipReader`s, evicting the least recently used."
+
     def __init__(self, max_clips: int = 4):
-        if max_clips < 1: raise InputError(f"max_clips: must be ≥ 1, got {max_clips}")
+        if max_clips < 1:
+            raise InputError(f"max_clips: must be ≥ 1, got {max_clips}")
         self.max_clips, self._d = max_clips, OrderedDict()
+
     def __call__(self, path: str | os.PathLike) -> ClipReader:
         key = str(path)
-        if key in self._d: self._d.move_to_end(key); return self._d[key]
-        r = ClipReader(path); self._d[key] = r
-        while len(self._d) > self.max_clips: self._d.popitem(last=False)
+        if key in self._d:
+            self._d.move_to_end(key)
+            return self._d[key]
+        r = ClipReader(path)
+        self._d[key] = r
+        while len(self._d) > self.max_clips:
+            self._d.popitem(last=False)
         return r
-    def __len__(self): return len(self._d)
+
+    def __len__(self):
+        return len(self._d)
 
 # %% ../../nbs/31_data.video.ipynb #266a1304
 def _flame_frame_tensors(fl: FlameTrack, i: int) -> dict[str, torch.Tensor]:
     return {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in fl.frame(i).items()}
+
 
 class _ClipsBase(Dataset):
     def __init__(self, clips, split=None, identities=None, cache_size=4):
@@ -503,81 +734,135 @@ class _ClipsBase(Dataset):
         self.clips, self.metas = [], []
         for p in paths:
             r = ClipReader(p)
-            if split is not None and r.meta.get("split") not in split: continue
-            if identities is not None and r.identity not in identities: continue
-            self.clips.append(p); self.metas.append(r.meta)
-        if not self.clips: raise InputError(f"no clips found in {clips} for split={split}, identities={identities}")
+            if split is not None and r.meta.get("split") not in split:
+                continue
+            if identities is not None and r.identity not in identities:
+                continue
+            self.clips.append(p)
+            self.metas.append(r.meta)
+        if not self.clips:
+            raise InputError(f"no clips found in {clips} for split={split}, identities={identities}")
         self.identity_names = sorted({str(m.get("identity", p.name)) for m, p in zip(self.metas, self.clips)})
         self.cache = ClipCache(cache_size)
-    def _ident(self, j): return str(self.metas[j].get("identity", self.clips[j].name))
+
+    def _ident(self, j):
+        return str(self.metas[j].get("identity", self.clips[j].name))
+
 
 class AudioMotionDataset(_ClipsBase):
     "Windows of `window` motion frames (expr, jaw[, pose]) with their 16 kHz audio, for A2E."
-    def __init__(self,
-                 clips: str | os.PathLike | Sequence,   # root folder or clip folders
-                 window: int = 50,                      # frames per item
-                 stride: int | None = None,             # frames between window starts (default `window // 2`)
-                 split: str | Sequence[str] | None = None,
-                 identities: Sequence[str] | None = None,
-                 with_pose: bool = False,               # also return rotation, neck, eyes, translation
-                 clean: bool = False,                   # use `flame_clean.npz` when present
-                 cache_size: int = 8):
+
+    def __init__(
+        self,
+        clips: str | os.PathLike | Sequence,  # root folder or clip folders
+        window: int = 50,  # frames per item
+        stride: int | None = None,  # frames between window starts (default `window // 2`)
+        split: str | Sequence[str] | None = None,
+        identities: Sequence[str] | None = None,
+        with_pose: bool = False,  # also return rotation, neck, eyes, translation
+        clean: bool = False,  # use `flame_clean.npz` when present
+        cache_size: int = 8,
+    ):
         super().__init__(clips, split, identities, cache_size)
-        if window < 1: raise InputError(f"window: must be ≥ 1, got {window}")
+        if window < 1:
+            raise InputError(f"window: must be ≥ 1, got {window}")
         self.window, self.stride, self.with_pose, self.clean = window, stride or max(window // 2, 1), with_pose, clean
-        self.items = [(j, s) for j, m in enumerate(self.metas) for s in range(0, int(m["n_frames"]) - window + 1, self.stride)]
-        if not self.items: raise InputError(f"every clip is shorter than window={window} frames")
-    def __len__(self): return len(self.items)
+        self.items = [
+            (j, s) for j, m in enumerate(self.metas) for s in range(0, int(m["n_frames"]) - window + 1, self.stride)
+        ]
+        if not self.items:
+            raise InputError(f"every clip is shorter than window={window} frames")
+
+    def __len__(self):
+        return len(self.items)
+
     def __getitem__(self, i):
-        j, s = self.items[i]; r = self.cache(self.clips[j])
+        j, s = self.items[i]
+        r = self.cache(self.clips[j])
         fl = (r.flame_clean or r.flame) if self.clean else r.flame
-        if r.audio is None: raise AssetError(f"{r.path}: has no audio.wav, needed by AudioMotionDataset")
-        spf = AUDIO_SR / r.fps; a0, n = int(round(s * spf)), int(round(self.window * spf))
-        audio = np.zeros(n, np.float32); seg = r.audio[a0:a0 + n]; audio[:len(seg)] = seg
+        if r.audio is None:
+            raise AssetError(f"{r.path}: has no audio.wav, needed by AudioMotionDataset")
+        spf = AUDIO_SR / r.fps
+        a0, n = int(round(s * spf)), int(round(self.window * spf))
+        audio = np.zeros(n, np.float32)
+        seg = r.audio[a0 : a0 + n]
+        audio[: len(seg)] = seg
         sl = slice(s, s + self.window)
-        out = dict(audio=torch.from_numpy(audio), expr=torch.from_numpy(fl.expr[sl].copy()),
-                   jaw=torch.from_numpy(fl.jaw[sl].copy()), shape=torch.from_numpy(fl.shape.copy()),
-                   identity=self.identity_names.index(self._ident(j)), clip=j, start=s)
+        out = dict(
+            audio=torch.from_numpy(audio),
+            expr=torch.from_numpy(fl.expr[sl].copy()),
+            jaw=torch.from_numpy(fl.jaw[sl].copy()),
+            shape=torch.from_numpy(fl.shape.copy()),
+            identity=self.identity_names.index(self._ident(j)),
+            clip=j,
+            start=s,
+        )
         if self.with_pose:
-            for k in ("rotation", "neck", "eyes", "translation"): out[k] = torch.from_numpy(getattr(fl, k)[sl].copy())
+            for k in ("rotation", "neck", "eyes", "translation"):
+                out[k] = torch.from_numpy(getattr(fl, k)[sl].copy())
         return out
+
 
 def _frame_item(r: ClipReader, f: int, prefix: str = "") -> dict:
     cam = r.camera_at(f)
-    d = {"image": torch.from_numpy(r.frame(f).astype(np.float32) / 255), "viewmat": cam.viewmat, "K": cam.K,
-         "flame": _flame_frame_tensors(r.flame, f)}
+    d = {
+        "image": torch.from_numpy(r.frame(f).astype(np.float32) / 255),
+        "viewmat": cam.viewmat,
+        "K": cam.K,
+        "flame": _flame_frame_tensors(r.flame, f),
+    }
     m = r.masks
-    if m is not None: d["mask"] = torch.from_numpy(m[f].astype(np.float32))
+    if m is not None:
+        d["mask"] = torch.from_numpy(m[f].astype(np.float32))
     return {prefix + k: v for k, v in d.items()}
+
 
 class FramePairDataset(_ClipsBase):
     "Source/target frame pairs of one identity (E2V): item `i` is target frame `i` and a random source frame."
+
     def __init__(self, clips, split=None, identities=None, seed: int = 0, same_clip: bool = False, cache_size: int = 4):
         super().__init__(clips, split, identities, cache_size)
         self.seed, self.epoch, self.same_clip = seed, 0, same_clip
         self.frames = [(j, f) for j, m in enumerate(self.metas) for f in range(int(m["n_frames"]))]
         self.by_ident: dict[str, list[int]] = {}
-        for k, (j, f) in enumerate(self.frames): self.by_ident.setdefault(self._ident(j), []).append(k)
-    def set_epoch(self, epoch: int): self.epoch = epoch
-    def __len__(self): return len(self.frames)
+        for k, (j, f) in enumerate(self.frames):
+            self.by_ident.setdefault(self._ident(j), []).append(k)
+
+    def set_epoch(self, epoch: int):
+        self.epoch = epoch
+
+    def __len__(self):
+        return len(self.frames)
+
     def source_index(self, i: int) -> int:
         "Global frame index of the source paired with target `i` in the current epoch."
         j, f = self.frames[i]
         pool = [k for k in self.by_ident[self._ident(j)] if k != i and (not self.same_clip or self.frames[k][0] == j)]
-        if not pool: return i
+        if not pool:
+            return i
         rng = np.random.default_rng([self.seed, self.epoch, i])
         return pool[int(rng.integers(len(pool)))]
+
     def __getitem__(self, i):
-        j, f = self.frames[i]; k = self.source_index(i); js, fs = self.frames[k]
-        out = _frame_item(self.cache(self.clips[j]), f, "target_") | _frame_item(self.cache(self.clips[js]), fs, "source_")
+        j, f = self.frames[i]
+        k = self.source_index(i)
+        js, fs = self.frames[k]
+        out = _frame_item(self.cache(self.clips[j]), f, "target_") | _frame_item(
+            self.cache(self.clips[js]), fs, "source_"
+        )
         return out | dict(identity=self.identity_names.index(self._ident(j)), target_index=i, source_index=k)
+
 
 class IdentityFramesDataset(_ClipsBase):
     "Every frame of one identity with mask, FLAME parameters and camera (per-identity adaptation)."
+
     def __init__(self, clips, identity: str, split=None, cache_size: int = 2):
         super().__init__(clips, split, [identity], cache_size)
         self.frames = [(j, f) for j, m in enumerate(self.metas) for f in range(int(m["n_frames"]))]
-    def __len__(self): return len(self.frames)
+
+    def __len__(self):
+        return len(self.frames)
+
     def __getitem__(self, i):
         j, f = self.frames[i]
         return _frame_item(self.cache(self.clips[j]), f) | dict(clip=j, frame=f)

@@ -9,7 +9,9 @@ __all__ = ['EVAL_VIEWS', 'HELDOUT_IDS', 'METHODS', 'STRIPE_VIEWS', 'ASTRONAUT_CR
            'E2VCompare', 'astronaut_reference']
 
 # %% ../../nbs/52_e2v.eval.ipynb #fc8fcad3
-import math, os, time
+import math
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
@@ -29,58 +31,89 @@ from ..sample_head import DEFAULT_CAMERA
 
 # %% ../../nbs/52_e2v.eval.ipynb #b8bffc88
 EVAL_VIEWS: dict[str, tuple[float, float] | None] = {
-    "clip": None, "yaw30": (30.0, 0.0), "yaw45": (45.0, 0.0), "yaw60": (60.0, 0.0), "yaw90": (90.0, 0.0), "yaw135": (135.0, 0.0),
-    "yaw180": (180.0, 0.0), "pitch+20": (0.0, 20.0), "pitch-20": (0.0, -20.0)}
+    "clip": None,
+    "yaw30": (30.0, 0.0),
+    "yaw45": (45.0, 0.0),
+    "yaw60": (60.0, 0.0),
+    "yaw90": (90.0, 0.0),
+    "yaw135": (135.0, 0.0),
+    "yaw180": (180.0, 0.0),
+    "pitch+20": (0.0, 20.0),
+    "pitch-20": (0.0, -20.0),
+}
 HELDOUT_IDS = ("id0004", "id0009", "id0014", "id0019")
 METHODS = ("generator", "unwrap")
+
 
 def frontal_frame(reader) -> int:
     "Index of the frame with the smallest head + neck rotation (the reference for a frontal source)."
     fl = reader.flame
     return int(np.argmin(np.linalg.norm(fl.rotation, axis=1) + np.linalg.norm(fl.neck, axis=1)))
 
+
 def reference_from_clip(reader, frame: int | None = None) -> dict:
     "Batch-of-one reference (image, FLAME fit, camera, head mask) from a clip frame (default: the most frontal)."
     f = frontal_frame(reader) if frame is None else int(frame)
     cam = reader.camera_at(f)
-    ref = dict(image=torch.from_numpy(reader.frame(f).astype(np.float32) / 255)[None], viewmat=cam.viewmat[None], K=cam.K[None],
-               flame={k: torch.from_numpy(np.ascontiguousarray(v))[None] for k, v in reader.flame.frame(f).items()}, frame=f)
+    ref = dict(
+        image=torch.from_numpy(reader.frame(f).astype(np.float32) / 255)[None],
+        viewmat=cam.viewmat[None],
+        K=cam.K[None],
+        flame={k: torch.from_numpy(np.ascontiguousarray(v))[None] for k, v in reader.flame.frame(f).items()},
+        frame=f,
+    )
     ref["mask"] = torch.from_numpy(reader.masks[f].astype(np.float32))[None] if reader.masks is not None else None
     return ref
 
+
 @torch.no_grad()
 def unwrap_baseline(gen: IdentityGaussianGenerator, ref: dict) -> Tensor:
-    "UV map (1, 14, U, Vv) from the unwrapped texture alone: seen texels' colours, the mean seen colour elsewhere; no network."
+    """UV map (1, 14, U, Vv) from the unwrapped texture alone: seen texels' colours, the mean seen colour elsewhere; no
+    network."""
     verts = flame_vertices(gen.flame, ref["flame"])
     un = gen.unwrap(ref["image"], verts, ref["viewmat"], ref["K"], ref.get("mask"))
-    vis = un[:, -2:-1]; col = un[:, :3]
-    if vis.sum() == 0: raise InputError("unwrap_baseline: no texel of the head is visible in the reference (check the camera)")
+    vis = un[:, -2:-1]
+    col = un[:, :3]
+    if vis.sum() == 0:
+        raise InputError("unwrap_baseline: no texel of the head is visible in the reference (check the camera)")
     mean = (col * vis).sum((2, 3), keepdim=True) / vis.sum((2, 3), keepdim=True)
     M = gen.base.expand(un.shape[0], -1, -1, -1).clone()
     M[:, gen.spec.color] = gen.spec.logit(torch.where(vis > 0, col, mean).clamp(0, 1), eps=1e-2)
     return M * gen.uv_mask
 
+
 @torch.no_grad()
 def predict_map(gen: IdentityGaussianGenerator, ref: dict, method: str = "generator") -> Tensor:
     "The UV map of a reference by the generator or the unwrap baseline."
-    if method not in METHODS: raise InputError(f"method: one of {METHODS}, got {method!r}")
-    if method == "unwrap": return unwrap_baseline(gen, ref)
-    was = gen.training; gen.eval()
-    try: return gen(ref["image"], ref["flame"], ref["viewmat"], ref["K"], mask=ref.get("mask"))
-    finally: gen.train(was)
+    if method not in METHODS:
+        raise InputError(f"method: one of {METHODS}, got {method!r}")
+    if method == "unwrap":
+        return unwrap_baseline(gen, ref)
+    was = gen.training
+    gen.eval()
+    try:
+        return gen(ref["image"], ref["flame"], ref["viewmat"], ref["K"], mask=ref.get("mask"))
+    finally:
+        gen.train(was)
+
 
 @torch.no_grad()
 def render_map(
-    gen: IdentityGaussianGenerator, M: Tensor,   # (1, 14, U, Vv) map
-    shape: Tensor,                               # (1, S) identity shape
-    params: dict,                                # FLAME parameters of T frames (each (T, ...))
-    camera: Camera,                              # one unbatched camera, or (T,) cameras (one per frame)
+    gen: IdentityGaussianGenerator,
+    M: Tensor,  # (1, 14, U, Vv) map
+    shape: Tensor,  # (1, S) identity shape
+    params: dict,  # FLAME parameters of T frames (each (T, ...))
+    camera: Camera,  # one unbatched camera, or (T,) cameras (one per frame)
     background: float = 1.0,
-) -> tuple[Tensor, Tensor]:                      # rgb (T, H, W, 3) over `background`, alpha (T, H, W)
+) -> tuple[Tensor, Tensor]:  # rgb (T, H, W, 3) over `background`, alpha (T, H, W)
     "Drive a predicted map with FLAME parameters and render it."
     lg = gen.to_local(M, shape)
     g = lg.to_world(flame_vertices(gen.flame, params), gen.flame.faces)
-    cam = camera if len(camera.batch_shape) == 0 else Camera(camera.viewmat[:, None], camera.K[:, None], camera.width, camera.height)
+    cam = (
+        camera
+        if len(camera.batch_shape) == 0
+        else Camera(camera.viewmat[:, None], camera.K[:, None], camera.width, camera.height)
+    )
     out = render(g, cam)
     rgb = out.rgb if len(camera.batch_shape) == 0 else out.rgb[:, 0]
     a = out.alpha if len(camera.batch_shape) == 0 else out.alpha[:, 0]
@@ -90,34 +123,50 @@ def render_map(
 def view_camera(yaw: float, pitch: float, res: int = 128) -> Camera:
     "SynthTalk's default camera turned by (yaw°, pitch°) about its target, at res²."
     C = DEFAULT_CAMERA
-    return orbit_camera(float(yaw), float(pitch), C["dist"], target=C["target"], fov_deg=C["fov_deg"], width=res, height=res)
+    return orbit_camera(
+        float(yaw), float(pitch), C["dist"], target=C["target"], fov_deg=C["fov_deg"], width=res, height=res
+    )
 
-def ground_truth(reader, frames: Sequence[int], camera: Camera | None, res: int = 128, background: float = 1.0) -> tuple[Tensor, Tensor]:
-    "Ground-truth heads (T, res, res, 3) over `background` and masks (T, res, res): the recorded frames (camera None) or SynthTalk renders."
-    from ggtalker_nb.e2v.train import _down, _scene_for
+
+def ground_truth(
+    reader, frames: Sequence[int], camera: Camera | None, res: int = 128, background: float = 1.0
+) -> tuple[Tensor, Tensor]:
+    """Ground-truth heads (T, res, res, 3) over `background` and masks (T, res, res): the recorded frames (camera None)
+    or SynthTalk renders."""
+    from ggtalker_nb.e2v.train import area_resize, synthtalk_scene
+
     idx = np.asarray(frames)
     if camera is None:
         full = torch.from_numpy(reader.masks[idx].astype(np.float32))[..., None]
-        m = _down(full, res)[..., 0]           # head colour alone: the background must not leak into the rim
-        img = _down(torch.from_numpy(reader.frames()[idx]).float() / 255 * full, res) / m[..., None].clamp_min(1e-6)
+        m = area_resize(full, res)[..., 0]  # head colour alone: the background must not leak into the rim
+        img = area_resize(torch.from_numpy(reader.frames()[idx]).float() / 255 * full, res) / m[..., None].clamp_min(
+            1e-6
+        )
     else:
-        if "synthtalk" not in reader.meta: raise InputError(f"{reader.path}: novel-view ground truth needs a SynthTalk clip")
+        if "synthtalk" not in reader.meta:
+            raise InputError(f"{reader.path}: novel-view ground truth needs a SynthTalk clip")
         fl = reader.flame_clean if reader.flame_clean is not None else reader.flame
-        track = replace(fl, **{k: getattr(fl, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")})
-        im, mk, _ = _scene_for(reader.meta, res).render(track, camera)
+        track = replace(
+            fl, **{k: getattr(fl, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")}
+        )
+        im, mk, _ = synthtalk_scene(reader.meta, res).render(track, camera)
         img, m = torch.from_numpy(im).float() / 255, torch.from_numpy(mk.astype(np.float32))
     return img * m[..., None] + (1 - m[..., None]) * background, m
 
 # %% ../../nbs/52_e2v.eval.ipynb #77e675c7
 def texel_lattice(
-    table, verts: Tensor, faces: Tensor,     # a texel table and the posed mesh (V, 3) it is drawn on
-    camera: Camera,                           # one unbatched camera
-    facing_min: float = 0.1,                  # texels seen more obliquely than this n·v are left out
-    depth_tol: float = 0.005,                 # metres: a texel behind the mesh's z-buffer by more is hidden
-) -> tuple[Tensor, Tensor]:                   # centres (n, 2) px and steps (n, 2, 2) px of the visible texels
-    "Image-space texel lattice of a UV map on a posed mesh: centres and the steps to the next texel along a row and a column."
+    table,
+    verts: Tensor,
+    faces: Tensor,  # a texel table and the posed mesh (V, 3) it is drawn on
+    camera: Camera,  # one unbatched camera
+    facing_min: float = 0.1,  # texels seen more obliquely than this n·v are left out
+    depth_tol: float = 0.005,  # metres: a texel behind the mesh's z-buffer by more is hidden
+) -> tuple[Tensor, Tensor]:  # centres (n, 2) px and steps (n, 2, 2) px of the visible texels
+    """Image-space texel lattice of a UV map on a posed mesh: centres and the steps to the next texel along a row and a
+    column."""
     from ggtalker_nb.e2v.generator import texel_points
     from ggtalker_nb.render.mesh import rasterize
+
     verts = verts.detach().float()
     pts, nrm = texel_points(verts, faces, table)
     px, z = camera.project(pts)
@@ -131,16 +180,25 @@ def texel_lattice(
     ix = px.round().long()
     inside = (ix[:, 0] >= 0) & (ix[:, 0] < camera.width) & (ix[:, 1] >= 0) & (ix[:, 1] < camera.height)
     zs = zb[ix[:, 1].clamp(0, camera.height - 1), ix[:, 0].clamp(0, camera.width - 1)]
-    vis = inside & (right >= 0) & (down >= 0) & (facing > facing_min) & (z <= torch.nan_to_num(zs, posinf=1e6) + depth_tol)
+    vis = (
+        inside
+        & (right >= 0)
+        & (down >= 0)
+        & (facing > facing_min)
+        & (z <= torch.nan_to_num(zs, posinf=1e6) + depth_tol)
+    )
     steps = torch.stack([px[right.clamp_min(0)] - px, px[down.clamp_min(0)] - px], 1)
     return px[vis], steps[vis]
 
+
 def stripe_ratio(
-    pred: Tensor, gt: Tensor,                 # (H, W, 3) render and ground truth of one view, in [0, 1]
-    mask: Tensor,                             # (H, W) bool: head pixels in both
-    centres: Tensor, steps: Tensor,           # `texel_lattice` of the view
+    pred: Tensor,
+    gt: Tensor,  # (H, W, 3) render and ground truth of one view, in [0, 1]
+    mask: Tensor,  # (H, W) bool: head pixels in both
+    centres: Tensor,
+    steps: Tensor,  # `texel_lattice` of the view
     patch: int = 32,
-) -> tuple[float | None, int]:               # stripe energy of pred relative to gt (None without a patch), patches used
+) -> tuple[float | None, int]:  # stripe energy of pred relative to gt (None without a patch), patches used
     "`metrics.stripe_energy` of a render over that of the ground truth of the same view, on the same patches."
     e, n = stripe_energy(torch.stack([pred, gt]).float(), mask, centres, steps, patch=patch)
     return (float(e[0] / e[1]) if n and float(e[1]) > 0 else None), n
@@ -148,58 +206,80 @@ def stripe_ratio(
 # %% ../../nbs/52_e2v.eval.ipynb #96385f0e
 def _clips_by_identity(clips, identities):
     from ggtalker_nb.data.video import ClipReader, clip_paths
+
     paths = clip_paths(clips)
     by = {}
     for p in paths:
         r = ClipReader(p)
-        if identities is None or r.identity in identities: by.setdefault(r.identity, []).append(r)
-    if not by: raise InputError(f"eval_e2v: no clips of identities {identities} in {clips}")
+        if identities is None or r.identity in identities:
+            by.setdefault(r.identity, []).append(r)
+    if not by:
+        raise InputError(f"eval_e2v: no clips of identities {identities} in {clips}")
     return by
+
 
 def _source_target(readers):
     adapt = [r for r in readers if r.meta.get("split") == "heldout_adapt"] or readers
     src = sorted(adapt, key=lambda r: r.path.name)[0]
     rest = [r for r in readers if r is not src]
     test = [r for r in rest if r.meta.get("split") == "heldout_test"] or rest
-    if not test: raise InputError(f"{src.identity}: needs at least two clips (a source and a target clip)")
+    if not test:
+        raise InputError(f"{src.identity}: needs at least two clips (a source and a target clip)")
     return src, sorted(test, key=lambda r: r.path.name)[0]
+
 
 def eval_e2v(
     generator: IdentityGaussianGenerator,
-    clips,                                      # clips root or clip folders (held-out identities, ≥ 2 clips each)
-    views: dict = EVAL_VIEWS,                   # name → (yaw°, pitch°), or None for the target clip's own camera
+    clips,  # clips root or clip folders (held-out identities, ≥ 2 clips each)
+    views: dict = EVAL_VIEWS,  # name → (yaw°, pitch°), or None for the target clip's own camera
     identities: Sequence[str] | None = HELDOUT_IDS,  # None: every identity found
-    n_frames: int = 4,                          # target frames per identity (evenly spaced)
+    n_frames: int = 4,  # target frames per identity (evenly spaced)
     res: int = 128,
     methods: Sequence[str] = METHODS,
     progress: bool = False,
-    stripe_res: int | None = 256,               # also the stripe ratio of the first target frame rendered at this size (None: skip)
+    # also the stripe ratio of the first target frame rendered at this size (e.g. 256)
+    stripe_res: int | None = None,
 ) -> list[dict]:
-    "PSNR / head PSNR / SSIM / silhouette IoU / stripe ratio per (identity, method, view) of maps predicted from one frontal frame."
-    if n_frames < 1: raise InputError(f"n_frames: must be ≥ 1, got {n_frames}")
+    """PSNR / head PSNR / SSIM / silhouette IoU / stripe ratio per (identity, method, view) of maps predicted from one
+    frontal frame."""
+    if n_frames < 1:
+        raise InputError(f"n_frames: must be ≥ 1, got {n_frames}")
     bad = [m for m in methods if m not in METHODS]
-    if bad: raise InputError(f"methods: unknown {bad}; choose from {METHODS}")
+    if bad:
+        raise InputError(f"methods: unknown {bad}; choose from {METHODS}")
     rows = []
     by = _clips_by_identity(clips, identities)
     items = sorted(by.items())
     if progress:
         from tqdm.auto import tqdm
+
         items = tqdm(items, desc="E2V eval")
     for ident, readers in items:
         src, tgt = _source_target(readers)
         ref = reference_from_clip(src)
         frames = np.unique(np.linspace(0, tgt.n_frames - 1, n_frames).round().astype(int))
         params = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tgt.flame.to_dict().items()}
-        params = {k: (v.expand(len(frames), -1) if k == "shape" else v[frames]) for k, v in params.items() if k != "static_offset"}
+        params = {
+            k: (v.expand(len(frames), -1) if k == "shape" else v[frames])
+            for k, v in params.items()
+            if k != "static_offset"
+        }
         maps = {m: predict_map(generator, ref, m) for m in methods}
         W, H = tgt.size
+
         def cameras(yp, r):
-            if yp is not None: return view_camera(*yp, res=r)
+            if yp is not None:
+                return view_camera(*yp, res=r)
             cams = [tgt.camera_at(int(f)) for f in frames]
-            K = torch.stack([c.K for c in cams]).clone(); K[:, 0] *= r / W; K[:, 1] *= r / H
+            K = torch.stack([c.K for c in cams]).clone()
+            K[:, 0] *= r / W
+            K[:, 1] *= r / H
             return Camera(torch.stack([c.viewmat for c in cams]), K, r, r)
+
         if stripe_res:
-            v0 = flame_vertices(generator.flame, {k: v[:1] for k, v in params.items()} | {"shape": ref["flame"]["shape"]})[0]
+            v0 = flame_vertices(
+                generator.flame, {k: v[:1] for k, v in params.items()} | {"shape": ref["flame"]["shape"]}
+            )[0]
         for vname, yp in views.items():
             cam = cameras(yp, res)
             gt, gm = ground_truth(tgt, frames, None if yp is None else cam, res)
@@ -212,31 +292,58 @@ def eval_e2v(
                 pred, a = render_map(generator, maps[m], ref["flame"]["shape"], params, cam)
                 head = (gm > 0.05) | (a > 0.05)
                 iou = (((a > 0.5) & (gm > 0.5)).sum((1, 2)) / ((a > 0.5) | (gm > 0.5)).sum((1, 2)).clamp_min(1)).mean()
-                row = dict(identity=ident, method=m, view=vname, yaw=None if yp is None else yp[0], pitch=None if yp is None else yp[1],
-                           psnr=float(psnr(pred, gt).mean()), psnr_head=float(psnr(pred, gt, mask=head).mean()),
-                           ssim=float(ssim(pred, gt).mean()), iou=float(iou), n_frames=len(frames),
-                           source=f"{src.path.name}#{ref['frame']}", target=tgt.path.name)
+                row = dict(
+                    identity=ident,
+                    method=m,
+                    view=vname,
+                    yaw=None if yp is None else yp[0],
+                    pitch=None if yp is None else yp[1],
+                    psnr=float(psnr(pred, gt).mean()),
+                    psnr_head=float(psnr(pred, gt, mask=head).mean()),
+                    ssim=float(ssim(pred, gt).mean()),
+                    iou=float(iou),
+                    n_frames=len(frames),
+                    source=f"{src.path.name}#{ref['frame']}",
+                    target=tgt.path.name,
+                )
                 if stripe_res:
-                    ps, as_ = render_map(generator, maps[m], ref["flame"]["shape"], {k: v[:1] for k, v in params.items()}, c0)
-                    row["stripe"], row["stripe_patches"] = stripe_ratio(ps[0], gts[0], (as_[0] > 0.5) & (gms[0] > 0.5), *lattice)
+                    ps, as_ = render_map(
+                        generator, maps[m], ref["flame"]["shape"], {k: v[:1] for k, v in params.items()}, c0
+                    )
+                    row["stripe"], row["stripe_patches"] = stripe_ratio(
+                        ps[0], gts[0], (as_[0] > 0.5) & (gms[0] > 0.5), *lattice
+                    )
                 rows.append(row)
     return rows
 
+
 def summarize_e2v(rows: list[dict], metric: str = "psnr_head") -> dict:
-    "Mean of `metric` per view and method: {view: {method: value}}."
-    out = {}
+    """Mean of `metric` per view and method: {view: {method: value}} (the median for the stripe ratio, a ratio with
+    outliers)."""
+    out, agg = {}, np.median if metric == "stripe" else np.mean
     for r in rows:
-        if r.get(metric) is not None: out.setdefault(r["view"], {}).setdefault(r["method"], []).append(r[metric])
-    return {v: {m: float(np.mean(x)) for m, x in d.items()} for v, d in out.items()}
+        if r.get(metric) is not None:
+            out.setdefault(r["view"], {}).setdefault(r["method"], []).append(r[metric])
+    return {v: {m: float(agg(x)) for m, x in d.items()} for v, d in out.items()}
+
 
 def e2v_table(rows: list[dict]) -> str:
     "Markdown table: per view, mean head PSNR / PSNR / SSIM / silhouette IoU / stripe ratio of each method."
     ms = list(dict.fromkeys(r["method"] for r in rows))
     keys = [k for k in ("psnr_head", "psnr", "ssim", "iou", "stripe") if any(r.get(k) is not None for r in rows)]
-    names = dict(psnr_head="head PSNR", psnr="PSNR", ssim="SSIM", iou="IoU", stripe="stripes ×GT")
+    names = dict(psnr_head="head PSNR", psnr="PSNR", ssim="SSIM", iou="IoU", stripe="stripes ×GT (median)")
     s = {k: summarize_e2v(rows, k) for k in keys}
-    f = lambda k, v, m: "–" if m not in s[k].get(v, {}) else f"{s[k][v][m]:.2f}" if k in ("psnr_head", "psnr", "stripe") else f"{s[k][v][m]:.4f}"
-    lines = ["| view | " + " | ".join(f"{m} {names[k]}" for m in ms for k in keys) + " |", "|" + "---|" * (1 + len(keys) * len(ms))]
+    f = lambda k, v, m: (
+        "–"
+        if m not in s[k].get(v, {})
+        else f"{s[k][v][m]:.2f}"
+        if k in ("psnr_head", "psnr", "stripe")
+        else f"{s[k][v][m]:.4f}"
+    )
+    lines = [
+        "| view | " + " | ".join(f"{m} {names[k]}" for m in ms for k in keys) + " |",
+        "|" + "---|" * (1 + len(keys) * len(ms)),
+    ]
     for v in s["psnr"]:
         lines.append(f"| {v} | " + " | ".join(f(k, v, m) for m in ms for k in keys) + " |")
     return "\n".join(lines)
@@ -244,30 +351,47 @@ def e2v_table(rows: list[dict]) -> str:
 # %% ../../nbs/52_e2v.eval.ipynb #9e2f6d93
 STRIPE_VIEWS = {"yaw0": (0.0, 0.0), "yaw60": (60.0, 0.0), "yaw90": (90.0, 0.0), "yaw180": (180.0, 0.0)}
 
-def texture_uvmap(gen: IdentityGaussianGenerator, reader, footprint: str = "anisotropic", opacity: float = 0.9) -> Tensor:
+
+def texture_uvmap(
+    gen: IdentityGaussianGenerator, reader, footprint: str = "anisotropic", opacity: float = 0.9
+) -> Tensor:
     "(1, 14, U, Vv) map of a SynthTalk identity's own texture on its neutral head (no network): the best a map can do."
     from ggtalker_nb.data.synthtalk import SynthIdentity, identity_texture
     from ggtalker_nb.e2v.generator import neutral_vertices
     from ggtalker_nb.gaussians.uvmap import init_uvmap_from_mesh
+
     ident = SynthIdentity.from_json(reader.meta["synthtalk"]["identity"])
     fl = gen.flame
     canon = neutral_vertices(fl, torch.as_tensor(reader.flame.shape, dtype=torch.float32)[None])[0].detach()
     tex = torch.from_numpy(identity_texture(ident, 256)).float() / 255
-    M, tab = init_uvmap_from_mesh((canon, fl.faces, fl.vt, fl.ft, tex), gen.uv_res, gen.config.scale_factor, normal_scale=1.0,
-                                  opacity=opacity, footprint=footprint, spec=gen.spec)
-    if not torch.equal(tab.face_id, gen.table.face_id): raise InputError("texture_uvmap: the generator's table is not the atlas's")
+    M, tab = init_uvmap_from_mesh(
+        (canon, fl.faces, fl.vt, fl.ft, tex),
+        gen.uv_res,
+        gen.config.scale_factor,
+        normal_scale=1.0,
+        opacity=opacity,
+        footprint=footprint,
+        spec=gen.spec,
+    )
+    if not torch.equal(tab.face_id, gen.table.face_id):
+        raise InputError("texture_uvmap: the generator's table is not the atlas's")
     return M[None]
+
 
 @torch.no_grad()
 def stripe_views(
-    gen: IdentityGaussianGenerator, M: Tensor,    # (1, 14, U, Vv) map
-    reader, frame: int,                           # SynthTalk clip and frame whose FLAME state drives the map (ground truth from it)
-    views: dict = STRIPE_VIEWS, res: int = 256,
+    gen: IdentityGaussianGenerator,
+    M: Tensor,  # (1, 14, U, Vv) map
+    # SynthTalk clip and frame whose FLAME state drives the map (ground truth from it)
+    reader,
+    frame: int,
+    views: dict = STRIPE_VIEWS,
+    res: int = 256,
 ) -> dict[str, dict]:
     "Per view: stripe ratio against SynthTalk's render, head PSNR, silhouette IoU, and the two images."
     fl = reader.flame_clean if reader.flame_clean is not None else reader.flame
     params = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in fl.to_dict().items() if k != "static_offset"}
-    params = {k: (v[None] if k == "shape" else v[frame:frame + 1]) for k, v in params.items()}
+    params = {k: (v[None] if k == "shape" else v[frame : frame + 1]) for k, v in params.items()}
     shape = params["shape"].float()
     v0 = flame_vertices(gen.flame, params)[0]
     out = {}
@@ -275,21 +399,39 @@ def stripe_views(
         cam = view_camera(yaw, pitch, res)
         gt, gm = ground_truth(reader, [frame], cam, res)
         pred, a = render_map(gen, M, shape, params, cam)
-        ratio, n = stripe_ratio(pred[0], gt[0], (a[0] > 0.5) & (gm[0] > 0.5), *texel_lattice(gen.table, v0, gen.flame.faces, cam))
+        ratio, n = stripe_ratio(
+            pred[0], gt[0], (a[0] > 0.5) & (gm[0] > 0.5), *texel_lattice(gen.table, v0, gen.flame.faces, cam)
+        )
         head = (gm > 0.05) | (a > 0.05)
         iou = float(((a > 0.5) & (gm > 0.5)).sum() / ((a > 0.5) | (gm > 0.5)).sum().clamp_min(1))
-        out[name] = dict(stripe=ratio, patches=n, psnr_head=float(psnr(pred, gt, mask=head).mean()), iou=iou,
-                         pred=pred[0].clamp(0, 1), gt=gt[0])
+        out[name] = dict(
+            stripe=ratio,
+            patches=n,
+            psnr_head=float(psnr(pred, gt, mask=head).mean()),
+            iou=iou,
+            pred=pred[0].clamp(0, 1),
+            gt=gt[0],
+        )
     return out
 
 # %% ../../nbs/52_e2v.eval.ipynb #c7a0eda6
 class E2VCompare:
     "Sliders (yaw, pitch, expression, jaw) → ground truth | generator | baseline renders of one held-out reference."
-    def __init__(self, gen: IdentityGaussianGenerator, source, target=None,  # ClipReaders (target: whose FLAME state is driven; default source)
-                 frame: int | None = None,  # reference frame of `source` (default: the most frontal)
-                 target_frame: int = 0, res: int = 128, n_expr_sliders: int = 4):
+
+    # ClipReaders (target: whose FLAME state is driven; default source)
+    def __init__(
+        self,
+        gen: IdentityGaussianGenerator,
+        source,
+        target=None,
+        frame: int | None = None,  # reference frame of `source` (default: the most frontal)
+        target_frame: int = 0,
+        res: int = 128,
+        n_expr_sliders: int = 4,
+    ):
         import ipywidgets as w
         from ggtalker_nb import viz
+
         self.gen, self.src, self.tgt, self.res = gen, source, target or source, res
         self.ref = reference_from_clip(source, frame)
         self.maps = {m: predict_map(gen, self.ref, m) for m in METHODS}
@@ -298,82 +440,131 @@ class E2VCompare:
         params = dict(yaw=(-80.0, 80.0, 0.0), pitch=(-30.0, 30.0, 0.0))
         params |= {f"expr{i}": (-2.0, 2.0, float(self.track.expr[0, i])) for i in range(n_expr_sliders)}
         params |= dict(jaw=(0.0, 0.4, float(self.track.jaw[0, 0])))
-        self.panel = viz.SliderPanel(params, on_change=lambda v: self.refresh(), columns=3, title="view · expression · jaw")
-        self.image = w.Image(format="png"); self.last_image = None
-        self.ref_slider = w.IntSlider(value=self.ref["frame"], min=0, max=source.n_frames - 1, description="reference frame",
-                                      continuous_update=False, style={"description_width": "initial"})
+        self.panel = viz.SliderPanel(
+            params, on_change=lambda v: self.refresh(), columns=3, title="view · expression · jaw"
+        )
+        self.image = w.Image(format="png")
+        self.last_image = None
+        self.ref_slider = w.IntSlider(
+            value=self.ref["frame"],
+            min=0,
+            max=source.n_frames - 1,
+            description="reference frame",
+            continuous_update=False,
+            style={"description_width": "initial"},
+        )
         self.ref_slider.observe(lambda ch: self.set_reference(ch["new"]), names="value")
         self.ref_image = w.Image(format="png")
-        self.widget = w.VBox([w.HBox([w.VBox([self.ref_image, self.ref_slider]), w.VBox([self.image, w.Label("ground truth | generator | unwrap baseline")])]),
-                              self.panel.widget])
-        self._show_ref(); self.refresh()
+        self.widget = w.VBox(
+            [
+                w.HBox(
+                    [
+                        w.VBox([self.ref_image, self.ref_slider]),
+                        w.VBox([self.image, w.Label("ground truth | generator | unwrap baseline")]),
+                    ]
+                ),
+                self.panel.widget,
+            ]
+        )
+        self._show_ref()
+        self.refresh()
 
     def _show_ref(self):
         from ggtalker_nb.viz import to_png_bytes
-        self.ref_image.value = to_png_bytes(F.interpolate(rearrange(self.ref["image"], "b h w c -> b c h w"), size=(self.res, self.res),
-                                                          mode="area")[0].permute(1, 2, 0))
+
+        self.ref_image.value = to_png_bytes(
+            F.interpolate(rearrange(self.ref["image"], "b h w c -> b c h w"), size=(self.res, self.res), mode="area")[
+                0
+            ].permute(1, 2, 0)
+        )
 
     def set_reference(self, frame: int):
         "Predict the maps from another frame of the source clip and re-render."
         self.ref = reference_from_clip(self.src, frame)
         self.maps = {m: predict_map(self.gen, self.ref, m) for m in METHODS}
-        self._show_ref(); self.refresh()
+        self._show_ref()
+        self.refresh()
 
     def frames(self, values: dict | None = None) -> dict[str, np.ndarray]:
         "The three images for slider values (default: the current ones)."
-        from ggtalker_nb.e2v.train import _scene_for
+        from ggtalker_nb.e2v.train import synthtalk_scene
+
         v = self.panel.values if values is None else values
         tr = replace(self.track, expr=self.track.expr.copy(), jaw=self.track.jaw.copy())
         for k, x in v.items():
-            if k.startswith("expr"): tr.expr[0, int(k[4:])] = x
+            if k.startswith("expr"):
+                tr.expr[0, int(k[4:])] = x
         tr.jaw[0, 0] = v["jaw"]
         cam = view_camera(v["yaw"], v["pitch"], self.res)
-        im, mk, _ = _scene_for(self.tgt.meta, self.res).render(tr, cam)
+        im, mk, _ = synthtalk_scene(self.tgt.meta, self.res).render(tr, cam)
         m = mk[0, ..., None].astype(np.float32)
         out = {"ground truth": im[0] / 255 * m + (1 - m)}
         prm = {k: torch.from_numpy(np.ascontiguousarray(x))[None] for k, x in tr.frame(0).items()}
         prm["shape"] = self.ref["flame"]["shape"]
-        for meth, M in self.maps.items(): out[meth] = render_map(self.gen, M, self.ref["flame"]["shape"], prm, cam)[0][0].numpy()
+        for meth, M in self.maps.items():
+            out[meth] = render_map(self.gen, M, self.ref["flame"]["shape"], prm, cam)[0][0].numpy()
         return out
 
     def refresh(self):
         from ggtalker_nb.viz import to_png_bytes
+
         self.last_image = np.concatenate(list(self.frames().values()), 1)
         self.image.value = to_png_bytes(self.last_image)
 
-    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        return self.widget._repr_mimebundle_(**kw)
 
 # %% ../../nbs/52_e2v.eval.ipynb #40175448
-ASTRONAUT_CROP = (0, 94, 256)             # rows from, cols from, size of the face crop of the 512² photo
-ASTRONAUT_POINTS = {36: (94.0, 108.0), 45: (164.0, 107.0), 30: (129.0, 133.0), 48: (111.0, 147.0), 54: (151.0, 146.0)}  # iBUG id → (x, y) in the crop
+ASTRONAUT_CROP = (0, 94, 256)  # rows from, cols from, size of the face crop of the 512² photo
+# iBUG id → (x, y) in the crop
+ASTRONAUT_POINTS = {36: (94.0, 108.0), 45: (164.0, 107.0), 30: (129.0, 133.0), 48: (111.0, 147.0), 54: (151.0, 146.0)}
+
 
 def astronaut_reference(flame, steps: int = 300) -> dict:
-    "Reference dict for `skimage.data.astronaut()`: 256² face crop, mean FLAME fit, camera fit to hand-placed landmarks."
-    try: from skimage import data
-    except ImportError: raise MissingDependencyError("astronaut_reference: needs scikit-image (pip install scikit-image)") from None
+    """Reference dict for `skimage.data.astronaut()`: 256² face crop, mean FLAME fit, camera fit to hand-placed
+    landmarks."""
+    try:
+        from skimage import data
+    except ImportError:
+        raise MissingDependencyError("astronaut_reference: needs scikit-image (pip install scikit-image)") from None
     r0, c0, n = ASTRONAUT_CROP
-    img = torch.from_numpy(data.astronaut()[r0:r0 + n, c0:c0 + n].astype(np.float32) / 255)[None]
+    img = torch.from_numpy(data.astronaut()[r0 : r0 + n, c0 : c0 + n].astype(np.float32) / 255)[None]
     out = flame(torch.zeros(1, flame.n_shape))
-    if out.landmarks is None: raise InputError("astronaut_reference: the head model has no landmark embedding")
-    ids = list(ASTRONAUT_POINTS); L = out.landmarks[0, ids].detach(); xy = torch.tensor([ASTRONAUT_POINTS[i] for i in ids])
-    p = torch.zeros(6, requires_grad=True)     # yaw°, pitch°, log dist-scale, target x, target y, roll (rad)
+    if out.landmarks is None:
+        raise InputError("astronaut_reference: the head model has no landmark embedding")
+    ids = list(ASTRONAUT_POINTS)
+    L = out.landmarks[0, ids].detach()
+    xy = torch.tensor([ASTRONAUT_POINTS[i] for i in ids])
+    p = torch.zeros(6, requires_grad=True)  # yaw°, pitch°, log dist-scale, target x, target y, roll (rad)
     opt = torch.optim.Adam([p], lr=0.02)
     C = DEFAULT_CAMERA
+
     def cam_of(p):
         from ggtalker_nb.geometry import look_at, intrinsics, axis_angle_to_matrix
-        y, pi = torch.deg2rad(p[0] * 10), torch.deg2rad(p[1] * 10); d = C["dist"] * torch.exp(p[2])
+
+        y, pi = torch.deg2rad(p[0] * 10), torch.deg2rad(p[1] * 10)
+        d = C["dist"] * torch.exp(p[2])
         tgt = torch.stack([p[3] * 0.05, C["target"][1] + p[4] * 0.05, torch.zeros(())])
         eye = tgt + d * torch.stack([torch.cos(pi) * torch.sin(y), torch.sin(pi), torch.cos(pi) * torch.cos(y)])
         vm = look_at(eye, tgt).clone()
         roll = axis_angle_to_matrix(torch.stack([torch.zeros(()), torch.zeros(()), p[5] * 0.1]))
         vm = torch.cat([torch.cat([roll @ vm[:3, :3], (roll @ vm[:3, 3:])], 1), vm[3:]], 0)
         return Camera(vm, intrinsics(n, n, C["fov_deg"]), n, n)
+
     for _ in range(steps):
         opt.zero_grad()
         px, _ = cam_of(p).project(L)
-        loss = ((px - xy) ** 2).sum(-1).mean(); loss.backward(); opt.step()
+        loss = ((px - xy) ** 2).sum(-1).mean()
+        loss.backward()
+        opt.step()
     cam = cam_of(p.detach())
     err = float((cam.project(L)[0] - xy).square().sum(-1).mean().sqrt())
-    return dict(image=img, viewmat=cam.viewmat[None], K=cam.K[None], mask=None, frame=0,
-                flame={"shape": torch.zeros(1, flame.n_shape), "expr": torch.zeros(1, flame.n_expr)},
-                fit_error_px=err)
+    return dict(
+        image=img,
+        viewmat=cam.viewmat[None],
+        K=cam.K[None],
+        mask=None,
+        frame=0,
+        flame={"shape": torch.zeros(1, flame.n_shape), "expr": torch.zeros(1, flame.n_expr)},
+        fit_error_px=err,
+    )

@@ -7,7 +7,8 @@ __all__ = ['E2VConfig', 'flame_vertices', 'neutral_vertices', 'texel_points', 'u
            'UVUNet', 'IdentityGaussianGenerator', 'time_forward']
 
 # %% ../../nbs/50_e2v.generator.ipynb #b94678d7
-import math, time
+import math
+import time
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -21,69 +22,103 @@ from ..core import AssetError, InputError, check_tensor, load_safetensors, requi
 from ..flame import FLAME
 from ..geometry import Camera, vertex_normals
 from ..gaussians.binding import LocalGaussians
-from ..gaussians.uvmap import UVMapSpec, UVTable, texel_ellipses, texel_footprint, uv_texel_table, uvmap_to_gaussians
+from ggtalker_nb.gaussians.uvmap import (
+    UVMapSpec,
+    UVTable,
+    texel_ellipses,
+    texel_footprint,
+    uv_texel_table,
+    uvmap_to_gaussians,
+)
 from ..render.mesh import rasterize
 
 # %% ../../nbs/50_e2v.generator.ipynb #15aaca63
 @dataclass
 class E2VConfig:
     "Size and behaviour of the Identity-Gaussian Generator (`.cpu()` for this machine, `.paper()` for a GPU)."
-    uv_res: int = 128                          # UV map side (U = Vv)
-    widths: tuple = (16, 32, 64, 128, 192)     # U-Net channels per level (each level halves the map)
-    feat_ch: int = 8                           # shallow image-feature channels unwrapped with the colour (0: colour only)
-    feat_res: int = 128                        # the feature CNN and the visibility z-buffer run at this image size
-    enc_res: int = 96                          # the global encoder sees the reference image at this size
-    enc_widths: tuple = (16, 32, 64, 128)      # global encoder channels (stride 2 each)
-    code_dim: int = 128                        # global image code (FiLM into the bottleneck)
-    depth_tol: float = 0.01                    # metres: a texel is visible if its depth ≤ z-buffer + tol
-    facing_min: float = 0.05                   # n·v below this counts as not visible
-    scale_factor: float = 0.6                  # initial σ = scale_factor × texel footprint
-    footprint: str = "anisotropic"             # base scales/rotations: the texel's stretched patch, or 'isotropic' (a disc of its area)
-    opacity_init: float = 0.9                  # initial opacity
-    head_init_std: float = 1e-3                # std of the non-offset output-head weights (the offset head is exactly 0)
+
+    uv_res: int = 128  # UV map side (U = Vv)
+    widths: tuple = (16, 32, 64, 128, 192)  # U-Net channels per level (each level halves the map)
+    # shallow image-feature channels unwrapped with the colour (0: colour only)
+    feat_ch: int = 8
+    feat_res: int = 128  # the feature CNN and the visibility z-buffer run at this image size
+    enc_res: int = 96  # the global encoder sees the reference image at this size
+    enc_widths: tuple = (16, 32, 64, 128)  # global encoder channels (stride 2 each)
+    code_dim: int = 128  # global image code (FiLM into the bottleneck)
+    depth_tol: float = 0.01  # metres: a texel is visible if its depth ≤ z-buffer + tol
+    facing_min: float = 0.05  # n·v below this counts as not visible
+    scale_factor: float = 0.6  # initial σ = scale_factor × texel footprint
+    footprint: str = (
+        "anisotropic"  # base scales/rotations: the texel's stretched patch, or 'isotropic' (a disc of its area)
+    )
+    opacity_init: float = 0.9  # initial opacity
+    # std of the non-offset output-head weights (the offset head is exactly 0)
+    head_init_std: float = 1e-3
 
     @classmethod
     def cpu(cls) -> "E2VConfig":
         "CPU budget: 128² map, 5 levels (~2 M parameters)."
         return cls()
+
     @classmethod
     def paper(cls) -> "E2VConfig":
         "GPU scale: 256² map, wider U-Net and encoder."
-        return cls(uv_res=256, widths=(32, 64, 128, 256, 512), feat_ch=16, feat_res=256, enc_res=256,
-                   enc_widths=(32, 64, 128, 256, 512), code_dim=512)
+        return cls(
+            uv_res=256,
+            widths=(32, 64, 128, 256, 512),
+            feat_ch=16,
+            feat_res=256,
+            enc_res=256,
+            enc_widths=(32, 64, 128, 256, 512),
+            code_dim=512,
+        )
+
     @classmethod
     def tiny(cls) -> "E2VConfig":
         "Tests and overfitting: 32² map, 3 levels."
         return cls(uv_res=32, widths=(8, 16, 32), feat_ch=4, feat_res=64, enc_res=32, enc_widths=(8, 16), code_dim=16)
-    def to_json(self) -> dict: return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def to_json(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
     @classmethod
     def from_json(cls, d: dict) -> "E2VConfig":
         "Inverse of `to_json` (unknown keys are an error; files from before `footprint` existed were isotropic)."
         d = {"footprint": "isotropic"} | dict(d)
         bad = set(d) - {f.name for f in fields(cls)}
-        if bad: raise InputError(f"E2VConfig: unknown keys {sorted(bad)}")
+        if bad:
+            raise InputError(f"E2VConfig: unknown keys {sorted(bad)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
     def validate(self) -> "E2VConfig":
         "Check the sizes; return self."
         if not self.widths or min(self.widths) < 1 or not self.enc_widths or min(self.enc_widths) < 1:
             raise InputError("E2VConfig: widths and enc_widths must be non-empty and positive")
         if self.uv_res < 4 or self.uv_res % 2 ** (len(self.widths) - 1):
-            raise InputError(f"E2VConfig.uv_res: {self.uv_res} must be ≥ 4 and divisible by 2^(levels−1) = {2 ** (len(self.widths) - 1)}")
-        if self.feat_ch < 0 or self.depth_tol <= 0: raise InputError("E2VConfig: feat_ch must be ≥ 0 and depth_tol > 0")
+            raise InputError(
+                f"E2VConfig.uv_res: {self.uv_res} must be ≥ 4 and divisible by 2^(levels−1) = "
+                f"{2 ** (len(self.widths) - 1)}"
+            )
+        if self.feat_ch < 0 or self.depth_tol <= 0:
+            raise InputError("E2VConfig: feat_ch must be ≥ 0 and depth_tol > 0")
         if self.footprint not in ("anisotropic", "isotropic"):
             raise InputError(f"E2VConfig.footprint: 'anisotropic' or 'isotropic', got {self.footprint!r}")
-        if not 0 < self.opacity_init < 1: raise InputError(f"E2VConfig.opacity_init: must lie in (0, 1), got {self.opacity_init}")
+        if not 0 < self.opacity_init < 1:
+            raise InputError(f"E2VConfig.opacity_init: must lie in (0, 1), got {self.opacity_init}")
         return self
 
 # %% ../../nbs/50_e2v.generator.ipynb #23b3fd04
 _POSE_KEYS = (("rotation", "global_orient"), ("neck", "neck_pose"), ("jaw", "jaw_pose"), ("eyes", "eye_pose"))
 
+
 def flame_vertices(
     flame: FLAME,
-    params: dict,           # shape (B,S)|(S,), expr (B,E), pose (B,3J) or rotation/neck/jaw/eyes, transl|translation (B,3)
+    # shape (B,S)|(S,), expr (B,E), pose (B,3J) or rotation/neck/jaw/eyes, transl|translation (B,3)
+    params: dict,
 ) -> Float[Tensor, "B V 3"]:
     "Posed FLAME vertices from tracker-style parameters (missing parts are zero)."
-    if "expr" not in params: raise InputError(f"params: needs 'expr' (got keys {sorted(params)})")
+    if "expr" not in params:
+        raise InputError(f"params: needs 'expr' (got keys {sorted(params)})")
     expr = params["expr"]
     B, dev, dt = expr.shape[0], flame.v_template.device, flame.v_template.dtype
     t = lambda x: None if x is None else torch.as_tensor(x).to(dev, dt)
@@ -97,58 +132,69 @@ def flame_vertices(
     transl = params.get("transl", params.get("translation"))
     return flame(t(params.get("shape")), t(expr), t(pose), t(transl)).vertices
 
+
 def neutral_vertices(
     flame: FLAME,
     shape: Tensor | None = None,  # (B,S) or (S,) identity; None: the mean head
 ) -> Float[Tensor, "*B V 3"]:
     "The identity's canonical mesh (its shape, zero expression and pose): what `uvmap_to_gaussians` binds to."
-    if shape is None: return flame.v_template
+    if shape is None:
+        return flame.v_template
     shape = torch.as_tensor(shape).to(flame.v_template)
-    if shape.ndim == 1: return flame(shape[None]).vertices[0]
+    if shape.ndim == 1:
+        return flame(shape[None]).vertices[0]
     return flame(shape).vertices
 
 # %% ../../nbs/50_e2v.generator.ipynb #8b0f6452
 def texel_points(
-    verts: Float[Tensor, "*B V 3"], faces: Tensor, table: UVTable,
+    verts: Float[Tensor, "*B V 3"],
+    faces: Tensor,
+    table: UVTable,
 ) -> tuple[Float[Tensor, "*B N 3"], Float[Tensor, "*B N 3"]]:
     "3D points and unit (interpolated vertex) normals of the table's texels on a mesh."
-    f = faces.to(verts.device)[table.face_id.to(verts.device)]            # (N, 3)
-    b = table.bary.to(verts)                                               # (N, 3)
+    f = faces.to(verts.device)[table.face_id.to(verts.device)]  # (N, 3)
+    b = table.bary.to(verts)  # (N, 3)
     pts = (verts[..., f, :] * b[..., None]).sum(-2)
     nrm = F.normalize((vertex_normals(verts, faces.to(verts.device))[..., f, :] * b[..., None]).sum(-2), dim=-1)
     return pts, nrm
 
 
 def unwrap_image(
-    image: Float[Tensor, "B Ch H W"],     # colour (and feature) channels to read, channels first
-    verts: Float[Tensor, "B V 3"],        # posed mesh in world space
-    faces: Tensor,                        # (F, 3)
-    viewmat: Float[Tensor, "B 4 4"],      # world→camera of the reference view
-    K: Float[Tensor, "B 3 3"],            # intrinsics in pixels of `image`'s size (H, W)
+    image: Float[Tensor, "B Ch H W"],  # colour (and feature) channels to read, channels first
+    verts: Float[Tensor, "B V 3"],  # posed mesh in world space
+    faces: Tensor,  # (F, 3)
+    viewmat: Float[Tensor, "B 4 4"],  # world→camera of the reference view
+    K: Float[Tensor, "B 3 3"],  # intrinsics in pixels of `image`'s size (H, W)
     table: UVTable,
-    depth_tol: float = 0.01,              # metres
+    depth_tol: float = 0.01,  # metres
     facing_min: float = 0.05,
-    zbuffer_res: int | None = None,       # rasterize the z-buffer at this height (default H); K is rescaled
-    mask: Tensor | None = None,           # (B, h, w) foreground (head) mask, any size: texels landing outside it are not visible
+    zbuffer_res: int | None = None,  # rasterize the z-buffer at this height (default H); K is rescaled
+    # (B, h, w) foreground (head) mask, any size: texels landing outside it are not visible
+    mask: Tensor | None = None,
 ) -> Float[Tensor, "B Ch+2 U Vv"]:
-    "Unwrap image channels into UV space: sampled channels × visibility, then visibility and facing (differentiable in `image`)."
+    """Unwrap image channels into UV space: sampled channels × visibility, then visibility and facing (differentiable in
+    `image`)."""
     check_tensor("image", image, (None, None, None, None), dtype_float=True)
     B, C, H, W = image.shape
     check_tensor("verts", verts, (B, None, 3), dtype_float=True)
-    check_tensor("viewmat", viewmat, (B, 4, 4)); check_tensor("K", K, (B, 3, 3))
+    check_tensor("viewmat", viewmat, (B, 4, 4))
+    check_tensor("K", K, (B, 3, 3))
     with torch.no_grad():
         verts = verts.detach().to(image.dtype)
-        pts, nrm = texel_points(verts, faces, table)                        # (B, N, 3)
+        pts, nrm = texel_points(verts, faces, table)  # (B, N, 3)
         R, t = viewmat[:, :3, :3].to(pts), viewmat[:, :3, 3].to(pts)
         pc = torch.einsum("bij,bnj->bni", R, pts) + t[:, None]
         z = pc[..., 2]
         uv = torch.einsum("bij,bnj->bni", K.to(pts), pc)
-        px = uv[..., :2] / z.clamp_min(1e-6)[..., None]                   # pixel coordinates (x, y)
-        grid = torch.stack([2 * px[..., 0] / W - 1, 2 * px[..., 1] / H - 1], -1)[:, None]   # (B, 1, N, 2)
-        cam_pos = -torch.einsum("bji,bj->bi", R, t)                        # camera centre in world
+        px = uv[..., :2] / z.clamp_min(1e-6)[..., None]  # pixel coordinates (x, y)
+        grid = torch.stack([2 * px[..., 0] / W - 1, 2 * px[..., 1] / H - 1], -1)[:, None]  # (B, 1, N, 2)
+        cam_pos = -torch.einsum("bji,bj->bi", R, t)  # camera centre in world
         facing = (nrm * F.normalize(cam_pos[:, None] - pts, dim=-1)).sum(-1)
-        hz = int(zbuffer_res or H); wz = max(1, round(W * hz / H))
-        Kz = K.to(pts).clone(); Kz[:, 0] *= wz / W; Kz[:, 1] *= hz / H
+        hz = int(zbuffer_res or H)
+        wz = max(1, round(W * hz / H))
+        Kz = K.to(pts).clone()
+        Kz[:, 0] *= wz / W
+        Kz[:, 1] *= hz / H
         fr = rasterize(verts, faces.to(verts.device), Camera(viewmat.to(pts), Kz, wz, hz))
         zb = torch.where(torch.isfinite(fr.depth), fr.depth, torch.full_like(fr.depth, 1e6))
         zs = F.grid_sample(zb[:, None], grid, mode="nearest", padding_mode="border", align_corners=False)[:, 0, 0]
@@ -156,49 +202,71 @@ def unwrap_image(
         vis = inside & (z <= zs + depth_tol) & (facing > facing_min)
         if mask is not None:
             check_tensor("mask", mask, (B, None, None))
-            vis &= F.grid_sample(mask[:, None].to(pts), grid, mode="nearest", padding_mode="zeros", align_corners=False)[:, 0, 0] > 0.5
-        vis = vis.to(image.dtype)                                           # (B, N)
-    s = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)[:, :, 0]   # (B, C, N)
+            vis &= (
+                F.grid_sample(mask[:, None].to(pts), grid, mode="nearest", padding_mode="zeros", align_corners=False)[
+                    :, 0, 0
+                ]
+                > 0.5
+            )
+        vis = vis.to(image.dtype)  # (B, N)
+    s = F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=False)[:, :, 0]  # (B, C, N)
     s = s * vis[:, None]
     out = torch.cat([s, vis[:, None], (facing.clamp(0, 1) * vis)[:, None]], 1)
     return table.scatter(rearrange(out, "b c n -> b n c"))
 
 # %% ../../nbs/50_e2v.generator.ipynb #9e770053
-def _gn(c: int) -> nn.GroupNorm: return nn.GroupNorm(math.gcd(c, 8), c)
+def _gn(c: int) -> nn.GroupNorm:
+    return nn.GroupNorm(math.gcd(c, 8), c)
+
 
 class ConvBlock(nn.Module):
     "Two 3×3 conv + GroupNorm + SiLU."
+
     def __init__(self, cin: int, cout: int, stride: int = 1):
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(cin, cout, 3, stride, 1), _gn(cout), nn.SiLU(),
-                                 nn.Conv2d(cout, cout, 3, 1, 1), _gn(cout), nn.SiLU())
-    def forward(self, x: Tensor) -> Tensor: return self.net(x)
+        self.net = nn.Sequential(
+            nn.Conv2d(cin, cout, 3, stride, 1),
+            _gn(cout),
+            nn.SiLU(),
+            nn.Conv2d(cout, cout, 3, 1, 1),
+            _gn(cout),
+            nn.SiLU(),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
 
 
 class ImageEncoder(nn.Module):
     "Strided CNN over the reference image → global code (what the unwrap cannot see: tone, hair, light)."
+
     def __init__(self, widths: tuple, code_dim: int):
         super().__init__()
         chans = (3, *widths)
         self.blocks = nn.Sequential(*[ConvBlock(a, b, stride=2) for a, b in zip(chans[:-1], chans[1:])])
         self.fc = nn.Linear(widths[-1], code_dim)
+
     def forward(self, x: Float[Tensor, "B 3 H W"]) -> Float[Tensor, "B D"]:
         return self.fc(self.blocks(x).mean((-2, -1)))
 
 
 class UVUNet(nn.Module):
     "U-Net in UV space with FiLM (from the global code) at the bottleneck."
+
     def __init__(self, cin: int, widths: tuple, code_dim: int):
         super().__init__()
         self.inp = ConvBlock(cin, widths[0])
         self.down = nn.ModuleList([ConvBlock(a, b, stride=2) for a, b in zip(widths[:-1], widths[1:])])
         self.film = nn.Linear(code_dim, 2 * widths[-1])
-        nn.init.normal_(self.film.weight, std=1e-2); nn.init.zeros_(self.film.bias)
+        nn.init.normal_(self.film.weight, std=1e-2)
+        nn.init.zeros_(self.film.bias)
         self.mid = ConvBlock(widths[-1], widths[-1])
         self.up = nn.ModuleList([ConvBlock(b + a, a) for a, b in zip(widths[:-1], widths[1:])][::-1])
+
     def forward(self, x: Float[Tensor, "B Cin U Vv"], code: Float[Tensor, "B D"]) -> Float[Tensor, "B W0 U Vv"]:
         skips = [self.inp(x)]
-        for d in self.down: skips.append(d(skips[-1]))
+        for d in self.down:
+            skips.append(d(skips[-1]))
         h = skips.pop()
         g, b = rearrange(self.film(code), "b (two c) -> two b c 1 1", two=2)
         h = self.mid(h * (1 + g) + b)
@@ -210,15 +278,17 @@ class UVUNet(nn.Module):
 # %% ../../nbs/50_e2v.generator.ipynb #ea8d7312
 class IdentityGaussianGenerator(nn.Module):
     "E2V generator: reference image + FLAME fit + camera → raw 14-channel UV Gaussian map (B, 14, U, Vv)."
+
     def __init__(
         self,
-        flame: FLAME,                             # head model with a UV atlas (vt, ft)
-        config: E2VConfig | None = None,          # default `E2VConfig.cpu()`
-        spec: UVMapSpec = UVMapSpec(),            # map activations (shared with `uvmap_to_gaussians`)
+        flame: FLAME,  # head model with a UV atlas (vt, ft)
+        config: E2VConfig | None = None,  # default `E2VConfig.cpu()`
+        spec: UVMapSpec = UVMapSpec(),  # map activations (shared with `uvmap_to_gaussians`)
     ):
         super().__init__()
         self.config = cfg = (config or E2VConfig.cpu()).validate()
-        if flame.vt is None or flame.ft is None: raise InputError("IdentityGaussianGenerator: the FLAME model has no UV atlas (vt, ft)")
+        if flame.vt is None or flame.ft is None:
+            raise InputError("IdentityGaussianGenerator: the FLAME model has no UV atlas (vt, ft)")
         self.flame, self.spec = flame, spec
         self.table = uv_texel_table(flame.vt.cpu(), flame.ft.cpu(), cfg.uv_res)
         canon = flame.v_template.detach().cpu().float()
@@ -234,28 +304,38 @@ class IdentityGaussianGenerator(nn.Module):
             log_s, q = texel_ellipses(self.table, canon, flame.faces.cpu(), vt, ft, cfg.scale_factor)
             base[:, spec.rotation] = spec.rotation_inv(q)
         else:
-            log_s = torch.log(cfg.scale_factor * texel_footprint(self.table, canon, flame.faces.cpu(), vt, ft))[:, None].expand(-1, 3)
+            log_s = torch.log(cfg.scale_factor * texel_footprint(self.table, canon, flame.faces.cpu(), vt, ft))[
+                :, None
+            ].expand(-1, 3)
         base[:, spec.scale] = spec.log_scale_inv(log_s.clamp(max=math.log(spec.scale_max) - 1e-3))
         base[:, spec.opacity] = spec.logit(torch.tensor(cfg.opacity_init))
         self.register_buffer("base", self.table.scatter(base)[None], persistent=False)
         n_un = 3 + cfg.feat_ch + 2
-        self.features = nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.SiLU(), nn.Conv2d(16, cfg.feat_ch, 3, 1, 1)) if cfg.feat_ch else None
+        self.features = (
+            nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.SiLU(), nn.Conv2d(16, cfg.feat_ch, 3, 1, 1))
+            if cfg.feat_ch
+            else None
+        )
         self.encoder = ImageEncoder(cfg.enc_widths, cfg.code_dim)
         self.unet = UVUNet(n_un + 4, cfg.widths, cfg.code_dim)
         self.head = nn.Conv2d(cfg.widths[0], 14, 1)
         with torch.no_grad():
-            self.head.weight.normal_(std=cfg.head_init_std); self.head.bias.zero_()
+            self.head.weight.normal_(std=cfg.head_init_std)
+            self.head.bias.zero_()
             self.head.weight[spec.offset] = 0
 
     @property
-    def uv_res(self) -> tuple[int, int]: return self.table.resolution
+    def uv_res(self) -> tuple[int, int]:
+        return self.table.resolution
 
     def unwrap(
         self,
         image: Float[Tensor, "B H W 3"],  # reference image in [0, 1]
-        verts: Float[Tensor, "B V 3"],    # posed FLAME mesh of the reference frame
-        viewmat: Float[Tensor, "B 4 4"], K: Float[Tensor, "B 3 3"],  # reference camera (K in pixels of `image`)
-        mask: Tensor | None = None,       # (B, H, W) optional head mask (occluders the mesh does not know: torso, hands, hair)
+        verts: Float[Tensor, "B V 3"],  # posed FLAME mesh of the reference frame
+        viewmat: Float[Tensor, "B 4 4"],
+        K: Float[Tensor, "B 3 3"],  # reference camera (K in pixels of `image`)
+        # (B, H, W) optional head mask (occluders the mesh does not know: torso, hands, hair)
+        mask: Tensor | None = None,
     ) -> Float[Tensor, "B C U Vv"]:
         "Unwrapped colour, shallow features, visibility and facing in UV space (C = 3 + feat_ch + 2)."
         cfg = self.config
@@ -263,51 +343,76 @@ class IdentityGaussianGenerator(nn.Module):
         if image.numel():
             lo, hi = float(image.detach().min()), float(image.detach().max())
             if lo < -1e-3 or hi > 1 + 1e-3:
-                raise InputError(f"image: values in [{lo:.3g}, {hi:.3g}], expected floats in [0, 1] "
-                                 "(divide 0–255 images by 255, or convert with core.as_image)")
+                raise InputError(
+                    f"image: values in [{lo:.3g}, {hi:.3g}], expected floats in [0, 1] "
+                    "(divide 0–255 images by 255, or convert with core.as_image)"
+                )
         B, H, W, _ = image.shape
         x = rearrange(image, "b h w c -> b c h w")
         if self.features is not None:
-            hf = min(cfg.feat_res, H); wf = max(1, round(W * hf / H))
+            hf = min(cfg.feat_res, H)
+            wf = max(1, round(W * hf / H))
             xs = F.interpolate(x, size=(hf, wf), mode="bilinear", antialias=True, align_corners=False) if hf != H else x
-            feats = F.interpolate(self.features(xs), size=(H, W), mode="bilinear", align_corners=False) if hf != H else self.features(xs)
+            feats = (
+                F.interpolate(self.features(xs), size=(H, W), mode="bilinear", align_corners=False)
+                if hf != H
+                else self.features(xs)
+            )
             x = torch.cat([x, feats], 1)
-        return unwrap_image(x, verts, self.flame.faces, viewmat, K, self.table, cfg.depth_tol, cfg.facing_min,
-                            zbuffer_res=min(cfg.feat_res, H), mask=mask)
+        return unwrap_image(
+            x,
+            verts,
+            self.flame.faces,
+            viewmat,
+            K,
+            self.table,
+            cfg.depth_tol,
+            cfg.facing_min,
+            zbuffer_res=min(cfg.feat_res, H),
+            mask=mask,
+        )
 
     def forward(
         self,
         image: Float[Tensor, "B H W 3"],  # reference image in [0, 1]
-        params: dict,                     # its FLAME fit (see `flame_vertices`); or pass `verts`
+        params: dict,  # its FLAME fit (see `flame_vertices`); or pass `verts`
         viewmat: Float[Tensor, "B 4 4"],  # reference camera, world→camera
-        K: Float[Tensor, "B 3 3"],        # intrinsics in pixels of `image`
-        verts: Tensor | None = None,      # (B, V, 3) posed mesh, instead of computing it from `params`
-        return_unwrap: bool = False,      # also return the unwrapped UV image
-        mask: Tensor | None = None,       # (B, H, W) optional head mask of the reference image (see `unwrap_image`)
+        K: Float[Tensor, "B 3 3"],  # intrinsics in pixels of `image`
+        verts: Tensor | None = None,  # (B, V, 3) posed mesh, instead of computing it from `params`
+        return_unwrap: bool = False,  # also return the unwrapped UV image
+        mask: Tensor | None = None,  # (B, H, W) optional head mask of the reference image (see `unwrap_image`)
     ):
         "Raw UV Gaussian map (B, 14, U, Vv), zero outside the atlas (and the unwrap when asked)."
-        if verts is None: verts = flame_vertices(self.flame, params)
+        if verts is None:
+            verts = flame_vertices(self.flame, params)
         un = self.unwrap(image, verts, viewmat, K, mask)
         n_atlas = int(self.uv_mask.sum())
-        for b, n_vis in enumerate((un[:, -2] > 0).flatten(1).sum(1).tolist()):   # a reference that shows no head: no face
+        # a reference that shows no head: no face
+        for b, n_vis in enumerate((un[:, -2] > 0).flatten(1).sum(1).tolist()):
             require_visible(f"reference image {b}", int(n_vis), n_atlas, min_fraction=0.02, what="visible head surface")
         cfg, sp = self.config, self.spec
         B = un.shape[0]
         x = torch.cat([un, self.uv_fixed.expand(B, -1, -1, -1).to(un)], 1)
-        small = F.interpolate(rearrange(image, "b h w c -> b c h w"), size=(cfg.enc_res, cfg.enc_res), mode="bilinear",
-                              antialias=True, align_corners=False)
+        small = F.interpolate(
+            rearrange(image, "b h w c -> b c h w"),
+            size=(cfg.enc_res, cfg.enc_res),
+            mode="bilinear",
+            antialias=True,
+            align_corners=False,
+        )
         out = self.head(self.unet(x, self.encoder(small)))
         vis, facing = un[:, -2:-1], un[:, -1:]
         w = vis * (facing / 0.3).clamp(max=1)
         col = sp.logit(un[:, :3].clamp(0, 1), eps=1e-2)
-        skip = torch.zeros_like(out); skip[:, sp.color] = w * col
+        skip = torch.zeros_like(out)
+        skip[:, sp.color] = w * col
         M = (self.base + out + skip) * self.uv_mask
         return (M, un) if return_unwrap else M
 
     def to_local(
         self,
         M: Float[Tensor, "B 14 U Vv"],
-        shape: Tensor | None = None,   # (B, S) identity shape: bind to its neutral mesh (default the mean head)
+        shape: Tensor | None = None,  # (B, S) identity shape: bind to its neutral mesh (default the mean head)
     ) -> LocalGaussians:
         "Decode a map into triangle-local Gaussians (`.to_world(verts, faces)` drives them)."
         return uvmap_to_gaussians(M, self.table, neutral_vertices(self.flame, shape), self.flame.faces, self.spec)
@@ -315,8 +420,9 @@ class IdentityGaussianGenerator(nn.Module):
     def n_params(self) -> dict[str, int]:
         "Parameter counts per part."
         parts = dict(features=self.features, encoder=self.encoder, unet=self.unet, head=self.head)
-        return {k: sum(p.numel() for p in m.parameters()) if m is not None else 0 for k, m in parts.items()} | \
-               {"total": sum(p.numel() for p in self.parameters())}
+        return {k: sum(p.numel() for p in m.parameters()) if m is not None else 0 for k, m in parts.items()} | {
+            "total": sum(p.numel() for p in self.parameters())
+        }
 
     def weights(self) -> dict[str, Tensor]:
         "The learnt tensors (FLAME and the fixed UV buffers excluded)."
@@ -324,32 +430,53 @@ class IdentityGaussianGenerator(nn.Module):
 
     def save(self, path: str | Path, metadata: dict | None = None):
         "Save the weights to safetensors with the config (and `metadata`) in the header."
-        save_safetensors(self.weights(), path, dict(kind="IdentityGaussianGenerator", config=self.config.to_json(),
-                                                    uv_res=list(self.uv_res), atlas_hash=self.table.atlas_hash, **(metadata or {})))
+        save_safetensors(
+            self.weights(),
+            path,
+            dict(
+                kind="IdentityGaussianGenerator",
+                config=self.config.to_json(),
+                uv_res=list(self.uv_res),
+                atlas_hash=self.table.atlas_hash,
+                **(metadata or {}),
+            ),
+        )
 
     @classmethod
     def load(cls, path: str | Path, flame: FLAME, device="cpu") -> "IdentityGaussianGenerator":
         "Load a generator saved by `save` for the head model `flame` (its atlas must match)."
         t, m = load_safetensors(path)
-        if m.get("kind") != "IdentityGaussianGenerator": raise AssetError(f"{path}: not an IdentityGaussianGenerator file (kind={m.get('kind')!r})")
+        if m.get("kind") != "IdentityGaussianGenerator":
+            raise AssetError(f"{path}: not an IdentityGaussianGenerator file (kind={m.get('kind')!r})")
         g = cls(flame, E2VConfig.from_json(m["config"]))
         if m.get("atlas_hash") and m["atlas_hash"] != g.table.atlas_hash:
             raise AssetError(f"{path}: trained on a different UV atlas than this FLAME model's")
         missing, unexpected = g.load_state_dict(t, strict=False)
         missing = [k for k in missing if not k.startswith("flame.")]
-        if missing or unexpected: raise AssetError(f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+        if missing or unexpected:
+            raise AssetError(
+                f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})"
+            )
         return g.to(device)
 
 # %% ../../nbs/50_e2v.generator.ipynb #3177bf55
-def time_forward(gen: IdentityGaussianGenerator, image: Tensor, params: dict, viewmat: Tensor, K: Tensor,
-                 repeats: int = 5) -> dict[str, float]:
+def time_forward(
+    gen: IdentityGaussianGenerator, image: Tensor, params: dict, viewmat: Tensor, K: Tensor, repeats: int = 5
+) -> dict[str, float]:
     "Median ms of the unwrap and of the whole forward (no grad), after one warm-up."
+
     def med(fn):
-        fn(); ts = []
+        fn()
+        ts = []
         for _ in range(repeats):
-            t0 = time.perf_counter(); fn(); ts.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            fn()
+            ts.append(time.perf_counter() - t0)
         return sorted(ts)[len(ts) // 2] * 1e3
+
     with torch.no_grad():
         verts = flame_vertices(gen.flame, params)
-        return dict(unwrap_ms=med(lambda: gen.unwrap(image, verts, viewmat, K)),
-                    forward_ms=med(lambda: gen(image, params, viewmat, K)))
+        return dict(
+            unwrap_ms=med(lambda: gen.unwrap(image, verts, viewmat, K)),
+            forward_ms=med(lambda: gen(image, params, viewmat, K)),
+        )

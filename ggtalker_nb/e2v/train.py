@@ -4,11 +4,14 @@
 
 # %% auto #0
 __all__ = ['VGG_ENV', 'WEIGHTS_LATEST', 'E2VTrainConfig', 'laplacian_pyramid', 'laplacian_loss', 'VGGPerceptual',
-           'build_perceptual', 'build_frame_bank', 'save_frame_bank', 'load_frame_bank', 'pair_batch', 'render_pairs',
-           'e2v_loss', 'save_e2v_checkpoint', 'load_e2v_checkpoint', 'find_e2v_resume', 'train_e2v', 'plot_e2v_history']
+           'build_perceptual', 'synthtalk_scene', 'area_resize', 'build_frame_bank', 'save_frame_bank',
+           'load_frame_bank', 'pair_batch', 'render_pairs', 'e2v_loss', 'save_e2v_checkpoint', 'load_e2v_checkpoint',
+           'find_e2v_resume', 'train_e2v', 'plot_e2v_history']
 
 # %% ../../nbs/51_e2v.train.ipynb #0f40caa4
-import json, math, os
+import json
+import math
+import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Sequence
@@ -24,9 +27,20 @@ from ..core import AssetError, InputError, MissingDependencyError, load_safetens
 from ..geometry import Camera, orbit_camera
 from ..metrics import ssim
 from ..render.gaussians import render
-from ..train import (BaseTrainConfig, StepBatchSampler, TrainLoop, adamw_param_groups, all_finite,
-                               find_checkpoint, optimizer_state_from_tensors, read_checkpoint, seed_for,
-                               setup_distributed, tensors_under, write_checkpoint)
+from ggtalker_nb.train import (
+    BaseTrainConfig,
+    StepBatchSampler,
+    TrainLoop,
+    adamw_param_groups,
+    all_finite,
+    find_checkpoint,
+    optimizer_state_from_tensors,
+    read_checkpoint,
+    seed_for,
+    setup_distributed,
+    tensors_under,
+    write_checkpoint,
+)
 from ..train import CKPT_LATEST, CKPT_PREVIOUS, TrainingDivergedError  # noqa: F401 (re-exported: old imports)
 from .generator import E2VConfig, IdentityGaussianGenerator, flame_vertices
 
@@ -34,47 +48,59 @@ from .generator import E2VConfig, IdentityGaussianGenerator, flame_vertices
 @dataclass
 class E2VTrainConfig(BaseTrainConfig):
     "How to train the E2V generator (BaseTrainConfig + loss weights and frame bank); stored in every checkpoint."
-    batch_size: int = 4            # pairs per step *per process*
+
+    batch_size: int = 4  # pairs per step *per process*
     lr: float = 5e-4
     warmup: int = 50
-    ckpt_every: int = 100          # steps between checkpoints
+    ckpt_every: int = 100  # steps between checkpoints
     out_dir: str = "runs/e2v"
-    res: int = 128                 # target render / comparison size (square)
+    res: int = 128  # target render / comparison size (square)
     lambda_l1: float = 1.0
-    lambda_ssim: float = 0.2       # weight of (1 − SSIM)
-    lambda_perc: float = 0.5       # weight of the perceptual term
+    lambda_ssim: float = 0.2  # weight of (1 − SSIM)
+    lambda_perc: float = 0.5  # weight of the perceptual term
     perceptual: str = "laplacian"  # 'laplacian' (offline default), 'vgg' (needs `vgg_weights`) or 'none'
-    vgg_weights: str | None = None # local VGG16 weights (torchvision layout; .safetensors or .pth) for perceptual='vgg'
-    lambda_alpha: float = 0.5      # L1 between rendered alpha and the head mask
-    lambda_offset: float = 1.0     # mean |offset| in cm (keeps Gaussians near their triangles)
-    lambda_scale: float = 1.0      # mean excess of log-scale over log(max_scale)
-    max_scale: float = 0.006       # metres: Gaussians larger than this are penalised
-    frames_per_clip: int = 6       # frames per clip kept in the bank (evenly spaced)
-    novel_per_frame: int = 2       # extra random-view renders per kept frame (0: clip cameras only)
-    novel_yaw: float = 70.0        # degrees: yaw of novel targets ~ U(−novel_yaw, novel_yaw)
+    vgg_weights: str | None = (
+        None  # local VGG16 weights (torchvision layout; .safetensors or .pth) for perceptual='vgg'
+    )
+    lambda_alpha: float = 0.5  # L1 between rendered alpha and the head mask
+    lambda_offset: float = 1.0  # mean |offset| in cm (keeps Gaussians near their triangles)
+    lambda_scale: float = 1.0  # mean excess of log-scale over log(max_scale)
+    max_scale: float = 0.006  # metres: Gaussians larger than this are penalised
+    frames_per_clip: int = 6  # frames per clip kept in the bank (evenly spaced)
+    novel_per_frame: int = 2  # extra random-view renders per kept frame (0: clip cameras only)
+    novel_yaw: float = 70.0  # degrees: yaw of novel targets ~ U(−novel_yaw, novel_yaw)
     novel_pitch: float = 25.0
-    split: str | None = "train"    # clip split used for training (None: all clips given)
-    source_mask: bool = True       # pass the source head mask to the unwrap
+    split: str | None = "train"  # clip split used for training (None: all clips given)
+    source_mask: bool = True  # pass the source head mask to the unwrap
 
     def __post_init__(self):
         super().__post_init__()
         for key in ("res", "frames_per_clip"):
-            if int(getattr(self, key)) < 1: raise InputError(f"E2VTrainConfig.{key}: must be ≥ 1, got {getattr(self, key)}")
+            if int(getattr(self, key)) < 1:
+                raise InputError(f"E2VTrainConfig.{key}: must be ≥ 1, got {getattr(self, key)}")
         if self.perceptual not in ("laplacian", "vgg", "none"):
             raise InputError(f"E2VTrainConfig.perceptual: 'laplacian', 'vgg' or 'none', got {self.perceptual!r}")
         if self.res % 16:
             raise InputError(f"E2VTrainConfig.res: must be a multiple of 16 (the rasterizer's tile), got {self.res}")
-        weights = (self.lambda_l1, self.lambda_ssim, self.lambda_perc, self.lambda_alpha, self.lambda_offset,
-                   self.lambda_scale)
-        if min(weights) < 0: raise InputError("E2VTrainConfig: loss weights must be ≥ 0")
+        weights = (
+            self.lambda_l1,
+            self.lambda_ssim,
+            self.lambda_perc,
+            self.lambda_alpha,
+            self.lambda_offset,
+            self.lambda_scale,
+        )
+        if min(weights) < 0:
+            raise InputError("E2VTrainConfig: loss weights must be ≥ 0")
         if self.novel_per_frame < 0:
             raise InputError(f"E2VTrainConfig.novel_per_frame: must be ≥ 0, got {self.novel_per_frame}")
 
 # %% ../../nbs/51_e2v.train.ipynb #a64a39b3
 def _blur_down(x: Tensor) -> Tensor:
-    k = x.new_tensor([1., 4., 6., 4., 1.]) / 16
+    k = x.new_tensor([1.0, 4.0, 6.0, 4.0, 1.0]) / 16
     w = (k[:, None] * k[None])[None, None].expand(x.shape[1], 1, 5, 5)
     return F.conv2d(F.pad(x, (2, 2, 2, 2), mode="replicate"), w, groups=x.shape[1])
+
 
 def laplacian_pyramid(x: Float[Tensor, "B C H W"], levels: int = 5) -> list[Tensor]:
     "Band-pass levels (finest first) and the low-pass residual of a Laplacian pyramid."
@@ -86,165 +112,251 @@ def laplacian_pyramid(x: Float[Tensor, "B C H W"], levels: int = 5) -> list[Tens
         x = down
     return out + [x]
 
+
 def laplacian_loss(
-    pred: Float[Tensor, "B H W 3"], target: Float[Tensor, "B H W 3"],
+    pred: Float[Tensor, "B H W 3"],
+    target: Float[Tensor, "B H W 3"],
     levels: int = 5,
 ) -> Float[Tensor, ""]:
     "L1 between Laplacian pyramids, level i weighted 2^i (coarser levels count more per pixel)."
-    if pred.shape != target.shape: raise InputError(f"laplacian_loss: shapes differ {tuple(pred.shape)} vs {tuple(target.shape)}")
-    if min(pred.shape[1:3]) < 2 ** (levels - 1): raise InputError(f"laplacian_loss: {tuple(pred.shape[1:3])} too small for {levels} levels")
+    if pred.shape != target.shape:
+        raise InputError(f"laplacian_loss: shapes differ {tuple(pred.shape)} vs {tuple(target.shape)}")
+    if min(pred.shape[1:3]) < 2 ** (levels - 1):
+        raise InputError(f"laplacian_loss: {tuple(pred.shape[1:3])} too small for {levels} levels")
     pa = laplacian_pyramid(rearrange(pred, "b h w c -> b c h w"), levels)
     pb = laplacian_pyramid(rearrange(target, "b h w c -> b c h w"), levels)
-    return sum(2 ** i * (a - b).abs().mean() for i, (a, b) in enumerate(zip(pa, pb))) / sum(2 ** i for i in range(levels))
+    return sum(2**i * (a - b).abs().mean() for i, (a, b) in enumerate(zip(pa, pb))) / sum(2**i for i in range(levels))
 
 # %% ../../nbs/51_e2v.train.ipynb #47cccdce
-_VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512)   # up to relu4_3
-_VGG_TAPS = (3, 8, 15, 22)                                                    # relu1_2, relu2_2, relu3_3, relu4_3 in `features`
+_VGG16 = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512)  # up to relu4_3
+# relu1_2, relu2_2, relu3_3, relu4_3 in `features`
+_VGG_TAPS = (3, 8, 15, 22)
 VGG_ENV = "GGTALKER_VGG16_WEIGHTS"
+
 
 class VGGPerceptual(nn.Module):
     "VGG16 feature loss (relu1_2..relu4_3, L1 on unit-normalised features) from local torchvision-layout weights."
+
     def __init__(self, weights: str | os.PathLike | None = None):  # file path; None: $GGTALKER_VGG16_WEIGHTS
         super().__init__()
         path = weights or os.environ.get(VGG_ENV)
         if not path:
-            raise MissingDependencyError(f"VGGPerceptual: no VGG16 weights given (pass a path or set ${VGG_ENV}); they cannot be "
-                                         "downloaded here — use perceptual='laplacian' instead")
+            raise MissingDependencyError(
+                f"VGGPerceptual: no VGG16 weights given (pass a path or set ${VGG_ENV}); they cannot be "
+                "downloaded here — use perceptual='laplacian' instead"
+            )
         path = Path(path)
-        if not path.is_file(): raise AssetError(f"{path}: VGG16 weights file not found")
+        if not path.is_file():
+            raise AssetError(f"{path}: VGG16 weights file not found")
         layers, c = [], 3
         for v in _VGG16:
-            if v == "M": layers.append(nn.MaxPool2d(2, 2))
-            else: layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(inplace=False)]; c = v
+            if v == "M":
+                layers.append(nn.MaxPool2d(2, 2))
+            else:
+                layers += [nn.Conv2d(c, v, 3, padding=1), nn.ReLU(inplace=False)]
+                c = v
         self.features = nn.Sequential(*layers)
-        if path.suffix == ".safetensors": sd, _ = load_safetensors(path)
+        if path.suffix == ".safetensors":
+            sd, _ = load_safetensors(path)
         else:
             from ggtalker_nb.flame import weights_only_reason
-            try: sd = torch.load(path, map_location="cpu", weights_only=True)
-            except Exception as e: raise AssetError(f"{path}: cannot read VGG16 weights safely ({weights_only_reason(e)})") from None
+
+            try:
+                sd = torch.load(path, map_location="cpu", weights_only=True)
+            except Exception as e:
+                raise AssetError(f"{path}: cannot read VGG16 weights safely ({weights_only_reason(e)})") from None
         sd = {k: v for k, v in sd.items() if k.startswith("features.") and int(k.split(".")[1]) < len(layers)}
         missing, _ = self.features.load_state_dict({k[9:]: v for k, v in sd.items()}, strict=False)
-        if missing: raise AssetError(f"{path}: not VGG16 weights in torchvision layout (missing {missing[:3]})")
+        if missing:
+            raise AssetError(f"{path}: not VGG16 weights in torchvision layout (missing {missing[:3]})")
         self.requires_grad_(False).eval()
         self.register_buffer("mean", torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1))
         self.register_buffer("std", torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1))
+
     def feats(self, x: Float[Tensor, "B H W 3"]) -> list[Tensor]:
         "Tapped feature maps of images in [0, 1]."
-        h = (rearrange(x, "b h w c -> b c h w") - self.mean) / self.std; out = []
+        h = (rearrange(x, "b h w c -> b c h w") - self.mean) / self.std
+        out = []
         for i, layer in enumerate(self.features):
             h = layer(h)
-            if i in _VGG_TAPS: out.append(h / (h.square().sum(1, keepdim=True).sqrt() + 1e-10))
+            if i in _VGG_TAPS:
+                out.append(h / (h.square().sum(1, keepdim=True).sqrt() + 1e-10))
         return out
+
     def forward(self, pred: Float[Tensor, "B H W 3"], target: Float[Tensor, "B H W 3"]) -> Float[Tensor, ""]:
         return sum((a - b).abs().mean() for a, b in zip(self.feats(pred), self.feats(target.detach())))
 
+
 def build_perceptual(cfg: E2VTrainConfig):
     "The perceptual loss callable `(pred, target) -> scalar` named by the config (None for 'none')."
-    if cfg.perceptual == "none": return None
-    if cfg.perceptual == "vgg": return VGGPerceptual(cfg.vgg_weights)
+    if cfg.perceptual == "none":
+        return None
+    if cfg.perceptual == "vgg":
+        return VGGPerceptual(cfg.vgg_weights)
     return laplacian_loss
 
 # %% ../../nbs/51_e2v.train.ipynb #d595731d
-def _scene_for(meta: dict, res: int, _cache: dict = {}):
+def synthtalk_scene(meta: dict, res: int, _cache: dict = {}):
+    "The SynthTalk scene (identity, sample head, texture) of a clip's `meta`, rendering res × res; a few are cached."
     from ggtalker_nb.data.synthtalk import SynthIdentity, SynthScene, identity_texture, sample_head_flame
-    s = meta["synthtalk"]; key = (json.dumps(s["identity"], sort_keys=True), res)
+
+    s = meta["synthtalk"]
+    key = (json.dumps(s["identity"], sort_keys=True), res)
     if key not in _cache:
-        if len(_cache) > 4: _cache.clear()
+        if len(_cache) > 4:
+            _cache.clear()
         ident = SynthIdentity.from_json(s["identity"])
         _cache[key] = SynthScene(ident, sample_head_flame(), identity_texture(ident, 256), res, res)
     return _cache[key]
 
-def _down(x: Tensor, res: int) -> Tensor:
+
+def area_resize(x: Tensor, res: int) -> Tensor:
     "(N, H, W, C) → (N, res, res, C) by area averaging."
-    return rearrange(F.interpolate(rearrange(x, "n h w c -> n c h w"), size=(res, res), mode="area"), "n c h w -> n h w c")
+    return rearrange(
+        F.interpolate(rearrange(x, "n h w c -> n c h w"), size=(res, res), mode="area"), "n c h w -> n h w c"
+    )
+
 
 def _scaled_K(K: Tensor, sx: float, sy: float) -> Tensor:
-    K = K.clone(); K[..., 0, :] *= sx; K[..., 1, :] *= sy; return K
+    K = K.clone()
+    K[..., 0, :] *= sx
+    K[..., 1, :] *= sy
+    return K
+
 
 _FLAME_FIELDS = ("shape", "expr", "rotation", "neck", "jaw", "eyes", "translation")
 
+
 def build_frame_bank(
-    clips,                                  # clips root / clip folders (SynthTalk clips for novel views)
-    frames_per_clip: int = 6, novel_per_frame: int = 2, res: int = 128,
-    novel_yaw: float = 70.0, novel_pitch: float = 25.0,
+    clips,  # clips root / clip folders (SynthTalk clips for novel views)
+    frames_per_clip: int = 6,
+    novel_per_frame: int = 2,
+    res: int = 128,
+    novel_yaw: float = 70.0,
+    novel_pitch: float = 25.0,
     split: str | Sequence[str] | None = "train",
     seed: int = 0,
     progress: bool = False,
 ) -> dict:
-    "Source frames (full size) and targets (clip view + random views at res²) of every clip, as tensors + identity names."
+    """Source frames (full size) and targets (clip view + random views at res²) of every clip, as tensors + identity
+    names."""
     from ggtalker_nb.data.video import ClipReader, clip_paths
     from ggtalker_nb.data.synthtalk import DEFAULT_CAMERA
+
     paths = clip_paths(clips)
     want = [split] if isinstance(split, str) else split
     readers = [r for r in map(ClipReader, paths) if want is None or r.meta.get("split") in want]
-    if not readers: raise InputError(f"build_frame_bank: no clips in {clips} for split={split}")
+    if not readers:
+        raise InputError(f"build_frame_bank: no clips in {clips} for split={split}")
     names = sorted({r.identity for r in readers})
-    src, tgt = {k: [] for k in ("image", "mask", "viewmat", "K", "identity", *_FLAME_FIELDS)}, {k: [] for k in ("image", "mask", "viewmat", "K", "source", "novel")}
+    src, tgt = (
+        {k: [] for k in ("image", "mask", "viewmat", "K", "identity", *_FLAME_FIELDS)},
+        {k: [] for k in ("image", "mask", "viewmat", "K", "source", "novel")},
+    )
     it = readers
     if progress:
         from tqdm.auto import tqdm
+
         it = tqdm(readers, desc="frame bank")
     for ci, r in enumerate(it):
-        if r.masks is None: raise AssetError(f"{r.path}: E2V training needs head masks (masks.npz)")
+        if r.masks is None:
+            raise AssetError(f"{r.path}: E2V training needs head masks (masks.npz)")
         W, H = r.size
         idx = np.unique(np.linspace(0, r.n_frames - 1, min(frames_per_clip, r.n_frames)).round().astype(int))
         frames = torch.from_numpy(r.frames()[idx]).float() / 255
         masks = torch.from_numpy(r.masks[idx].astype(np.float32))
         cams = [r.camera_at(int(i)) for i in idx]
         n0 = len(src["image"]) and sum(len(x) for x in src["image"])
-        src["image"].append((frames * 255).round().to(torch.uint8)); src["mask"].append(masks.bool())
-        src["viewmat"].append(torch.stack([c.viewmat for c in cams])); src["K"].append(torch.stack([c.K for c in cams]))
+        src["image"].append((frames * 255).round().to(torch.uint8))
+        src["mask"].append(masks.bool())
+        src["viewmat"].append(torch.stack([c.viewmat for c in cams]))
+        src["K"].append(torch.stack([c.K for c in cams]))
         src["identity"].append(torch.full((len(idx),), names.index(r.identity)))
         fr = {k: torch.as_tensor(v) for k, v in r.flame.to_dict().items()}
-        for k in _FLAME_FIELDS: src[k].append(fr[k].expand(len(idx), -1) if k == "shape" else fr[k][idx])
+        for k in _FLAME_FIELDS:
+            src[k].append(fr[k].expand(len(idx), -1) if k == "shape" else fr[k][idx])
         sidx = torch.arange(n0, n0 + len(idx))
-        m_res = _down(masks[..., None], res)                                   # head colour alone: no background in the rim
-        tgt["image"].append(_down(frames * masks[..., None], res) / m_res.clamp_min(1e-6)); tgt["mask"].append(m_res[..., 0])
-        tgt["viewmat"].append(src["viewmat"][-1]); tgt["K"].append(_scaled_K(src["K"][-1], res / W, res / H))
-        tgt["source"].append(sidx); tgt["novel"].append(torch.zeros(len(idx), dtype=torch.bool))
+        # head colour alone: no background in the rim
+        m_res = area_resize(masks[..., None], res)
+        tgt["image"].append(area_resize(frames * masks[..., None], res) / m_res.clamp_min(1e-6))
+        tgt["mask"].append(m_res[..., 0])
+        tgt["viewmat"].append(src["viewmat"][-1])
+        tgt["K"].append(_scaled_K(src["K"][-1], res / W, res / H))
+        tgt["source"].append(sidx)
+        tgt["novel"].append(torch.zeros(len(idx), dtype=torch.bool))
         if novel_per_frame and "synthtalk" in r.meta:
             g = torch.Generator().manual_seed(seed_for(seed, "bank", r.path.name))
             n = len(idx) * novel_per_frame
-            yaw = (torch.rand(n, generator=g) * 2 - 1) * novel_yaw; pitch = (torch.rand(n, generator=g) * 2 - 1) * novel_pitch
-            cam = orbit_camera(yaw, pitch, DEFAULT_CAMERA["dist"], target=DEFAULT_CAMERA["target"], fov_deg=DEFAULT_CAMERA["fov_deg"],
-                               width=res, height=res)
+            yaw = (torch.rand(n, generator=g) * 2 - 1) * novel_yaw
+            pitch = (torch.rand(n, generator=g) * 2 - 1) * novel_pitch
+            cam = orbit_camera(
+                yaw,
+                pitch,
+                DEFAULT_CAMERA["dist"],
+                target=DEFAULT_CAMERA["target"],
+                fov_deg=DEFAULT_CAMERA["fov_deg"],
+                width=res,
+                height=res,
+            )
             clean = r.flame_clean if r.flame_clean is not None else r.flame
             rep = np.repeat(idx, novel_per_frame)
             from dataclasses import replace
-            track = replace(clean, **{k: getattr(clean, k)[rep] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")})
-            img, m, _ = _scene_for(r.meta, res).render(track, cam)
-            tgt["image"].append(torch.from_numpy(img).float() / 255); tgt["mask"].append(torch.from_numpy(m.astype(np.float32)))
-            tgt["viewmat"].append(cam.viewmat); tgt["K"].append(cam.K)
-            tgt["source"].append(torch.repeat_interleave(sidx, novel_per_frame)); tgt["novel"].append(torch.ones(n, dtype=torch.bool))
+
+            track = replace(
+                clean, **{k: getattr(clean, k)[rep] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")}
+            )
+            img, m, _ = synthtalk_scene(r.meta, res).render(track, cam)
+            tgt["image"].append(torch.from_numpy(img).float() / 255)
+            tgt["mask"].append(torch.from_numpy(m.astype(np.float32)))
+            tgt["viewmat"].append(cam.viewmat)
+            tgt["K"].append(cam.K)
+            tgt["source"].append(torch.repeat_interleave(sidx, novel_per_frame))
+            tgt["novel"].append(torch.ones(n, dtype=torch.bool))
     bank = {f"source.{k}": torch.cat(v) for k, v in src.items()} | {f"target.{k}": torch.cat(v) for k, v in tgt.items()}
-    bank["target.image"] = (bank["target.image"] * 255).round().to(torch.uint8)   # compact; /255 when used
+    bank["target.image"] = (bank["target.image"] * 255).round().to(torch.uint8)  # compact; /255 when used
     return dict(tensors=bank, identity_names=names, res=res)
+
 
 def save_frame_bank(bank: dict, path: str | os.PathLike):
     "Write a frame bank to safetensors (atomic)."
-    save_safetensors(bank["tensors"], path, dict(kind="e2v_frame_bank", identity_names=bank["identity_names"], res=bank["res"]))
+    save_safetensors(
+        bank["tensors"], path, dict(kind="e2v_frame_bank", identity_names=bank["identity_names"], res=bank["res"])
+    )
+
 
 def load_frame_bank(path: str | os.PathLike) -> dict:
     "Read a bank written by `save_frame_bank`."
     t, m = load_safetensors(path)
-    if m.get("kind") != "e2v_frame_bank": raise AssetError(f"{path}: not an E2V frame bank (kind={m.get('kind')!r})")
+    if m.get("kind") != "e2v_frame_bank":
+        raise AssetError(f"{path}: not an E2V frame bank (kind={m.get('kind')!r})")
     return dict(tensors=t, identity_names=m["identity_names"], res=int(m["res"]))
 
 # %% ../../nbs/51_e2v.train.ipynb #b116a498
 def pair_batch(bank: dict, targets: Sequence[int], generator: torch.Generator) -> dict:
     "Source/target tensors of a batch of target indices (source: another frame of the target's identity)."
-    t = bank["tensors"]; tg = torch.as_tensor(list(targets))
-    own = t["target.source"][tg]; ident = t["source.identity"][own]
+    t = bank["tensors"]
+    tg = torch.as_tensor(list(targets))
+    own = t["target.source"][tg]
+    ident = t["source.identity"][own]
     src = []
     for o, i in zip(own.tolist(), ident.tolist()):
         pool = torch.nonzero((t["source.identity"] == i) & (torch.arange(len(t["source.identity"])) != o))[:, 0]
         src.append(o if len(pool) == 0 else int(pool[torch.randint(len(pool), (1,), generator=generator)]))
     si = torch.as_tensor(src)
-    out = {"source_image": t["source.image"][si].float() / 255, "source_mask": t["source.mask"][si].float(),
-           "source_viewmat": t["source.viewmat"][si], "source_K": t["source.K"][si],
-           "target_image": t["target.image"][tg].float() / 255, "target_mask": t["target.mask"][tg],
-           "target_viewmat": t["target.viewmat"][tg], "target_K": t["target.K"][tg], "novel": t["target.novel"][tg],
-           "identity": ident, "source_index": si, "target_index": tg}
+    out = {
+        "source_image": t["source.image"][si].float() / 255,
+        "source_mask": t["source.mask"][si].float(),
+        "source_viewmat": t["source.viewmat"][si],
+        "source_K": t["source.K"][si],
+        "target_image": t["target.image"][tg].float() / 255,
+        "target_mask": t["target.mask"][tg],
+        "target_viewmat": t["target.viewmat"][tg],
+        "target_K": t["target.K"][tg],
+        "novel": t["target.novel"][tg],
+        "identity": ident,
+        "source_index": si,
+        "target_index": tg,
+    }
     out["source_flame"] = {k: t[f"source.{k}"][si] for k in _FLAME_FIELDS}
     out["target_flame"] = {k: t[f"source.{k}"][own] for k in _FLAME_FIELDS}
     return out
@@ -253,31 +365,52 @@ def pair_batch(bank: dict, targets: Sequence[int], generator: torch.Generator) -
 def render_pairs(gen: IdentityGaussianGenerator, batch: dict, res: int, source_mask: bool = True) -> dict:
     "Predict maps from the sources, drive them with the targets' FLAME parameters, render in the targets' cameras."
     fl = gen.flame
-    M = gen(batch["source_image"], batch["source_flame"], batch["source_viewmat"], batch["source_K"],
-            mask=batch["source_mask"] if source_mask else None)
+    M = gen(
+        batch["source_image"],
+        batch["source_flame"],
+        batch["source_viewmat"],
+        batch["source_K"],
+        mask=batch["source_mask"] if source_mask else None,
+    )
     lg = gen.to_local(M, batch["source_flame"]["shape"])
     g = lg.to_world(flame_vertices(fl, batch["target_flame"]), fl.faces)
     cam = Camera(batch["target_viewmat"][:, None].to(M), batch["target_K"][:, None].to(M), res, res)
     out = render(g, cam)
     return dict(M=M, local=lg, rgb=out.rgb[:, 0], alpha=out.alpha[:, 0, ..., 0])
 
-def e2v_loss(gen: IdentityGaussianGenerator, batch: dict, cfg: E2VTrainConfig, perceptual=None,
-             generator: torch.Generator | None = None) -> dict[str, Tensor]:
+
+def e2v_loss(
+    gen: IdentityGaussianGenerator,
+    batch: dict,
+    cfg: E2VTrainConfig,
+    perceptual=None,
+    generator: torch.Generator | None = None,
+) -> dict[str, Tensor]:
     "Loss terms (and their weighted sum 'loss') of one batch of pairs."
     r = render_pairs(gen, batch, cfg.res, cfg.source_mask)
-    B = r["rgb"].shape[0]; dev = r["rgb"].device
+    B = r["rgb"].shape[0]
     bg = torch.rand(B, 1, 1, 1, generator=generator).to(r["rgb"])
     m = batch["target_mask"].to(r["rgb"])[..., None]
     pred = r["rgb"] + (1 - r["alpha"][..., None]) * bg
     gt = batch["target_image"].to(pred) * m + (1 - m) * bg
-    terms = dict(l1=(pred - gt).abs().mean(), ssim=1 - ssim(pred, gt).mean(), alpha=(r["alpha"] - m[..., 0]).abs().mean())
+    terms = dict(
+        l1=(pred - gt).abs().mean(), ssim=1 - ssim(pred, gt).mean(), alpha=(r["alpha"] - m[..., 0]).abs().mean()
+    )
     terms["perc"] = perceptual(pred, gt) if perceptual is not None else pred.new_zeros(())
     x = gen.table.gather(r["M"])
     terms["offset"] = gen.spec.offset_act(x[..., gen.spec.offset]).norm(dim=-1).mean() * 100
     cap = gen.spec.log_scale(gen.table.gather(gen.base)[..., gen.spec.scale]).clamp_min(math.log(cfg.max_scale))
-    terms["scale"] = F.relu(gen.spec.log_scale(x[..., gen.spec.scale]) - cap).mean()   # over max(max_scale, the texel's own patch)
-    w = dict(l1=cfg.lambda_l1, ssim=cfg.lambda_ssim, perc=cfg.lambda_perc, alpha=cfg.lambda_alpha, offset=cfg.lambda_offset,
-             scale=cfg.lambda_scale)
+    terms["scale"] = F.relu(
+        gen.spec.log_scale(x[..., gen.spec.scale]) - cap
+    ).mean()  # over max(max_scale, the texel's own patch)
+    w = dict(
+        l1=cfg.lambda_l1,
+        ssim=cfg.lambda_ssim,
+        perc=cfg.lambda_perc,
+        alpha=cfg.lambda_alpha,
+        offset=cfg.lambda_offset,
+        scale=cfg.lambda_scale,
+    )
     terms["loss"] = sum(w[k] * terms[k] for k in w)
     terms["psnr"] = (-10 * torch.log10(((pred - gt) ** 2).mean((1, 2, 3)).clamp_min(1e-10))).mean().detach()
     return terms
@@ -285,16 +418,19 @@ def e2v_loss(gen: IdentityGaussianGenerator, batch: dict, cfg: E2VTrainConfig, p
 # %% ../../nbs/51_e2v.train.ipynb #fbc5d86e
 WEIGHTS_LATEST = "latest_weights.safetensors"
 
+
 def save_e2v_checkpoint(out_dir, gen: IdentityGaussianGenerator, opt: torch.optim.Optimizer, meta: dict) -> Path:
-    "Write `latest.safetensors` (old one → `previous.safetensors`) and `latest_weights.safetensors`; refuses NaN weights."
+    "Write `latest.safetensors` (old one → `previous.safetensors`) and `latest_weights.safetensors`; no NaN weights."
     weights = {f"model.{k}": v for k, v in gen.weights().items()}
     latest = write_checkpoint(out_dir, weights, meta, "e2v_checkpoint", opt)
     gen.save(Path(out_dir) / WEIGHTS_LATEST, dict(step=meta.get("train_state", {}).get("step")))
     return latest
 
+
 def load_e2v_checkpoint(path) -> tuple[dict[str, Tensor], dict]:
     "Tensors and metadata of an E2V training checkpoint; `AssetError` if missing, truncated or of another kind."
     return read_checkpoint(path, "e2v_checkpoint", "E2V training checkpoint")
+
 
 def find_e2v_resume(out_dir) -> tuple[dict[str, Tensor], dict, Path] | None:
     "Newest loadable checkpoint in `out_dir` (latest, else previous) or None; removes stale temp files."
@@ -304,27 +440,44 @@ def find_e2v_resume(out_dir) -> tuple[dict[str, Tensor], dict, Path] | None:
 def _frame_bank_for(cfg: E2VTrainConfig, train_clips, bank: dict | None, rank: int) -> dict:
     "The given bank, else out_dir's cached one, else a new one built from `train_clips` (saved by rank 0)."
     bank_path = Path(cfg.out_dir) / "bank.safetensors"
-    if bank is None and bank_path.exists(): bank = load_frame_bank(bank_path)
+    if bank is None and bank_path.exists():
+        bank = load_frame_bank(bank_path)
     if bank is None:
-        if train_clips is None: raise InputError("train_e2v: give train_clips or a bank")
-        bank = build_frame_bank(train_clips, cfg.frames_per_clip, cfg.novel_per_frame, cfg.res, cfg.novel_yaw,
-                                cfg.novel_pitch, cfg.split, cfg.seed, progress=cfg.progress and rank == 0)
-        if rank == 0: save_frame_bank(bank, bank_path)
-    if bank["res"] != cfg.res: raise InputError(f"train_e2v: the bank's targets are {bank['res']}², cfg.res is {cfg.res}")
+        if train_clips is None:
+            raise InputError("train_e2v: give train_clips or a bank")
+        bank = build_frame_bank(
+            train_clips,
+            cfg.frames_per_clip,
+            cfg.novel_per_frame,
+            cfg.res,
+            cfg.novel_yaw,
+            cfg.novel_pitch,
+            cfg.split,
+            cfg.seed,
+            progress=cfg.progress and rank == 0,
+        )
+        if rank == 0:
+            save_frame_bank(bank, bank_path)
+    if bank["res"] != cfg.res:
+        raise InputError(f"train_e2v: the bank's targets are {bank['res']}², cfg.res is {cfg.res}")
     return bank
+
 
 def _batch_to(batch: dict, device) -> dict:
     "Move a `pair_batch` (tensors and the two FLAME dicts) to `device`."
-    return {k: ({kk: vv.to(device) for kk, vv in v.items()} if isinstance(v, dict) else v.to(device))
-            for k, v in batch.items()}
+    return {
+        k: ({kk: vv.to(device) for kk, vv in v.items()} if isinstance(v, dict) else v.to(device))
+        for k, v in batch.items()
+    }
+
 
 def train_e2v(
     cfg: E2VTrainConfig,
     gen_config: E2VConfig,
-    train_clips=None,                  # clips root / clip folders (ignored when `bank` is given or cached in out_dir)
-    bank: dict | None = None,          # a prebuilt frame bank (`build_frame_bank`)
-    resume: bool = True,               # continue from out_dir's newest checkpoint
-    flame=None,                        # head model (default: the sample head SynthTalk uses)
+    train_clips=None,  # clips root / clip folders (ignored when `bank` is given or cached in out_dir)
+    bank: dict | None = None,  # a prebuilt frame bank (`build_frame_bank`)
+    resume: bool = True,  # continue from out_dir's newest checkpoint
+    flame=None,  # head model (default: the sample head SynthTalk uses)
     init: str | os.PathLike | None = None,  # generator weights to start from (ignored on resume)
 ) -> dict:
     "Train the Identity-Gaussian Generator on source→target pairs; resumable, data-parallel under torchrun."
@@ -332,6 +485,7 @@ def train_e2v(
     device, out = ddp.device, Path(cfg.out_dir)
     if flame is None:
         from ggtalker_nb.data.synthtalk import sample_head_flame
+
         flame = sample_head_flame()
     bank = _frame_bank_for(cfg, train_clips, bank, ddp.rank)
     n_targets = len(bank["tensors"]["target.image"])
@@ -341,39 +495,55 @@ def train_e2v(
     named = [(n, p) for n, p in gen.named_parameters() if p.requires_grad]
     opt = torch.optim.AdamW(adamw_param_groups(named, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.99))
     perceptual = build_perceptual(cfg)
-    if isinstance(perceptual, nn.Module): perceptual = perceptual.to(device)
+    if isinstance(perceptual, nn.Module):
+        perceptual = perceptual.to(device)
     state = dict(step=0, history=[], nan_skipped=0, stopped=None, seconds=0.0)
     found = find_e2v_resume(out) if resume else None
     if found is not None:
         tensors, meta, path = found
         trained_with = E2VConfig.from_json(meta["e2v_config"]).to_json() if "e2v_config" in meta else None
-        if trained_with != gen_config.to_json():   # from_json fills fields added since (with the old behaviour)
+        if trained_with != gen_config.to_json():  # from_json fills fields added since (with the old behaviour)
             raise InputError(f"{path}: checkpoint was trained with another E2VConfig ({trained_with})")
         missing, unexpected = gen.load_state_dict(tensors_under(tensors, "model."), strict=False)
         if [k for k in missing if not k.startswith("flame.")] or unexpected:
             raise AssetError(f"{path}: weights do not match the model")
         optimizer_state_from_tensors(opt, tensors, meta["optimizer"])
-        for key in state: state[key] = meta["train_state"].get(key, state[key])
-        if ddp.rank == 0 and cfg.progress: print(f"resumed from {path} at step {state['step']}")
+        for key in state:
+            state[key] = meta["train_state"].get(key, state[key])
+        if ddp.rank == 0 and cfg.progress:
+            print(f"resumed from {path} at step {state['step']}")
     elif init is not None:
         gen.load_state_dict(IdentityGaussianGenerator.load(init, flame).weights(), strict=False)
-    ddp.broadcast(list(gen.weights().values()))   # every rank starts from rank 0's weights
+    ddp.broadcast(list(gen.weights().values()))  # every rank starts from rank 0's weights
     # ---- what the shared loop asks of E2V: a loss per step and a checkpoint writer
     sampler = StepBatchSampler(n_targets, cfg.batch_size, cfg.seed, state["step"], ddp.rank, ddp.world)
 
     def loss_at(step: int) -> dict | None:
         sources = torch.Generator().manual_seed(seed_for(cfg.seed, "source", step, ddp.rank))
         batch = _batch_to(pair_batch(bank, sampler.indices(step), sources), device)
-        inputs = [batch["source_image"], batch["target_image"], *batch["source_flame"].values(),
-                  *batch["target_flame"].values(), batch["source_K"], batch["target_K"]]
-        if not all_finite(inputs): return None
+        inputs = [
+            batch["source_image"],
+            batch["target_image"],
+            *batch["source_flame"].values(),
+            *batch["target_flame"].values(),
+            batch["source_K"],
+            batch["target_K"],
+        ]
+        if not all_finite(inputs):
+            return None
         backgrounds = torch.Generator().manual_seed(seed_for(cfg.seed, "loss", step, ddp.rank))
         return e2v_loss(gen, batch, cfg, perceptual, backgrounds)
 
     def save():
-        meta = dict(train_config=asdict(cfg), e2v_config=gen_config.to_json(), identity_names=bank["identity_names"],
-                    n_targets=n_targets, world_size=ddp.world,
-                    rng="per-step generators seeded by seed_for(seed, tag, step, rank)", train_state=state)
+        meta = dict(
+            train_config=asdict(cfg),
+            e2v_config=gen_config.to_json(),
+            identity_names=bank["identity_names"],
+            n_targets=n_targets,
+            world_size=ddp.world,
+            rng="per-step generators seeded by seed_for(seed, tag, step, rank)",
+            train_state=state,
+        )
         save_e2v_checkpoint(out, gen, opt, meta)
 
     gen.train()
@@ -381,19 +551,36 @@ def train_e2v(
     stopped = loop.fit()
     if stopped == "done" and ddp.rank == 0:
         gen.save(out / "final.safetensors", dict(step=state["step"], seconds=state["seconds"]))
-    return dict(history=state["history"], nan_skipped=state["nan_skipped"], step=state["step"], stopped=stopped,
-                seconds=state["seconds"], out_dir=str(out), rank=ddp.rank, world=ddp.world, generator=gen)
+    return dict(
+        history=state["history"],
+        nan_skipped=state["nan_skipped"],
+        step=state["step"],
+        stopped=stopped,
+        seconds=state["seconds"],
+        out_dir=str(out),
+        rank=ddp.rank,
+        world=ddp.world,
+        generator=gen,
+    )
 
 # %% ../../nbs/51_e2v.train.ipynb #efd42763
 def plot_e2v_history(history: list[dict], keys: Sequence[str] = ("loss", "l1", "ssim", "perc", "alpha", "psnr")):
     "Plotly figure of the logged loss terms against the step (PSNR on a second axis)."
     import plotly.graph_objects as go
-    if not history: raise InputError("plot_e2v_history: empty history")
+
+    if not history:
+        raise InputError("plot_e2v_history: empty history")
     fig = go.Figure()
     steps = [h["step"] for h in history]
     for k in keys:
-        if k not in history[0]: continue
+        if k not in history[0]:
+            continue
         fig.add_scatter(x=steps, y=[h[k] for h in history], name=k, yaxis="y2" if k == "psnr" else "y")
-    fig.update_layout(xaxis_title="step", yaxis=dict(title="loss", type="log"),
-                      yaxis2=dict(title="PSNR (dB)", overlaying="y", side="right"), height=350, margin=dict(t=30, b=40))
+    fig.update_layout(
+        xaxis_title="step",
+        yaxis=dict(title="loss", type="log"),
+        yaxis2=dict(title="PSNR (dB)", overlaying="y", side="right"),
+        height=350,
+        margin=dict(t=30, b=40),
+    )
     return fig

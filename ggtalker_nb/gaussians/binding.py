@@ -17,11 +17,20 @@ from jaxtyping import Float, Int
 from torch import Tensor, nn
 
 from ..core import AssetError, InputError, check_tensor, load_safetensors, save_safetensors
-from ..geometry import Gaussians, matrix_to_quat, quat_multiply, quat_normalize, quat_to_matrix, triangle_frames
+from ggtalker_nb.geometry import (
+    Gaussians,
+    matrix_to_quat,
+    quat_multiply,
+    quat_normalize,
+    quat_to_matrix,
+    triangle_frames,
+)
 
 # %% ../../nbs/20_gaussians.binding.ipynb #dfeeeb64
 def _frames_at(
-    vertices: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"], face_id: Int[Tensor, "N"],
+    vertices: Float[Tensor, "*B V 3"],
+    faces: Int[Tensor, "F 3"],
+    face_id: Int[Tensor, "N"],
 ) -> tuple[Float[Tensor, "*B N 3 3"], Float[Tensor, "*B N 3"], Float[Tensor, "*B N"]]:
     "Triangle frames (R, T, k) of the faces the Gaussians are bound to."
     R, T, k = triangle_frames(vertices, faces.to(vertices.device))
@@ -30,92 +39,124 @@ def _frames_at(
 
 
 def _compiled_ok(lg: "LocalGaussians", vertices: Tensor) -> bool:
-    "Whether `to_world` may take the compiled path: CPU, no gradient wanted, unbatched locals, one float dtype, numba imports."
+    """Whether `to_world` may take the compiled path: CPU, no gradient wanted, unbatched locals, one float dtype, numba
+    imports."""
     xs = (vertices, lg.means, lg.log_scales, lg.quats, lg.opacities, lg.colors)
-    if torch.is_grad_enabled() and any(x.requires_grad for x in xs): return False
-    if len(lg.batch_shape) or vertices.ndim < 2 or any(x.device.type != "cpu" for x in xs): return False
-    if vertices.dtype not in (torch.float32, torch.float64) or any(x.dtype != vertices.dtype for x in xs[1:4]): return False
-    try: from ggtalker_nb.render import kernels  # noqa: F401  (needs numba)
-    except ImportError: return False
+    if torch.is_grad_enabled() and any(x.requires_grad for x in xs):
+        return False
+    if len(lg.batch_shape) or vertices.ndim < 2 or any(x.device.type != "cpu" for x in xs):
+        return False
+    if vertices.dtype not in (torch.float32, torch.float64) or any(x.dtype != vertices.dtype for x in xs[1:4]):
+        return False
+    try:
+        from ggtalker_nb.render import kernels  # noqa: F401  (needs numba)
+    except ImportError:
+        return False
     return True
+
 
 @dataclass
 class LocalGaussians:
     "Gaussians in triangle-local frames: `face_id` + activated local attributes with any batch shape `*B`."
-    face_id: Int[Tensor, "N"]              # triangle of each Gaussian (shared by the batch)
-    means: Float[Tensor, "*B N 3"]         # μ_l, triangle units
-    log_scales: Float[Tensor, "*B N 3"]    # log s_l, triangle units
-    quats: Float[Tensor, "*B N 4"]         # q_l, wxyz (normalized in `to_world`)
-    opacities: Float[Tensor, "*B N"]       # in [0, 1]
-    colors: Tensor                         # (*B, N, 3) RGB or (*B, N, K, 3) SH coefficients
+
+    face_id: Int[Tensor, "N"]  # triangle of each Gaussian (shared by the batch)
+    means: Float[Tensor, "*B N 3"]  # μ_l, triangle units
+    log_scales: Float[Tensor, "*B N 3"]  # log s_l, triangle units
+    quats: Float[Tensor, "*B N 4"]  # q_l, wxyz (normalized in `to_world`)
+    opacities: Float[Tensor, "*B N"]  # in [0, 1]
+    colors: Tensor  # (*B, N, 3) RGB or (*B, N, K, 3) SH coefficients
 
     @property
-    def n(self) -> int: return self.face_id.shape[0]
+    def n(self) -> int:
+        return self.face_id.shape[0]
+
     @property
-    def batch_shape(self) -> torch.Size: return self.means.shape[:-2]
+    def batch_shape(self) -> torch.Size:
+        return self.means.shape[:-2]
 
     def validate(self, n_faces: int | None = None) -> "LocalGaussians":
         "Check shapes/finiteness (and that face ids fit `n_faces`); return self."
         check_tensor("LocalGaussians.face_id", self.face_id, (None,))
-        if self.face_id.is_floating_point(): raise InputError("LocalGaussians.face_id: expected an integer tensor")
+        if self.face_id.is_floating_point():
+            raise InputError("LocalGaussians.face_id: expected an integer tensor")
         n = self.n
-        if n and self.face_id.min() < 0: raise InputError("LocalGaussians.face_id: negative face index")
+        if n and self.face_id.min() < 0:
+            raise InputError("LocalGaussians.face_id: negative face index")
         if n and n_faces is not None and self.face_id.max() >= n_faces:
-            raise InputError(f"LocalGaussians.face_id: index {int(self.face_id.max())} out of range for a mesh with {n_faces} faces")
+            raise InputError(
+                f"LocalGaussians.face_id: index {int(self.face_id.max())} out of range for a mesh with {n_faces} faces"
+            )
         Gaussians(self.means, self.quats, self.log_scales, self.opacities, self.colors).validate()
         return self
 
     def to_world(
         self,
         vertices: Float[Tensor, "*B V 3"],  # deformed mesh (any batch shape broadcasting with the locals')
-        faces: Int[Tensor, "F 3"],          # triangles (the same topology the Gaussians were bound on)
+        faces: Int[Tensor, "F 3"],  # triangles (the same topology the Gaussians were bound on)
     ) -> Gaussians:
         "World-space Gaussians on the mesh `vertices`: μ = k·R·μ_l + T, q = q(R)⊗n(q_l), s = k·exp(log s_l)."
         check_tensor("vertices", vertices, (..., None, 3), dtype_float=True)
         check_tensor("faces", faces, (None, 3))
         if self.n and int(self.face_id.max()) >= faces.shape[0]:
             raise InputError(f"face_id: index {int(self.face_id.max())} out of range for faces {tuple(faces.shape)}")
-        if _compiled_ok(self, vertices):                     # inference on the CPU: one compiled pass (render.kernels.bind_world)
+        # inference on the CPU: one compiled pass (render.kernels.bind_world)
+        if _compiled_ok(self, vertices):
             from ggtalker_nb.render.kernels import bind_world
+
             v = vertices.reshape(-1, *vertices.shape[-2:])
             means, quats, scales = bind_world(v, faces, self.face_id, self.means, self.log_scales, self.quats)
             bshape = vertices.shape[:-2]
             means, quats, scales = (x.reshape(*bshape, self.n, x.shape[-1]) for x in (means, quats, scales))
-            return Gaussians(means, quats, scales, self.opacities.expand(*bshape, self.n),
-                             self.colors.expand(*bshape, *self.colors.shape))
+            return Gaussians(
+                means,
+                quats,
+                scales,
+                self.opacities.expand(*bshape, self.n),
+                self.colors.expand(*bshape, *self.colors.shape),
+            )
         R, T, k = _frames_at(vertices, faces, self.face_id)
         means = k[..., None] * (R @ self.means[..., None])[..., 0] + T
         quats = quat_multiply(matrix_to_quat(R), quat_normalize(self.quats))
         scales = k[..., None] * self.log_scales.exp()
         bshape = means.shape[:-2]
         opac = self.opacities.expand(*bshape, self.n)
-        cols = self.colors.expand(*bshape, *self.colors.shape[len(self.batch_shape):])
+        cols = self.colors.expand(*bshape, *self.colors.shape[len(self.batch_shape) :])
         return Gaussians(means, quats, scales.expand(*bshape, self.n, 3), opac, cols)
 
     def _map(self, fn) -> "LocalGaussians":
         return LocalGaussians(self.face_id, *(fn(getattr(self, f.name)) for f in fields(self)[1:]))
+
     def to(self, device=None, dtype=None) -> "LocalGaussians":
         "Move to a device and/or cast the float attributes."
-        return LocalGaussians(self.face_id.to(device), *(getattr(self, f.name).to(device=device, dtype=dtype) for f in fields(self)[1:]))
-    def detach(self) -> "LocalGaussians": return self._map(lambda x: x.detach())
+        return LocalGaussians(
+            self.face_id.to(device), *(getattr(self, f.name).to(device=device, dtype=dtype) for f in fields(self)[1:])
+        )
+
+    def detach(self) -> "LocalGaussians":
+        return self._map(lambda x: x.detach())
+
     def __getitem__(self, i) -> "LocalGaussians":
         "Index the leading batch dim (e.g. one identity)."
-        if not len(self.batch_shape): raise InputError("LocalGaussians: cannot index an unbatched set")
+        if not len(self.batch_shape):
+            raise InputError("LocalGaussians: cannot index an unbatched set")
         return self._map(lambda x: x[i])
 
 # %% ../../nbs/20_gaussians.binding.ipynb #be0c55fb
 SH_C0 = 0.28209479177387814  # Y_0^0: rgb = 0.5 + SH_C0 · dc  (the 3DGS / gsplat convention)
 
+
 class BoundGaussians(nn.Module):
-    "Gaussians bound to mesh triangles: `face_id` buffer + local parameters (position, log-scale, rotation, opacity logit, colour/SH)."
+    """Gaussians bound to mesh triangles: `face_id` buffer + local parameters (position, log-scale, rotation, opacity
+    logit, colour/SH)."""
+
     def __init__(
         self,
-        face_id: Int[Tensor, "N"],                 # triangle index of each Gaussian
-        mu_l: Float[Tensor, "N 3"],                # local positions (triangle units)
+        face_id: Int[Tensor, "N"],  # triangle index of each Gaussian
+        mu_l: Float[Tensor, "N 3"],  # local positions (triangle units)
         log_scale: Float[Tensor, "N 3"] | None = None,  # local log-scales (triangle units); default log(0.5)
-        q_l: Float[Tensor, "N 4"] | None = None,   # local rotations wxyz; default identity
+        q_l: Float[Tensor, "N 4"] | None = None,  # local rotations wxyz; default identity
         opacity_logit: Float[Tensor, "N"] | None = None,  # default logit(0.9)
-        colors: Tensor | None = None,              # (N,3) RGB or (N,K,3) SH; default grey RGB
+        colors: Tensor | None = None,  # (N,3) RGB or (N,K,3) SH; default grey RGB
     ):
         super().__init__()
         check_tensor("face_id", face_id, (None,))
@@ -123,8 +164,10 @@ class BoundGaussians(nn.Module):
         mu_l = check_tensor("mu_l", mu_l, (n, 3), dtype_float=True)
         dt, dev = mu_l.dtype, mu_l.device
         log_scale = torch.full((n, 3), math.log(0.5), dtype=dt, device=dev) if log_scale is None else log_scale
-        q_l = torch.tensor([1., 0, 0, 0], dtype=dt, device=dev).repeat(n, 1) if q_l is None else q_l
-        opacity_logit = torch.full((n,), math.log(0.9 / 0.1), dtype=dt, device=dev) if opacity_logit is None else opacity_logit
+        q_l = torch.tensor([1.0, 0, 0, 0], dtype=dt, device=dev).repeat(n, 1) if q_l is None else q_l
+        opacity_logit = (
+            torch.full((n,), math.log(0.9 / 0.1), dtype=dt, device=dev) if opacity_logit is None else opacity_logit
+        )
         colors = torch.full((n, 3), 0.5, dtype=dt, device=dev) if colors is None else colors
         LocalGaussians(face_id, mu_l, log_scale, q_l, opacity_logit, colors).validate()  # shape checks
         self.register_buffer("face_id", face_id.long().clone())
@@ -135,7 +178,9 @@ class BoundGaussians(nn.Module):
         self.colors = nn.Parameter(colors.detach().clone().to(dt))
 
     @property
-    def n(self) -> int: return self.face_id.shape[0]
+    def n(self) -> int:
+        return self.face_id.shape[0]
+
     @property
     def sh_degree(self) -> int | None:
         "SH degree of `colors`, or None for RGB."
@@ -143,12 +188,14 @@ class BoundGaussians(nn.Module):
 
     def local(self) -> LocalGaussians:
         "The activated local attributes (differentiable)."
-        return LocalGaussians(self.face_id, self.mu_l, self.log_scale, self.q_l, torch.sigmoid(self.opacity_logit), self.colors)
+        return LocalGaussians(
+            self.face_id, self.mu_l, self.log_scale, self.q_l, torch.sigmoid(self.opacity_logit), self.colors
+        )
 
     def to_world(
         self,
         vertices: Float[Tensor, "*B V 3"],  # deformed mesh(es), e.g. FLAME output `(T, V, 3)`
-        faces: Int[Tensor, "F 3"],          # the mesh's triangles
+        faces: Int[Tensor, "F 3"],  # the mesh's triangles
     ) -> Gaussians:
         "World Gaussians on `vertices` (batched over frames): μ = k·R·μ_l + T, q = q(R)⊗n(q_l), s = k·exp(log s_l)."
         return self.local().to_world(vertices, faces)
@@ -160,45 +207,65 @@ class BoundGaussians(nn.Module):
     @classmethod
     def from_local(cls, lg: LocalGaussians) -> "BoundGaussians":
         "Trainable module from (unbatched) activated local attributes, e.g. one identity's decoded UV map."
-        if len(lg.batch_shape): raise InputError(f"from_local: expected unbatched LocalGaussians, got batch {tuple(lg.batch_shape)}")
+        if len(lg.batch_shape):
+            raise InputError(f"from_local: expected unbatched LocalGaussians, got batch {tuple(lg.batch_shape)}")
         o = lg.opacities.clamp(1e-6, 1 - 1e-6)
         return cls(lg.face_id, lg.means, lg.log_scales, lg.quats, torch.log(o) - torch.log1p(-o), lg.colors)
 
     @classmethod
     def from_surface(
         cls,
-        verts: Float[Tensor, "V 3"],        # canonical mesh
+        verts: Float[Tensor, "V 3"],  # canonical mesh
         faces: Int[Tensor, "F 3"],
-        face_id: Int[Tensor, "N"],          # triangle of each sample
-        bary: Float[Tensor, "N 3"],         # barycentric coordinates of each sample in its triangle
-        scale: float | Tensor | None = None,  # world (metric) scale on the canonical mesh: scalar, (N,) or (N,3); default ≈ sample spacing
-        colors: Tensor | None = None,       # (N,3) RGB in [0,1]; default grey
+        face_id: Int[Tensor, "N"],  # triangle of each sample
+        bary: Float[Tensor, "N 3"],  # barycentric coordinates of each sample in its triangle
+        # world (metric) scale on the canonical mesh: scalar, (N,) or (N,3); default ≈ sample spacing
+        scale: float | Tensor | None = None,
+        colors: Tensor | None = None,  # (N,3) RGB in [0,1]; default grey
         opacity: float = 0.9,
-        sh_degree: int | None = None,       # store colours as SH of this degree (DC from `colors`, rest 0)
+        sh_degree: int | None = None,  # store colours as SH of this degree (DC from `colors`, rest 0)
     ) -> "BoundGaussians":
         "Gaussians at surface samples of a canonical mesh: μ_l = Rᵀ(Σ b·v − T)/k, metric `scale` → local log-scale."
-        check_tensor("verts", verts, (None, 3), dtype_float=True); check_tensor("faces", faces, (None, 3))
-        check_tensor("face_id", face_id, (None,)); n = face_id.shape[0]
+        check_tensor("verts", verts, (None, 3), dtype_float=True)
+        check_tensor("faces", faces, (None, 3))
+        check_tensor("face_id", face_id, (None,))
+        n = face_id.shape[0]
         check_tensor("bary", bary, (n, 3), dtype_float=True)
         if n and (face_id.min() < 0 or face_id.max() >= faces.shape[0]):
             raise InputError(f"face_id: values must lie in [0, {faces.shape[0]}) for faces {tuple(faces.shape)}")
-        if not 0 < opacity < 1: raise InputError(f"opacity: must lie in (0, 1), got {opacity}")
+        if not 0 < opacity < 1:
+            raise InputError(f"opacity: must lie in (0, 1), got {opacity}")
         mu_l, k = surface_to_local(verts, faces, face_id, bary)
-        if scale is None:   # spacing of n area-uniform samples: sqrt(area / n)
+        if scale is None:  # spacing of n area-uniform samples: sqrt(area / n)
             scale = 0.5 * math.sqrt(float(mesh_area(verts, faces)) / max(n, 1))
         s = torch.as_tensor(scale, dtype=verts.dtype, device=verts.device)
         s = (s[..., None] if s.ndim == 1 else s).expand(n, 3)
-        if (s <= 0).any(): raise InputError("scale: must be positive")
+        if (s <= 0).any():
+            raise InputError("scale: must be positive")
         log_scale = torch.log(s) - torch.log(k)[:, None]
-        c = torch.full((n, 3), 0.5, dtype=verts.dtype, device=verts.device) if colors is None else check_tensor("colors", colors, (n, 3)).to(verts)
+        c = (
+            torch.full((n, 3), 0.5, dtype=verts.dtype, device=verts.device)
+            if colors is None
+            else check_tensor("colors", colors, (n, 3)).to(verts)
+        )
         if sh_degree is not None:
             sh = torch.zeros(n, (sh_degree + 1) ** 2, 3, dtype=verts.dtype, device=verts.device)
-            sh[:, 0] = (c - 0.5) / SH_C0; c = sh
-        return cls(face_id, mu_l, log_scale, None, torch.full((n,), math.log(opacity / (1 - opacity)), dtype=verts.dtype, device=verts.device), c)
+            sh[:, 0] = (c - 0.5) / SH_C0
+            c = sh
+        return cls(
+            face_id,
+            mu_l,
+            log_scale,
+            None,
+            torch.full((n,), math.log(opacity / (1 - opacity)), dtype=verts.dtype, device=verts.device),
+            c,
+        )
 
     def save(self, path: str | Path, metadata: dict | None = None):
         "Save the parameters and face ids to safetensors (atomic)."
-        save_safetensors({k: v for k, v in self.state_dict().items()}, path, {"kind": "BoundGaussians", **(metadata or {})})
+        save_safetensors(
+            {k: v for k, v in self.state_dict().items()}, path, {"kind": "BoundGaussians", **(metadata or {})}
+        )
 
     @classmethod
     def load(cls, path: str | Path, device="cpu") -> "BoundGaussians":
@@ -214,31 +281,40 @@ def mesh_area(verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"]) -> Floa
     "Total surface area."
     return face_areas(verts, faces).sum(-1)
 
+
 def face_areas(verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"]) -> Float[Tensor, "*B F"]:
     "Area of every triangle."
     tri = verts[..., faces, :]
     return 0.5 * torch.cross(tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :], dim=-1).norm(dim=-1)
 
+
 def surface_to_local(
-    verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"],
-    face_id: Int[Tensor, "N"], bary: Float[Tensor, "*B N 3"],
+    verts: Float[Tensor, "*B V 3"],
+    faces: Int[Tensor, "F 3"],
+    face_id: Int[Tensor, "N"],
+    bary: Float[Tensor, "*B N 3"],
 ) -> tuple[Float[Tensor, "*B N 3"], Float[Tensor, "*B N"]]:
     "Local position μ_l = Rᵀ(Σ b·v − T)/k of surface points, and the scale k of their triangles."
     R, T, k = _frames_at(verts, faces, face_id)
-    tri = verts[..., faces[face_id.to(faces.device)].to(verts.device), :]    # (*B, N, 3, 3)
+    tri = verts[..., faces[face_id.to(faces.device)].to(verts.device), :]  # (*B, N, 3, 3)
     p = (bary[..., None] * tri).sum(-2)
     return (R.transpose(-1, -2) @ (p - T)[..., None])[..., 0] / k[..., None], k
 
+
 def sample_surface(
-    verts: Float[Tensor, "V 3"], faces: Int[Tensor, "F 3"],
-    n: int,          # number of samples
-    seed: int = 0,   # samples are a deterministic function of the seed
+    verts: Float[Tensor, "V 3"],
+    faces: Int[Tensor, "F 3"],
+    n: int,  # number of samples
+    seed: int = 0,  # samples are a deterministic function of the seed
 ) -> tuple[Int[Tensor, "N"], Float[Tensor, "N 3"]]:
     "Area-weighted uniform surface samples as (face_id, barycentric)."
-    check_tensor("verts", verts, (None, 3), dtype_float=True); check_tensor("faces", faces, (None, 3))
-    if n < 0: raise InputError(f"n: must be ≥ 0, got {n}")
+    check_tensor("verts", verts, (None, 3), dtype_float=True)
+    check_tensor("faces", faces, (None, 3))
+    if n < 0:
+        raise InputError(f"n: must be ≥ 0, got {n}")
     a = face_areas(verts.detach().double().cpu(), faces.cpu())
-    if not (a.sum() > 0): raise InputError("verts/faces: the mesh has zero area")
+    if not (a.sum() > 0):
+        raise InputError("verts/faces: the mesh has zero area")
     g = torch.Generator().manual_seed(seed)
     fid = torch.multinomial(a / a.sum(), n, replacement=True, generator=g) if n else torch.zeros(0, dtype=torch.long)
     r1, r2 = torch.rand(n, generator=g, dtype=torch.float64), torch.rand(n, generator=g, dtype=torch.float64)

@@ -7,7 +7,8 @@ __all__ = ['sample_texture', 'UVTable', 'atlas_hash', 'uv_texel_table', 'UVMapSp
            'texel_footprint', 'texel_ellipses', 'init_uvmap_from_mesh', 'GaussianInspector']
 
 # %% ../../nbs/21_gaussians.uvmap.ipynb #dee5191e
-import hashlib, math
+import hashlib
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
@@ -28,7 +29,7 @@ from ..sample_head import uv_to_pixel  # the one statement of the v-axis convent
 # %% ../../nbs/21_gaussians.uvmap.ipynb #8cfed0b6
 def sample_texture(
     texture: Float[Tensor, "H W 3"],  # image, row 0 = top = v 1
-    uv: Float[Tensor, "*B 2"],        # where to read
+    uv: Float[Tensor, "*B 2"],  # where to read
 ) -> Float[Tensor, "*B 3"]:
     "Bilinear texture lookup at UV points of any leading shape: `render.mesh.sample_texture` on a 1×N grid."
     check_tensor("texture", texture, (None, None, None), dtype_float=True)
@@ -38,16 +39,19 @@ def sample_texture(
 @dataclass
 class UVTable:
     "Texel → (face, barycentric) table of a UV atlas at one resolution; texels in row-major order."
-    resolution: tuple[int, int]      # (U, Vv) texels
+
+    resolution: tuple[int, int]  # (U, Vv) texels
     rows: Int[Tensor, "N"]
     cols: Int[Tensor, "N"]
     face_id: Int[Tensor, "N"]
-    bary: Float[Tensor, "N 3"]       # float64 barycentrics in the UV triangle (they sum to 1)
+    bary: Float[Tensor, "N 3"]  # float64 barycentrics in the UV triangle (they sum to 1)
     atlas_hash: str = ""
     dilate: float = 0.0
 
     @property
-    def n(self) -> int: return self.rows.shape[0]
+    def n(self) -> int:
+        return self.rows.shape[0]
+
     @property
     def index(self) -> Int[Tensor, "U Vv"]:
         "Map texel → row in the table (−1 where no Gaussian)."
@@ -55,8 +59,11 @@ class UVTable:
         idx = torch.full((U * W,), -1, dtype=torch.long)
         idx[self.rows * W + self.cols] = torch.arange(self.n)
         return idx.reshape(U, W)
+
     @property
-    def mask(self) -> torch.BoolTensor: return self.index >= 0
+    def mask(self) -> torch.BoolTensor:
+        return self.index >= 0
+
     @property
     def uv(self) -> Float[Tensor, "N 2"]:
         "UV coordinates (u, v up) of the texel centres."
@@ -78,8 +85,11 @@ class UVTable:
 
     def save(self, path: str | Path):
         "Save to safetensors (atomic)."
-        save_safetensors(dict(rows=self.rows, cols=self.cols, face_id=self.face_id, bary=self.bary), path,
-                         dict(kind="UVTable", resolution=list(self.resolution), atlas_hash=self.atlas_hash, dilate=self.dilate))
+        save_safetensors(
+            dict(rows=self.rows, cols=self.cols, face_id=self.face_id, bary=self.bary),
+            path,
+            dict(kind="UVTable", resolution=list(self.resolution), atlas_hash=self.atlas_hash, dilate=self.dilate),
+        )
 
     @classmethod
     def load(cls, path: str | Path) -> "UVTable":
@@ -87,7 +97,15 @@ class UVTable:
         t, m = load_safetensors(path)
         if m.get("kind") != "UVTable" or not {"rows", "cols", "face_id", "bary"} <= set(t):
             raise AssetError(f"{path}: not a UVTable file (kind={m.get('kind')!r})")
-        return cls(tuple(m["resolution"]), t["rows"], t["cols"], t["face_id"], t["bary"], m.get("atlas_hash", ""), m.get("dilate", 0.0))
+        return cls(
+            tuple(m["resolution"]),
+            t["rows"],
+            t["cols"],
+            t["face_id"],
+            t["bary"],
+            m.get("atlas_hash", ""),
+            m.get("dilate", 0.0),
+        )
 
 
 def atlas_hash(vt: Tensor, ft: Tensor) -> str:
@@ -108,24 +126,27 @@ def _point_segment(p, a, b):
 
 def _rasterize_uv(P, ft, U, W, dilate, chunk=1 << 22):
     "Candidates (texel, face, bary, key) of every UV triangle; key < 0 inside (−min bary), > 0 = distance outside."
-    tri = P[ft]                                                       # (F, 3, 2) texel coordinates
+    tri = P[ft]  # (F, 3, 2) texel coordinates
     lo, hi = tri.min(1).values - 0.5 - dilate, tri.max(1).values - 0.5 + dilate
-    x0 = lo[:, 0].ceil().clamp(0, W - 1).long(); x1 = hi[:, 0].floor().clamp(-1, W - 1).long()
-    y0 = lo[:, 1].ceil().clamp(0, U - 1).long(); y1 = hi[:, 1].floor().clamp(-1, U - 1).long()
+    x0 = lo[:, 0].ceil().clamp(0, W - 1).long()
+    x1 = hi[:, 0].floor().clamp(-1, W - 1).long()
+    y0 = lo[:, 1].ceil().clamp(0, U - 1).long()
+    y1 = hi[:, 1].floor().clamp(-1, U - 1).long()
     nx, ny = (x1 - x0 + 1).clamp_min(0), (y1 - y0 + 1).clamp_min(0)
     a, b, c = tri.unbind(1)
     den = (b - a)[:, 0] * (c - a)[:, 1] - (c - a)[:, 0] * (b - a)[:, 1]
-    count = torch.where(den.abs() > 1e-12, nx * ny, 0)               # degenerate UV triangles cover nothing
+    count = torch.where(den.abs() > 1e-12, nx * ny, 0)  # degenerate UV triangles cover nothing
     cum = torch.cumsum(count, 0)
     out, start = [], 0
-    while start < len(ft):                                            # chunks of ≤ `chunk` candidates
+    while start < len(ft):  # chunks of ≤ `chunk` candidates
         base = cum[start - 1] if start else 0
         stop = int(torch.searchsorted(cum, base + chunk, right=True))
         stop = max(stop, start + 1)
         f = torch.repeat_interleave(torch.arange(start, stop), count[start:stop])
         if len(f):
             local = torch.arange(len(f)) - (cum[f] - count[f] - base)
-            j = x0[f] + local % nx[f]; i = y0[f] + local // nx[f]
+            j = x0[f] + local % nx[f]
+            i = y0[f] + local // nx[f]
             p = torch.stack([j.double() + 0.5, i.double() + 0.5], -1)
             A, Bv, C, d = a[f], b[f], c[f], den[f]
             l1 = ((p - A)[:, 0] * (C - A)[:, 1] - (C - A)[:, 0] * (p - A)[:, 1]) / d
@@ -136,59 +157,83 @@ def _rasterize_uv(P, ft, U, W, dilate, chunk=1 << 22):
             key = -mn
             if dilate > 0:
                 cs, ds = zip(*(_point_segment(p, s, e) for s, e in ((A, Bv), (Bv, C), (C, A))))
-                ds = torch.stack(ds, -1); best = ds.argmin(-1)
+                ds = torch.stack(ds, -1)
+                best = ds.argmin(-1)
                 cp = torch.stack(cs, 1)[torch.arange(len(f)), best]
                 dist = ds.min(-1).values
                 q1 = ((cp - A)[:, 0] * (C - A)[:, 1] - (C - A)[:, 0] * (cp - A)[:, 1]) / d
                 q2 = ((Bv - A)[:, 0] * (cp - A)[:, 1] - (cp - A)[:, 0] * (Bv - A)[:, 1]) / d
-                bq = torch.stack([1 - q1 - q2, q1, q2], -1).clamp_min(0); bq = bq / bq.sum(-1, keepdim=True)
+                bq = torch.stack([1 - q1 - q2, q1, q2], -1).clamp_min(0)
+                bq = bq / bq.sum(-1, keepdim=True)
                 near = ~inside & (dist <= dilate)
-                bary = torch.where(near[:, None], bq, bary); key = torch.where(near, dist, key)
+                bary = torch.where(near[:, None], bq, bary)
+                key = torch.where(near, dist, key)
                 keep = inside | near
             else:
                 keep = inside
             out.append((i[keep] * W + j[keep], f[keep], bary[keep], key[keep]))
         start = stop
-    if not out: return torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long), torch.zeros(0, 3, dtype=torch.float64), torch.zeros(0, dtype=torch.float64)
+    if not out:
+        return (
+            torch.zeros(0, dtype=torch.long),
+            torch.zeros(0, dtype=torch.long),
+            torch.zeros(0, 3, dtype=torch.float64),
+            torch.zeros(0, dtype=torch.float64),
+        )
     return tuple(torch.cat(x) for x in zip(*out))
 
 
 _TABLE_CACHE: dict = {}
 
+
 def uv_texel_table(
-    vt: Float[Tensor, "VT 2"],     # UV coordinates in [0, 1], v up (OBJ)
-    ft: Int[Tensor, "F 3"],        # UV triangles (face f of the mesh ↔ UV triangle f)
+    vt: Float[Tensor, "VT 2"],  # UV coordinates in [0, 1], v up (OBJ)
+    ft: Int[Tensor, "F 3"],  # UV triangles (face f of the mesh ↔ UV triangle f)
     resolution: int | tuple[int, int],  # U (= Vv) or (U, Vv)
-    dilate: float = 0.0,           # also keep texels up to this many texels outside the atlas
+    dilate: float = 0.0,  # also keep texels up to this many texels outside the atlas
     cache_dir: str | Path | None = None,  # also cache the table as a safetensors file in this folder
 ) -> UVTable:
     "Texel → (face, barycentric) table of a UV atlas at `resolution` (cached by atlas hash + resolution + dilate)."
-    vt = torch.as_tensor(vt); ft = torch.as_tensor(ft)
-    check_tensor("vt", vt, (None, 2), dtype_float=True); check_tensor("ft", ft, (None, 3))
-    if ft.is_floating_point() or ft.is_complex() or ft.dtype == torch.bool: raise InputError(f"ft: expected integer indices, got {ft.dtype}")
-    ft = ft.long()   # any integer dtype (DiffPoseTalk's uv_coords.npz stores uint32 faces)
-    if len(ft) and (ft.min() < 0 or ft.max() >= len(vt)): raise InputError(f"ft: indices must lie in [0, {len(vt)})")
+    vt = torch.as_tensor(vt)
+    ft = torch.as_tensor(ft)
+    check_tensor("vt", vt, (None, 2), dtype_float=True)
+    check_tensor("ft", ft, (None, 3))
+    if ft.is_floating_point() or ft.is_complex() or ft.dtype == torch.bool:
+        raise InputError(f"ft: expected integer indices, got {ft.dtype}")
+    ft = ft.long()  # any integer dtype (DiffPoseTalk's uv_coords.npz stores uint32 faces)
+    if len(ft) and (ft.min() < 0 or ft.max() >= len(vt)):
+        raise InputError(f"ft: indices must lie in [0, {len(vt)})")
     U, W = (resolution, resolution) if isinstance(resolution, int) else tuple(int(r) for r in resolution)
-    if U <= 0 or W <= 0: raise InputError(f"resolution: must be positive, got {(U, W)}")
-    if dilate < 0: raise InputError(f"dilate: must be ≥ 0, got {dilate}")
+    if U <= 0 or W <= 0:
+        raise InputError(f"resolution: must be positive, got {(U, W)}")
+    if dilate < 0:
+        raise InputError(f"dilate: must be ≥ 0, got {dilate}")
     h = atlas_hash(vt, ft)
     key = (h, U, W, float(dilate))
-    if key in _TABLE_CACHE: return _TABLE_CACHE[key]
+    if key in _TABLE_CACHE:
+        return _TABLE_CACHE[key]
     path = Path(cache_dir) / f"uvtable_{h[:16]}_{U}x{W}_d{dilate:g}.safetensors" if cache_dir is not None else None
     if path is not None and path.is_file():
         tab = UVTable.load(path)
-        if tab.atlas_hash == h and tab.resolution == (U, W): _TABLE_CACHE[key] = tab; return tab
+        if tab.atlas_hash == h and tab.resolution == (U, W):
+            _TABLE_CACHE[key] = tab
+            return tab
     P = uv_to_pixel(vt.detach().cpu().double(), U, W)
     texel, f, bary, k = _rasterize_uv(P, ft.detach().cpu().long(), U, W, float(dilate))
     # one triangle per texel: sort by key (best first), then stably by texel; keep the first of each texel
-    o = torch.argsort(k, stable=True); texel, f, bary = texel[o], f[o], bary[o]
-    o = torch.argsort(texel, stable=True); texel, f, bary = texel[o], f[o], bary[o]
-    first = torch.ones_like(texel, dtype=torch.bool); first[1:] = texel[1:] != texel[:-1]
+    o = torch.argsort(k, stable=True)
+    texel, f, bary = texel[o], f[o], bary[o]
+    o = torch.argsort(texel, stable=True)
+    texel, f, bary = texel[o], f[o], bary[o]
+    first = torch.ones_like(texel, dtype=torch.bool)
+    first[1:] = texel[1:] != texel[:-1]
     texel, f, bary = texel[first], f[first], bary[first].clamp_min(0)
     bary = bary / bary.sum(-1, keepdim=True)
     tab = UVTable((U, W), texel // W, texel % W, f, bary, h, float(dilate))
-    if path is not None: tab.save(path)
-    if len(_TABLE_CACHE) > 32: _TABLE_CACHE.clear()
+    if path is not None:
+        tab.save(path)
+    if len(_TABLE_CACHE) > 32:
+        _TABLE_CACHE.clear()
     _TABLE_CACHE[key] = tab
     return tab
 
@@ -196,8 +241,9 @@ def uv_texel_table(
 @dataclass(frozen=True)
 class UVMapSpec:
     "Channel layout and activation constants of the 14-channel UV Gaussian map (metric, GGHead-style)."
-    offset_max: float = 0.01        # c: |offset| ≤ c metres per axis
-    scale_max: float = 0.02         # a = log(scale_max): scales ≤ 2 cm
+
+    offset_max: float = 0.01  # c: |offset| ≤ c metres per axis
+    scale_max: float = 0.02  # a = log(scale_max): scales ≤ 2 cm
     scale_shift: float = math.log(9.0)  # b: raw 0 ↦ scale_max / (1 + 9) = 2 mm
     channels: ClassVar[int] = 14
     offset: ClassVar[slice] = slice(0, 3)
@@ -209,20 +255,31 @@ class UVMapSpec:
     def log_scale(self, raw: Tensor) -> Tensor:
         "Bounded metric log-scale a − softplus(b − raw)."
         return math.log(self.scale_max) - F.softplus(self.scale_shift - raw)
+
     def log_scale_inv(self, log_s: Tensor) -> Tensor:
         "Raw value giving metric log-scale `log_s` (< log scale_max)."
-        y = (math.log(self.scale_max) - log_s).clamp_min(1e-6)       # = softplus(b − raw)
+        y = (math.log(self.scale_max) - log_s).clamp_min(1e-6)  # = softplus(b − raw)
         return self.scale_shift - (y + torch.log(-torch.expm1(-y)))  # softplus⁻¹(y) = y + log(1 − e^{−y})
-    def offset_act(self, raw: Tensor) -> Tensor: return self.offset_max * torch.tanh(raw)
-    def offset_inv(self, off: Tensor) -> Tensor: return torch.atanh((off / self.offset_max).clamp(-1 + 1e-6, 1 - 1e-6))
-    def rotation_act(self, raw: Tensor) -> Tensor: return quat_normalize(raw + raw.new_tensor([1., 0, 0, 0]))
+
+    def offset_act(self, raw: Tensor) -> Tensor:
+        return self.offset_max * torch.tanh(raw)
+
+    def offset_inv(self, off: Tensor) -> Tensor:
+        return torch.atanh((off / self.offset_max).clamp(-1 + 1e-6, 1 - 1e-6))
+
+    def rotation_act(self, raw: Tensor) -> Tensor:
+        return quat_normalize(raw + raw.new_tensor([1.0, 0, 0, 0]))
+
     def rotation_inv(self, q: Tensor) -> Tensor:
         "A raw value mapping to the unit quaternion `q` (w ≥ 0 chosen): raw = q − (1,0,0,0)."
-        q = quat_normalize(q); q = torch.where(q[..., :1] < 0, -q, q)
-        return q - q.new_tensor([1., 0, 0, 0])
+        q = quat_normalize(q)
+        q = torch.where(q[..., :1] < 0, -q, q)
+        return q - q.new_tensor([1.0, 0, 0, 0])
+
     @staticmethod
     def logit(p: Tensor, eps: float = 1e-4) -> Tensor:
-        p = p.clamp(eps, 1 - eps); return torch.log(p) - torch.log1p(-p)
+        p = p.clamp(eps, 1 - eps)
+        return torch.log(p) - torch.log1p(-p)
 
 
 def _canonical(table: UVTable, canon_verts: Tensor, faces: Tensor):
@@ -232,8 +289,8 @@ def _canonical(table: UVTable, canon_verts: Tensor, faces: Tensor):
 
 
 def uvmap_to_gaussians(
-    M: Float[Tensor, "*B 14 U Vv"],        # raw UV Gaussian map(s)
-    table: UVTable,                        # texel table of the atlas at the map's resolution
+    M: Float[Tensor, "*B 14 U Vv"],  # raw UV Gaussian map(s)
+    table: UVTable,  # texel table of the atlas at the map's resolution
     canon_verts: Float[Tensor, "*B V 3"],  # canonical (neutral) mesh, shared or per identity
     faces: Int[Tensor, "F 3"],
     spec: UVMapSpec = UVMapSpec(),
@@ -241,8 +298,8 @@ def uvmap_to_gaussians(
     "Decode UV Gaussian map(s) into (batched) triangle-local Gaussians, differentiable in `M`."
     check_tensor("M", M, (..., spec.channels, *table.resolution), dtype_float=True)
     check_tensor("canon_verts", canon_verts, (..., None, 3), dtype_float=True)
-    x = table.gather(M)                                               # (*B, N, 14)
-    mu0, k0 = _canonical(table, canon_verts.to(M.dtype), faces)      # (*B', N, 3), (*B', N)
+    x = table.gather(M)  # (*B, N, 14)
+    mu0, k0 = _canonical(table, canon_verts.to(M.dtype), faces)  # (*B', N, 3), (*B', N)
     off = spec.offset_act(x[..., spec.offset])
     means = mu0 + off / k0[..., None]
     log_scales = spec.log_scale(x[..., spec.scale]) - torch.log(k0)[..., None]
@@ -251,113 +308,155 @@ def uvmap_to_gaussians(
     cols = torch.sigmoid(x[..., spec.color])
     bshape = torch.broadcast_shapes(means.shape[:-2], x.shape[:-2])
     ex = lambda t, *tail: t.expand(*bshape, *tail)
-    return LocalGaussians(table.face_id.to(M.device), ex(means, table.n, 3), ex(log_scales, table.n, 3), ex(quats, table.n, 4),
-                          ex(opac, table.n), ex(cols, table.n, 3))
+    return LocalGaussians(
+        table.face_id.to(M.device),
+        ex(means, table.n, 3),
+        ex(log_scales, table.n, 3),
+        ex(quats, table.n, 4),
+        ex(opac, table.n),
+        ex(cols, table.n, 3),
+    )
 
 
 def gaussians_to_uvmap(
-    lg: LocalGaussians,                    # local Gaussians laid out as `table` (face ids must match)
+    lg: LocalGaussians,  # local Gaussians laid out as `table` (face ids must match)
     table: UVTable,
     canon_verts: Float[Tensor, "*B V 3"],
     faces: Int[Tensor, "F 3"],
     spec: UVMapSpec = UVMapSpec(),
 ) -> Float[Tensor, "*B 14 U Vv"]:
-    "Inverse of `uvmap_to_gaussians` (offsets/scales clamped into the activations' ranges); texels without a Gaussian are 0."
+    """Inverse of `uvmap_to_gaussians` (offsets/scales clamped into the activations' ranges); texels without a Gaussian
+    are 0."""
     if lg.n != table.n or not torch.equal(lg.face_id.cpu(), table.face_id.cpu()):
         raise InputError("gaussians_to_uvmap: the Gaussians' face ids do not match the table's texels")
-    if lg.colors.ndim != lg.means.ndim: raise InputError("gaussians_to_uvmap: SH colours are not supported (RGB only)")
+    if lg.colors.ndim != lg.means.ndim:
+        raise InputError("gaussians_to_uvmap: SH colours are not supported (RGB only)")
     mu0, k0 = _canonical(table, canon_verts.to(lg.means.dtype), faces)
-    raw = torch.cat([spec.offset_inv((lg.means - mu0) * k0[..., None]),
-                     spec.log_scale_inv(lg.log_scales + torch.log(k0)[..., None]),
-                     spec.rotation_inv(lg.quats),
-                     spec.logit(lg.opacities)[..., None],
-                     spec.logit(lg.colors)], -1)
+    raw = torch.cat(
+        [
+            spec.offset_inv((lg.means - mu0) * k0[..., None]),
+            spec.log_scale_inv(lg.log_scales + torch.log(k0)[..., None]),
+            spec.rotation_inv(lg.quats),
+            spec.logit(lg.opacities)[..., None],
+            spec.logit(lg.colors),
+        ],
+        -1,
+    )
     return table.scatter(raw)
 
 # %% ../../nbs/21_gaussians.uvmap.ipynb #1dd7721f
 def _as_textured_mesh(mesh):
     "(verts, faces, vt, ft, texture) from a tuple or an asset object (FlameAssets / sample head)."
     if isinstance(mesh, (tuple, list)):
-        if len(mesh) != 5: raise InputError("mesh: expected (verts, faces, vt, ft, texture)")
+        if len(mesh) != 5:
+            raise InputError("mesh: expected (verts, faces, vt, ft, texture)")
         out = mesh
     else:
         get = lambda *names: next((getattr(mesh, n) for n in names if getattr(mesh, n, None) is not None), None)
         out = (get("v_template", "verts", "vertices"), get("f", "faces"), get("vt"), get("ft"), get("texture"))
         missing = [n for n, x in zip(("v_template", "faces", "vt", "ft", "texture"), out) if x is None]
-        if missing: raise InputError(f"mesh: {type(mesh).__name__} has no {', '.join(missing)} (a UV atlas and a texture are needed)")
+        if missing:
+            raise InputError(
+                f"mesh: {type(mesh).__name__} has no {', '.join(missing)} (a UV atlas and a texture are needed)"
+            )
     v, f, vt, ft, tex = (torch.as_tensor(np.asarray(x) if not isinstance(x, Tensor) else x) for x in out)
-    if tex.dtype == torch.uint8: tex = tex.float() / 255
+    if tex.dtype == torch.uint8:
+        tex = tex.float() / 255
     return v.float(), f.long(), vt.float(), ft.long(), tex.float()[..., :3]
 
 
 def texel_footprint(
-    table: UVTable, verts: Float[Tensor, "V 3"], faces: Int[Tensor, "F 3"], vt: Float[Tensor, "VT 2"], ft: Int[Tensor, "F 3"],
+    table: UVTable,
+    verts: Float[Tensor, "V 3"],
+    faces: Int[Tensor, "F 3"],
+    vt: Float[Tensor, "VT 2"],
+    ft: Int[Tensor, "F 3"],
 ) -> Float[Tensor, "N"]:
     "Side length (metres) of each texel's patch on the surface: sqrt(area₃D / area_UV in texels²)."
     U, W = table.resolution
     a3 = face_areas(verts.double(), faces)[table.face_id]
-    P = uv_to_pixel(vt.double(), U, W)[ft[table.face_id]]          # (N, 3, 2) texel units
+    P = uv_to_pixel(vt.double(), U, W)[ft[table.face_id]]  # (N, 3, 2) texel units
     e1, e2 = P[:, 1] - P[:, 0], P[:, 2] - P[:, 0]
     auv = 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]).abs()
     return (a3 / auv.clamp_min(1e-12)).sqrt().to(verts.dtype)
 
 
 def texel_ellipses(
-    table: UVTable, verts: Float[Tensor, "V 3"], faces: Int[Tensor, "F 3"], vt: Float[Tensor, "VT 2"], ft: Int[Tensor, "F 3"],
-    scale_factor: float = 0.6,         # tangent covariance = scale_factor² · J Jᵀ
-    normal_scale: float = 1.0,         # σ along the normal = normal_scale × scale_factor × sqrt(texel area)
+    table: UVTable,
+    verts: Float[Tensor, "V 3"],
+    faces: Int[Tensor, "F 3"],
+    vt: Float[Tensor, "VT 2"],
+    ft: Int[Tensor, "F 3"],
+    scale_factor: float = 0.6,  # tangent covariance = scale_factor² · J Jᵀ
+    normal_scale: float = 1.0,  # σ along the normal = normal_scale × scale_factor × sqrt(texel area)
 ) -> tuple[Float[Tensor, "N 3"], Float[Tensor, "N 4"]]:
-    "Per-texel metric log-scales and triangle-local rotations whose tangent ellipse is the texel's (stretched, sheared) patch."
-    if scale_factor <= 0 or normal_scale <= 0: raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
+    """Per-texel metric log-scales and triangle-local rotations whose tangent ellipse is the texel's (stretched,
+    sheared) patch."""
+    if scale_factor <= 0 or normal_scale <= 0:
+        raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
     U, W = table.resolution
     fid = table.face_id
     V, Fc = verts.detach().double(), faces.long()
-    P = V[Fc[fid]]                                                   # (N, 3, 3) the texels' 3D triangles
-    Q = uv_to_pixel(vt.detach().double(), U, W)[ft.long()[fid]]      # (N, 3, 2) the same triangles in texel units
-    E = torch.stack([P[:, 1] - P[:, 0], P[:, 2] - P[:, 0]], -1)      # (N, 3, 2)
-    D = torch.stack([Q[:, 1] - Q[:, 0], Q[:, 2] - Q[:, 0]], -1)      # (N, 2, 2)
-    J = E @ torch.linalg.inv(D)                                      # metres per texel step along a column and along a row
-    R = triangle_frames(V, Fc)[0][fid]                               # (N, 3, 3) columns a0, a1 = normal, a2
-    J2 = (R.transpose(-1, -2) @ J)[:, [0, 2]]                        # (N, 2, 2) in the local tangent axes (x, z)
+    P = V[Fc[fid]]  # (N, 3, 3) the texels' 3D triangles
+    Q = uv_to_pixel(vt.detach().double(), U, W)[ft.long()[fid]]  # (N, 3, 2) the same triangles in texel units
+    E = torch.stack([P[:, 1] - P[:, 0], P[:, 2] - P[:, 0]], -1)  # (N, 3, 2)
+    D = torch.stack([Q[:, 1] - Q[:, 0], Q[:, 2] - Q[:, 0]], -1)  # (N, 2, 2)
+    # metres per texel step along a column and along a row
+    J = E @ torch.linalg.inv(D)
+    R = triangle_frames(V, Fc)[0][fid]  # (N, 3, 3) columns a0, a1 = normal, a2
+    J2 = (R.transpose(-1, -2) @ J)[:, [0, 2]]  # (N, 2, 2) in the local tangent axes (x, z)
     Uu, S, _ = torch.linalg.svd(J2)
     S = S.clamp_min(1e-9)
-    iso = S[:, 0] <= S[:, 1] * (1 + 1e-6)                            # a conformal texel: keep the triangle's own axes
+    iso = S[:, 0] <= S[:, 1] * (1 + 1e-6)  # a conformal texel: keep the triangle's own axes
     u0 = torch.where(iso[:, None], torch.tensor([1.0, 0.0], dtype=S.dtype), Uu[..., 0])
     ax0 = torch.stack([u0[:, 0], torch.zeros_like(u0[:, 0]), u0[:, 1]], -1)
-    ax1 = torch.zeros_like(ax0); ax1[:, 1] = 1
+    ax1 = torch.zeros_like(ax0)
+    ax1[:, 1] = 1
     Rl = torch.stack([ax0, ax1, torch.cross(ax0, ax1, dim=-1)], -1)  # local axes: major, normal, minor (det +1)
-    log_s = torch.stack([torch.log(scale_factor * S[:, 0]), torch.log(scale_factor * normal_scale * (S[:, 0] * S[:, 1]).sqrt()),
-                         torch.log(scale_factor * S[:, 1])], -1)
+    log_s = torch.stack(
+        [
+            torch.log(scale_factor * S[:, 0]),
+            torch.log(scale_factor * normal_scale * (S[:, 0] * S[:, 1]).sqrt()),
+            torch.log(scale_factor * S[:, 1]),
+        ],
+        -1,
+    )
     return log_s.to(verts.dtype), matrix_to_quat(Rl).to(verts.dtype)
 
 
 def init_uvmap_from_mesh(
-    mesh,                              # FlameAssets-like (v_template, f, vt, ft, texture) or a tuple (verts, faces, vt, ft, texture)
-    resolution: int | tuple[int, int], # UV map size
-    scale_factor: float = 0.6,         # Gaussian σ = scale_factor × texel footprint (tangent axes)
-    normal_scale: float = 0.1,         # σ along the normal (local y) = normal_scale × tangent σ; 1: isotropic
+    # FlameAssets-like (v_template, f, vt, ft, texture) or a tuple (verts, faces, vt, ft, texture)
+    mesh,
+    resolution: int | tuple[int, int],  # UV map size
+    scale_factor: float = 0.6,  # Gaussian σ = scale_factor × texel footprint (tangent axes)
+    normal_scale: float = 0.1,  # σ along the normal (local y) = normal_scale × tangent σ; 1: isotropic
     opacity: float = 0.99,
-    dilate: float = 0.0,               # passed to `uv_texel_table`
+    dilate: float = 0.0,  # passed to `uv_texel_table`
     spec: UVMapSpec = UVMapSpec(),
-    footprint: str = "anisotropic",    # 'anisotropic': the texel's stretched patch (`texel_ellipses`); 'isotropic': a disc of its area
+    footprint: str = "anisotropic",  # 'anisotropic': the texel's own patch (`texel_ellipses`); 'isotropic': a disc
 ) -> tuple[Float[Tensor, "14 U Vv"], UVTable]:
-    "Raw UV Gaussian map reproducing a textured mesh (texture colours, footprint-shaped scales and rotations, zero offset), and its table."
+    """Raw UV Gaussian map reproducing a textured mesh (texture colours, footprint-shaped scales and rotations, zero
+    offset), and its table."""
     verts, faces, vt, ft, tex = _as_textured_mesh(mesh)
     check_tensor("texture", tex, (None, None, 3))
-    if len(ft) != len(faces): raise InputError(f"ft: {len(ft)} UV triangles but {len(faces)} faces")
-    if not 0 < opacity < 1: raise InputError(f"opacity: must lie in (0, 1), got {opacity}")
-    if footprint not in ("anisotropic", "isotropic"): raise InputError(f"footprint: 'anisotropic' or 'isotropic', got {footprint!r}")
+    if len(ft) != len(faces):
+        raise InputError(f"ft: {len(ft)} UV triangles but {len(faces)} faces")
+    if not 0 < opacity < 1:
+        raise InputError(f"opacity: must lie in (0, 1), got {opacity}")
+    if footprint not in ("anisotropic", "isotropic"):
+        raise InputError(f"footprint: 'anisotropic' or 'isotropic', got {footprint!r}")
     table = uv_texel_table(vt, ft, resolution, dilate=dilate)
     n = table.n
     side = texel_footprint(table, verts, faces, vt, ft)
-    if scale_factor <= 0 or normal_scale <= 0: raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
+    if scale_factor <= 0 or normal_scale <= 0:
+        raise InputError(f"scale_factor, normal_scale: must be > 0, got {scale_factor}, {normal_scale}")
     raw = torch.zeros(n, spec.channels)
     if footprint == "anisotropic":
         log_s, q = texel_ellipses(table, verts, faces, vt, ft, scale_factor, normal_scale)
         raw[:, spec.rotation] = spec.rotation_inv(q).float()
     else:
         log_s = torch.log(scale_factor * side)[:, None].repeat(1, 3)
-        log_s[:, 1] += math.log(normal_scale)                        # local axis 1 = the triangle normal
+        log_s[:, 1] += math.log(normal_scale)  # local axis 1 = the triangle normal
     raw[:, spec.scale] = spec.log_scale_inv(log_s.clamp(max=math.log(spec.scale_max) - 1e-3)).float()
     raw[:, spec.opacity] = spec.logit(torch.tensor(opacity))
     raw[:, spec.color] = spec.logit(sample_texture(tex, table.uv.float()))
@@ -367,57 +466,75 @@ def init_uvmap_from_mesh(
 def _default_render_fn(gaussians, camera):
     "Render one set of Gaussians into one camera on white with `render.gaussians` (imported lazily)."
     from ggtalker_nb.render.gaussians import render
+
     return render(gaussians, camera, background=torch.ones(3, dtype=gaussians.means.dtype, device=gaussians.device)).rgb
 
 
 class GaussianInspector:
     "Interactive k3d view + expression/jaw/head-pose sliders + novel-view render of FLAME-driven bound Gaussians."
+
     def __init__(
         self,
-        flame,                          # callable (shape, expr, pose (1,15), transl) → object with `.vertices` (1, V, 3)
-        bound,                          # `BoundGaussians` or unbatched `LocalGaussians`
-        render_fn=None,                 # (Gaussians (N), Camera) → image (H, W, 3); default `render.gaussians.render` on white
-        faces: Tensor | None = None,    # (F, 3); default `flame.faces`
-        shape: Tensor | None = None,    # (S,) identity coefficients; default zeros
-        n_shape: int | None = None,     # shape coefficients FLAME expects (default: `flame.n_shape` or len(shape))
-        n_expr: int | None = None,      # expression coefficients FLAME expects (default: `flame.n_expr`)
-        n_expr_sliders: int = 6,        # sliders for the first expression coefficients
-        expr_range: float = 2.0,        # expression sliders span ±expr_range
-        jaw_max: float = 0.5,           # jaw slider 0..jaw_max radians
-        head_max: float = 0.6,          # head yaw/pitch/roll sliders ±head_max radians
+        # callable (shape, expr, pose (1,15), transl) → object with `.vertices` (1, V, 3)
+        flame,
+        bound,  # `BoundGaussians` or unbatched `LocalGaussians`
+        # (Gaussians (N), Camera) → image (H, W, 3); default `render.gaussians.render` on white
+        render_fn=None,
+        faces: Tensor | None = None,  # (F, 3); default `flame.faces`
+        shape: Tensor | None = None,  # (S,) identity coefficients; default zeros
+        n_shape: int | None = None,  # shape coefficients FLAME expects (default: `flame.n_shape` or len(shape))
+        n_expr: int | None = None,  # expression coefficients FLAME expects (default: `flame.n_expr`)
+        n_expr_sliders: int = 6,  # sliders for the first expression coefficients
+        expr_range: float = 2.0,  # expression sliders span ±expr_range
+        jaw_max: float = 0.5,  # jaw slider 0..jaw_max radians
+        head_max: float = 0.6,  # head yaw/pitch/roll sliders ±head_max radians
         image_size: int = 256,
         fov_deg: float = 20.0,
-        dist_range: tuple[float, float] = (0.4, 1.2),   # camera distance (metres)
-        color_by: str = "color",        # k3d colouring: 'color' | 'opacity' | 'scale' | 'face_id'
-        ellipsoids: int = 200,          # ellipsoids drawn for a random subset
+        dist_range: tuple[float, float] = (0.4, 1.2),  # camera distance (metres)
+        color_by: str = "color",  # k3d colouring: 'color' | 'opacity' | 'scale' | 'face_id'
+        ellipsoids: int = 200,  # ellipsoids drawn for a random subset
     ):
         import ipywidgets as w
         from ggtalker_nb import viz
+
         self.flame, self.bound = flame, bound
         self.render_fn = _default_render_fn if render_fn is None else render_fn
         self.faces = getattr(flame, "faces", None) if faces is None else faces
-        if self.faces is None: raise InputError("faces: not given and the FLAME layer has no `faces`")
+        if self.faces is None:
+            raise InputError("faces: not given and the FLAME layer has no `faces`")
         self.faces = torch.as_tensor(self.faces).long()
         p = next(iter(getattr(flame, "parameters", lambda: iter(()))()), None)
         b = getattr(flame, "v_template", None)
-        self.dtype = (b.dtype if isinstance(b, Tensor) else p.dtype if p is not None else torch.float32)
+        self.dtype = b.dtype if isinstance(b, Tensor) else p.dtype if p is not None else torch.float32
         ns = n_shape or getattr(flame, "n_shape", None) or (len(shape) if shape is not None else None)
         ne = n_expr or getattr(flame, "n_expr", None)
-        if ns is None or ne is None: raise InputError("n_shape, n_expr: cannot infer them from the FLAME layer; pass them")
-        self.shape = torch.zeros(1, ns, dtype=self.dtype) if shape is None else torch.as_tensor(shape, dtype=self.dtype).reshape(1, -1)
-        if self.shape.shape[1] != ns: raise InputError(f"shape: expected {ns} coefficients, got {self.shape.shape[1]}")
+        if ns is None or ne is None:
+            raise InputError("n_shape, n_expr: cannot infer them from the FLAME layer; pass them")
+        self.shape = (
+            torch.zeros(1, ns, dtype=self.dtype)
+            if shape is None
+            else torch.as_tensor(shape, dtype=self.dtype).reshape(1, -1)
+        )
+        if self.shape.shape[1] != ns:
+            raise InputError(f"shape: expected {ns} coefficients, got {self.shape.shape[1]}")
         self.n_expr, self.size, self.fov = ne, int(image_size), float(fov_deg)
         k = min(n_expr_sliders, ne)
         params = {f"expr{i}": (-expr_range, expr_range, 0.0) for i in range(k)}
-        params.update(jaw=(0.0, jaw_max, 0.0), head_yaw=(-head_max, head_max, 0.0), head_pitch=(-head_max, head_max, 0.0),
-                      head_roll=(-head_max, head_max, 0.0))
+        params.update(
+            jaw=(0.0, jaw_max, 0.0),
+            head_yaw=(-head_max, head_max, 0.0),
+            head_pitch=(-head_max, head_max, 0.0),
+            head_roll=(-head_max, head_max, 0.0),
+        )
         with torch.no_grad():
             v0 = self._vertices(dict.fromkeys(params, 0.0))
         self.target = tuple(float(x) for x in (v0.amax(0) + v0.amin(0)) / 2)
         self.gaussians = self._world(v0)
         self.color_by = color_by
-        self.plot = viz.show_gaussians(self.gaussians, color_by=color_by, face_ids=self._local().face_id, ellipsoids=ellipsoids)
-        ext = float((v0.amax(0) - v0.amin(0)).max())       # opens on the front, the head filling ~85 % of the image
+        self.plot = viz.show_gaussians(
+            self.gaussians, color_by=color_by, face_ids=self._local().face_id, ellipsoids=ellipsoids
+        )
+        ext = float((v0.amax(0) - v0.amin(0)).max())  # opens on the front, the head filling ~85 % of the image
         d0 = min(max(1.15 * ext / (2 * math.tan(math.radians(self.fov) / 2)), dist_range[0]), dist_range[1])
         self.view = viz.NovelViewWidget(self.render_view, dist_range=dist_range, init=(0.0, 0.0, d0))
         self.panel = viz.SliderPanel(params, on_change=self._on_change, columns=2, title="expression · jaw · head pose")
@@ -429,14 +546,20 @@ class GaussianInspector:
     def flame_params(self, values: dict) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         "(shape, expr, pose, transl) FLAME inputs of slider values."
         from ggtalker_nb.geometry import axis_angle_to_matrix, matrix_to_axis_angle
+
         expr = torch.zeros(1, self.n_expr, dtype=self.dtype)
         for k, v in values.items():
-            if k.startswith("expr"): expr[0, int(k[4:])] = v
+            if k.startswith("expr"):
+                expr[0, int(k[4:])] = v
         pose = torch.zeros(1, 15, dtype=self.dtype)
         ax = lambda i, a: axis_angle_to_matrix(torch.eye(3, dtype=self.dtype)[i] * a)
-        Rg = ax(1, values.get("head_yaw", 0.0)) @ ax(0, values.get("head_pitch", 0.0)) @ ax(2, values.get("head_roll", 0.0))
+        Rg = (
+            ax(1, values.get("head_yaw", 0.0))
+            @ ax(0, values.get("head_pitch", 0.0))
+            @ ax(2, values.get("head_roll", 0.0))
+        )
         pose[0, :3] = matrix_to_axis_angle(Rg)
-        pose[0, 6] = values.get("jaw", 0.0)           # jaw opens about the x axis
+        pose[0, 6] = values.get("jaw", 0.0)  # jaw opens about the x axis
         return self.shape, expr, pose, torch.zeros(1, 3, dtype=self.dtype)
 
     def _vertices(self, values: dict) -> Tensor:
@@ -452,8 +575,17 @@ class GaussianInspector:
     def camera(self, yaw: float, pitch: float, dist: float):
         "The orbit camera of the novel-view widget."
         from ggtalker_nb.geometry import orbit_camera
-        return orbit_camera(yaw, pitch, dist, target=self.target, fov_deg=self.fov, width=self.size, height=self.size,
-                            dtype=self.gaussians.means.dtype)
+
+        return orbit_camera(
+            yaw,
+            pitch,
+            dist,
+            target=self.target,
+            fov_deg=self.fov,
+            width=self.size,
+            height=self.size,
+            dtype=self.gaussians.means.dtype,
+        )
 
     def render_view(self, yaw: float, pitch: float, dist: float) -> Tensor:
         "Render the current Gaussians from the orbit camera (yaw°, pitch°, dist)."
@@ -463,9 +595,11 @@ class GaussianInspector:
 
     def _on_change(self, values: dict):
         from ggtalker_nb import viz
+
         with torch.no_grad():
             self.gaussians = self._world(self._vertices(values))
         viz.update_gaussians(self.plot, self.gaussians)
         self.view.refresh(raise_errors=False)
 
-    def _repr_mimebundle_(self, **kw): return self.widget._repr_mimebundle_(**kw)
+    def _repr_mimebundle_(self, **kw):
+        return self.widget._repr_mimebundle_(**kw)

@@ -9,7 +9,10 @@ __all__ = ['ALPHA_MIN', 'ALPHA_MAX', 'T_MIN', 'TILE', 'SH_C0', 'SH_C1', 'SH_C2',
            'kernels_record']
 
 # %% ../../nbs/10_render.gaussians.ipynb #2b546b22
-import math, os, time, warnings
+import math
+import os
+import time
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -23,17 +26,25 @@ from ..core import InputError, MissingDependencyError, check_tensor
 from ..geometry import Camera, Gaussians, orbit_camera, quat_to_matrix
 
 # %% ../../nbs/10_render.gaussians.ipynb #a88bc1a7
-ALPHA_MIN = 1.0 / 255.0   # pixel–Gaussian pairs with α below this are skipped
-ALPHA_MAX = 0.999         # α is capped here
-T_MIN = 1e-4              # a pixel stops before the Gaussian that would bring T to ≤ T_MIN
-TILE = 8                  # default tile side (pixels) of the torch backend
+ALPHA_MIN = 1.0 / 255.0  # pixel–Gaussian pairs with α below this are skipped
+ALPHA_MAX = 0.999  # α is capped here
+T_MIN = 1e-4  # a pixel stops before the Gaussian that would bring T to ≤ T_MIN
+TILE = 8  # default tile side (pixels) of the torch backend
 
 # %% ../../nbs/10_render.gaussians.ipynb #42fd4eef
 SH_C0 = 0.28209479177387814
 SH_C1 = 0.4886025119029199
 SH_C2 = (1.0925484305920792, -1.0925484305920792, 0.31539156525252005, -1.0925484305920792, 0.5462742152960396)
-SH_C3 = (-0.5900435899266435, 2.890611442640554, -0.4570457994644658, 0.3731763325901154,
-         -0.4570457994644658, 1.445305721320277, -0.5900435899266435)
+SH_C3 = (
+    -0.5900435899266435,
+    2.890611442640554,
+    -0.4570457994644658,
+    0.3731763325901154,
+    -0.4570457994644658,
+    1.445305721320277,
+    -0.5900435899266435,
+)
+
 
 def sh_basis(degree: int, dirs: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B K"]:
     "Real SH basis (3DGS sign convention) up to `degree` at unit directions."
@@ -43,13 +54,27 @@ def sh_basis(degree: int, dirs: Float[Tensor, "*B 3"]) -> Float[Tensor, "*B K"]:
         out += [-SH_C1 * y, SH_C1 * z, -SH_C1 * x]
     if degree >= 2:
         xx, yy, zz = x * x, y * y, z * z
-        out += [SH_C2[0] * x * y, SH_C2[1] * y * z, SH_C2[2] * (2 * zz - xx - yy), SH_C2[3] * x * z, SH_C2[4] * (xx - yy)]
+        out += [
+            SH_C2[0] * x * y,
+            SH_C2[1] * y * z,
+            SH_C2[2] * (2 * zz - xx - yy),
+            SH_C2[3] * x * z,
+            SH_C2[4] * (xx - yy),
+        ]
     if degree >= 3:
-        out += [SH_C3[0] * y * (3 * xx - yy), SH_C3[1] * x * y * z, SH_C3[2] * y * (4 * zz - xx - yy),
-                SH_C3[3] * z * (2 * zz - 3 * xx - 3 * yy), SH_C3[4] * x * (4 * zz - xx - yy),
-                SH_C3[5] * z * (xx - yy), SH_C3[6] * x * (xx - 3 * yy)]
-    if degree > 3: raise InputError(f"sh_degree: at most 3 is supported, got {degree}")
+        out += [
+            SH_C3[0] * y * (3 * xx - yy),
+            SH_C3[1] * x * y * z,
+            SH_C3[2] * y * (4 * zz - xx - yy),
+            SH_C3[3] * z * (2 * zz - 3 * xx - 3 * yy),
+            SH_C3[4] * x * (4 * zz - xx - yy),
+            SH_C3[5] * z * (xx - yy),
+            SH_C3[6] * x * (xx - 3 * yy),
+        ]
+    if degree > 3:
+        raise InputError(f"sh_degree: at most 3 is supported, got {degree}")
     return torch.stack(out, -1)
+
 
 def eval_sh(degree: int, dirs: Float[Tensor, "*B 3"], coeffs: Float[Tensor, "*B K 3"]) -> Float[Tensor, "*B 3"]:
     "Colour from SH coefficients (first (degree+1)^2 bands) along `dirs` (normalised here)."
@@ -61,29 +86,33 @@ def eval_sh(degree: int, dirs: Float[Tensor, "*B 3"], coeffs: Float[Tensor, "*B 
 @dataclass
 class Projected:
     "2D Gaussians of every (batch, camera) image, as gsplat's projection stage returns them."
-    means2d: Tensor   # (Bf, C, N, 2) pixel coordinates
-    conics: Tensor    # (Bf, C, N, 3) inverse 2D covariance (a, b, c): σ = ½(a dx² + c dy²) + b dx dy
-    depths: Tensor    # (Bf, C, N) camera z of the centres
-    opacities: Tensor # (Bf, C, N) opacities (times the compensation when antialiased)
-    radii: Tensor     # (Bf, C, N, 2) int box half-sizes; 0 = culled
-    cov2d: Tensor     # (Bf, C, N, 2, 2) blurred 2D covariances
+
+    means2d: Tensor  # (Bf, C, N, 2) pixel coordinates
+    conics: Tensor  # (Bf, C, N, 3) inverse 2D covariance (a, b, c): σ = ½(a dx² + c dy²) + b dx dy
+    depths: Tensor  # (Bf, C, N) camera z of the centres
+    opacities: Tensor  # (Bf, C, N) opacities (times the compensation when antialiased)
+    radii: Tensor  # (Bf, C, N, 2) int box half-sizes; 0 = culled
+    cov2d: Tensor  # (Bf, C, N, 2, 2) blurred 2D covariances
+
 
 def project_gaussians(
-    means: Float[Tensor, "B N 3"],       # world-space centres (one flattened batch dim)
-    quats: Float[Tensor, "B N 4"],       # wxyz, any norm
-    scales: Float[Tensor, "B N 3"],      # linear standard deviations
+    means: Float[Tensor, "B N 3"],  # world-space centres (one flattened batch dim)
+    quats: Float[Tensor, "B N 4"],  # wxyz, any norm
+    scales: Float[Tensor, "B N 3"],  # linear standard deviations
     opacities: Float[Tensor, "B N"],
     viewmats: Float[Tensor, "B C 4 4"],  # world→camera (OpenCV)
-    Ks: Float[Tensor, "B C 3 3"],        # intrinsics in pixels
-    width: int, height: int,
-    near: float = 0.01, far: float = 1e10,  # centres with z < near or z > far are culled
-    eps2d: float = 0.3,                  # blur added to the 2D covariance (pixels²)
-    antialiased: bool = False,           # multiply opacities by sqrt(det Σ₂ / det(Σ₂ + eps2d·I)) (Mip-Splatting)
+    Ks: Float[Tensor, "B C 3 3"],  # intrinsics in pixels
+    width: int,
+    height: int,
+    near: float = 0.01,
+    far: float = 1e10,  # centres with z < near or z > far are culled
+    eps2d: float = 0.3,  # blur added to the 2D covariance (pixels²)
+    antialiased: bool = False,  # multiply opacities by sqrt(det Σ₂ / det(Σ₂ + eps2d·I)) (Mip-Splatting)
 ) -> Projected:
     "EWA projection of (B, N) Gaussians into (B, C) pinhole cameras, with gsplat's conventions."
-    R, t = viewmats[..., :3, :3], viewmats[..., :3, 3]                  # (Bf,C,3,3), (Bf,C,3)
-    mc = torch.einsum("bcij,bnj->bcni", R, means) + t[:, :, None]       # (Bf,C,N,3)
-    M = quat_to_matrix(quats) * scales[..., None, :]                     # (Bf,N,3,3) = R_q S
+    R, t = viewmats[..., :3, :3], viewmats[..., :3, 3]  # (Bf,C,3,3), (Bf,C,3)
+    mc = torch.einsum("bcij,bnj->bcni", R, means) + t[:, :, None]  # (Bf,C,N,3)
+    M = quat_to_matrix(quats) * scales[..., None, :]  # (Bf,N,3,3) = R_q S
     x, y, z = mc.unbind(-1)
     fx, fy = Ks[..., 0, 0, None], Ks[..., 1, 1, None]
     cx, cy = Ks[..., 0, 2, None], Ks[..., 1, 2, None]
@@ -95,11 +124,13 @@ def project_gaussians(
     tx = zs * torch.minimum(torch.maximum(x / zs, -limxn), limxp)
     ty = zs * torch.minimum(torch.maximum(y / zs, -limyn), limyp)
     # J (2x3) · R_cam · M  -> (2x3) per image & Gaussian; cov2d = (J R M)(J R M)^T
-    RM = torch.einsum("bcij,bnjk->bcnik", R, M)                          # (Bf,C,N,3,3)
-    r0, r1, r2 = RM.unbind(-2)                                            # rows, each (Bf,C,N,3)
+    RM = torch.einsum("bcij,bnjk->bcnik", R, M)  # (Bf,C,N,3,3)
+    r0, r1, r2 = RM.unbind(-2)  # rows, each (Bf,C,N,3)
     j0 = (fx / zs)[..., None] * r0 - (fx * tx / zs**2)[..., None] * r2
     j1 = (fy / zs)[..., None] * r1 - (fy * ty / zs**2)[..., None] * r2
-    a0 = (j0 * j0).sum(-1); b0 = (j0 * j1).sum(-1); c0 = (j1 * j1).sum(-1)
+    a0 = (j0 * j0).sum(-1)
+    b0 = (j0 * j1).sum(-1)
+    c0 = (j1 * j1).sum(-1)
     det0 = a0 * c0 - b0 * b0
     a, c = a0 + eps2d, c0 + eps2d
     det = a * c - b0 * b0
@@ -107,14 +138,18 @@ def project_gaussians(
     conics = torch.stack([c / dsafe, -b0 / dsafe, a / dsafe], -1)
     means2d = torch.stack([fx * x / zs + cx, fy * y / zs + cy], -1)
     op = opacities[:, None, :].expand_as(z)
-    if antialiased: op = op * (det0 / dsafe).clamp_min(0).sqrt()
+    if antialiased:
+        op = op * (det0 / dsafe).clamp_min(0).sqrt()
     cov2d = torch.stack([a, b0, b0, c], -1).unflatten(-1, (2, 2))
     with torch.no_grad():
         ext = torch.sqrt(2 * torch.log(op.clamp_min(ALPHA_MIN) / ALPHA_MIN)).clamp_max(3.33)
-        rx = torch.ceil(ext * a.clamp_min(0).sqrt()); ry = torch.ceil(ext * c.clamp_min(0).sqrt())
+        rx = torch.ceil(ext * a.clamp_min(0).sqrt())
+        ry = torch.ceil(ext * c.clamp_min(0).sqrt())
         m2 = means2d.detach()
         ok = zvalid & (det > 0) & (op >= ALPHA_MIN) & ~((rx <= 0) & (ry <= 0))
-        ok &= ~((m2[..., 0] + rx <= 0) | (m2[..., 0] - rx >= width) | (m2[..., 1] + ry <= 0) | (m2[..., 1] - ry >= height))
+        ok &= ~(
+            (m2[..., 0] + rx <= 0) | (m2[..., 0] - rx >= width) | (m2[..., 1] + ry <= 0) | (m2[..., 1] - ry >= height)
+        )
         radii = torch.stack([rx, ry], -1).masked_fill(~ok[..., None], 0).int()
     return Projected(means2d, conics, z, op, radii, cov2d)
 
@@ -122,9 +157,10 @@ def project_gaussians(
 @dataclass
 class TilePlan:
     "Gaussian lists of every tile (sorted front to back) for the compositing kernels."
-    gids: Tensor       # (P,) flat Gaussian index (image*N + n) of every tile–Gaussian pair, grouped by tile
-    start: Tensor      # (I*TH*TW,) first pair of each tile
-    count: Tensor      # (I*TH*TW,) pairs per tile
+
+    gids: Tensor  # (P,) flat Gaussian index (image*N + n) of every tile–Gaussian pair, grouped by tile
+    start: Tensor  # (I*TH*TW,) first pair of each tile
+    count: Tensor  # (I*TH*TW,) pairs per tile
     n_images: int
     width: int
     height: int
@@ -132,24 +168,29 @@ class TilePlan:
     tiles_y: int
     tile: int
 
+
 def _band_x_range(m, con, Q, y0, y1):
-    "x-range (relative to the centre) of the ellipse {d : dᵀ A d ≤ Q}, A = [[a, b], [b, c]], inside the band dy ∈ [y0, y1]."
+    """x-range (relative to the centre) of the ellipse {d : dᵀ A d ≤ Q}, A = [[a, b], [b, c]], inside the band dy ∈ [y0,
+    y1]."""
     a, b, c = con.unbind(-1)
     det = (a * c - b * b).clamp_min(1e-30)
-    ymax = (Q * a / det).sqrt()                                     # the ellipse's own y-extent
+    ymax = (Q * a / det).sqrt()  # the ellipse's own y-extent
     lo, hi = torch.maximum(y0, -ymax), torch.minimum(y1, ymax)
-    xr = (Q * c / det).sqrt()                                       # rightmost point (xr, −b·xr/c)
-    f = lambda dy: ((a * Q - det * dy * dy).clamp_min(0)).sqrt() / a   # half-width of the chord at dy
+    xr = (Q * c / det).sqrt()  # rightmost point (xr, −b·xr/c)
+    f = lambda dy: ((a * Q - det * dy * dy).clamp_min(0)).sqrt() / a  # half-width of the chord at dy
     dyr = torch.minimum(torch.maximum(-b * xr / c, lo), hi)
     dyl = torch.minimum(torch.maximum(b * xr / c, lo), hi)
     return -b * dyl / a - f(dyl), -b * dyr / a + f(dyr), lo <= hi
 
+
 @torch.no_grad()
 def plan_tiles(
-    means2d: Float[Tensor, "I N 2"],     # projected centres (pixels) of every image
-    radii: Int[Tensor, "I N 2"],         # box half-sizes; 0 = culled
-    depths: Float[Tensor, "I N"],        # camera z (sort key)
-    width: int, height: int, tile: int = TILE,
+    means2d: Float[Tensor, "I N 2"],  # projected centres (pixels) of every image
+    radii: Int[Tensor, "I N 2"],  # box half-sizes; 0 = culled
+    depths: Float[Tensor, "I N"],  # camera z (sort key)
+    width: int,
+    height: int,
+    tile: int = TILE,
     conics: Float[Tensor, "I N 3"] | None = None,  # with `opacities`: cut each box to its α ≥ 1/255 ellipse
     opacities: Float[Tensor, "I N"] | None = None,
 ) -> TilePlan:
@@ -159,10 +200,13 @@ def plan_tiles(
     dev = depths.device
     flat = (radii > 0).all(-1).reshape(-1).nonzero().squeeze(1)
     sel = lambda x, i: x.index_select(0, i)
-    order = torch.argsort(sel(depths.reshape(-1), flat), stable=True)             # depth order inside...
-    if I > 1: order = sel(order, torch.argsort(sel(flat // N, order), stable=True))  # ...each image
+    order = torch.argsort(sel(depths.reshape(-1), flat), stable=True)  # depth order inside...
+    if I > 1:
+        order = sel(order, torch.argsort(sel(flat // N, order), stable=True))  # ...each image
     flat = sel(flat, order)
-    m = sel(means2d.reshape(-1, 2), flat); r = sel(radii.reshape(-1, 2), flat).to(m.dtype); img = (flat // N).int()
+    m = sel(means2d.reshape(-1, 2), flat)
+    r = sel(radii.reshape(-1, 2), flat).to(m.dtype)
+    img = (flat // N).int()
     # tile rows/cols holding pixel centres p+0.5 within the box [m−r, m+r]
     tcl = lambda x, hi: torch.floor(x.clamp(0, hi - 1) / tile).int()
     x0, x1 = tcl(m[:, 0] - r[:, 0] - 0.5, width), tcl(m[:, 0] + r[:, 0] - 0.5, width)
@@ -170,7 +214,9 @@ def plan_tiles(
     ny = y1 - y0 + 1
     # one item per (Gaussian, tile row); its column range is the ellipse's (or the box's) extent in that band
     own = torch.repeat_interleave(torch.arange(len(flat), device=dev, dtype=torch.int32), ny, output_size=int(ny.sum()))
-    ty = sel(y0, own) + (torch.arange(len(own), device=dev, dtype=torch.int32) - sel(torch.cumsum(ny, 0, dtype=torch.int32) - ny, own))
+    ty = sel(y0, own) + (
+        torch.arange(len(own), device=dev, dtype=torch.int32) - sel(torch.cumsum(ny, 0, dtype=torch.int32) - ny, own)
+    )
     cx0, cx1 = sel(x0, own), sel(x1, own)
     if conics is not None:
         fo = sel(flat, own)
@@ -178,15 +224,19 @@ def plan_tiles(
         mo = sel(m, own)
         band0 = ty.to(m.dtype) * tile + 0.5 - mo[:, 1]
         xl, xh, ok = _band_x_range(mo, sel(conics.reshape(-1, 3), fo), Q, band0, band0 + (tile - 1))
-        cx0 = torch.maximum(cx0, tcl(mo[:, 0] + xl - 0.5, width)); cx1 = torch.minimum(cx1, tcl(mo[:, 0] + xh - 0.5, width))
+        cx0 = torch.maximum(cx0, tcl(mo[:, 0] + xl - 0.5, width))
+        cx1 = torch.minimum(cx1, tcl(mo[:, 0] + xh - 0.5, width))
         cx1 = torch.where(ok, cx1, cx0 - 1)
     nx = (cx1 - cx0 + 1).clamp_min(0)
     tot = int(nx.sum())
     item = torch.repeat_interleave(torch.arange(len(own), device=dev, dtype=torch.int32), nx, output_size=tot)
-    tx = sel(cx0, item) + (torch.arange(tot, device=dev, dtype=torch.int32) - sel(torch.cumsum(nx, 0, dtype=torch.int32) - nx, item))
+    tx = sel(cx0, item) + (
+        torch.arange(tot, device=dev, dtype=torch.int32) - sel(torch.cumsum(nx, 0, dtype=torch.int32) - nx, item)
+    )
     ol = sel(own, item)
     tid = (sel(img, ol) * TH + sel(ty, item)) * TW + tx
-    if I * TH * TW >= 2**31: raise InputError(f'render: {I} images of {TW}x{TH} tiles are too many for one call')
+    if I * TH * TW >= 2**31:
+        raise InputError(f'render: {I} images of {TW}x{TH} tiles are too many for one call')
     srt = torch.sort(tid, stable=True)[1]
     gids = sel(flat, sel(ol, srt))
     count = torch.bincount(tid, minlength=I * TH * TW)
@@ -197,16 +247,20 @@ def plan_tiles(
 LOG_AMIN, LOG_AMAX, LOG_TMIN = math.log(ALPHA_MIN), math.log(ALPHA_MAX), math.log(T_MIN)
 _ALPHA_KEEP = float(torch.nextafter(torch.tensor(ALPHA_MIN), torch.tensor(0.0)))  # keep α ≥ 1/255 (float32)
 
+
 def _tile_axis(tile, dtype, device):
     "Pixel-centre offsets of a tile's rows/columns from the tile centre."
     return torch.arange(tile, dtype=dtype, device=device) + 0.5 - tile / 2
 
+
 def _slot_coefs(m, con, lo):
-    "Coefficients of log α = log o − σ as a quadratic in tile-centred pixel coordinates (u, v): k0 u² + k1 uv + k2 v² + k3 u + k4 v + k5."
+    """Coefficients of log α = log o − σ as a quadratic in tile-centred pixel coordinates (u, v): k0 u² + k1 uv + k2 v²
+    + k3 u + k4 v + k5."""
     mx, my = m[..., 0], m[..., 1]
     a, b, c = con.unbind(-1)
     k5 = lo - (0.5 * a * mx * mx + b * mx * my + 0.5 * c * my * my)
     return -0.5 * a, -b, -0.5 * c, a * mx + b * my, b * mx + c * my, k5
+
 
 def _slot_coef_vjp(m, con, g0, g1, g2, g3, g4, g5):
     "Chain coefficient gradients back to the slot's mean (…, 2), conic (…, 3) and log-opacity (…)."
@@ -219,91 +273,111 @@ def _slot_coef_vjp(m, con, g0, g1, g2, g3, g4, g5):
     gmy = b * g3 + c * g4 - (b * mx + c * my) * g5
     return torch.stack([gmx, gmy], -1), torch.stack([ga, gb, gc], -1), g5
 
+
 def _rounds(plan, slots):
     "(first slot, slot count) of successive rounds: front-to-back chunks of every tile's list."
     ks, done, i = [], 0, 0
     mx = int(plan.count.max()) if plan.count.numel() else 0
     while done < mx:
-        k = slots[min(i, len(slots) - 1)]; ks.append((done, k)); done += k; i += 1
+        k = slots[min(i, len(slots) - 1)]
+        ks.append((done, k))
+        done += k
+        i += 1
     return ks
+
 
 def _tile_geometry(plan, dt, dev):
     "Tile ids, tile centres and the initial 'done' mask (pixels outside the image)."
     t = plan.tile
     nt_all = plan.n_images * plan.tiles_y * plan.tiles_x
     tiles = torch.arange(nt_all, device=dev)
-    ty = (tiles // plan.tiles_x) % plan.tiles_y; tx = tiles % plan.tiles_x
+    ty = (tiles // plan.tiles_x) % plan.tiles_y
+    tx = tiles % plan.tiles_x
     centre = torch.stack([tx * t + t / 2, ty * t + t / 2], -1).to(dt)
     pr = torch.arange(t, device=dev)
-    py = ty[:, None, None] * t + pr[None, :, None]; px = tx[:, None, None] * t + pr[None, None, :]
+    py = ty[:, None, None] * t + pr[None, :, None]
+    px = tx[:, None, None] * t + pr[None, None, :]
     outside = ((px >= plan.width) | (py >= plan.height)).reshape(nt_all, t * t)
     return tiles, centre, outside
 
+
 class _Round:
     "Dense (tiles, pixels, slots) quantities of one round of one chunk of tiles."
+
     def __init__(self, plan, tl, r0, K, table, centre, T_in):
         dev, dt, t = table.device, table.dtype, plan.tile
         n = len(tl)
         ar = torch.arange(K, device=dev)
-        self.valid = (r0 + ar)[None] < plan.count[tl, None]                  # (n, K)
+        self.valid = (r0 + ar)[None] < plan.count[tl, None]  # (n, K)
         idx = (plan.start[tl, None] + r0 + ar).clamp(max=max(plan.gids.numel() - 1, 0))
         self.g = plan.gids.index_select(0, idx.reshape(-1)).view(n, K)
-        tab = table.index_select(0, self.g.reshape(-1)).view(n, K, -1)      # [mean 2, conic 3, log o, feats D]
+        tab = table.index_select(0, self.g.reshape(-1)).view(n, K, -1)  # [mean 2, conic 3, log o, feats D]
         self.mloc = tab[..., :2] - centre[tl, None]
         self.con, self.feat = tab[..., 2:5], tab[..., 6:]
         k0, k1, k2, k3, k4, k5 = _slot_coefs(self.mloc, self.con, tab[..., 5])
         k5 = k5.masked_fill(~self.valid, -math.inf)
-        u = _tile_axis(t, dt, dev)[None, None, :, None]                      # columns
-        v = _tile_axis(t, dt, dev)[None, :, None, None]                      # rows
+        u = _tile_axis(t, dt, dev)[None, None, :, None]  # columns
+        v = _tile_axis(t, dt, dev)[None, :, None, None]  # rows
         e = lambda k: k[:, None, None, :]
-        Pc = e(k0) * u * u + e(k3) * u + e(k5)                               # (n, 1, t, K)
-        Qr = e(k2) * v * v + e(k4) * v                                       # (n, t, 1, K)
-        L = torch.addcmul(Pc + Qr, e(k1) * u, v.expand(-1, t, 1, 1))         # (n, t, t, K) log o − σ
+        Pc = e(k0) * u * u + e(k3) * u + e(k5)  # (n, 1, t, K)
+        Qr = e(k2) * v * v + e(k4) * v  # (n, t, 1, K)
+        L = torch.addcmul(Pc + Qr, e(k1) * u, v.expand(-1, t, 1, 1))  # (n, t, t, K) log o − σ
         self.ex = ex = L.reshape(n, t * t, K).exp_()
-        alpha = F.threshold(ex, _ALPHA_KEEP, 0.0).clamp_max_(ALPHA_MAX)       # α < 1/255 → 0
-        self.om = torch.rsub(alpha, 1.0)                                      # 1 − α
-        self.Ta = torch.cumprod(self.om, -1).mul_(T_in[..., None])           # T after each slot
-        self.Tm = F.threshold(self.Ta, T_MIN, 0.0)                            # T after, 0 once the pixel has stopped
-        self.r = alpha.div_(self.om)                                          # α/(1−α)
-        self.w = self.Tm * self.r                                             # α·T_before of contributing pairs
+        alpha = F.threshold(ex, _ALPHA_KEEP, 0.0).clamp_max_(ALPHA_MAX)  # α < 1/255 → 0
+        self.om = torch.rsub(alpha, 1.0)  # 1 − α
+        self.Ta = torch.cumprod(self.om, -1).mul_(T_in[..., None])  # T after each slot
+        self.Tm = F.threshold(self.Ta, T_MIN, 0.0)  # T after, 0 once the pixel has stopped
+        self.r = alpha.div_(self.om)  # α/(1−α)
+        self.w = self.Tm * self.r  # α·T_before of contributing pairs
+
 
 def _table(m2, con, lo, feat):
     "One row per (image, Gaussian): [mean 2, conic 3, log opacity, features D] (one gather per round)."
     return torch.cat([m2, con, lo[:, None], feat], -1).contiguous()
 
+
 class _Block:
-    "What the backward needs of one round of one chunk of tiles: slot data, weights w and α/(1−α) of contributing pairs."
+    """What the backward needs of one round of one chunk of tiles: slot data, weights w and α/(1−α) of contributing
+    pairs."""
+
     __slots__ = ("g", "valid", "mloc", "con", "feat", "w", "rc", "u")
+
     def __init__(self, R: _Round, clamp_possible: bool):
         self.g, self.valid, self.mloc, self.con, self.feat, self.w = R.g, R.valid, R.mloc, R.con, R.feat, R.w
-        self.u = torch.sign(F.threshold(R.ex, ALPHA_MAX, 0.0)).neg_().add_(1) if clamp_possible else None   # 0 where α was capped
-        self.rc = R.r.mul_(torch.sign(R.Tm))                                  # α/(1−α) of contributing pairs
-        if self.u is not None: self.rc.mul_(self.u)
+        # 0 where α was capped
+        self.u = torch.sign(F.threshold(R.ex, ALPHA_MAX, 0.0)).neg_().add_(1) if clamp_possible else None
+        self.rc = R.r.mul_(torch.sign(R.Tm))  # α/(1−α) of contributing pairs
+        if self.u is not None:
+            self.rc.mul_(self.u)
+
     @property
-    def nbytes(self) -> int: return 2 * self.w.numel() * self.w.element_size()
+    def nbytes(self) -> int:
+        return 2 * self.w.numel() * self.w.element_size()
+
 
 def _composite_fwd(table, plan, slots=(16, 32, 64, 128), budget=1 << 20, cache_mb=1024, keep=False):
     "Front-to-back compositing of every tile, round by round; returns (acc, T_final, per-round records, centre)."
     dev, dt = table.device, table.dtype
-    npx, D = plan.tile ** 2, table.shape[-1] - 6
+    npx, D = plan.tile**2, table.shape[-1] - 6
     tiles, centre, done = _tile_geometry(plan, dt, dev)
-    T = (~done).to(dt)                                                        # done pixels carry T_in = 0 in rounds
+    T = (~done).to(dt)  # done pixels carry T_in = 0 in rounds
     Tfin = torch.ones_like(T)
     acc = torch.zeros(done.shape[0], D, npx, dtype=dt, device=dev)
     records, cached = [], 0
     clamp_possible = bool((table[:, 5] > LOG_AMAX).any())
     active = tiles[(plan.count > 0) & ~done.all(1)]
     for r0, K in _rounds(plan, slots):
-        if active.numel() == 0: break
+        if active.numel() == 0:
+            break
         step = max(1, budget // (npx * K))
         for s in range(0, active.numel(), step):
-            tl = active[s:s + step]
+            tl = active[s : s + step]
             T_in = T[tl]
             R = _Round(plan, tl, r0, K, table, centre, T_in)
             acc[tl] += torch.bmm(R.feat.transpose(1, 2), R.w.transpose(1, 2))
-            T_out = R.Ta[..., -1].clone()                                     # no stop: T after the last slot
+            T_out = R.Ta[..., -1].clone()  # no stop: T after the last slot
             stop = T_out <= T_MIN
-            if stop.any():                                                    # stopped: T before the stopping slot
+            if stop.any():  # stopped: T before the stopping slot
                 Tm_s = R.Tm[stop]
                 nc = torch.count_nonzero(Tm_s, -1)[:, None]
                 T_out[stop] = torch.where(nc[:, 0] > 0, Tm_s.gather(-1, (nc - 1).clamp_min(0))[:, 0], T_in[stop])
@@ -311,34 +385,40 @@ def _composite_fwd(table, plan, slots=(16, 32, 64, 128), budget=1 << 20, cache_m
             T[tl] = T_out.masked_fill_(stop, 0)
             blk = None
             if keep and cached + 2 * R.w.numel() * R.w.element_size() <= cache_mb * 2**20:
-                blk = _Block(R, clamp_possible); cached += blk.nbytes
+                blk = _Block(R, clamp_possible)
+                cached += blk.nbytes
             records.append((r0, K, tl, T_in, blk))
         active = active[(plan.count[active] > r0 + K) & (T[active] > 0).any(1)]
     return acc, Tfin, records, centre
+
 
 def _composite_bwd(table, plan, records, centre, Tfin, g_acc, g_alpha):
     "Backward of `_composite_fwd`: each round back to front (kept or recomputed), carrying per-pixel suffix sums."
     dev, dt, t = table.device, table.dtype, plan.tile
     n_g, C = table.shape
-    grad = torch.zeros(n_g + 1, C, dtype=dt, device=dev)                      # same columns as `table`
+    grad = torch.zeros(n_g + 1, C, dtype=dt, device=dev)  # same columns as `table`
     suf = torch.zeros_like(Tfin)
     gaT = g_alpha * Tfin
     clamp_possible = bool((table[:, 5] > LOG_AMAX).any())
-    u = _tile_axis(t, dt, dev); uu = u.repeat(t); vv = u.repeat_interleave(t)
-    basisT = torch.stack([uu * uu, uu * vv, vv * vv, uu, vv, torch.ones_like(uu)], 0)   # (6, px)
-    g_accT = g_acc.transpose(1, 2).contiguous()                               # (tiles, D, px)
-    for r0, K, tl, T_in, B in reversed(records):                              # kept blocks are read, never changed
-        if B is None: B = _Block(_Round(plan, tl, r0, K, table, centre, T_in), clamp_possible)
-        ga, gaT_ = g_acc[tl], g_accT[tl]                                      # (n, px, D), (n, D, px)
-        v = torch.bmm(ga, B.feat.transpose(1, 2)).mul_(B.w)                   # w_k (c_k · g_p)
+    u = _tile_axis(t, dt, dev)
+    uu = u.repeat(t)
+    vv = u.repeat_interleave(t)
+    basisT = torch.stack([uu * uu, uu * vv, vv * vv, uu, vv, torch.ones_like(uu)], 0)  # (6, px)
+    g_accT = g_acc.transpose(1, 2).contiguous()  # (tiles, D, px)
+    for r0, K, tl, T_in, B in reversed(records):  # kept blocks are read, never changed
+        if B is None:
+            B = _Block(_Round(plan, tl, r0, K, table, centre, T_in), clamp_possible)
+        ga, gaT_ = g_acc[tl], g_accT[tl]  # (n, px, D), (n, D, px)
+        v = torch.bmm(ga, B.feat.transpose(1, 2)).mul_(B.w)  # w_k (c_k · g_p)
         cs = torch.cumsum(v, -1)
         q = (gaT[tl] - suf[tl])[..., None] - cs[..., -1:]
         # dL/dlogα = w_k c_k·g + α/(1−α)·(g_A T_final − Σ_{j>k} w_j c_j·g), for contributing, uncapped pairs
-        if B.u is not None: v.mul_(B.u)
+        if B.u is not None:
+            v.mul_(B.u)
         G = torch.addcmul(v, cs.add_(q), B.rc)
-        gk = torch.matmul(basisT, G)                                          # (n, 6, K)
-        gf = torch.bmm(gaT_, B.w)                                             # (n, D, K)
-        suf[tl] = gaT[tl] - q[..., 0]                                         # suf + Σ_k v
+        gk = torch.matmul(basisT, G)  # (n, 6, K)
+        gf = torch.bmm(gaT_, B.w)  # (n, D, K)
+        suf[tl] = gaT[tl] - q[..., 0]  # suf + Σ_k v
         gmm, gcc, gll = _slot_coef_vjp(B.mloc, B.con, *gk.unbind(1))
         rows = torch.cat([gmm, gcc, gll[..., None], gf.transpose(1, 2)], -1)
         gidx = torch.where(B.valid, B.g, torch.full_like(B.g, n_g)).reshape(-1)
@@ -348,10 +428,13 @@ def _composite_bwd(table, plan, records, centre, Tfin, g_acc, g_alpha):
 # %% ../../nbs/10_render.gaussians.ipynb #eb92e3a3
 class _Composite(torch.autograd.Function):
     "Differentiable tile compositing with a hand-written backward (gsplat's math, PyTorch ops)."
+
     @staticmethod
     def forward(ctx, means2d, conics, opacities, feats, plan, opts):
         I, N = opacities.shape
-        table = _table(means2d.reshape(-1, 2), conics.reshape(-1, 3), torch.log(opacities.reshape(-1)), feats.reshape(I * N, -1))
+        table = _table(
+            means2d.reshape(-1, 2), conics.reshape(-1, 3), torch.log(opacities.reshape(-1)), feats.reshape(I * N, -1)
+        )
         acc, Tfin, records, centre = _composite_fwd(table, plan, keep=any(ctx.needs_input_grad[:4]), **opts)
         ctx.save_for_backward(table, opacities)
         ctx.stuff = (plan, records, centre, Tfin)
@@ -362,16 +445,26 @@ class _Composite(torch.autograd.Function):
         table, opacities = ctx.saved_tensors
         plan, records, centre, Tfin = ctx.stuff
         I, N = opacities.shape
-        grad = _composite_bwd(table, plan, records, centre, Tfin, _tile_img(g_acc, plan), _tile_img(g_alpha, plan)[..., 0])
+        grad = _composite_bwd(
+            table, plan, records, centre, Tfin, _tile_img(g_acc, plan), _tile_img(g_alpha, plan)[..., 0]
+        )
         op = opacities.reshape(-1)
         gop = torch.where(op > 0, grad[:, 5] / op, torch.zeros_like(op))
-        return (grad[:, :2].reshape(I, N, 2), grad[:, 2:5].reshape(I, N, 3), gop.reshape(I, N),
-                grad[:, 6:].reshape(I, N, -1), None, None)
+        return (
+            grad[:, :2].reshape(I, N, 2),
+            grad[:, 2:5].reshape(I, N, 3),
+            gop.reshape(I, N),
+            grad[:, 6:].reshape(I, N, -1),
+            None,
+            None,
+        )
+
 
 def _untile(x, plan):
     "(I·TH·TW, tile², D) tile layout → (I, H, W, D) image."
     img = rearrange(x, "(i ty tx) (r c) d -> i (ty r) (tx c) d", ty=plan.tiles_y, tx=plan.tiles_x, r=plan.tile)
-    return img[:, :plan.height, :plan.width]
+    return img[:, : plan.height, : plan.width]
+
 
 def _tile_img(x, plan):
     "(I, H, W, D) image → (I·TH·TW, tile², D) tile layout (zero padded)."
@@ -382,144 +475,263 @@ def _tile_img(x, plan):
 @dataclass
 class RenderOutput:
     "Rendered images: `rgb` (*B, C, H, W, 3), `alpha` (*B, C, H, W, 1), expected `depth` (*B, C, H, W, 1)."
+
     rgb: Tensor
     alpha: Tensor
     depth: Tensor
+
     @property
-    def rgba(self) -> Tensor: return torch.cat([self.rgb, self.alpha], -1)
+    def rgba(self) -> Tensor:
+        return torch.cat([self.rgb, self.alpha], -1)
+
+
+def _surely_finite(g: Gaussians) -> bool:
+    """True when all of the Gaussians' values are finite, from one sum per tensor (a NaN/inf makes the sum NaN/inf);
+    False may also mean an overflow."""
+    return all(
+        bool(torch.isfinite(x.detach().sum()))
+        for x in (g.means, g.quats, g.scales, g.opacities, g.colors)
+        if x.is_floating_point()
+    )
+
 
 def _check_inputs(gaussians, camera, background, sh_degree):
     "Validate Gaussians, camera and background once; return (batch shape, C or None, colours are SH)."
-    if not isinstance(gaussians, Gaussians): raise InputError(f"gaussians: expected a Gaussians, got {type(gaussians).__name__}")
-    if not isinstance(camera, Camera): raise InputError(f"camera: expected a Camera, got {type(camera).__name__}")
-    gaussians.validate()
+    if not isinstance(gaussians, Gaussians):
+        raise InputError(f"gaussians: expected a Gaussians, got {type(gaussians).__name__}")
+    if not isinstance(camera, Camera):
+        raise InputError(f"camera: expected a Camera, got {type(camera).__name__}")
+    gaussians.validate(finite=not _surely_finite(gaussians))  # the exact (slower) finiteness check only when in doubt
     dev, dt = gaussians.means.device, gaussians.means.dtype
     for name in ("quats", "scales", "opacities", "colors"):
         x = getattr(gaussians, name)
-        if x.device != dev: raise InputError(f"Gaussians.{name}: on {x.device}, but means are on {dev}")
-        if x.dtype != dt: raise InputError(f"Gaussians.{name}: dtype {x.dtype} differs from means' {dt}")
+        if x.device != dev:
+            raise InputError(f"Gaussians.{name}: on {x.device}, but means are on {dev}")
+        if x.dtype != dt:
+            raise InputError(f"Gaussians.{name}: dtype {x.dtype} differs from means' {dt}")
     for name, x in (("viewmat", camera.viewmat), ("K", camera.K)):
-        if x.device != dev: raise InputError(f"Camera.{name}: on {x.device}, but the Gaussians are on {dev}")
+        if x.device != dev:
+            raise InputError(f"Camera.{name}: on {x.device}, but the Gaussians are on {dev}")
         check_tensor(f"Camera.{name}", x)
-    if (gaussians.scales < 0).any(): raise InputError("Gaussians.scales: must be >= 0 (linear standard deviations)")
-    if ((gaussians.opacities < 0) | (gaussians.opacities > 1)).any(): raise InputError("Gaussians.opacities: must lie in [0, 1]")
+    if gaussians.scales.numel() and float(gaussians.scales.detach().amin()) < 0:
+        raise InputError("Gaussians.scales: must be >= 0 (linear standard deviations)")
+    if gaussians.opacities.numel():
+        lo, hi = torch.aminmax(gaussians.opacities.detach())
+        if float(lo) < 0 or float(hi) > 1:
+            raise InputError("Gaussians.opacities: must lie in [0, 1]")
     B = gaussians.batch_shape
     cb = camera.batch_shape
     C = cb[-1] if len(cb) else None
     lead = cb[:-1]
-    try: torch.broadcast_shapes(lead, B)
-    except RuntimeError: raise InputError(f"camera: batch {tuple(cb)} does not broadcast to (*B, C) with Gaussians batch {tuple(B)}") from None
+    try:
+        torch.broadcast_shapes(lead, B)
+    except RuntimeError:
+        raise InputError(
+            f"camera: batch {tuple(cb)} does not broadcast to (*B, C) with Gaussians batch {tuple(B)}"
+        ) from None
     if torch.broadcast_shapes(lead, B) != B:
         raise InputError(f"camera: leading batch {tuple(lead)} is larger than the Gaussians batch {tuple(B)}")
     deg = gaussians.sh_degree
     if sh_degree is not None:
-        if deg is None: raise InputError(f"sh_degree={sh_degree} given but Gaussians.colors are RGB {tuple(gaussians.colors.shape)}")
-        if not 0 <= sh_degree <= deg: raise InputError(f"sh_degree: must be in [0, {deg}] for {gaussians.colors.shape[-2]} SH bases, got {sh_degree}")
-    if deg is not None and deg > 3: raise InputError(f"Gaussians.colors: SH degree {deg} > 3 is not supported")
+        if deg is None:
+            raise InputError(
+                f"sh_degree={sh_degree} given but Gaussians.colors are RGB {tuple(gaussians.colors.shape)}"
+            )
+        if not 0 <= sh_degree <= deg:
+            raise InputError(
+                f"sh_degree: must be in [0, {deg}] for {gaussians.colors.shape[-2]} SH bases, got {sh_degree}"
+            )
+    if deg is not None and deg > 3:
+        raise InputError(f"Gaussians.colors: SH degree {deg} > 3 is not supported")
     if background is not None and isinstance(background, Tensor):
         check_tensor("background", background, dtype_float=True)
-        if background.shape[-1] != 3: raise InputError(f"background: last dim must be 3 (RGB), got {tuple(background.shape)}")
+        if background.shape[-1] != 3:
+            raise InputError(f"background: last dim must be 3 (RGB), got {tuple(background.shape)}")
     return B, C
+
 
 def _background(background, rgb, alpha):
     "Composite `rgb` (premultiplied) over a background colour or image."
-    if background is None: return rgb
+    if background is None:
+        return rgb
     bg = torch.as_tensor(background, dtype=rgb.dtype, device=rgb.device)
     if bg.ndim == 1:
-        if bg.shape != (3,): raise InputError(f"background: expected 3 values (RGB), got {tuple(bg.shape)}")
-    try: return rgb + (1 - alpha) * bg
-    except RuntimeError: raise InputError(f"background: shape {tuple(bg.shape)} does not broadcast to the images {tuple(rgb.shape)}") from None
+        if bg.shape != (3,):
+            raise InputError(f"background: expected 3 values (RGB), got {tuple(bg.shape)}")
+    try:
+        return rgb + (1 - alpha) * bg
+    except RuntimeError:
+        raise InputError(
+            f"background: shape {tuple(bg.shape)} does not broadcast to the images {tuple(rgb.shape)}"
+        ) from None
+
 
 def _colors_per_view(gaussians, viewmats, sh_degree):
-    "RGB per (batch, camera, Gaussian): plain colours broadcast, SH evaluated along camera→Gaussian (+0.5, clamped ≥ 0)."
+    """RGB per (batch, camera, Gaussian): plain colours broadcast, SH evaluated along camera→Gaussian (+0.5, clamped ≥
+    0)."""
     Bf, C = viewmats.shape[:2]
     cols = gaussians.colors
     if gaussians.sh_degree is None:
         return cols.reshape(Bf, 1, gaussians.n, 3).expand(Bf, C, gaussians.n, 3)
     deg = gaussians.sh_degree if sh_degree is None else sh_degree
     R, t = viewmats[..., :3, :3], viewmats[..., :3, 3]
-    campos = -(R.transpose(-1, -2) @ t[..., None])[..., 0]                         # (Bf, C, 3)
+    campos = -(R.transpose(-1, -2) @ t[..., None])[..., 0]  # (Bf, C, 3)
     means = gaussians.means.reshape(Bf, 1, gaussians.n, 3)
     dirs = means - campos[:, :, None]
     sh = cols.reshape(Bf, 1, gaussians.n, -1, 3)
     return (eval_sh(deg, dirs, sh) + 0.5).clamp_min(0)
 
+
 def _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased):
     "The two CPU backends' shared first half (torch, autograd): EWA projection and per-image features (RGB + depth)."
-    Bf, C = viewmats.shape[:2]; N = gaussians.n
-    pr = project_gaussians(gaussians.means.reshape(Bf, N, 3), gaussians.quats.reshape(Bf, N, 4),
-                           gaussians.scales.reshape(Bf, N, 3), gaussians.opacities.reshape(Bf, N),
-                           viewmats, Ks, width, height, near, far, eps2d, antialiased)
+    Bf, C = viewmats.shape[:2]
+    N = gaussians.n
+    pr = project_gaussians(
+        gaussians.means.reshape(Bf, N, 3),
+        gaussians.quats.reshape(Bf, N, 4),
+        gaussians.scales.reshape(Bf, N, 3),
+        gaussians.opacities.reshape(Bf, N),
+        viewmats,
+        Ks,
+        width,
+        height,
+        near,
+        far,
+        eps2d,
+        antialiased,
+    )
     cols = _colors_per_view(gaussians, viewmats, sh_degree)
     return pr, torch.cat([cols, pr.depths[..., None]], -1).reshape(Bf * C, N, 4)
 
+
 def _render_torch(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
     "Our CPU/any-device backend: project, plan tiles, composite (custom autograd)."
-    Bf, C = viewmats.shape[:2]; N = gaussians.n; I = Bf * C
+    Bf, C = viewmats.shape[:2]
+    N = gaussians.n
+    I = Bf * C
     pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
-    opts = dict(opts); tile = opts.pop('tile')
-    plan = plan_tiles(pr.means2d.detach().reshape(I, N, 2), pr.radii.reshape(I, N, 2), pr.depths.detach().reshape(I, N), width, height, tile,
-                      pr.conics.detach().reshape(I, N, 3), pr.opacities.detach().reshape(I, N))
-    acc, alpha = _Composite.apply(pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats, plan, opts)
+    opts = dict(opts)
+    tile = opts.pop('tile')
+    plan = plan_tiles(
+        pr.means2d.detach().reshape(I, N, 2),
+        pr.radii.reshape(I, N, 2),
+        pr.depths.detach().reshape(I, N),
+        width,
+        height,
+        tile,
+        pr.conics.detach().reshape(I, N, 3),
+        pr.opacities.detach().reshape(I, N),
+    )
+    acc, alpha = _Composite.apply(
+        pr.means2d.reshape(I, N, 2), pr.conics.reshape(I, N, 3), pr.opacities.reshape(I, N), feats, plan, opts
+    )
     return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
+
 
 def _numba_kernels():
     "The compiled kernels (`render.kernels`), or None where numba does not import (imported on first use)."
     global _KERNELS
     if _KERNELS is None:
-        try: from ggtalker_nb.render import kernels as k
-        except ImportError: k = False
+        try:
+            from ggtalker_nb.render import kernels as k
+        except ImportError:
+            k = False
         _KERNELS = k
     return _KERNELS or None
+
+
 _KERNELS = None
 
+
 def _render_numba(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
-    "Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU); the compiled projection when no gradient is needed."
-    Bf, C = viewmats.shape[:2]; N = gaussians.n; I = Bf * C
+    """Torch projection and colours (autograd), then the compiled tile kernels of `render.kernels` (CPU); the compiled
+    projection when no gradient is needed."""
+    Bf, C = viewmats.shape[:2]
+    N = gaussians.n
+    I = Bf * C
     k = _numba_kernels()
     g = gaussians
     ins = (g.means, g.quats, g.scales, g.opacities, g.colors, viewmats, Ks)
     if torch.is_grad_enabled() and any(x.requires_grad for x in ins):
         pr, feats = _project_features(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased)
         m2, con, op, rad, dep = pr.means2d, pr.conics, pr.opacities, pr.radii, pr.depths.detach()
-    else:                                                    # inference: compiled projection, no autograd graph
+    else:  # inference: compiled projection, no autograd graph
         r = lambda x, *t: x.reshape(Bf, N, *t)
-        m2, con, dep, op, rad = k.project(r(g.means, 3), r(g.quats, 4), r(g.scales, 3), r(g.opacities), viewmats, Ks,
-                                          width, height, near, far, eps2d, antialiased)
+        m2, con, dep, op, rad = k.project(
+            r(g.means, 3),
+            r(g.quats, 4),
+            r(g.scales, 3),
+            r(g.opacities),
+            viewmats,
+            Ks,
+            width,
+            height,
+            near,
+            far,
+            eps2d,
+            antialiased,
+        )
         cols = _colors_per_view(gaussians, viewmats, sh_degree).reshape(I, N, 3)
         feats = torch.cat([cols, dep[..., None]], -1)
-    acc, alpha = k.rasterize(m2.reshape(I, N, 2), con.reshape(I, N, 3), op.reshape(I, N), feats,
-                             rad.reshape(I, N, 2), dep.reshape(I, N), width, height, opts["tile"])
+    acc, alpha = k.rasterize(
+        m2.reshape(I, N, 2),
+        con.reshape(I, N, 3),
+        op.reshape(I, N),
+        feats,
+        rad.reshape(I, N, 2),
+        dep.reshape(I, N),
+        width,
+        height,
+        opts["tile"],
+    )
     return acc.reshape(Bf, C, height, width, 4), alpha.reshape(Bf, C, height, width, 1)
+
 
 def _render_gsplat(gaussians, viewmats, Ks, width, height, near, far, sh_degree, eps2d, antialiased, opts):
     "gsplat's CUDA rasterizer (RGB + accumulated depth), mapped to our tensors."
     import gsplat
-    Bf, C = viewmats.shape[:2]; N = gaussians.n
-    cols = gaussians.colors.reshape(Bf, N, *gaussians.colors.shape[gaussians.means.ndim - 1:])
+
+    Bf, C = viewmats.shape[:2]
+    N = gaussians.n
+    cols = gaussians.colors.reshape(Bf, N, *gaussians.colors.shape[gaussians.means.ndim - 1 :])
     deg = None if gaussians.sh_degree is None else (gaussians.sh_degree if sh_degree is None else sh_degree)
     c = lambda x: x.contiguous()
     out, alpha, _ = gsplat.rasterization(
-        c(gaussians.means.reshape(Bf, N, 3)), c(gaussians.quats.reshape(Bf, N, 4)), c(gaussians.scales.reshape(Bf, N, 3)),
-        c(gaussians.opacities.reshape(Bf, N)), c(cols), c(viewmats), c(Ks), width, height,
-        near_plane=near, far_plane=far, eps2d=eps2d, sh_degree=deg, packed=False, render_mode="RGB+D",
-        rasterize_mode="antialiased" if antialiased else "classic")
+        c(gaussians.means.reshape(Bf, N, 3)),
+        c(gaussians.quats.reshape(Bf, N, 4)),
+        c(gaussians.scales.reshape(Bf, N, 3)),
+        c(gaussians.opacities.reshape(Bf, N)),
+        c(cols),
+        c(viewmats),
+        c(Ks),
+        width,
+        height,
+        near_plane=near,
+        far_plane=far,
+        eps2d=eps2d,
+        sh_degree=deg,
+        packed=False,
+        render_mode="RGB+D",
+        rasterize_mode="antialiased" if antialiased else "classic",
+    )
     return out, alpha
 
+
 def render(
-    gaussians: Gaussians,           # (*B, N) Gaussians
-    camera: Camera,                 # cameras (*B, C), (C,) (shared by the batch) or one unbatched camera
-    background=None,                # None (black, premultiplied), an RGB tuple/(3,) tensor, or images broadcasting to (*B, C, H, W, 3)
-    backend: str = "auto",          # 'auto' (CUDA: gsplat; CPU: numba where it imports, else torch), 'numba', 'torch', 'gsplat'
-    sh_degree: int | None = None,   # SH bands to use (default: all in `colors`); ignored for RGB colours
-    near: float | None = None,      # near plane (default `camera.near`): centres with z < near are culled
-    far: float | None = None,       # far plane (default `camera.far`)
-    eps2d: float = 0.3,             # 2D blur (pixels²) added to every projected covariance
-    antialiased: bool = False,      # Mip-Splatting opacity compensation (gsplat's 'antialiased' mode)
+    gaussians: Gaussians,  # (*B, N) Gaussians
+    camera: Camera,  # cameras (*B, C), (C,) (shared by the batch) or one unbatched camera
+    # None (black, premultiplied), an RGB tuple/(3,) tensor, or images broadcasting to (*B, C, H, W, 3)
+    background=None,
+    backend: str = "auto",  # 'auto' (CUDA: gsplat; CPU: numba where it imports, else torch), 'numba', 'torch', 'gsplat'
+    sh_degree: int | None = None,  # SH bands to use (default: all in `colors`); ignored for RGB colours
+    near: float | None = None,  # near plane (default `camera.near`): centres with z < near are culled
+    far: float | None = None,  # far plane (default `camera.far`)
+    eps2d: float = 0.3,  # 2D blur (pixels²) added to every projected covariance
+    antialiased: bool = False,  # Mip-Splatting opacity compensation (gsplat's 'antialiased' mode)
     slots: Sequence[int] = (16, 32, 64, 128),  # torch backend: Gaussians per tile per front-to-back round
-    tile: int = TILE,               # torch and numba backends: tile side in pixels
-    budget: int = 1 << 20,          # torch backend: pixel×slot elements per chunk (bounds memory)
-    cache_mb: int = 1024,           # torch backend: MB of forward blocks kept for the backward (the rest is recomputed)
+    tile: int = TILE,  # torch and numba backends: tile side in pixels
+    budget: int = 1 << 20,  # torch backend: pixel×slot elements per chunk (bounds memory)
+    cache_mb: int = 1024,  # torch backend: MB of forward blocks kept for the backward (the rest is recomputed)
 ) -> RenderOutput:
     "Render Gaussians into every camera: premultiplied RGB over `background`, alpha, expected depth; differentiable."
     B, C = _check_inputs(gaussians, camera, background, sh_degree)
@@ -528,30 +740,60 @@ def render(
     on_cuda = gaussians.device.type == "cuda" and torch.cuda.is_available()
     if backend == "auto" and on_cuda:
         import importlib.util
-        if importlib.util.find_spec("gsplat") is not None and gaussians.means.dtype == torch.float32: backend = "gsplat"
+
+        if importlib.util.find_spec("gsplat") is not None and gaussians.means.dtype == torch.float32:
+            backend = "gsplat"
         else:
-            warnings.warn("render: CUDA tensors but no gsplat (or not float32): using the (slower) torch backend; pip install gsplat")
+            warnings.warn(
+                "render: CUDA tensors but no gsplat (or not float32): using the (slower) torch backend; pip install "
+                "gsplat"
+            )
             backend = "torch"
-    if backend == "auto": backend = "numba" if gaussians.device.type == "cpu" and _numba_kernels() is not None else "torch"
+    if backend == "auto":
+        backend = "numba" if gaussians.device.type == "cpu" and _numba_kernels() is not None else "torch"
     if backend == "numba":
-        if gaussians.device.type != "cpu": raise InputError(f"backend='numba' runs on the CPU; the Gaussians are on {gaussians.device}")
-        if _numba_kernels() is None: raise MissingDependencyError("backend='numba' needs numba (pip install numba); or use backend='torch'")
+        if gaussians.device.type != "cpu":
+            raise InputError(f"backend='numba' runs on the CPU; the Gaussians are on {gaussians.device}")
+        if _numba_kernels() is None:
+            raise MissingDependencyError("backend='numba' needs numba (pip install numba); or use backend='torch'")
     if backend == "gsplat" and not on_cuda:
-        raise MissingDependencyError("backend='gsplat' needs CUDA tensors and torch.cuda.is_available(); use backend='torch' on the CPU")
+        raise MissingDependencyError(
+            "backend='gsplat' needs CUDA tensors and torch.cuda.is_available(); use backend='torch' on the CPU"
+        )
     if backend == "gsplat" and gaussians.means.dtype != torch.float32:
-        raise InputError(f"backend='gsplat' renders float32 only, got {gaussians.means.dtype}; cast or use backend='torch'")
-    near = camera.near if near is None else near; far = camera.far if far is None else far
+        raise InputError(
+            f"backend='gsplat' renders float32 only, got {gaussians.means.dtype}; cast or use backend='torch'"
+        )
+    near = camera.near if near is None else near
+    far = camera.far if far is None else far
     Cn = C or 1
-    vm, Kc = camera.viewmat.to(gaussians.means.dtype), camera.K.to(gaussians.means.dtype)      # the Gaussians' dtype, batched or not
+    vm, Kc = (
+        camera.viewmat.to(gaussians.means.dtype),
+        camera.K.to(gaussians.means.dtype),
+    )  # the Gaussians' dtype, batched or not
     vm = vm.reshape(*camera.batch_shape[:-1], Cn, 4, 4) if C else vm[None]
     Kc = Kc.reshape(*camera.batch_shape[:-1], Cn, 3, 3) if C else Kc[None]
-    vm = vm.expand(*B, Cn, 4, 4).reshape(-1, Cn, 4, 4); Kc = Kc.expand(*B, Cn, 3, 3).reshape(-1, Cn, 3, 3)
+    vm = vm.expand(*B, Cn, 4, 4).reshape(-1, Cn, 4, 4)
+    Kc = Kc.expand(*B, Cn, 3, 3).reshape(-1, Cn, 3, 3)
     W, H = int(camera.width), int(camera.height)
     fn = dict(gsplat=_render_gsplat, numba=_render_numba, torch=_render_torch)[backend]
     if gaussians.n == 0:
-        acc = gaussians.means.new_zeros(vm.shape[0], Cn, H, W, 4); alpha = acc[..., :1]
+        acc = gaussians.means.new_zeros(vm.shape[0], Cn, H, W, 4)
+        alpha = acc[..., :1]
     else:
-        acc, alpha = fn(gaussians, vm, Kc, W, H, float(near), float(far), sh_degree, eps2d, antialiased, dict(slots=tuple(slots), budget=budget, tile=tile, cache_mb=cache_mb))
+        acc, alpha = fn(
+            gaussians,
+            vm,
+            Kc,
+            W,
+            H,
+            float(near),
+            float(far),
+            sh_degree,
+            eps2d,
+            antialiased,
+            dict(slots=tuple(slots), budget=budget, tile=tile, cache_mb=cache_mb),
+        )
     rgb, depth = acc[..., :3], acc[..., 3:4] / alpha.clamp_min(1e-10)
     shape = (*B, Cn) if C else tuple(B)
     rgb, alpha, depth = (x.reshape(*shape, H, W, x.shape[-1]) for x in (rgb, alpha, depth))
@@ -559,17 +801,20 @@ def render(
 
 # %% ../../nbs/10_render.gaussians.ipynb #02c260e4
 def gaussian_head_scene(
-    n: int = 20000,                 # number of Gaussians
+    n: int = 20000,  # number of Gaussians
     seed: int = 0,
-    scale_mm: tuple = (2.0, 5.0),   # tangential standard deviations, log-uniform (millimetres)
-    opacity: tuple = (0.5, 1.0),    # uniform range
-    dtype=torch.float32, device=None,
+    scale_mm: tuple = (2.0, 5.0),  # tangential standard deviations, log-uniform (millimetres)
+    opacity: tuple = (0.5, 1.0),  # uniform range
+    dtype=torch.float32,
+    device=None,
 ) -> Gaussians:
-    "Flat Gaussians tangent to a head-sized ellipsoid (metres, y up, face +z), skin-toned with dark hair: a benchmark scene."
+    """Flat Gaussians tangent to a head-sized ellipsoid (metres, y up, face +z), skin-toned with dark hair: a benchmark
+    scene."""
     from ggtalker_nb.geometry import axis_angle_to_quat
+
     g = torch.Generator().manual_seed(seed)
     d = F.normalize(torch.randn(n, 3, generator=g, dtype=torch.float64), dim=-1)
-    axes = torch.tensor([0.075, 0.10, 0.095], dtype=torch.float64)        # half-width, half-height, half-depth
+    axes = torch.tensor([0.075, 0.10, 0.095], dtype=torch.float64)  # half-width, half-height, half-depth
     means = d * axes
     normal = F.normalize(d / axes, dim=-1)
     zax = torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64).expand_as(normal)
@@ -578,49 +823,83 @@ def gaussian_head_scene(
     quats = axis_angle_to_quat(F.normalize(axis, dim=-1) * ang[:, None])  # local z → surface normal
     lo, hi = math.log(scale_mm[0] / 1000), math.log(scale_mm[1] / 1000)
     scales = torch.exp(torch.rand(n, 3, generator=g, dtype=torch.float64) * (hi - lo) + lo)
-    scales[:, 2] *= 0.3                                                   # thin along the normal
+    scales[:, 2] *= 0.3  # thin along the normal
     ops = torch.rand(n, generator=g, dtype=torch.float64) * (opacity[1] - opacity[0]) + opacity[0]
-    skin = torch.tensor([0.85, 0.64, 0.52], dtype=torch.float64); hair = torch.tensor([0.22, 0.14, 0.09], dtype=torch.float64)
+    skin = torch.tensor([0.85, 0.64, 0.52], dtype=torch.float64)
+    hair = torch.tensor([0.22, 0.14, 0.09], dtype=torch.float64)
     is_hair = ((d[:, 1] > 0.35) | ((d[:, 2] < -0.2) & (d[:, 1] > -0.4))).to(torch.float64)[:, None]
     cols = skin * (1 - is_hair) + hair * is_hair + 0.05 * torch.randn(n, 3, generator=g, dtype=torch.float64)
-    eyes = ((d[:, 2] > 0.8) & ((d[:, 0].abs() - 0.33).abs() < 0.1) & ((d[:, 1] - 0.12).abs() < 0.07))
+    eyes = (d[:, 2] > 0.8) & ((d[:, 0].abs() - 0.33).abs() < 0.1) & ((d[:, 1] - 0.12).abs() < 0.07)
     cols[eyes] = 0.1
     mouth = (d[:, 2] > 0.8) & (d[:, 0].abs() < 0.25) & ((d[:, 1] + 0.35).abs() < 0.05)
     cols[mouth] = torch.tensor([0.6, 0.2, 0.2], dtype=torch.float64)
-    return Gaussians(*(x.to(dtype=dtype, device=device).contiguous() for x in (means, quats, scales, ops, cols.clamp(0, 1))))
+    return Gaussians(
+        *(x.to(dtype=dtype, device=device).contiguous() for x in (means, quats, scales, ops, cols.clamp(0, 1)))
+    )
 
 # %% ../../nbs/10_render.gaussians.ipynb #c739164a
 def _composite_dense(m2, con, op, feat, px, py):
-    "Brute-force compositing of pixels (px, py) against depth-sorted Gaussians (m2 (N,2), con (N,3), op (N,), feat (N,D))."
-    dx = m2[None, :, 0] - px[:, None]; dy = m2[None, :, 1] - py[:, None]
+    """Brute-force compositing of pixels (px, py) against depth-sorted Gaussians (m2 (N,2), con (N,3), op (N,), feat
+    (N,D))."""
+    dx = m2[None, :, 0] - px[:, None]
+    dy = m2[None, :, 1] - py[:, None]
     sig = 0.5 * (con[None, :, 0] * dx * dx + con[None, :, 2] * dy * dy) + con[None, :, 1] * dx * dy
     al = (op[None] * torch.exp(-sig)).clamp_max(ALPHA_MAX)
     use = (sig >= 0) & (al >= ALPHA_MIN)
     al = torch.where(use, al, torch.zeros_like(al))
     T_after = torch.cumprod(1 - al, -1)
     T_before = torch.cat([torch.ones_like(T_after[:, :1]), T_after[:, :-1]], -1)
-    w = torch.where(T_after > T_MIN, al * T_before, torch.zeros_like(al))   # a pixel stops before the α that would drop T ≤ 1e-4
+    # a pixel stops before the α that would drop T ≤ 1e-4
+    w = torch.where(T_after > T_MIN, al * T_before, torch.zeros_like(al))
     return w @ feat, w.sum(-1, keepdim=True)
 
+
 def render_reference(
-    gaussians: Gaussians, camera: Camera,
-    background=None, sh_degree: int | None = None, near: float | None = None, far: float | None = None,
-    eps2d: float = 0.3, chunk: int = 2048,   # pixels per checkpointed chunk
-    reentrant: bool = False,  # reentrant checkpoints bound memory better but allow only `.backward()`, not `autograd.grad`
+    gaussians: Gaussians,
+    camera: Camera,
+    background=None,
+    sh_degree: int | None = None,
+    near: float | None = None,
+    far: float | None = None,
+    eps2d: float = 0.3,
+    chunk: int = 2048,  # pixels per checkpointed chunk
+    # reentrant checkpoints bound memory better but allow only `.backward()`, not `autograd.grad`
+    reentrant: bool = False,
 ) -> RenderOutput:
-    "Brute-force twin of `render`: every pixel against every Gaussian (depth-sorted), same conventions; slow, for tests."
+    """Brute-force twin of `render`: every pixel against every Gaussian (depth-sorted), same conventions; slow, for
+    tests."""
     from torch.utils.checkpoint import checkpoint
+
     B, C = _check_inputs(gaussians, camera, background, sh_degree)
-    near = camera.near if near is None else near; far = camera.far if far is None else far
+    near = camera.near if near is None else near
+    far = camera.far if far is None else far
     Cn = C or 1
-    vm = (camera.viewmat.reshape(*camera.batch_shape[:-1], Cn, 4, 4) if C else camera.viewmat[None]).to(gaussians.means.dtype)
+    vm = (camera.viewmat.reshape(*camera.batch_shape[:-1], Cn, 4, 4) if C else camera.viewmat[None]).to(
+        gaussians.means.dtype
+    )
     Kc = (camera.K.reshape(*camera.batch_shape[:-1], Cn, 3, 3) if C else camera.K[None]).to(gaussians.means.dtype)
-    vm = vm.expand(*B, Cn, 4, 4).reshape(-1, Cn, 4, 4); Kc = Kc.expand(*B, Cn, 3, 3).reshape(-1, Cn, 3, 3)
+    vm = vm.expand(*B, Cn, 4, 4).reshape(-1, Cn, 4, 4)
+    Kc = Kc.expand(*B, Cn, 3, 3).reshape(-1, Cn, 3, 3)
     Bf, N, W, H = vm.shape[0], gaussians.n, int(camera.width), int(camera.height)
-    pr = project_gaussians(gaussians.means.reshape(Bf, N, 3), gaussians.quats.reshape(Bf, N, 4), gaussians.scales.reshape(Bf, N, 3),
-                           gaussians.opacities.reshape(Bf, N), vm, Kc, W, H, near, far, eps2d)
+    pr = project_gaussians(
+        gaussians.means.reshape(Bf, N, 3),
+        gaussians.quats.reshape(Bf, N, 4),
+        gaussians.scales.reshape(Bf, N, 3),
+        gaussians.opacities.reshape(Bf, N),
+        vm,
+        Kc,
+        W,
+        H,
+        near,
+        far,
+        eps2d,
+    )
     feats = torch.cat([_colors_per_view(gaussians, vm, sh_degree), pr.depths[..., None]], -1)
-    ys, xs = torch.meshgrid(torch.arange(H, dtype=vm.dtype, device=vm.device) + 0.5, torch.arange(W, dtype=vm.dtype, device=vm.device) + 0.5, indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(H, dtype=vm.dtype, device=vm.device) + 0.5,
+        torch.arange(W, dtype=vm.dtype, device=vm.device) + 0.5,
+        indexing="ij",
+    )
     xs, ys = xs.reshape(-1), ys.reshape(-1)
     accs, alphas = [], []
     for b in range(Bf):
@@ -628,10 +907,14 @@ def render_reference(
             keep = (pr.radii[b, c] > 0).all(-1).nonzero().squeeze(1)
             keep = keep[torch.argsort(pr.depths[b, c, keep], stable=True)]
             args = (pr.means2d[b, c, keep], pr.conics[b, c, keep], pr.opacities[b, c, keep], feats[b, c, keep])
-            outs = [checkpoint(_composite_dense, *args, xs[s:s + chunk], ys[s:s + chunk], use_reentrant=reentrant)
-                    for s in range(0, H * W, chunk)]
-            accs.append(torch.cat([o[0] for o in outs])); alphas.append(torch.cat([o[1] for o in outs]))
-    acc = torch.stack(accs).reshape(Bf, Cn, H, W, 4); alpha = torch.stack(alphas).reshape(Bf, Cn, H, W, 1)
+            outs = [
+                checkpoint(_composite_dense, *args, xs[s : s + chunk], ys[s : s + chunk], use_reentrant=reentrant)
+                for s in range(0, H * W, chunk)
+            ]
+            accs.append(torch.cat([o[0] for o in outs]))
+            alphas.append(torch.cat([o[1] for o in outs]))
+    acc = torch.stack(accs).reshape(Bf, Cn, H, W, 4)
+    alpha = torch.stack(alphas).reshape(Bf, Cn, H, W, 1)
     rgb, depth = acc[..., :3], acc[..., 3:4] / alpha.clamp_min(1e-10)
     shape = (*B, Cn) if C else tuple(B)
     rgb, alpha, depth = (x.reshape(*shape, H, W, x.shape[-1]) for x in (rgb, alpha, depth))
@@ -642,10 +925,11 @@ def _tiles_dense(m2, con, op, feat, ids, tile_xy, tile):
     "Dense per-tile compositing (padded lists `ids` (n, L), −1 = empty) — the gsplat-pieces reference's inner loop."
     valid = ids >= 0
     i = ids.clamp_min(0)
-    m, c, o, f = m2[i], con[i], op[i] * valid, feat[i]                       # (n, L, ·)
+    m, c, o, f = m2[i], con[i], op[i] * valid, feat[i]  # (n, L, ·)
     r = torch.arange(tile, dtype=m2.dtype, device=m2.device) + 0.5
     py, px = torch.meshgrid(r, r, indexing="ij")
-    px = tile_xy[:, None, 0:1] + px.reshape(1, -1, 1); py = tile_xy[:, None, 1:2] + py.reshape(1, -1, 1)   # (n, P, 1)
+    px = tile_xy[:, None, 0:1] + px.reshape(1, -1, 1)
+    py = tile_xy[:, None, 1:2] + py.reshape(1, -1, 1)  # (n, P, 1)
     dx, dy = m[:, None, :, 0] - px, m[:, None, :, 1] - py
     sig = 0.5 * (c[:, None, :, 0] * dx * dx + c[:, None, :, 2] * dy * dy) + c[:, None, :, 1] * dx * dy
     al = (o[:, None] * torch.exp(-sig)).clamp_max(ALPHA_MAX)
@@ -655,19 +939,23 @@ def _tiles_dense(m2, con, op, feat, ids, tile_xy, tile):
     w = torch.where(T_after > T_MIN, al * T_before, torch.zeros_like(al))
     return torch.bmm(w, f), w.sum(-1, keepdim=True)
 
+
 def render_gsplat_pieces(
-    gaussians: Gaussians,   # (N,) Gaussians with RGB colours
-    camera: Camera,         # one unbatched camera
-    tile: int = 16, max_elems: int = 1 << 24,   # tiles per chunk are picked so that pixels×list length ≤ max_elems
-    reentrant: bool = False,                     # as in `render_reference`
+    gaussians: Gaussians,  # (N,) Gaussians with RGB colours
+    camera: Camera,  # one unbatched camera
+    tile: int = 16,
+    max_elems: int = 1 << 24,  # tiles per chunk are picked so that pixels×list length ≤ max_elems
+    reentrant: bool = False,  # as in `render_reference`
 ):
     "A second reference: gsplat's pure-torch projection + dense padded per-tile compositing (autograd, checkpointed)."
     from gsplat.cuda._torch_impl import _fully_fused_projection, _quat_scale_to_covar_preci
     from torch.utils.checkpoint import checkpoint
+
     W, H = int(camera.width), int(camera.height)
     covars, _ = _quat_scale_to_covar_preci(gaussians.quats, gaussians.scales, compute_preci=False)
-    radii, m2, depths, con, _ = _fully_fused_projection(gaussians.means, covars, camera.viewmat[None], camera.K[None], W, H,
-                                                        0.3, camera.near, camera.far)
+    radii, m2, depths, con, _ = _fully_fused_projection(
+        gaussians.means, covars, camera.viewmat[None], camera.K[None], W, H, 0.3, camera.near, camera.far
+    )
     radii, m2, depths, con = radii[0], m2[0], depths[0], con[0]
     feat = torch.cat([gaussians.colors, depths[:, None]], -1)
     ok = (radii > 0).all(-1) & (gaussians.opacities >= ALPHA_MIN)
@@ -676,15 +964,23 @@ def render_gsplat_pieces(
     ty, tx = torch.arange(nt) // plan.tiles_x, torch.arange(nt) % plan.tiles_x
     tile_xy = torch.stack([tx * tile, ty * tile], -1).to(m2.dtype)
     order = torch.argsort(plan.count, descending=True)
-    acc = m2.new_zeros(nt, tile * tile, 4); alpha = m2.new_zeros(nt, tile * tile, 1)
+    acc = m2.new_zeros(nt, tile * tile, 4)
+    alpha = m2.new_zeros(nt, tile * tile, 1)
     s = 0
     while s < nt and plan.count[order[s]] > 0:
-        L = int(plan.count[order[s]]); n = max(1, max_elems // (tile * tile * L))
-        tl = order[s:s + n]; tl = tl[plan.count[tl] > 0]
+        L = int(plan.count[order[s]])
+        n = max(1, max_elems // (tile * tile * L))
+        tl = order[s : s + n]
+        tl = tl[plan.count[tl] > 0]
         ar = torch.arange(L)
-        ids = torch.where(ar[None] < plan.count[tl, None], plan.gids[(plan.start[tl, None] + ar).clamp(max=plan.gids.numel() - 1)], -1)
-        a, al = checkpoint(_tiles_dense, m2, con, gaussians.opacities, feat, ids, tile_xy[tl], tile, use_reentrant=reentrant)
-        acc = acc.index_add(0, tl, a); alpha = alpha.index_add(0, tl, al)
+        ids = torch.where(
+            ar[None] < plan.count[tl, None], plan.gids[(plan.start[tl, None] + ar).clamp(max=plan.gids.numel() - 1)], -1
+        )
+        a, al = checkpoint(
+            _tiles_dense, m2, con, gaussians.opacities, feat, ids, tile_xy[tl], tile, use_reentrant=reentrant
+        )
+        acc = acc.index_add(0, tl, a)
+        alpha = alpha.index_add(0, tl, al)
         s += n
     img = lambda x: rearrange(x, "(ty tx) (r c) d -> (ty r) (tx c) d", tx=plan.tiles_x, r=tile)[:H, :W]
     acc, alpha = img(acc), img(alpha)
@@ -694,116 +990,222 @@ def render_gsplat_pieces(
 def _rss_bytes() -> int:
     "Current resident set size of this process (Linux /proc; 0 elsewhere)."
     try:
-        with open("/proc/self/statm") as f: return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError): return 0
+        with open("/proc/self/statm") as f:
+            return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
 
 def _bench_row(method: str, n: int, res: int, repeats: int = 3, threads: int = 2) -> dict:
     "Time one renderer on the head scene in this process: forward (no grad), forward+backward, peak RSS growth."
     import resource
+
     torch.set_num_threads(threads)
-    methods = dict(ours=lambda g, c: render(g, c, backend="torch"), numba=lambda g, c: render(g, c, backend="numba"), brute=lambda g, c: render_reference(g, c, reentrant=True),
-                   gsplat_pieces=lambda g, c: render_gsplat_pieces(g, c, reentrant=True))
+    methods = dict(
+        ours=lambda g, c: render(g, c, backend="torch"),
+        numba=lambda g, c: render(g, c, backend="numba"),
+        brute=lambda g, c: render_reference(g, c, reentrant=True),
+        gsplat_pieces=lambda g, c: render_gsplat_pieces(g, c, reentrant=True),
+    )
+
     def make(n, res):
         g = gaussian_head_scene(n)
-        for x in (g.means, g.quats, g.scales, g.opacities, g.colors): x.requires_grad_(True)
+        for x in (g.means, g.quats, g.scales, g.opacities, g.colors):
+            x.requires_grad_(True)
         cam = orbit_camera(20.0, 5.0, dist=0.8, fov_deg=20.0, width=res, height=res)
         return lambda: methods[method](g, cam)
+
     def run(fn):
-        out = fn(); (out.rgb.sum() + out.alpha.sum() + out.depth.sum()).backward()
-    run(make(200, 32))                                         # warm-up: imports, lazy initialisation
-    fn = make(n, res); step = lambda: run(fn)
+        out = fn()
+        (out.rgb.sum() + out.alpha.sum() + out.depth.sum()).backward()
+
+    run(make(200, 32))  # warm-up: imports, lazy initialisation
+    fn = make(n, res)
+    step = lambda: run(fn)
+
     def timed(f):
-        c0, t0 = time.process_time(), time.perf_counter(); f()
+        c0, t0 = time.process_time(), time.perf_counter()
+        f()
         return time.perf_counter() - t0, time.process_time() - c0
+
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     base = _rss_bytes()
-    first = timed(step)                                        # first run: the memory high-water mark
+    first = timed(step)  # first run: the memory high-water mark
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - base
     fwd, both = [], ([] if repeats else [first])
     for _ in range(max(repeats, 1)):
-        with torch.no_grad(): fwd.append(timed(fn))
-        if repeats: both.append(timed(step))
-    return dict(method=method, n=n, res=res, threads=threads, fwd_s=min(fwd)[0], fwd_bwd_s=min(both)[0],
-                fwd_cpu_s=min(f[1] for f in fwd), fwd_bwd_cpu_s=min(b[1] for b in both), peak_mb=peak / 2**20, load=load)
+        with torch.no_grad():
+            fwd.append(timed(fn))
+        if repeats:
+            both.append(timed(step))
+    return dict(
+        method=method,
+        n=n,
+        res=res,
+        threads=threads,
+        fwd_s=min(fwd)[0],
+        fwd_bwd_s=min(both)[0],
+        fwd_cpu_s=min(f[1] for f in fwd),
+        fwd_bwd_cpu_s=min(b[1] for b in both),
+        peak_mb=peak / 2**20,
+        load=load,
+    )
+
 
 def _bench_subprocess(method, n, res, repeats, threads, timeout):
     "Run `_bench_row` in a fresh Python so that its peak memory is its own."
-    import json, subprocess, sys
-    code = (f"import json; from ggtalker_nb.render.gaussians import _bench_row; "
-            f"print(json.dumps(_bench_row({method!r}, {n}, {res}, {repeats}, {threads})))")
-    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}        # no OpenMP spin-waiting on a shared CPU
+    import json
+    import subprocess
+    import sys
+
+    code = (
+        f"import json; from ggtalker_nb.render.gaussians import _bench_row; "
+        f"print(json.dumps(_bench_row({method!r}, {n}, {res}, {repeats}, {threads})))"
+    )
+    env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}  # no OpenMP spin-waiting on a shared CPU
     try:
         p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout, env=env)
     except subprocess.TimeoutExpired:
         return dict(method=method, n=n, res=res, error=f"timeout > {timeout} s")
-    if p.returncode != 0: return dict(method=method, n=n, res=res, error=p.stderr.strip().splitlines()[-1][:200])
+    if p.returncode != 0:
+        return dict(method=method, n=n, res=res, error=p.stderr.strip().splitlines()[-1][:200])
     return json.loads(p.stdout.strip().splitlines()[-1])
+
 
 def bench_render(
     sizes: Sequence[tuple] = ((2000, 256), (20000, 256), (20000, 512), (100000, 512)),  # (Gaussians, image side)
-    repeats: int = 3,          # timed runs after one warm-up (the minimum is reported)
-    quick: bool = False,       # one repeat and no gsplat-pieces reference
-    threads: int = 2,          # torch threads in every row
+    repeats: int = 3,  # timed runs after one warm-up (the minimum is reported)
+    quick: bool = False,  # one repeat and no gsplat-pieces reference
+    threads: int = 2,  # torch threads in every row
     brute_max: float = 1.5e8,  # run the brute-force reference only where Gaussians × pixels ≤ this
-    timeout: int = 600,        # seconds per row and method
-    refs: bool = True,         # also run the brute-force and gsplat-pieces references (minutes at the large sizes)
+    timeout: int = 600,  # seconds per row and method
+    refs: bool = True,  # also run the brute-force and gsplat-pieces references (minutes at the large sizes)
 ) -> list[dict]:
-    "Benchmark `render`'s numba and torch backends against the brute-force and gsplat-pieces references; print a table, return rows."
+    """Benchmark `render`'s numba and torch backends against the brute-force and gsplat-pieces references; print a
+    table, return rows."""
     repeats = 1 if quick else repeats
     rows = []
     for n, res in sizes:
-        row = dict(n=n, res=res, numba=(_bench_subprocess("numba", n, res, repeats, threads, timeout) if _numba_kernels() is not None
-                                        else dict(error="skipped (numba does not import)")),
-                   ours=_bench_subprocess("ours", n, res, repeats, threads, timeout))
-        row["brute"] = (_bench_subprocess("brute", n, res, 0, threads, timeout) if refs and n * res * res <= brute_max
-                        else dict(error="skipped (too large)" if refs else "skipped (refs=False)"))
-        row["gsplat_pieces"] = (dict(error="skipped (quick)" if refs else "skipped (refs=False)") if quick or not refs
-                                else _bench_subprocess("gsplat_pieces", n, res, 0, threads, timeout))
+        row = dict(
+            n=n,
+            res=res,
+            numba=(
+                _bench_subprocess("numba", n, res, repeats, threads, timeout)
+                if _numba_kernels() is not None
+                else dict(error="skipped (numba does not import)")
+            ),
+            ours=_bench_subprocess("ours", n, res, repeats, threads, timeout),
+        )
+        row["brute"] = (
+            _bench_subprocess("brute", n, res, 0, threads, timeout)
+            if refs and n * res * res <= brute_max
+            else dict(error="skipped (too large)" if refs else "skipped (refs=False)")
+        )
+        row["gsplat_pieces"] = (
+            dict(error="skipped (quick)" if refs else "skipped (refs=False)")
+            if quick or not refs
+            else _bench_subprocess("gsplat_pieces", n, res, 0, threads, timeout)
+        )
         rows.append(row)
     f = lambda r, k: f"{r[k]:8.3f}" if k in r else f"{'—':>8}"
-    ratio = lambda r, o: f"{r['fwd_bwd_s'] / o['fwd_bwd_s']:7.1f}×" if "fwd_bwd_s" in r and "fwd_bwd_s" in o else f"{'—':>8}"
+    ratio = lambda r, o: (
+        f"{r['fwd_bwd_s'] / o['fwd_bwd_s']:7.1f}×" if "fwd_bwd_s" in r and "fwd_bwd_s" in o else f"{'—':>8}"
+    )
     fr = lambda r, o: f"{r['fwd_s'] / o['fwd_s']:7.1f}×" if "fwd_s" in r and "fwd_s" in o else f"{'—':>8}"
-    print(f"threads: {threads}; times in s (wall, best of {repeats}), cpu = process CPU seconds, peak = peak RSS growth (MB); "
-          f"ratio = that method's time / the numba backend's (torch) or the torch backend's (references)")
-    print(f"{'N':>7} {'px':>5} | {'numba fwd':>9} {'fwd+bwd':>8} {'peak':>8} | {'torch fwd':>9} {'ratio':>8} {'fwd+bwd':>8} {'ratio':>8} "
-          f"{'cpu fwd':>8} {'cpu f+b':>8} {'peak':>8} | {'brute':>8} {'ratio':>8} {'peak':>8} | {'gs-pcs':>8} {'ratio':>8} {'peak':>8} | {'load':>5}")
+    print(
+        f"threads: {threads}; times in s (wall, best of {repeats}), cpu = process CPU seconds, peak = peak RSS growth "
+        "(MB); "
+        f"ratio = that method's time / the numba backend's (torch) or the torch backend's (references)"
+    )
+    print(
+        f"{'N':>7} {'px':>5} | {'numba fwd':>9} {'fwd+bwd':>8} {'peak':>8} | {'torch fwd':>9} {'ratio':>8} "
+        f"{'fwd+bwd':>8} {'ratio':>8} "
+        f"{'cpu fwd':>8} {'cpu f+b':>8} {'peak':>8} | {'brute':>8} {'ratio':>8} {'peak':>8} | {'gs-pcs':>8} "
+        f"{'ratio':>8} {'peak':>8} | {'load':>5}"
+    )
     for r in rows:
         o, b, g, k = r["ours"], r["brute"], r["gsplat_pieces"], r["numba"]
-        print(f"{r['n']:>7} {r['res']:>5} | {f(k, 'fwd_s'):>9} {f(k, 'fwd_bwd_s')} {f(k, 'peak_mb')} | "
-              f"{f(o, 'fwd_s'):>9} {fr(o, k)} {f(o, 'fwd_bwd_s')} {ratio(o, k)} {f(o, 'fwd_cpu_s')} {f(o, 'fwd_bwd_cpu_s')} {f(o, 'peak_mb')} | "
-              f"{f(b, 'fwd_bwd_s')} {ratio(b, o)} {f(b, 'peak_mb')} | {f(g, 'fwd_bwd_s')} {ratio(g, o)} {f(g, 'peak_mb')} | "
-              f"{k.get('load', o.get('load', float('nan'))):5.1f}")
+        print(
+            f"{r['n']:>7} {r['res']:>5} | {f(k, 'fwd_s'):>9} {f(k, 'fwd_bwd_s')} {f(k, 'peak_mb')} | "
+            f"{f(o, 'fwd_s'):>9} {fr(o, k)} {f(o, 'fwd_bwd_s')} {ratio(o, k)} {f(o, 'fwd_cpu_s')} "
+            f"{f(o, 'fwd_bwd_cpu_s')} {f(o, 'peak_mb')} | "
+            f"{f(b, 'fwd_bwd_s')} {ratio(b, o)} {f(b, 'peak_mb')} | {f(g, 'fwd_bwd_s')} {ratio(g, o)} "
+            f"{f(g, 'peak_mb')} | "
+            f"{k.get('load', o.get('load', float('nan'))):5.1f}"
+        )
     for r in rows:
         for k in ("numba", "ours", "brute", "gsplat_pieces"):
-            if "error" in r[k] and not r[k]["error"].startswith("skipped"): print(f"  {r['n']}@{r['res']} {k}: {r[k]['error']}")
+            if "error" in r[k] and not r[k]["error"].startswith("skipped"):
+                print(f"  {r['n']}@{r['res']} {k}: {r[k]['error']}")
     return rows
 
-KERNEL_TARGETS = {(20000, 256): dict(fwd_s=0.015, fwd_bwd_s=0.040), (100000, 512): dict(fwd_bwd_s=0.25, peak_mb=0.8 * 1024)}
+
+KERNEL_TARGETS = {
+    (20000, 256): dict(fwd_s=0.015, fwd_bwd_s=0.040),
+    (100000, 512): dict(fwd_bwd_s=0.25, peak_mb=0.8 * 1024),
+}
+
 
 def kernels_record(rows: list[dict], command: str, machine: str, commit: str = "", status: str = "measured") -> dict:
     "A results/*.json record of `bench_render` rows: numba vs torch backend, their ratio and the targets of issue 18."
     import datetime
+
     get = lambda r, m, k: round(r[m][k], 4) if k in r.get(m, {}) else "—"
     table = []
     for r in rows:
         k, o = r["numba"], r["ours"]
         tg = KERNEL_TARGETS.get((r["n"], r["res"]), {})
         met = [f"{key} {'≤' if k.get(key, 1e9) <= v else '>'} {v:g}" for key, v in tg.items()]
-        table.append(dict(n=r["n"], px=r["res"], numba_fwd_s=get(r, "numba", "fwd_s"), numba_fwd_bwd_s=get(r, "numba", "fwd_bwd_s"),
-                          numba_peak_mb=get(r, "numba", "peak_mb"), torch_fwd_s=get(r, "ours", "fwd_s"), torch_fwd_bwd_s=get(r, "ours", "fwd_bwd_s"),
-                          torch_peak_mb=get(r, "ours", "peak_mb"),
-                          speedup_fwd=round(o["fwd_s"] / k["fwd_s"], 2) if "fwd_s" in k and "fwd_s" in o else "—",
-                          speedup_fwd_bwd=round(o["fwd_bwd_s"] / k["fwd_bwd_s"], 2) if "fwd_bwd_s" in k and "fwd_bwd_s" in o else "—",
-                          load=round(k.get("load", float("nan")), 2), targets="; ".join(met) or "—"))
-    figs = {f"{m}_{key}_{r['n']}_{r['res']}": r[m][key] for r in rows for m in ("numba", "ours")
-            for key in ("fwd_s", "fwd_bwd_s", "peak_mb") if key in r[m]}
+        table.append(
+            dict(
+                n=r["n"],
+                px=r["res"],
+                numba_fwd_s=get(r, "numba", "fwd_s"),
+                numba_fwd_bwd_s=get(r, "numba", "fwd_bwd_s"),
+                numba_peak_mb=get(r, "numba", "peak_mb"),
+                torch_fwd_s=get(r, "ours", "fwd_s"),
+                torch_fwd_bwd_s=get(r, "ours", "fwd_bwd_s"),
+                torch_peak_mb=get(r, "ours", "peak_mb"),
+                speedup_fwd=round(o["fwd_s"] / k["fwd_s"], 2) if "fwd_s" in k and "fwd_s" in o else "—",
+                speedup_fwd_bwd=round(o["fwd_bwd_s"] / k["fwd_bwd_s"], 2)
+                if "fwd_bwd_s" in k and "fwd_bwd_s" in o
+                else "—",
+                load=round(k.get("load", float("nan")), 2),
+                targets="; ".join(met) or "—",
+            )
+        )
+    figs = {
+        f"{m}_{key}_{r['n']}_{r['res']}": r[m][key]
+        for r in rows
+        for m in ("numba", "ours")
+        for key in ("fwd_s", "fwd_bwd_s", "peak_mb")
+        if key in r[m]
+    }
     return dict(
-        title="Compiled (numba) CPU rasterizer kernels vs the torch backend (render(backend='numba' | 'torch'), 2 threads)",
-        record=dict(date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), machine=machine,
-                    command=command, commit=commit, status=status),
-        notes=["each row and backend in a fresh process (OMP_WAIT_POLICY=PASSIVE), head scene, camera at 0.8 m, 20° fov; "
-               "times are wall seconds, best of the repeats; peak = growth of peak RSS (MB); load = 1-min load average at the start of the row",
-               "targets (issue 18, 2 threads): 20k @256² forward ≤ 0.015 s, forward+backward ≤ 0.040 s; 100k @512² forward+backward ≤ 0.25 s and ≤ 0.8 GB"],
+        title="Compiled (numba) CPU rasterizer kernels vs the torch backend (render(backend='numba' | 'torch'), 2 "
+        "threads)",
+        record=dict(
+            date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+            machine=machine,
+            command=command,
+            commit=commit,
+            status=status,
+        ),
+        notes=[
+            "each row and backend in a fresh process (OMP_WAIT_POLICY=PASSIVE), head scene, camera at 0.8 m, 20° fov; "
+            "times are wall seconds, best of the repeats; peak = growth of peak RSS (MB); load = 1-min load average at "
+            "the start of the row",
+            "targets (issue 18, 2 threads): 20k @256² forward ≤ 0.015 s, forward+backward ≤ 0.040 s; 100k @512² "
+            "forward+backward ≤ 0.25 s and ≤ 0.8 GB",
+        ],
         figures=figs,
-        tables=[dict(name="render_kernels", title="numba vs torch backend: seconds (wall, best of repeats) and speed-up",
-                     columns=list(table[0]) if table else [], rows=table, notes=[])])
+        tables=[
+            dict(
+                name="render_kernels",
+                title="numba vs torch backend: seconds (wall, best of repeats) and speed-up",
+                columns=list(table[0]) if table else [],
+                rows=table,
+                notes=[],
+            )
+        ],
+    )

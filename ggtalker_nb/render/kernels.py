@@ -7,7 +7,8 @@ __all__ = ['ALPHA_MIN', 'ALPHA_MAX', 'T_MIN', 'ALPHA_KEEP', 'set_threads', 'bin_
            'rasterize']
 
 # %% ../../nbs/09_render.kernels.ipynb #0fea8be2
-import math, os
+import math
+import os
 
 import numba as nb
 import numpy as np
@@ -18,21 +19,25 @@ from torch import Tensor
 from ..core import InputError
 
 # %% ../../nbs/09_render.kernels.ipynb #202c9e57
-ALPHA_MIN = 1.0 / 255.0   # the rasterizer's rules, the same numbers as `render.gaussians` (a test checks)
+ALPHA_MIN = 1.0 / 255.0  # the rasterizer's rules, the same numbers as `render.gaussians` (a test checks)
 ALPHA_MAX = 0.999
 T_MIN = 1e-4
 ALPHA_KEEP = float(np.nextafter(np.float32(ALPHA_MIN), np.float32(0.0)))  # a pair counts when α > this (float32 1/255)
-_L_SKIP = math.log(ALPHA_MIN) - 1e-3   # log α below this: skipped before the exp (exact test after it)
+_L_SKIP = math.log(ALPHA_MIN) - 1e-3  # log α below this: skipped before the exp (exact test after it)
+
 
 def set_threads(n: int | None = None) -> int:
     "Use `n` (default: `torch.get_num_threads()`) numba threads, capped at numba's pool size; returns the count used."
     n = torch.get_num_threads() if n is None else int(n)
     n = max(1, min(n, nb.config.NUMBA_NUM_THREADS))
-    if nb.get_num_threads() != n: nb.set_num_threads(n)
+    if nb.get_num_threads() != n:
+        nb.set_num_threads(n)
     return n
 
+
 def _balanced_order(count: np.ndarray, n_threads: int) -> np.ndarray:
-    "Non-empty tiles, heaviest first, dealt round-robin into `n_threads` contiguous blocks (numba splits a prange evenly)."
+    """Non-empty tiles, heaviest first, dealt round-robin into `n_threads` contiguous blocks (numba splits a prange
+    evenly)."""
     busy = np.flatnonzero(count)
     busy = busy[np.argsort(-count[busy], kind="stable")]
     return np.concatenate([busy[k::n_threads] for k in range(n_threads)]) if len(busy) else busy
@@ -42,84 +47,118 @@ def _balanced_order(count: np.ndarray, n_threads: int) -> np.ndarray:
 def _tcl(x, hi, tile):
     return int(math.floor(min(max(x, 0.0), hi - 1.0) / tile))
 
+
 def _depth_order(radii: np.ndarray, depths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    "Visible Gaussians (flat index i·N + n), image-major, each image in stable depth order; and the offset of every image."
+    """Visible Gaussians (flat index i·N + n), image-major, each image in stable depth order; and the offset of every
+    image."""
     I, N = depths.shape
     vis = (radii[..., 0] > 0) & (radii[..., 1] > 0)
     outs, off = [], np.zeros(I + 1, np.int64)
     for i in range(I):
         idx = np.flatnonzero(vis[i])
         d = depths[i, idx]
-        if d.dtype == np.float32 and N < 2**32:           # one (SIMD) sort of (order-preserving depth bits, index): stable, exact
-            u = (d + np.float32(0)).view(np.uint32)        # −0 → +0
+        # one (SIMD) sort of (order-preserving depth bits, index): stable, exact
+        if d.dtype == np.float32 and N < 2**32:
+            u = (d + np.float32(0)).view(np.uint32)  # −0 → +0
             u = np.where(u >> 31, ~u, u | np.uint32(0x80000000)).astype(np.uint64)
             o = (np.sort((u << np.uint64(32)) | idx.astype(np.uint64)) & np.uint64(0xFFFFFFFF)).astype(np.int64)
         else:
             o = idx[np.argsort(d, kind="stable")]
-        outs.append(o + i * N); off[i + 1] = off[i] + len(o)
+        outs.append(o + i * N)
+        off[i + 1] = off[i] + len(o)
     return (np.concatenate(outs) if I else np.zeros(0, np.int64)), off
 
+
 @nb.njit(cache=True, inline="always")
-def _span(f, ty, x0, x1, m2, con, op, W, tile, use_conic):
-    "Tile columns [c0, c1] of tile row `ty` that Gaussian f's α ≥ 1/255 ellipse reaches (its box columns x0..x1 without conics)."
-    if not use_conic: return x0, x1
-    mx = m2[f, 0]; my = m2[f, 1]
-    a = con[f, 0]; b = con[f, 1]; c = con[f, 2]
+def _ellipse(f, con, op):
+    "Gaussian f's α ≥ 1/255 ellipse {d : dᵀ A d ≤ Q}: (a, b, c, Q, det, y-extent, x-extent)."
+    a = con[f, 0]
+    b = con[f, 1]
+    c = con[f, 2]
     Q = 2.0 * math.log(op[f] / ALPHA_MIN) * (1.0 + 1e-4) + 1e-3
     det = max(a * c - b * b, 1e-30)
-    ymax = math.sqrt(Q * a / det); xr = math.sqrt(Q * c / det)
-    b0 = ty * tile + 0.5 - my; b1 = b0 + (tile - 1)
-    lo = max(b0, -ymax); hi = min(b1, ymax)
-    if not lo <= hi: return x0, x0 - 1
-    dyr = min(max(-b * xr / c, lo), hi); dyl = min(max(b * xr / c, lo), hi)
+    return a, b, c, Q, det, math.sqrt(Q * a / det), math.sqrt(Q * c / det)
+
+
+@nb.njit(cache=True, inline="always")
+def _span(mx, my, E, ty, x0, x1, W, tile, use_conic):
+    """Tile columns [c0, c1] of tile row `ty` that a Gaussian's ellipse E (`_ellipse`) reaches (its box columns x0..x1
+    without conics)."""
+    if not use_conic:
+        return x0, x1
+    a, b, c, Q, det, ymax, xr = E
+    b0 = ty * tile + 0.5 - my
+    b1 = b0 + (tile - 1)
+    lo = max(b0, -ymax)
+    hi = min(b1, ymax)
+    if not lo <= hi:
+        return x0, x0 - 1
+    dyr = min(max(-b * xr / c, lo), hi)
+    dyl = min(max(b * xr / c, lo), hi)
     xl = -b * dyl / a - math.sqrt(max(a * Q - det * dyl * dyl, 0.0)) / a
     xh = -b * dyr / a + math.sqrt(max(a * Q - det * dyr * dyr, 0.0)) / a
     return max(x0, _tcl(mx + xl - 0.5, W, tile)), min(x1, _tcl(mx + xh - 0.5, W, tile))
+
 
 @nb.njit(cache=True, parallel=True)
 def _bin_tiles(flat, off, m2, radii, con, op, W, H, tile, use_conic):
     "Tile lists (gids, start, count) of the depth-ordered visible Gaussians `flat` (image i: flat[off[i]:off[i+1]])."
     I = off.shape[0] - 1
-    TW = (W + tile - 1) // tile; TH = (H + tile - 1) // tile
+    TW = (W + tile - 1) // tile
+    TH = (H + tile - 1) // tile
     nv = flat.shape[0]
-    y0s = np.empty(nv, np.int64); ny = np.empty(nv, np.int64)
+    y0s = np.empty(nv, np.int64)
+    ny = np.empty(nv, np.int64)
     for k in nb.prange(nv):
         f = flat[k]
-        my = m2[f, 1]; ry = float(radii[f, 1])
-        y0 = _tcl(my - ry - 0.5, H, tile); y0s[k] = y0; ny[k] = _tcl(my + ry - 0.5, H, tile) - y0 + 1
+        my = m2[f, 1]
+        ry = float(radii[f, 1])
+        y0 = _tcl(my - ry - 0.5, H, tile)
+        y0s[k] = y0
+        ny[k] = _tcl(my + ry - 0.5, H, tile) - y0 + 1
     roff = np.cumsum(ny) - ny
     spans = np.empty((ny.sum(), 2), np.int64)
-    for k in nb.prange(nv):                               # per (Gaussian, tile row): the columns it reaches
+    for k in nb.prange(nv):  # per (Gaussian, tile row): the columns it reaches
         f = flat[k]
-        mx = m2[f, 0]; rx = float(radii[f, 0])
-        x0 = _tcl(mx - rx - 0.5, W, tile); x1 = _tcl(mx + rx - 0.5, W, tile)
+        mx = m2[f, 0]
+        my = m2[f, 1]
+        rx = float(radii[f, 0])
+        x0 = _tcl(mx - rx - 0.5, W, tile)
+        x1 = _tcl(mx + rx - 0.5, W, tile)
+        E = _ellipse(f, con, op)  # once per Gaussian, not per tile row
         for r in range(ny[k]):
-            c0, c1 = _span(f, y0s[k] + r, x0, x1, m2, con, op, W, tile, use_conic)
-            spans[roff[k] + r, 0] = c0; spans[roff[k] + r, 1] = c1
+            c0, c1 = _span(mx, my, E, y0s[k] + r, x0, x1, W, tile, use_conic)
+            spans[roff[k] + r, 0] = c0
+            spans[roff[k] + r, 1] = c1
     count = np.zeros(I * TH * TW, np.int64)
-    for i in nb.prange(I):                                # images own disjoint tiles: one task per image
+    for i in nb.prange(I):  # images own disjoint tiles: one task per image
         for k in range(off[i], off[i + 1]):
             for r in range(ny[k]):
                 base = (i * TH + y0s[k] + r) * TW
-                for tx in range(spans[roff[k] + r, 0], spans[roff[k] + r, 1] + 1): count[base + tx] += 1
+                for tx in range(spans[roff[k] + r, 0], spans[roff[k] + r, 1] + 1):
+                    count[base + tx] += 1
     start = np.cumsum(count) - count
     cursor = start.copy()
     gids = np.empty(count.sum(), np.int64)
-    for i in nb.prange(I):                                # filled in depth order: every list comes out front to back
+    for i in nb.prange(I):  # filled in depth order: every list comes out front to back
         for k in range(off[i], off[i + 1]):
             f = flat[k]
             for r in range(ny[k]):
                 base = (i * TH + y0s[k] + r) * TW
                 for tx in range(spans[roff[k] + r, 0], spans[roff[k] + r, 1] + 1):
-                    gids[cursor[base + tx]] = f; cursor[base + tx] += 1
+                    gids[cursor[base + tx]] = f
+                    cursor[base + tx] += 1
     return gids, start, count
 
+
 def bin_tiles(
-    means2d: Float[Tensor, "I N 2"],     # projected centres (pixels)
-    radii: Int[Tensor, "I N 2"],         # box half-sizes; 0 = culled
-    depths: Float[Tensor, "I N"],        # camera z (sort key)
-    width: int, height: int, tile: int = 8,
-    conics: Float[Tensor, "I N 3"] | None = None,   # with `opacities`: cut each box to its α ≥ 1/255 ellipse
+    means2d: Float[Tensor, "I N 2"],  # projected centres (pixels)
+    radii: Int[Tensor, "I N 2"],  # box half-sizes; 0 = culled
+    depths: Float[Tensor, "I N"],  # camera z (sort key)
+    width: int,
+    height: int,
+    tile: int = 8,
+    conics: Float[Tensor, "I N 3"] | None = None,  # with `opacities`: cut each box to its α ≥ 1/255 ellipse
     opacities: Float[Tensor, "I N"] | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
     "Compiled twin of `render.gaussians.plan_tiles`: (gids, start, count) of every tile, lists sorted front to back."
@@ -130,30 +169,75 @@ def bin_tiles(
     con = np_(conics) if use else np.zeros((I, N, 3), m2.dtype)
     op = np_(opacities) if use else np.ones((I, N), m2.dtype)
     tw, th = -(-width // tile), -(-height // tile)
-    if I * tw * th >= 2**31: raise InputError(f"render: {I} images of {tw}x{th} tiles are too many for one call")
+    if I * tw * th >= 2**31:
+        raise InputError(f"render: {I} images of {tw}x{th} tiles are too many for one call")
     rad = np_(radii)
     flat, off = _depth_order(rad, np_(depths))
-    g, s, c = _bin_tiles(flat, off, m2.reshape(-1, 2), rad.reshape(-1, 2).astype(np.int64), con.reshape(-1, 3), op.reshape(-1),
-                         int(width), int(height), int(tile), use)
+    g, s, c = _bin_tiles(
+        flat,
+        off,
+        m2.reshape(-1, 2),
+        rad.reshape(-1, 2).astype(np.int64),
+        con.reshape(-1, 3),
+        op.reshape(-1),
+        int(width),
+        int(height),
+        int(tile),
+        use,
+    )
     return torch.from_numpy(g), torch.from_numpy(s), torch.from_numpy(c)
 
 # %% ../../nbs/09_render.kernels.ipynb #b2c3d4e5
 @nb.njit(cache=True, parallel=True)
-def _project(means, quats, scales, opac, viewmats, Ks, W, H, near, far, eps2d, antialiased, alpha_min,
-             m2, conics, depths, op_out, radii):
-    "EWA projection of (B, N) Gaussians into (B, C) cameras, no gradient: the twin of `render.gaussians.project_gaussians` (float64 inside)."
-    B, N = opac.shape; C = viewmats.shape[1]
+def _project(
+    means,
+    quats,
+    scales,
+    opac,
+    viewmats,
+    Ks,
+    W,
+    H,
+    near,
+    far,
+    eps2d,
+    antialiased,
+    alpha_min,
+    m2,
+    conics,
+    depths,
+    op_out,
+    radii,
+):
+    """EWA projection of (B, N) Gaussians into (B, C) cameras, no gradient: the twin of
+    `render.gaussians.project_gaussians` (float64 inside)."""
+    B, N = opac.shape
+    C = viewmats.shape[1]
     for bn in nb.prange(B * N):
-        b = bn // N; n = bn % N
-        qw = float(quats[b, n, 0]); qx = float(quats[b, n, 1]); qy = float(quats[b, n, 2]); qz = float(quats[b, n, 3])
+        b = bn // N
+        n = bn % N
+        qw = float(quats[b, n, 0])
+        qx = float(quats[b, n, 1])
+        qy = float(quats[b, n, 2])
+        qz = float(quats[b, n, 3])
         qn = max(math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz), 1e-12)
-        qw /= qn; qx /= qn; qy /= qn; qz /= qn
-        Rq = np.empty((3, 3))
-        Rq[0, 0] = 1 - 2 * (qy * qy + qz * qz); Rq[0, 1] = 2 * (qx * qy - qw * qz); Rq[0, 2] = 2 * (qx * qz + qw * qy)
-        Rq[1, 0] = 2 * (qx * qy + qw * qz); Rq[1, 1] = 1 - 2 * (qx * qx + qz * qz); Rq[1, 2] = 2 * (qy * qz - qw * qx)
-        Rq[2, 0] = 2 * (qx * qz - qw * qy); Rq[2, 1] = 2 * (qy * qz + qw * qx); Rq[2, 2] = 1 - 2 * (qx * qx + qy * qy)
-        for r in range(3):
-            for c in range(3): Rq[r, c] *= scales[b, n, c]                    # M = R_q S
+        qw /= qn
+        qx /= qn
+        qy /= qn
+        qz /= qn
+        # M = R_q S (scalars: no allocation)
+        s0 = float(scales[b, n, 0])
+        s1 = float(scales[b, n, 1])
+        s2 = float(scales[b, n, 2])
+        m00 = (1 - 2 * (qy * qy + qz * qz)) * s0
+        m01 = 2 * (qx * qy - qw * qz) * s1
+        m02 = 2 * (qx * qz + qw * qy) * s2
+        m10 = 2 * (qx * qy + qw * qz) * s0
+        m11 = (1 - 2 * (qx * qx + qz * qz)) * s1
+        m12 = 2 * (qy * qz - qw * qx) * s2
+        m20 = 2 * (qx * qz - qw * qy) * s0
+        m21 = 2 * (qy * qz + qw * qx) * s1
+        m22 = (1 - 2 * (qx * qx + qy * qy)) * s2
         o = float(opac[b, n])
         for c in range(C):
             i = b * C + c
@@ -161,51 +245,103 @@ def _project(means, quats, scales, opac, viewmats, Ks, W, H, near, far, eps2d, a
             x = R[0, 0] * means[b, n, 0] + R[0, 1] * means[b, n, 1] + R[0, 2] * means[b, n, 2] + R[0, 3]
             y = R[1, 0] * means[b, n, 0] + R[1, 1] * means[b, n, 1] + R[1, 2] * means[b, n, 2] + R[1, 3]
             z = R[2, 0] * means[b, n, 0] + R[2, 1] * means[b, n, 1] + R[2, 2] * means[b, n, 2] + R[2, 3]
-            fx = Ks[b, c, 0, 0]; fy = Ks[b, c, 1, 1]; cx = Ks[b, c, 0, 2]; cy = Ks[b, c, 1, 2]
+            fx = Ks[b, c, 0, 0]
+            fy = Ks[b, c, 1, 1]
+            cx = Ks[b, c, 0, 2]
+            cy = Ks[b, c, 1, 2]
             zvalid = z >= near and z <= far
             zs = z if zvalid else 1.0
-            tanx = 0.5 * W / fx; tany = 0.5 * H / fy
-            limxp = (W - cx) / fx + 0.3 * tanx; limxn = cx / fx + 0.3 * tanx
-            limyp = (H - cy) / fy + 0.3 * tany; limyn = cy / fy + 0.3 * tany
-            tx = zs * min(max(x / zs, -limxn), limxp); ty = zs * min(max(y / zs, -limyn), limyp)
+            tanx = 0.5 * W / fx
+            tany = 0.5 * H / fy
+            limxp = (W - cx) / fx + 0.3 * tanx
+            limxn = cx / fx + 0.3 * tanx
+            limyp = (H - cy) / fy + 0.3 * tany
+            limyn = cy / fy + 0.3 * tany
+            tx = zs * min(max(x / zs, -limxn), limxp)
+            ty = zs * min(max(y / zs, -limyn), limyp)
             a0 = b0 = c0 = 0.0
-            for k in range(3):                                                 # J · R_cam · M, rows j0, j1
-                rm0 = R[0, 0] * Rq[0, k] + R[0, 1] * Rq[1, k] + R[0, 2] * Rq[2, k]
-                rm1 = R[1, 0] * Rq[0, k] + R[1, 1] * Rq[1, k] + R[1, 2] * Rq[2, k]
-                rm2 = R[2, 0] * Rq[0, k] + R[2, 1] * Rq[1, k] + R[2, 2] * Rq[2, k]
+            for k in range(3):  # J · R_cam · M, rows j0, j1
+                q0 = m00 if k == 0 else (m01 if k == 1 else m02)
+                q1 = m10 if k == 0 else (m11 if k == 1 else m12)
+                q2 = m20 if k == 0 else (m21 if k == 1 else m22)
+                rm0 = R[0, 0] * q0 + R[0, 1] * q1 + R[0, 2] * q2
+                rm1 = R[1, 0] * q0 + R[1, 1] * q1 + R[1, 2] * q2
+                rm2 = R[2, 0] * q0 + R[2, 1] * q1 + R[2, 2] * q2
                 j0 = fx / zs * rm0 - fx * tx / (zs * zs) * rm2
                 j1 = fy / zs * rm1 - fy * ty / (zs * zs) * rm2
-                a0 += j0 * j0; b0 += j0 * j1; c0 += j1 * j1
+                a0 += j0 * j0
+                b0 += j0 * j1
+                c0 += j1 * j1
             det0 = a0 * c0 - b0 * b0
-            a = a0 + eps2d; cc = c0 + eps2d
+            a = a0 + eps2d
+            cc = c0 + eps2d
             det = a * cc - b0 * b0
             ds = det if det > 0 else 1.0
-            conics[i, n, 0] = cc / ds; conics[i, n, 1] = -b0 / ds; conics[i, n, 2] = a / ds
-            mx = fx * x / zs + cx; my = fy * y / zs + cy
-            m2[i, n, 0] = mx; m2[i, n, 1] = my
+            conics[i, n, 0] = cc / ds
+            conics[i, n, 1] = -b0 / ds
+            conics[i, n, 2] = a / ds
+            mx = fx * x / zs + cx
+            my = fy * y / zs + cy
+            m2[i, n, 0] = mx
+            m2[i, n, 1] = my
             depths[i, n] = z
             oo = o * math.sqrt(max(det0 / ds, 0.0)) if antialiased else o
             op_out[i, n] = oo
             ext = min(math.sqrt(2 * math.log(max(oo, alpha_min) / alpha_min)), 3.33)
-            rx = math.ceil(ext * math.sqrt(max(a, 0.0))); ry = math.ceil(ext * math.sqrt(max(cc, 0.0)))
+            rx = math.ceil(ext * math.sqrt(max(a, 0.0)))
+            ry = math.ceil(ext * math.sqrt(max(cc, 0.0)))
             ok = zvalid and det > 0 and oo >= alpha_min and not (rx <= 0 and ry <= 0)
             ok = ok and not (mx + rx <= 0 or mx - rx >= W or my + ry <= 0 or my - ry >= H)
-            radii[i, n, 0] = int(rx) if ok else 0; radii[i, n, 1] = int(ry) if ok else 0
+            radii[i, n, 0] = int(rx) if ok else 0
+            radii[i, n, 1] = int(ry) if ok else 0
+
 
 def project(
-    means: Float[Tensor, "B N 3"], quats: Float[Tensor, "B N 4"], scales: Float[Tensor, "B N 3"], opacities: Float[Tensor, "B N"],
-    viewmats: Float[Tensor, "B C 4 4"], Ks: Float[Tensor, "B C 3 3"], width: int, height: int,
-    near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False,
+    means: Float[Tensor, "B N 3"],
+    quats: Float[Tensor, "B N 4"],
+    scales: Float[Tensor, "B N 3"],
+    opacities: Float[Tensor, "B N"],
+    viewmats: Float[Tensor, "B C 4 4"],
+    Ks: Float[Tensor, "B C 3 3"],
+    width: int,
+    height: int,
+    near: float = 0.01,
+    far: float = 1e10,
+    eps2d: float = 0.3,
+    antialiased: bool = False,
 ) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
-    "Compiled, gradient-free twin of `render.gaussians.project_gaussians` for inference: (means2d, conics, depths, opacities, radii), images (B·C)."
-    B, N = opacities.shape; C = viewmats.shape[1]
+    """Compiled, gradient-free twin of `render.gaussians.project_gaussians` for inference: (means2d, conics, depths,
+    opacities, radii), images (B·C)."""
+    B, N = opacities.shape
+    C = viewmats.shape[1]
     np_ = lambda x: x.detach().cpu().contiguous().numpy()
     dt = np_(means[:0]).dtype
-    m2 = np.empty((B * C, N, 2), dt); con = np.empty((B * C, N, 3), dt); dep = np.empty((B * C, N), dt)
-    op = np.empty((B * C, N), dt); rad = np.empty((B * C, N, 2), np.int32)
+    m2 = np.empty((B * C, N, 2), dt)
+    con = np.empty((B * C, N, 3), dt)
+    dep = np.empty((B * C, N), dt)
+    op = np.empty((B * C, N), dt)
+    rad = np.empty((B * C, N, 2), np.int32)
     set_threads()
-    _project(np_(means), np_(quats), np_(scales), np_(opacities), np_(viewmats).astype(np.float64), np_(Ks).astype(np.float64),
-             int(width), int(height), float(near), float(far), float(eps2d), bool(antialiased), ALPHA_MIN, m2, con, dep, op, rad)
+    _project(
+        np_(means),
+        np_(quats),
+        np_(scales),
+        np_(opacities),
+        np_(viewmats).astype(np.float64),
+        np_(Ks).astype(np.float64),
+        int(width),
+        int(height),
+        float(near),
+        float(far),
+        float(eps2d),
+        bool(antialiased),
+        ALPHA_MIN,
+        m2,
+        con,
+        dep,
+        op,
+        rad,
+    )
     return tuple(torch.from_numpy(x) for x in (m2, con, dep, op, rad))
 
 # %% ../../nbs/09_render.kernels.ipynb #e5f6a7b8
@@ -214,50 +350,101 @@ def _unit(x, y, z, eps):
     n = max(math.sqrt(x * x + y * y + z * z), eps)
     return x / n, y / n, z / n
 
+
 @nb.njit(cache=True, parallel=True)
 def _bind_world(verts, faces, face_id, mu, log_s, q_l, eps, means, quats, scales):
-    "World means, quats, scales of triangle-bound Gaussians on (B, V, 3) meshes: the twin of `LocalGaussians.to_world` (float64 inside)."
-    B = verts.shape[0]; N = face_id.shape[0]
+    """World means, quats, scales of triangle-bound Gaussians on (B, V, 3) meshes: the twin of `LocalGaussians.to_world`
+    (float64 inside)."""
+    B = verts.shape[0]
+    N = face_id.shape[0]
     for bn in nb.prange(B * N):
-        b = bn // N; n = bn % N
+        b = bn // N
+        n = bn % N
         f = face_id[n]
-        i0 = faces[f, 0]; i1 = faces[f, 1]; i2 = faces[f, 2]
-        v0x = float(verts[b, i0, 0]); v0y = float(verts[b, i0, 1]); v0z = float(verts[b, i0, 2])
-        e1x = verts[b, i1, 0] - v0x; e1y = verts[b, i1, 1] - v0y; e1z = verts[b, i1, 2] - v0z
-        e2x = verts[b, i2, 0] - v0x; e2y = verts[b, i2, 1] - v0y; e2z = verts[b, i2, 2] - v0z
-        ax, ay, az = _unit(e1x, e1y, e1z, eps)                                    # a0 = e1/|e1|
-        nx, ny, nz = _unit(ay * e2z - az * e2y, az * e2x - ax * e2z, ax * e2y - ay * e2x, eps)   # a1 = normal
+        i0 = faces[f, 0]
+        i1 = faces[f, 1]
+        i2 = faces[f, 2]
+        v0x = float(verts[b, i0, 0])
+        v0y = float(verts[b, i0, 1])
+        v0z = float(verts[b, i0, 2])
+        e1x = verts[b, i1, 0] - v0x
+        e1y = verts[b, i1, 1] - v0y
+        e1z = verts[b, i1, 2] - v0z
+        e2x = verts[b, i2, 0] - v0x
+        e2y = verts[b, i2, 1] - v0y
+        e2z = verts[b, i2, 2] - v0z
+        ax, ay, az = _unit(e1x, e1y, e1z, eps)  # a0 = e1/|e1|
+        nx, ny, nz = _unit(ay * e2z - az * e2y, az * e2x - ax * e2z, ax * e2y - ay * e2x, eps)  # a1 = normal
         cx, cy, cz = _unit(ny * az - nz * ay, nz * ax - nx * az, nx * ay - ny * ax, eps)
-        cx = -cx; cy = -cy; cz = -cz                                              # a2 = −(a1 × a0)/|…|
+        cx = -cx
+        cy = -cy
+        cz = -cz  # a2 = −(a1 × a0)/|…|
         k = (math.sqrt(e1x * e1x + e1y * e1y + e1z * e1z) + abs(cx * e2x + cy * e2y + cz * e2z)) / 2
-        Tx = (v0x + verts[b, i1, 0] + verts[b, i2, 0]) / 3; Ty = (v0y + verts[b, i1, 1] + verts[b, i2, 1]) / 3
+        Tx = (v0x + verts[b, i1, 0] + verts[b, i2, 0]) / 3
+        Ty = (v0y + verts[b, i1, 1] + verts[b, i2, 1]) / 3
         Tz = (v0z + verts[b, i1, 2] + verts[b, i2, 2]) / 3
-        m0 = mu[n, 0]; m1 = mu[n, 1]; m2 = mu[n, 2]                               # R = [a0 a1 a2] (columns)
+        m0 = mu[n, 0]
+        m1 = mu[n, 1]
+        m2 = mu[n, 2]  # R = [a0 a1 a2] (columns)
         means[b, n, 0] = k * (ax * m0 + nx * m1 + cx * m2) + Tx
         means[b, n, 1] = k * (ay * m0 + ny * m1 + cy * m2) + Ty
         means[b, n, 2] = k * (az * m0 + nz * m1 + cz * m2) + Tz
-        for d in range(3): scales[b, n, d] = k * math.exp(log_s[n, d])
-        r00 = ax; r01 = nx; r02 = cx; r10 = ay; r11 = ny; r12 = cy; r20 = az; r21 = nz; r22 = cz
-        tr = r00 + r11 + r22                                                      # matrix → quaternion, largest pivot
-        p0 = 1 + tr; p1 = 1 + r00 - r11 - r22; p2 = 1 - r00 + r11 - r22; p3 = 1 - r00 - r11 + r22
-        if p0 >= p1 and p0 >= p2 and p0 >= p3: w, x, y, z = p0, r21 - r12, r02 - r20, r10 - r01
-        elif p1 >= p2 and p1 >= p3: w, x, y, z = r21 - r12, p1, r01 + r10, r02 + r20
-        elif p2 >= p3: w, x, y, z = r02 - r20, r01 + r10, p2, r12 + r21
-        else: w, x, y, z = r10 - r01, r02 + r20, r12 + r21, p3
+        for d in range(3):
+            scales[b, n, d] = k * math.exp(log_s[n, d])
+        r00 = ax
+        r01 = nx
+        r02 = cx
+        r10 = ay
+        r11 = ny
+        r12 = cy
+        r20 = az
+        r21 = nz
+        r22 = cz
+        tr = r00 + r11 + r22  # matrix → quaternion, largest pivot
+        p0 = 1 + tr
+        p1 = 1 + r00 - r11 - r22
+        p2 = 1 - r00 + r11 - r22
+        p3 = 1 - r00 - r11 + r22
+        if p0 >= p1 and p0 >= p2 and p0 >= p3:
+            w, x, y, z = p0, r21 - r12, r02 - r20, r10 - r01
+        elif p1 >= p2 and p1 >= p3:
+            w, x, y, z = r21 - r12, p1, r01 + r10, r02 + r20
+        elif p2 >= p3:
+            w, x, y, z = r02 - r20, r01 + r10, p2, r12 + r21
+        else:
+            w, x, y, z = r10 - r01, r02 + r20, r12 + r21, p3
         qn = max(math.sqrt(w * w + x * x + y * y + z * z), 1e-12)
-        w /= qn; x /= qn; y /= qn; z /= qn
-        if w < 0: w = -w; x = -x; y = -y; z = -z
-        bw = float(q_l[n, 0]); bx = float(q_l[n, 1]); by = float(q_l[n, 2]); bz = float(q_l[n, 3])
+        w /= qn
+        x /= qn
+        y /= qn
+        z /= qn
+        if w < 0:
+            w = -w
+            x = -x
+            y = -y
+            z = -z
+        bw = float(q_l[n, 0])
+        bx = float(q_l[n, 1])
+        by = float(q_l[n, 2])
+        bz = float(q_l[n, 3])
         ln = max(math.sqrt(bw * bw + bx * bx + by * by + bz * bz), 1e-12)
-        bw /= ln; bx /= ln; by /= ln; bz /= ln
-        quats[b, n, 0] = w * bw - x * bx - y * by - z * bz                        # Hamilton product q(R) ⊗ q_l
+        bw /= ln
+        bx /= ln
+        by /= ln
+        bz /= ln
+        quats[b, n, 0] = w * bw - x * bx - y * by - z * bz  # Hamilton product q(R) ⊗ q_l
         quats[b, n, 1] = w * bx + x * bw + y * bz - z * by
         quats[b, n, 2] = w * by - x * bz + y * bw + z * bx
         quats[b, n, 3] = w * bz + x * by - y * bx + z * bw
 
+
 def bind_world(
-    vertices: Float[Tensor, "B V 3"], faces: Int[Tensor, "F 3"], face_id: Int[Tensor, "N"],
-    means: Float[Tensor, "N 3"], log_scales: Float[Tensor, "N 3"], quats: Float[Tensor, "N 4"],
+    vertices: Float[Tensor, "B V 3"],
+    faces: Int[Tensor, "F 3"],
+    face_id: Int[Tensor, "N"],
+    means: Float[Tensor, "N 3"],
+    log_scales: Float[Tensor, "N 3"],
+    quats: Float[Tensor, "N 4"],
     eps: float = 1e-12,
 ) -> tuple[Tensor, Tensor, Tensor]:
     "Compiled, gradient-free `LocalGaussians.to_world` for inference: world (means, quats, scales), each (B, N, ·)."
@@ -266,151 +453,314 @@ def bind_world(
     dt = np_(vertices[:0]).dtype
     out = [np.empty((B, N, k), dt) for k in (3, 4, 3)]
     set_threads()
-    _bind_world(np_(vertices), np_(faces).astype(np.int64), np_(face_id).astype(np.int64), np_(means), np_(log_scales), np_(quats),
-                float(eps), *out)
+    _bind_world(
+        np_(vertices),
+        np_(faces).astype(np.int64),
+        np_(face_id).astype(np.int64),
+        np_(means),
+        np_(log_scales),
+        np_(quats),
+        float(eps),
+        *out,
+    )
     return tuple(torch.from_numpy(x) for x in out)
 
 # %% ../../nbs/09_render.kernels.ipynb #7e55b3fc
-_X_LO = -6.0    # log α is clamped to [_X_LO, 0] before the exp: below log(1/255) ≈ −5.54 the pair is masked out anyway
-_EXP_DEG = 10   # Taylor degree of e^r on |r| ≤ ln2/2: relative error < 3e-13, below float32 rounding
+_X_LO = -6.0  # log α is clamped to [_X_LO, 0] before the exp: below log(1/255) ≈ −5.54 the pair is masked out anyway
+_EXP_DEG = 10  # Taylor degree of e^r on |r| ≤ ln2/2: relative error < 3e-13, below float32 rounding
+
 
 def _kernel_consts(dtype) -> np.ndarray:
     "The kernels' constants in the data's dtype (so float32 data is computed in float32, 8–16 lanes per instruction)."
-    if np.dtype(dtype) == np.float32: hi, lo = 0.693359375, -2.12194440e-4       # Cody–Waite split of ln 2 (exact n·hi)
-    else: hi, lo = 6.93147180369123816490e-01, 1.90821492927058770002e-10
-    taylor = [1.0 / math.factorial(k) for k in range(_EXP_DEG, -1, -1)]           # Horner order, e^r ≈ Σ r^k / k!
-    return np.array([1 / math.log(2), hi, lo, _X_LO, ALPHA_MAX, ALPHA_KEEP, T_MIN, _L_SKIP,
-                     2.0**-8, 2.0**-4, 2.0**-2, 2.0**-1, *taylor, 0.5, 8.0, 4.0, 2.0], dtype)
+    if np.dtype(dtype) == np.float32:
+        hi, lo = 0.693359375, -2.12194440e-4  # Cody–Waite split of ln 2 (exact n·hi)
+    else:
+        hi, lo = 6.93147180369123816490e-01, 1.90821492927058770002e-10
+    taylor = [1.0 / math.factorial(k) for k in range(_EXP_DEG, -1, -1)]  # Horner order, e^r ≈ Σ r^k / k!
+    return np.array(
+        [
+            1 / math.log(2),
+            hi,
+            lo,
+            _X_LO,
+            ALPHA_MAX,
+            ALPHA_KEEP,
+            T_MIN,
+            _L_SKIP,
+            2.0**-8,
+            2.0**-4,
+            2.0**-2,
+            2.0**-1,
+            *taylor,
+            0.5,
+            8.0,
+            4.0,
+            2.0,
+        ],
+        dtype,
+    )
+
 
 @nb.njit(cache=True, inline="always")
 def _consts_tuple(C):
-    return (C[0], C[1], C[2], C[3], C[4], C[5], C[6], C[7], C[8], C[9], C[10], C[11], C[12], C[13], C[14], C[15], C[16],
-            C[17], C[18], C[19], C[20], C[21], C[22], C[23], C[24], C[25], C[26])
+    return (
+        C[0],
+        C[1],
+        C[2],
+        C[3],
+        C[4],
+        C[5],
+        C[6],
+        C[7],
+        C[8],
+        C[9],
+        C[10],
+        C[11],
+        C[12],
+        C[13],
+        C[14],
+        C[15],
+        C[16],
+        C[17],
+        C[18],
+        C[19],
+        C[20],
+        C[21],
+        C[22],
+        C[23],
+        C[24],
+        C[25],
+        C[26],
+    )
+
 
 @nb.njit(cache=True, inline="always")
 def _exp_le0(x, K):
-    "e^x for x ∈ [−6, 0] without branches, so that a loop over pixels vectorises: x = n ln2 + r, Taylor e^r, 2^n by selects."
-    one = K[22]; zero = one - one
+    """e^x for x ∈ [−6, 0] without branches, so that a loop over pixels vectorises: x = n ln2 + r, Taylor e^r, 2^n by
+    selects."""
+    one = K[22]
+    zero = one - one
     n = np.floor(x * K[0] + K[23])
     r = (x - n * K[1]) - n * K[2]
     q = K[12] * r + K[13]
-    q = q * r + K[14]; q = q * r + K[15]; q = q * r + K[16]; q = q * r + K[17]; q = q * r + K[18]
-    q = q * r + K[19]; q = q * r + K[20]; q = q * r + K[21]; q = q * r + K[22]
-    m = -n                                                # n ∈ [−9, 0]: 2^n = 2^-8^b8 · 2^-4^b4 · 2^-2^b2 · 2^-1^b1
-    b8 = m >= K[24]; q = q * (K[8] if b8 else one); m = m - (K[24] if b8 else zero)
-    b4 = m >= K[25]; q = q * (K[9] if b4 else one); m = m - (K[25] if b4 else zero)
-    b2 = m >= K[26]; q = q * (K[10] if b2 else one); m = m - (K[26] if b2 else zero)
+    q = q * r + K[14]
+    q = q * r + K[15]
+    q = q * r + K[16]
+    q = q * r + K[17]
+    q = q * r + K[18]
+    q = q * r + K[19]
+    q = q * r + K[20]
+    q = q * r + K[21]
+    q = q * r + K[22]
+    m = -n  # n ∈ [−9, 0]: 2^n = 2^-8^b8 · 2^-4^b4 · 2^-2^b2 · 2^-1^b1
+    b8 = m >= K[24]
+    q = q * (K[8] if b8 else one)
+    m = m - (K[24] if b8 else zero)
+    b4 = m >= K[25]
+    q = q * (K[9] if b4 else one)
+    m = m - (K[25] if b4 else zero)
+    b2 = m >= K[26]
+    q = q * (K[10] if b2 else one)
+    m = m - (K[26] if b2 else zero)
     return q * (K[11] if m >= one else one)
+
 
 @nb.njit(cache=True, inline="always")
 def _log_alpha(m2, con, lo, g, cx, cy, HALF):
-    "Coefficients of log α = k0 u² + k1 uv + k2 v² + k3 u + k4 v + k5 in tile-centred pixel coordinates (u, v) — the torch path's form."
-    mx = m2[g, 0] - cx; my = m2[g, 1] - cy
-    a = con[g, 0]; b = con[g, 1]; c = con[g, 2]
-    return mx, my, a, b, c, -HALF * a, -b, -HALF * c, a * mx + b * my, b * mx + c * my, \
-        lo[g] - (HALF * a * mx * mx + b * mx * my + HALF * c * my * my)
+    """Coefficients of log α = k0 u² + k1 uv + k2 v² + k3 u + k4 v + k5 in tile-centred pixel coordinates (u, v) — the
+    torch path's form."""
+    mx = m2[g, 0] - cx
+    my = m2[g, 1] - cy
+    a = con[g, 0]
+    b = con[g, 1]
+    c = con[g, 2]
+    return (
+        mx,
+        my,
+        a,
+        b,
+        c,
+        -HALF * a,
+        -b,
+        -HALF * c,
+        a * mx + b * my,
+        b * mx + c * my,
+        lo[g] - (HALF * a * mx * mx + b * mx * my + HALF * c * my * my),
+    )
+
 
 @nb.njit(cache=True)
 def _pixel_offsets(t, C):
     "Offsets (u, v) of a t×t tile's pixel centres from the tile centre (pixel p = row-major index), in C's dtype."
     npx = t * t
-    U = np.empty(npx, C.dtype); V = np.empty(npx, C.dtype)
-    for p in range(npx): U[p] = (p % t) + 0.5 - t / 2.0; V[p] = (p // t) + 0.5 - t / 2.0
+    U = np.empty(npx, C.dtype)
+    V = np.empty(npx, C.dtype)
+    for p in range(npx):
+        U[p] = (p % t) + 0.5 - t / 2.0
+        V[p] = (p // t) + 0.5 - t / 2.0
     return U, V
+
 
 @nb.njit(cache=True, inline="always")
 def _tile_origin(tid, TW, TH, t, C):
-    "Image index, top-left pixel (y0, x0) and centre (cx, cy, in C's dtype) of tile `tid` (images of TH × TW tiles of side t)."
-    img = tid // (TW * TH); y0 = ((tid // TW) % TH) * t; x0 = (tid % TW) * t
-    ctr = np.empty(2, C.dtype); ctr[0] = x0 + t / 2.0; ctr[1] = y0 + t / 2.0
+    """Image index, top-left pixel (y0, x0) and centre (cx, cy, in C's dtype) of tile `tid` (images of TH × TW tiles of
+    side t)."""
+    img = tid // (TW * TH)
+    y0 = ((tid // TW) % TH) * t
+    x0 = (tid % TW) * t
+    ctr = np.empty(2, C.dtype)
+    ctr[0] = x0 + t / 2.0
+    ctr[1] = y0 + t / 2.0
     return img, y0, x0, ctr[0], ctr[1]
+
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def _fwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, C, acc, Tfin, last):
-    "Front-to-back compositing, one tile per task: acc (I, H, W, D), final T and the number of list entries used per pixel."
-    D = feat.shape[1]; npx = t * t
+    """Front-to-back compositing, one tile per task: acc (I, H, W, D), final T and the number of list entries used per
+    pixel."""
+    D = feat.shape[1]
+    npx = t * t
     K = _consts_tuple(C)
-    XLO = K[3]; AMAX = K[4]; AKEEP = K[5]; TMIN = K[6]; LSKIP = K[7]; HALF = K[23]; one = K[22]; zero = one - one
+    XLO = K[3]
+    AMAX = K[4]
+    AKEEP = K[5]
+    TMIN = K[6]
+    LSKIP = K[7]
+    HALF = K[23]
+    one = K[22]
+    zero = one - one
     U, V = _pixel_offsets(t, C)
     for i in nb.prange(order.shape[0]):
         tid = order[i]
         img, y0, x0, cx, cy = _tile_origin(tid, TW, TH, t, C)
         s = start[tid]
-        Tp = np.ones(npx, C.dtype); av = np.zeros((D, npx), C.dtype); nl = np.zeros(npx, np.int32)
-        alive = np.ones(npx, C.dtype); w = np.empty(npx, C.dtype)
+        Tp = np.ones(npx, C.dtype)
+        av = np.zeros((D, npx), C.dtype)
+        nl = np.zeros(npx, np.int32)
+        alive = np.ones(npx, C.dtype)
+        w = np.empty(npx, C.dtype)
         for p in range(npx):
-            if x0 + p % t >= W or y0 + p // t >= H: alive[p] = zero
+            if x0 + p % t >= W or y0 + p // t >= H:
+                alive[p] = zero
         for j in range(count[tid]):
             g = gids[s + j]
             _, _, _, _, _, k0, k1, k2, k3, k4, k5 = _log_alpha(m2, con, lo, g, cx, cy, HALF)
             jj = np.int32(j + 1)
-            nal = zero; nuse = zero
-            for p in range(npx):                          # all 64 pixels, branch-free (vectorised)
-                u = U[p]; v = V[p]
+            nal = zero
+            nuse = zero
+            for p in range(npx):  # all 64 pixels, branch-free (vectorised)
+                u = U[p]
+                v = V[p]
                 L = (k0 * u * u + k3 * u + k5) + (k2 * v * v + k4 * v) + k1 * u * v
                 ex = _exp_le0(min(max(L, XLO), zero), K)
                 al = min(ex, AMAX)
-                T = Tp[p]; Tn = T * (one - al)
+                T = Tp[p]
+                Tn = T * (one - al)
                 hit = (L >= LSKIP) & (ex > AKEEP) & (alive[p] > zero)
-                use = hit & (Tn > TMIN)                   # a pixel stops before the Gaussian that would bring T ≤ T_MIN
+                use = hit & (Tn > TMIN)  # a pixel stops before the Gaussian that would bring T ≤ T_MIN
                 w[p] = al * T if use else zero
                 Tp[p] = Tn if use else T
                 alive[p] = zero if hit & (Tn <= TMIN) else alive[p]
                 nl[p] = jj if use else nl[p]
-                nal += alive[p]; nuse += w[p]
+                nal += alive[p]
+                nuse += w[p]
             if nuse > zero:
                 for d in range(D):
                     fd = feat[g, d]
-                    for p in range(npx): av[d, p] += w[p] * fd
-            if nal == zero: break                         # every pixel of the tile has stopped
+                    for p in range(npx):
+                        av[d, p] += w[p] * fd
+            if nal == zero:
+                break  # every pixel of the tile has stopped
         for p in range(npx):
-            px = x0 + p % t; py = y0 + p // t
-            if px >= W or py >= H: continue
-            for d in range(D): acc[img, py, px, d] = av[d, p]
-            Tfin[img, py, px] = Tp[p]; last[img, py, px] = nl[p]
+            px = x0 + p % t
+            py = y0 + p // t
+            if px >= W or py >= H:
+                continue
+            for d in range(D):
+                acc[img, py, px, d] = av[d, p]
+            Tfin[img, py, px] = Tp[p]
+            last[img, py, px] = nl[p]
+
 
 @nb.njit(cache=True, parallel=True, fastmath=True)
 def _bwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, C, Tfin, last, g_acc, g_alpha, gpair):
     "Backward of `_fwd_tiles`, back to front per tile: per list entry d/d[mean 2, conic 3, log o, feat D] into `gpair`."
-    D = feat.shape[1]; npx = t * t
+    D = feat.shape[1]
+    npx = t * t
     K = _consts_tuple(C)
-    XLO = K[3]; AMAX = K[4]; AKEEP = K[5]; LSKIP = K[7]; HALF = K[23]; one = K[22]; zero = one - one
+    XLO = K[3]
+    AMAX = K[4]
+    AKEEP = K[5]
+    LSKIP = K[7]
+    HALF = K[23]
+    one = K[22]
+    zero = one - one
     U, V = _pixel_offsets(t, C)
     for i in nb.prange(order.shape[0]):
         tid = order[i]
         img, y0, x0, cx, cy = _tile_origin(tid, TW, TH, t, C)
         s = start[tid]
-        Tp = np.zeros(npx, C.dtype); S = np.zeros(npx, C.dtype); gaT = np.zeros(npx, C.dtype); nl = np.zeros(npx, np.int32)
-        ga = np.zeros((D, npx), C.dtype); gc = np.empty(npx, C.dtype); wv = np.empty(npx, C.dtype)
+        Tp = np.zeros(npx, C.dtype)
+        S = np.zeros(npx, C.dtype)
+        gaT = np.zeros(npx, C.dtype)
+        nl = np.zeros(npx, np.int32)
+        ga = np.zeros((D, npx), C.dtype)
+        gc = np.empty(npx, C.dtype)
+        wv = np.empty(npx, C.dtype)
         jmax = 0
         for p in range(npx):
-            px = x0 + p % t; py = y0 + p // t
-            if px >= W or py >= H: continue
-            nl[p] = last[img, py, px]; jmax = max(jmax, last[img, py, px])
-            Tp[p] = Tfin[img, py, px]; gaT[p] = g_alpha[img, py, px] * Tp[p]
-            for d in range(D): ga[d, p] = g_acc[img, py, px, d]
+            px = x0 + p % t
+            py = y0 + p // t
+            if px >= W or py >= H:
+                continue
+            nl[p] = last[img, py, px]
+            jmax = max(jmax, last[img, py, px])
+            Tp[p] = Tfin[img, py, px]
+            gaT[p] = g_alpha[img, py, px] * Tp[p]
+            for d in range(D):
+                ga[d, p] = g_acc[img, py, px, d]
         for j in range(jmax - 1, -1, -1):
             g = gids[s + j]
             mx, my, a, b, c, k0, k1, k2, k3, k4, k5 = _log_alpha(m2, con, lo, g, cx, cy, HALF)
-            for p in range(npx): gc[p] = zero
-            for d in range(D):                            # c_k · g per pixel
-                fd = feat[g, d]
-                for p in range(npx): gc[p] += ga[d, p] * fd
-            jj = np.int32(j)
-            g0 = zero; g1 = zero; g2 = zero; g3 = zero; g4 = zero; g5 = zero; nw = zero
             for p in range(npx):
-                u = U[p]; v = V[p]
+                gc[p] = zero
+            for d in range(D):  # c_k · g per pixel
+                fd = feat[g, d]
+                for p in range(npx):
+                    gc[p] += ga[d, p] * fd
+            jj = np.int32(j)
+            g0 = zero
+            g1 = zero
+            g2 = zero
+            g3 = zero
+            g4 = zero
+            g5 = zero
+            nw = zero
+            for p in range(npx):
+                u = U[p]
+                v = V[p]
                 L = (k0 * u * u + k3 * u + k5) + (k2 * v * v + k4 * v) + k1 * u * v
                 ex = _exp_le0(min(max(L, XLO), zero), K)
-                al = min(ex, AMAX); om = one - al
+                al = min(ex, AMAX)
+                om = one - al
                 act = (jj < nl[p]) & (L >= LSKIP) & (ex > AKEEP)
-                T = Tp[p] / om if act else Tp[p]          # T before this Gaussian
+                T = Tp[p] / om if act else Tp[p]  # T before this Gaussian
                 w = al * T if act else zero
-                G = (w * gc[p] + al / om * (gaT[p] - S[p])) if act & (ex <= AMAX) else zero   # d/d log α (0 where capped)
-                g0 += G * u * u; g1 += G * u * v; g2 += G * v * v; g3 += G * u; g4 += G * v; g5 += G
-                S[p] += w * gc[p]; Tp[p] = T; wv[p] = w; nw += w
-            if nw == zero: continue                       # no pixel used this entry: its gradient row stays 0
-            r = gpair[s + j]                              # coefficient gradients → mean, conic, log opacity
+                # d/d log α (0 where capped)
+                G = (w * gc[p] + al / om * (gaT[p] - S[p])) if act & (ex <= AMAX) else zero
+                g0 += G * u * u
+                g1 += G * u * v
+                g2 += G * v * v
+                g3 += G * u
+                g4 += G * v
+                g5 += G
+                S[p] += w * gc[p]
+                Tp[p] = T
+                wv[p] = w
+                nw += w
+            if nw == zero:
+                continue  # no pixel used this entry: its gradient row stays 0
+            r = gpair[s + j]  # coefficient gradients → mean, conic, log opacity
             r[0] = a * g3 + b * g4 - (a * mx + b * my) * g5
             r[1] = b * g3 + c * g4 - (b * mx + c * my) * g5
             r[2] = -HALF * g0 + mx * g3 - HALF * mx * mx * g5
@@ -419,26 +769,32 @@ def _bwd_tiles(m2, con, lo, feat, gids, start, count, order, W, H, TW, TH, t, C,
             r[5] = g5
             for d in range(D):
                 gf = zero
-                for p in range(npx): gf += wv[p] * ga[d, p]
+                for p in range(npx):
+                    gf += wv[p] * ga[d, p]
                 r[6 + d] = gf
+
 
 @nb.njit(cache=True, parallel=True)
 def _reduce_pairs(gids, gpair, n_rows, n_parts):
     "Sum the per-pair gradients into per-Gaussian rows: `n_parts` partial sums in parallel, then added."
-    C = gpair.shape[1]; P = gids.shape[0]
+    C = gpair.shape[1]
+    P = gids.shape[0]
     part = np.zeros((n_parts, n_rows, C), dtype=gpair.dtype)
     step = (P + n_parts - 1) // n_parts
     for k in nb.prange(n_parts):
         for q in range(k * step, min(P, (k + 1) * step)):
             g = gids[q]
-            for c in range(C): part[k, g, c] += gpair[q, c]
+            for c in range(C):
+                part[k, g, c] += gpair[q, c]
     out = part[0]
-    for k in range(1, n_parts): out += part[k]
+    for k in range(1, n_parts):
+        out += part[k]
     return out
 
 # %% ../../nbs/09_render.kernels.ipynb #0741df3b
 class RasterizeTiles(torch.autograd.Function):
     "Tile compositing with compiled (numba) forward and backward kernels; the twin of `render.gaussians._Composite`."
+
     @staticmethod
     def forward(ctx, means2d, conics, opacities, feats, radii, depths, width, height, tile):
         I, N = opacities.shape
@@ -447,14 +803,31 @@ class RasterizeTiles(torch.autograd.Function):
         np_ = lambda x: x.detach().contiguous().numpy()
         m2, con = np_(means2d), np_(conics)
         lo = torch.log(opacities.detach()).contiguous()
-        gids, start, count = (x.numpy() for x in bin_tiles(means2d, radii, depths, width, height, tile, conics, opacities))
+        gids, start, count = (
+            x.numpy() for x in bin_tiles(means2d, radii, depths, width, height, tile, conics, opacities)
+        )
         order = _balanced_order(count, nt)
         dt = m2.dtype
-        acc = np.zeros((I, height, width, D), dt); Tfin = np.ones((I, height, width), dt)
+        acc = np.zeros((I, height, width, D), dt)
+        Tfin = np.ones((I, height, width), dt)
         last = np.zeros((I, height, width), np.int32)
         tw, th = -(-width // tile), -(-height // tile)
-        args = (m2.reshape(-1, 2), con.reshape(-1, 3), lo.numpy().reshape(-1), np_(feats).reshape(I * N, D),
-                gids, start, count, order, width, height, tw, th, tile, _kernel_consts(dt))
+        args = (
+            m2.reshape(-1, 2),
+            con.reshape(-1, 3),
+            lo.numpy().reshape(-1),
+            np_(feats).reshape(I * N, D),
+            gids,
+            start,
+            count,
+            order,
+            width,
+            height,
+            tw,
+            th,
+            tile,
+            _kernel_consts(dt),
+        )
         _fwd_tiles(*args, acc, Tfin, last)
         ctx.args, ctx.Tfin, ctx.last = args, Tfin, last
         ctx.save_for_backward(opacities)
@@ -466,38 +839,63 @@ class RasterizeTiles(torch.autograd.Function):
         I, N = opacities.shape
         args = ctx.args
         D, dt = args[3].shape[1], args[0].dtype
-        nt = set_threads()
+        set_threads()
         gpair = np.zeros((len(args[4]), 6 + D), dt)
         tdt = torch.from_numpy(args[0][:0]).dtype
-        _bwd_tiles(*args, ctx.Tfin, ctx.last, g_acc.detach().to(tdt).contiguous().numpy(),
-                   g_alpha.detach()[..., 0].to(tdt).contiguous().numpy(), gpair)
-        grad = torch.from_numpy(_reduce_pairs(args[4], gpair, I * N, nt if len(args[4]) > 50000 else 1))
+        _bwd_tiles(
+            *args,
+            ctx.Tfin,
+            ctx.last,
+            g_acc.detach().to(tdt).contiguous().numpy(),
+            g_alpha.detach()[..., 0].to(tdt).contiguous().numpy(),
+            gpair,
+        )
+        # a fixed split (not the thread count): the same bits at any thread count
+        grad = torch.from_numpy(_reduce_pairs(args[4], gpair, I * N, 2 if len(args[4]) > 50000 else 1))
         op = opacities.reshape(-1)
         gop = torch.where(op > 0, grad[:, 5] / op.detach(), torch.zeros_like(op))
-        return (grad[:, :2].reshape(I, N, 2), grad[:, 2:5].reshape(I, N, 3), gop.reshape(I, N),
-                grad[:, 6:].reshape(I, N, D), None, None, None, None, None)
+        return (
+            grad[:, :2].reshape(I, N, 2),
+            grad[:, 2:5].reshape(I, N, 3),
+            gop.reshape(I, N),
+            grad[:, 6:].reshape(I, N, D),
+            None,
+            None,
+            None,
+            None,
+            None,
+        )
+
 
 def rasterize(
-    means2d: Float[Tensor, "I N 2"],    # projected centres (pixels), as `render.gaussians.project_gaussians` gives them
-    conics: Float[Tensor, "I N 3"],     # inverse 2D covariances (a, b, c)
-    opacities: Float[Tensor, "I N"],    # opacities in [0, 1]
-    feats: Float[Tensor, "I N D"],      # features to composite (RGB, depth, ...)
-    radii: Int[Tensor, "I N 2"],        # box half-sizes; 0 = culled
-    depths: Float[Tensor, "I N"],       # camera z: the front-to-back order
-    width: int, height: int,
-    tile: int = 8,                      # tile side in pixels
+    means2d: Float[Tensor, "I N 2"],  # projected centres (pixels), as `render.gaussians.project_gaussians` gives them
+    conics: Float[Tensor, "I N 3"],  # inverse 2D covariances (a, b, c)
+    opacities: Float[Tensor, "I N"],  # opacities in [0, 1]
+    feats: Float[Tensor, "I N D"],  # features to composite (RGB, depth, ...)
+    radii: Int[Tensor, "I N 2"],  # box half-sizes; 0 = culled
+    depths: Float[Tensor, "I N"],  # camera z: the front-to-back order
+    width: int,
+    height: int,
+    tile: int = 8,  # tile side in pixels
 ) -> tuple[Float[Tensor, "I H W D"], Float[Tensor, "I H W 1"]]:
-    "Composite projected Gaussians into `I` images on the CPU with the compiled kernels; differentiable w.r.t. the float inputs."
+    """Composite projected Gaussians into `I` images on the CPU with the compiled kernels; differentiable w.r.t. the
+    float inputs."""
     xs = dict(means2d=means2d, conics=conics, opacities=opacities, feats=feats, radii=radii, depths=depths)
     for k, x in xs.items():
-        if x.device.type != "cpu": raise InputError(f"rasterize: {k} is on {x.device}; the numba kernels run on the CPU")
+        if x.device.type != "cpu":
+            raise InputError(f"rasterize: {k} is on {x.device}; the numba kernels run on the CPU")
     I, N = opacities.shape
     shapes = dict(means2d=(I, N, 2), conics=(I, N, 3), radii=(I, N, 2), depths=(I, N))
     for k, s in shapes.items():
-        if tuple(xs[k].shape) != s: raise InputError(f"rasterize: {k} must be {s}, got {tuple(xs[k].shape)}")
-    if feats.shape[:2] != (I, N): raise InputError(f"rasterize: feats must be ({I}, {N}, D), got {tuple(feats.shape)}")
+        if tuple(xs[k].shape) != s:
+            raise InputError(f"rasterize: {k} must be {s}, got {tuple(xs[k].shape)}")
+    if feats.shape[:2] != (I, N):
+        raise InputError(f"rasterize: feats must be ({I}, {N}, D), got {tuple(feats.shape)}")
     dt = means2d.dtype
-    if dt not in (torch.float32, torch.float64) or any(xs[k].dtype != dt for k in ("conics", "opacities", "feats", "depths")):
+    if dt not in (torch.float32, torch.float64) or any(
+        xs[k].dtype != dt for k in ("conics", "opacities", "feats", "depths")
+    ):
         raise InputError(f"rasterize: float inputs must share one dtype, float32 or float64 (means2d is {dt})")
-    if tile < 1 or width < 1 or height < 1: raise InputError(f"rasterize: width, height and tile must be ≥ 1, got {width}, {height}, {tile}")
+    if tile < 1 or width < 1 or height < 1:
+        raise InputError(f"rasterize: width, height and tile must be ≥ 1, got {width}, {height}, {tile}")
     return RasterizeTiles.apply(means2d, conics, opacities, feats, radii, depths, int(width), int(height), int(tile))

@@ -7,7 +7,8 @@ __all__ = ['uv_sphere', 'Fragments', 'rasterize', 'rasterize_bruteforce', 'inter
            'render_mesh', 'overlay_wireframe', 'draw_points', 'visible_points', 'bench_mesh_raster']
 
 # %% ../../nbs/11_render.mesh.ipynb #caa998ac
-import math, time
+import math
+import time
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -22,71 +23,88 @@ from ..geometry import Camera, orbit_camera, vertex_normals
 
 # %% ../../nbs/11_render.mesh.ipynb #eea31ab1
 def uv_sphere(
-    n_lat: int = 32,              # latitude bands (pole to pole)
-    n_lon: int = 64,              # longitude segments
+    n_lat: int = 32,  # latitude bands (pole to pole)
+    n_lon: int = 64,  # longitude segments
     radius: float = 1.0,
     dtype=torch.float32,
 ) -> tuple[Float[Tensor, "V 3"], Int[Tensor, "F 3"], Float[Tensor, "VT 2"], Int[Tensor, "F 3"]]:
     "A UV sphere: verts, CCW-outward faces, and OBJ texture coords vt / ft with a seam at u = 0/1 (v = 1 at +y)."
-    if n_lat < 2 or n_lon < 3: raise InputError(f"uv_sphere: need n_lat >= 2 and n_lon >= 3, got {n_lat}, {n_lon}")
-    th = torch.linspace(0, math.pi, n_lat + 1, dtype=torch.float64)             # polar angle from +y down to -y
-    ph = torch.arange(n_lon + 1, dtype=torch.float64) / n_lon * 2 * math.pi    # longitude; column n_lon repeats 0
+    if n_lat < 2 or n_lon < 3:
+        raise InputError(f"uv_sphere: need n_lat >= 2 and n_lon >= 3, got {n_lat}, {n_lon}")
+    th = torch.linspace(0, math.pi, n_lat + 1, dtype=torch.float64)  # polar angle from +y down to -y
+    ph = torch.arange(n_lon + 1, dtype=torch.float64) / n_lon * 2 * math.pi  # longitude; column n_lon repeats 0
     T, P = torch.meshgrid(th, ph, indexing="ij")
-    grid = torch.stack([T.sin() * P.sin(), T.cos(), T.sin() * P.cos()], -1)   # (n_lat+1, n_lon+1, 3)
+    grid = torch.stack([T.sin() * P.sin(), T.cos(), T.sin() * P.cos()], -1)  # (n_lat+1, n_lon+1, 3)
     vt = torch.stack([P / (2 * math.pi), 1 - T / math.pi], -1).reshape(-1, 2)
-    vid = torch.zeros(n_lat + 1, n_lon + 1, dtype=torch.long)                 # geometric vertex of each grid node
+    vid = torch.zeros(n_lat + 1, n_lon + 1, dtype=torch.long)  # geometric vertex of each grid node
     vid[1:-1, :n_lon] = 1 + torch.arange((n_lat - 1) * n_lon).reshape(n_lat - 1, n_lon)
-    vid[1:-1, n_lon] = vid[1:-1, 0]; vid[-1] = 1 + (n_lat - 1) * n_lon
+    vid[1:-1, n_lon] = vid[1:-1, 0]
+    vid[-1] = 1 + (n_lat - 1) * n_lon
     verts = torch.cat([grid[:1, 0], grid[1:-1, :n_lon].reshape(-1, 3), grid[-1:, 0]]) * radius
     tid = torch.arange((n_lat + 1) * (n_lon + 1)).reshape(n_lat + 1, n_lon + 1)
     i, j = torch.meshgrid(torch.arange(n_lat), torch.arange(n_lon), indexing="ij")
+
     def tris(g):
         a, b, c, d = (x.reshape(-1) for x in (g[i, j], g[i + 1, j], g[i + 1, j + 1], g[i, j + 1]))
         return torch.stack([a, b, c], -1), torch.stack([a, c, d], -1)
+
     (v_a, v_b), (t_a, t_b) = tris(vid), tris(tid)
-    first, last = i.reshape(-1) == 0, i.reshape(-1) == n_lat - 1             # pole quads are triangles
-    faces = torch.cat([v_a[~last], v_b[~first]]); ft = torch.cat([t_a[~last], t_b[~first]])
+    first, last = i.reshape(-1) == 0, i.reshape(-1) == n_lat - 1  # pole quads are triangles
+    faces = torch.cat([v_a[~last], v_b[~first]])
+    ft = torch.cat([t_a[~last], t_b[~first]])
     return verts.to(dtype), faces, vt.to(dtype), ft
 
 # %% ../../nbs/11_render.mesh.ipynb #ceaf9d0b
 @dataclass
 class Fragments:
     "Per-pixel output of `rasterize`: visible face, perspective-correct barycentrics, camera depth, coverage."
-    face_id: Int[Tensor, "*B H W"]      # index into `faces` of the visible triangle; -1 = background
-    bary: Float[Tensor, "*B H W 3"]     # perspective-correct barycentrics of the pixel centre; 0 on background
-    depth: Float[Tensor, "*B H W"]      # camera-space z at the pixel centre; +inf on background
-    mask: Tensor                        # (*B, H, W) bool, face_id >= 0
-    faces: Int[Tensor, "F 3"]           # the rasterized faces (used by `interpolate`)
+
+    face_id: Int[Tensor, "*B H W"]  # index into `faces` of the visible triangle; -1 = background
+    bary: Float[Tensor, "*B H W 3"]  # perspective-correct barycentrics of the pixel centre; 0 on background
+    depth: Float[Tensor, "*B H W"]  # camera-space z at the pixel centre; +inf on background
+    mask: Tensor  # (*B, H, W) bool, face_id >= 0
+    faces: Int[Tensor, "F 3"]  # the rasterized faces (used by `interpolate`)
 
     @property
-    def batch_shape(self) -> torch.Size: return self.face_id.shape[:-2]
+    def batch_shape(self) -> torch.Size:
+        return self.face_id.shape[:-2]
+
     @property
     def image_size(self) -> tuple[int, int]:
         "(H, W)"
         return tuple(self.face_id.shape[-2:])
 
+
 def _flatten_scene(verts, camera):
     "Broadcast verts (*B, V, 3) with the camera batch *C; camera-space verts (n, V, 3), K (n, 3, 3), batch shape."
     check_tensor("verts", verts, (..., None, 3), dtype_float=True)
-    if not isinstance(camera, Camera): raise InputError(f"camera: expected a geometry.Camera, got {type(camera).__name__}")
+    if not isinstance(camera, Camera):
+        raise InputError(f"camera: expected a geometry.Camera, got {type(camera).__name__}")
     if not camera.near > 0 or not camera.far > camera.near:
         raise InputError(f"camera: need 0 < near < far, got near={camera.near}, far={camera.far}")
-    try: S = torch.broadcast_shapes(verts.shape[:-2], camera.batch_shape)
+    try:
+        S = torch.broadcast_shapes(verts.shape[:-2], camera.batch_shape)
     except RuntimeError:
-        raise InputError(f"verts batch {tuple(verts.shape[:-2])} and camera batch {tuple(camera.batch_shape)} do not broadcast") from None
+        raise InputError(
+            f"verts batch {tuple(verts.shape[:-2])} and camera batch {tuple(camera.batch_shape)} do not broadcast"
+        ) from None
     V = verts.shape[-2]
     vm = camera.viewmat.to(verts).expand(*S, 4, 4).reshape(-1, 4, 4)
     K = camera.K.to(verts).expand(*S, 3, 3).reshape(-1, 3, 3)
     v = verts.expand(*S, V, 3).reshape(-1, V, 3)
     return v @ vm[:, :3, :3].transpose(-1, -2) + vm[:, None, :3, 3], K, S
 
+
 def _check_faces(faces, V, name="faces"):
     if not isinstance(faces, Tensor) or faces.is_floating_point() or faces.ndim != 2 or faces.shape[-1] != 3:
-        raise InputError(f"{name}: expected an integer (F, 3) tensor, got {getattr(faces, 'dtype', type(faces).__name__)} "
-                         f"{tuple(getattr(faces, 'shape', ()))}")
+        raise InputError(
+            f"{name}: expected an integer (F, 3) tensor, got {getattr(faces, 'dtype', type(faces).__name__)} "
+            f"{tuple(getattr(faces, 'shape', ()))}"
+        )
     if faces.numel() and (faces.min() < 0 or faces.max() >= V):
         raise InputError(f"{name}: indices must lie in [0, {V}), got [{int(faces.min())}, {int(faces.max())}]")
     return faces.long()
+
 
 def _screen(vc, K, faces):
     "Screen x, y and camera z of every face corner: three (n, F, 3) tensors."
@@ -95,23 +113,28 @@ def _screen(vc, K, faces):
     k = K[:, None, None]
     return (k[..., 0, 0] * X + k[..., 0, 1] * Y) / Zs + k[..., 0, 2], k[..., 1, 1] * Y / Zs + k[..., 1, 2], Z
 
+
 def _valid_faces(vc, faces, x, y, z, near, far, cull_backfaces):
-    "Faces that can make fragments: every corner in front of `near`, not all beyond `far`, non-degenerate (front-facing)."
+    """Faces that can make fragments: every corner in front of `near`, not all beyond `far`, non-degenerate
+    (front-facing)."""
     area2 = (x[..., 1] - x[..., 0]) * (y[..., 2] - y[..., 0]) - (x[..., 2] - x[..., 0]) * (y[..., 1] - y[..., 0])
     ok = (z >= near).all(-1) & (z <= far).any(-1) & (area2 != 0)
     if cull_backfaces:
         tri = vc[:, faces]
         nrm = torch.cross(tri[..., 1, :] - tri[..., 0, :], tri[..., 2, :] - tri[..., 0, :], dim=-1)
-        ok &= (nrm * tri[..., 0, :]).sum(-1) < 0             # outward normal points back at the camera
+        ok &= (nrm * tri[..., 0, :]).sum(-1) < 0  # outward normal points back at the camera
     return ok, area2
+
 
 def _bary_screen(px, py, x, y, area2):
     "Screen-space barycentrics (..., 3) of points (px, py) in triangles with corner coordinates x, y (..., 3)."
-    x0, x1, x2 = x.unbind(-1); y0, y1, y2 = y.unbind(-1)
+    x0, x1, x2 = x.unbind(-1)
+    y0, y1, y2 = y.unbind(-1)
     w0 = (x2 - x1) * (py - y1) - (y2 - y1) * (px - x1)
     w1 = (x0 - x2) * (py - y2) - (y0 - y2) * (px - x2)
     w2 = (x1 - x0) * (py - y0) - (y1 - y0) * (px - x0)
     return torch.stack([w0, w1, w2], -1) / area2[..., None]
+
 
 def _persp(l, z):
     "Perspective-correct barycentrics and depth from screen barycentrics `l` and corner depths `z`."
@@ -128,12 +151,13 @@ def _chunks(csum: Tensor, budget: int) -> list[int]:
         bounds.append(max(int(torch.searchsorted(csum, start + budget, right=True)), bounds[-1] + 1))
     return bounds
 
+
 def rasterize(
-    verts: Float[Tensor, "*B V 3"],   # world-space vertex positions
-    faces: Int[Tensor, "F 3"],        # triangle vertex indices, shared by the batch
-    camera: Camera,                   # batch *C, broadcast against *B (see the table above)
-    cull_backfaces: bool = False,     # drop faces whose counter-clockwise normal points away from the camera
-    max_pairs: int = 1 << 22,         # (pixel, face) candidates per chunk: bounds peak memory (~40 B each)
+    verts: Float[Tensor, "*B V 3"],  # world-space vertex positions
+    faces: Int[Tensor, "F 3"],  # triangle vertex indices, shared by the batch
+    camera: Camera,  # batch *C, broadcast against *B (see the table above)
+    cull_backfaces: bool = False,  # drop faces whose counter-clockwise normal points away from the camera
+    max_pairs: int = 1 << 22,  # (pixel, face) candidates per chunk: bounds peak memory (~40 B each)
 ) -> Fragments:
     "Z-buffer rasterization: per pixel centre the nearest covering triangle, its barycentrics and depth."
     vc, K, S = _flatten_scene(verts, camera)
@@ -148,7 +172,7 @@ def rasterize(
         by0 = (y.amin(-1) - 0.5).clamp(-1, H).ceil().long().clamp_min(0)
         by1 = (y.amax(-1) - 0.5).clamp(-1, H).floor().long().clamp_max(H - 1)
         nrows = torch.where(ok & (bx1 >= bx0), (by1 - by0 + 1).clamp_min(0), 0).reshape(-1)
-        sel = nrows.nonzero()[:, 0]                                   # flat (batch·F + face) ids with candidates
+        sel = nrows.nonzero()[:, 0]  # flat (batch·F + face) ids with candidates
         nrows = nrows[sel]
         xs, ys, zs = (t.reshape(-1, 3)[sel] for t in (x, y, z))
         a2 = area2.reshape(-1)[sel]
@@ -158,13 +182,17 @@ def rasterize(
         xa, ya = xs.roll(-1, -1), ys.roll(-1, -1)
         A, B = ya - ys.roll(1, -1), xs.roll(1, -1) - xa
         sg = a2.sign()[:, None]
-        az = (A / (a2[:, None] * zs)).sum(-1)                          # d(1/z)/dx along a row
+        az = (A / (a2[:, None] * zs)).sum(-1)  # d(1/z)/dx along a row
         # 1) rows: for each (face, row) the column span whose centres pass all three edge tests
         rloc = torch.repeat_interleave(torch.arange(len(sel), device=dev), nrows)
-        py = by0.index_select(0, rloc) + torch.arange(rloc.shape[0], device=dev) - (nrows.cumsum(0) - nrows).index_select(0, rloc)
+        py = (
+            by0.index_select(0, rloc)
+            + torch.arange(rloc.shape[0], device=dev)
+            - (nrows.cumsum(0) - nrows).index_select(0, rloc)
+        )
         pyc = (py + 0.5).to(xs.dtype)[:, None]
         rA, rB, rxa, rya = (t.index_select(0, rloc) for t in (A * sg, B * sg, xa, ya))
-        cB = rB * (pyc - rya)                                          # test: rA·(px - xa) + cB >= 0
+        cB = rB * (pyc - rya)  # test: rA·(px - xa) + cB >= 0
         t = rxa - cB / torch.where(rA == 0, torch.ones_like(rA), rA)
         lo = torch.where(rA > 0, t, -math.inf).amax(-1)
         hi = torch.where(rA < 0, t, math.inf).amin(-1)
@@ -175,8 +203,13 @@ def rasterize(
         rcnt, c_lo, rloc, py = rcnt[keep], c_lo[keep], rloc[keep], py[keep]
         # 1/z at each span's first centre, the flat pixel index there, the face
         pxc, pyc = (c_lo + 0.5).to(xs.dtype)[:, None], (py + 0.5).to(xs.dtype)[:, None]
-        z_lo = ((A.index_select(0, rloc) * (pxc - xa.index_select(0, rloc)) + B.index_select(0, rloc) * (pyc - ya.index_select(0, rloc)))
-                / (a2.index_select(0, rloc)[:, None] * zs.index_select(0, rloc))).sum(-1)
+        z_lo = (
+            (
+                A.index_select(0, rloc) * (pxc - xa.index_select(0, rloc))
+                + B.index_select(0, rloc) * (pyc - ya.index_select(0, rloc))
+            )
+            / (a2.index_select(0, rloc)[:, None] * zs.index_select(0, rloc))
+        ).sum(-1)
         r_az, r_f = az.index_select(0, rloc), fsel.index_select(0, rloc)
         r_pix = (bsel.index_select(0, rloc) * H + py) * W + c_lo
         # 2) pixels of the spans, chunk by chunk
@@ -186,12 +219,13 @@ def rasterize(
         for a, b in zip(bounds[:-1], bounds[1:]):
             c = rcnt[a:b]
             loc = torch.repeat_interleave(torch.arange(b - a, device=dev), c)
-            k = torch.arange(loc.shape[0], device=dev) - (c.cumsum(0) - c).index_select(0, loc)   # column in span
+            k = torch.arange(loc.shape[0], device=dev) - (c.cumsum(0) - c).index_select(0, loc)  # column in span
             zi = z_lo[a:b].index_select(0, loc) + r_az[a:b].index_select(0, loc) * k.to(xs.dtype)
-            good = (zi * camera.far >= 1).nonzero()[:, 0]             # depth <= far
+            good = (zi * camera.far >= 1).nonzero()[:, 0]  # depth <= far
             loc = loc.index_select(0, good)
             P_pix.append(r_pix[a:b].index_select(0, loc) + k.index_select(0, good))
-            P_z.append(zi.index_select(0, good)); P_f.append(r_f[a:b].index_select(0, loc))
+            P_z.append(zi.index_select(0, good))
+            P_f.append(r_f[a:b].index_select(0, loc))
         pix = torch.cat(P_pix) if P_pix else torch.zeros(0, dtype=torch.long, device=dev)
         zpair = torch.cat(P_z) if P_z else vc.new_zeros(0)
         fpair = torch.cat(P_f) if P_f else torch.zeros(0, dtype=torch.long, device=dev)
@@ -203,8 +237,10 @@ def rasterize(
         face_id = torch.where(fbuf == Fn, -1, fbuf)
     # 4) differentiable barycentrics and depth of the winners only
     pm = (face_id >= 0).nonzero()[:, 0]
-    bi = torch.div(pm, H * W, rounding_mode="floor"); r = pm - bi * H * W
-    prow = torch.div(r, W, rounding_mode="floor"); pcol = r - prow * W
+    bi = torch.div(pm, H * W, rounding_mode="floor")
+    r = pm - bi * H * W
+    prow = torch.div(r, W, rounding_mode="floor")
+    pcol = r - prow * W
     fl = bi * Fn + face_id.index_select(0, pm)
     xw, yw, zw = (t.reshape(-1, 3).index_select(0, fl) for t in _screen(vc, K, faces))
     aw = (xw[:, 1] - xw[:, 0]) * (yw[:, 2] - yw[:, 0]) - (xw[:, 2] - xw[:, 0]) * (yw[:, 1] - yw[:, 0])
@@ -216,9 +252,11 @@ def rasterize(
 
 # %% ../../nbs/11_render.mesh.ipynb #f8244fb5
 def rasterize_bruteforce(
-    verts: Float[Tensor, "*B V 3"], faces: Int[Tensor, "F 3"], camera: Camera,
+    verts: Float[Tensor, "*B V 3"],
+    faces: Int[Tensor, "F 3"],
+    camera: Camera,
     cull_backfaces: bool = False,
-    max_pairs: int = 1 << 22,         # pixel × face tests per step
+    max_pairs: int = 1 << 22,  # pixel × face tests per step
 ) -> Fragments:
     "Reference rasterizer: every pixel centre against every face (same conventions as `rasterize`)."
     vc, K, S = _flatten_scene(verts, camera)
@@ -233,26 +271,27 @@ def rasterize_bruteforce(
     step = max(1, max_pairs // max(Fn, 1))
     for i in range(n):
         for s in range(0, H * W, step):
-            p = centres[s:s + step]
-            l = _bary_screen(p[:, None, 0], p[:, None, 1], x[i][None], y[i][None], area2[i][None])   # (P, F, 3)
+            p = centres[s : s + step]
+            l = _bary_screen(p[:, None, 0], p[:, None, 1], x[i][None], y[i][None], area2[i][None])  # (P, F, 3)
             b, d = _persp(l, z[i][None])
             hit = (l >= 0).all(-1) & ok[i][None] & (d <= camera.far)
             d = torch.where(hit, d, math.inf)
             dmin = d.amin(-1)
-            first = (hit & (d == dmin[:, None])).to(torch.uint8).argmax(-1)      # smallest index at the min depth
+            first = (hit & (d == dmin[:, None])).to(torch.uint8).argmax(-1)  # smallest index at the min depth
             has = torch.isfinite(dmin)
-            face_id[i, s:s + step] = torch.where(has, first, -1)
-            bary[i, s:s + step] = torch.where(has[:, None], b[torch.arange(len(p)), first], 0)
-            depth[i, s:s + step] = dmin
+            face_id[i, s : s + step] = torch.where(has, first, -1)
+            bary[i, s : s + step] = torch.where(has[:, None], b[torch.arange(len(p)), first], 0)
+            depth[i, s : s + step] = dmin
     face_id = face_id.reshape(*S, H, W)
     return Fragments(face_id, bary.reshape(*S, H, W, 3), depth.reshape(*S, H, W), face_id >= 0, faces)
 
 # %% ../../nbs/11_render.mesh.ipynb #ca0decfc
 def interpolate(
     fragments: Fragments,
-    attrs: Tensor,                            # (*B, V, D) per vertex (batch broadcast to the fragments'), or (*B, F, 3, D) with `per_corner`
-    faces: Int[Tensor, "F 3"] | None = None,  # rows of `attrs` per face corner; default the rasterized faces (UV seams: `vt` with `ft`)
-    per_corner: bool = False,                 # `attrs` holds one value per face corner
+    attrs: Tensor,  # (*B, V, D) per vertex (batch broadcast to the fragments'), or (*B, F, 3, D) with `per_corner`
+    # rows of `attrs` per face corner; default the rasterized faces (UV seams: `vt` with `ft`)
+    faces: Int[Tensor, "F 3"] | None = None,
+    per_corner: bool = False,  # `attrs` holds one value per face corner
 ) -> Float[Tensor, "*B H W D"]:
     "Barycentric interpolation of vertex (or face-corner) attributes at every pixel; 0 on background."
     fr, Fn = fragments, fragments.faces.shape[0]
@@ -263,41 +302,53 @@ def interpolate(
     else:
         check_tensor("attrs", attrs, (..., None, None))
         faces = fr.faces if faces is None else _check_faces(faces.to(attrs.device), attrs.shape[-2])
-        if faces.shape[0] != Fn: raise InputError(f"faces: {faces.shape[0]} faces given, the fragments have {Fn}")
+        if faces.shape[0] != Fn:
+            raise InputError(f"faces: {faces.shape[0]} faces given, the fragments have {Fn}")
     S, (H, W) = fr.batch_shape, fr.image_size
     Vn, D = attrs.shape[-2:]
-    try: SB = torch.broadcast_shapes(S, attrs.shape[:-2])
-    except RuntimeError: SB = None
-    if SB != S: raise InputError(f"attrs: batch {tuple(attrs.shape[:-2])} does not broadcast to the fragments' batch {tuple(S)}")
+    try:
+        SB = torch.broadcast_shapes(S, attrs.shape[:-2])
+    except RuntimeError:
+        SB = None
+    if SB != S:
+        raise InputError(
+            f"attrs: batch {tuple(attrs.shape[:-2])} does not broadcast to the fragments' batch {tuple(S)}"
+        )
     n = math.prod(S)
-    pm = (fr.face_id.reshape(-1) >= 0).nonzero()[:, 0]                  # covered pixels, flat over the batch
-    rows = faces.index_select(0, fr.face_id.reshape(-1).index_select(0, pm))   # (P, 3)
-    if math.prod(attrs.shape[:-2]) > 1:                                 # per-batch attributes: offset by batch
+    pm = (fr.face_id.reshape(-1) >= 0).nonzero()[:, 0]  # covered pixels, flat over the batch
+    rows = faces.index_select(0, fr.face_id.reshape(-1).index_select(0, pm))  # (P, 3)
+    if math.prod(attrs.shape[:-2]) > 1:  # per-batch attributes: offset by batch
         a = attrs.expand(*S, Vn, D).reshape(n * Vn, D)
         rows = rows + (torch.div(pm, H * W, rounding_mode="floor") * Vn)[:, None]
     else:
         a = attrs.reshape(Vn, D)
-    vals = a[rows]                                                      # (P, 3, D)
+    vals = a[rows]  # (P, 3, D)
     b = fr.bary.reshape(n * H * W, 3).index_select(0, pm).to(vals.dtype)
     out = torch.einsum("pk,pkd->pd", b, vals)
     return out.new_zeros(n * H * W, D).index_put((pm,), out).reshape(*S, H, W, D)
 
 # %% ../../nbs/11_render.mesh.ipynb #d5ff7433
 def sample_texture(
-    texture: Tensor,                  # (*B, U, Vv, Ch) image, float in [0, 1] or uint8; row 0 = top of the image
-    uv: Float[Tensor, "*B H W 2"],    # OBJ texture coordinates: u → right, v → up (v = 0 is the bottom row)
+    texture: Tensor,  # (*B, U, Vv, Ch) image, float in [0, 1] or uint8; row 0 = top of the image
+    uv: Float[Tensor, "*B H W 2"],  # OBJ texture coordinates: u → right, v → up (v = 0 is the bottom row)
 ) -> Float[Tensor, "*B H W Ch"]:
     "Bilinear texture lookup at OBJ-convention UVs: image column = u·width, image row = (1 − v)·height."
     check_tensor("uv", uv, (..., None, None, 2), dtype_float=True, finite=False)
     if not isinstance(texture, Tensor) or texture.ndim < 3:
-        raise InputError(f"texture: expected a (*B, height, width, channels) tensor, got {getattr(texture, 'shape', type(texture).__name__)}")
+        raise InputError(
+            "texture: expected a (*B, height, width, channels) tensor, got "
+            f"{getattr(texture, 'shape', type(texture).__name__)}"
+        )
     tex = texture.to(uv.dtype) / 255 if texture.dtype == torch.uint8 else texture.to(uv.dtype)
-    try: S = torch.broadcast_shapes(tex.shape[:-3], uv.shape[:-3])
+    try:
+        S = torch.broadcast_shapes(tex.shape[:-3], uv.shape[:-3])
     except RuntimeError:
-        raise InputError(f"texture batch {tuple(tex.shape[:-3])} and uv batch {tuple(uv.shape[:-3])} do not broadcast") from None
+        raise InputError(
+            f"texture batch {tuple(tex.shape[:-3])} and uv batch {tuple(uv.shape[:-3])} do not broadcast"
+        ) from None
     (Ht, Wt, Ch), (H, W) = tex.shape[-3:], uv.shape[-3:-1]
-    grid = torch.stack([uv[..., 0] * 2 - 1, 1 - uv[..., 1] * 2], -1).nan_to_num(0.0)   # grid_sample: x right, y down
-    if math.prod(tex.shape[:-3]) == 1:            # one texture for all: sample every uv map as one tall image
+    grid = torch.stack([uv[..., 0] * 2 - 1, 1 - uv[..., 1] * 2], -1).nan_to_num(0.0)  # grid_sample: x right, y down
+    if math.prod(tex.shape[:-3]) == 1:  # one texture for all: sample every uv map as one tall image
         inp = rearrange(tex.reshape(Ht, Wt, Ch), "h w c -> 1 c h w")
         g = grid.expand(*S, H, W, 2).reshape(1, -1, W, 2)
     else:
@@ -310,52 +361,86 @@ def sample_texture(
 @dataclass
 class MeshRender:
     "Output of `render_mesh`: colour over the background, coverage, depth, visible face, optional world normals."
-    rgb: Float[Tensor, "*B H W 3"]        # shaded colour over the background
-    alpha: Float[Tensor, "*B H W"]        # 1 where a face covers the pixel centre, else 0
-    depth: Float[Tensor, "*B H W"]        # camera z; +inf on background
-    face_id: Int[Tensor, "*B H W"]        # visible face, -1 on background
-    normals: Tensor | None                # (*B, H, W, 3) unit world shading normals facing the camera; 0 on background
-    fragments: Fragments                  # raw rasterizer output (for more `interpolate` calls)
+
+    rgb: Float[Tensor, "*B H W 3"]  # shaded colour over the background
+    alpha: Float[Tensor, "*B H W"]  # 1 where a face covers the pixel centre, else 0
+    depth: Float[Tensor, "*B H W"]  # camera z; +inf on background
+    face_id: Int[Tensor, "*B H W"]  # visible face, -1 on background
+    normals: Tensor | None  # (*B, H, W, 3) unit world shading normals facing the camera; 0 on background
+    fragments: Fragments  # raw rasterizer output (for more `interpolate` calls)
+
 
 def _rgb(x, name, dtype, device) -> Tensor:
     t = torch.as_tensor(x, dtype=dtype, device=device)
-    if t.shape[-1:] != (3,): raise InputError(f"{name}: expected an RGB triple or a (..., 3) tensor, got shape {tuple(t.shape)}")
+    if t.shape[-1:] != (3,):
+        raise InputError(f"{name}: expected an RGB triple or a (..., 3) tensor, got shape {tuple(t.shape)}")
     return t
 
+
 def render_mesh(
-    verts: Float[Tensor, "*B V 3"],             # world-space vertices
-    faces: Int[Tensor, "F 3"],                  # triangles, counter-clockwise seen from outside
-    camera: Camera,                             # batch broadcast against *B (see `rasterize`)
-    vertex_colors: Tensor | None = None,        # (*B, V, 3) RGB per vertex
-    texture: Tensor | None = None,              # (*B, U, Vv, 3) float [0, 1] or uint8 image, row 0 = top
-    vt: Tensor | None = None,                   # (VT, 2) OBJ texture coordinates (v up)
-    ft: Tensor | None = None,                   # (F, 3) rows of `vt` per face corner; default `faces`
-    lambert: bool | Sequence[float] | Tensor = False,  # False: unlit; True: light at the camera; 3-vector: world direction towards the light
-    ambient: float = 0.3,                       # shade = ambient + (1 − ambient)·max(n·l, 0)
+    verts: Float[Tensor, "*B V 3"],  # world-space vertices
+    faces: Int[Tensor, "F 3"],  # triangles, counter-clockwise seen from outside
+    camera: Camera,  # batch broadcast against *B (see `rasterize`)
+    vertex_colors: Tensor | None = None,  # (*B, V, 3) RGB per vertex
+    texture: Tensor | None = None,  # (*B, U, Vv, 3) float [0, 1] or uint8 image, row 0 = top
+    vt: Tensor | None = None,  # (VT, 2) OBJ texture coordinates (v up)
+    ft: Tensor | None = None,  # (F, 3) rows of `vt` per face corner; default `faces`
+    # False: unlit; True: light at the camera; 3-vector: world direction towards the light
+    lambert: bool | Sequence[float] | Tensor = False,
+    ambient: float = 0.3,  # shade = ambient + (1 − ambient)·max(n·l, 0)
     background: Sequence[float] | Tensor = (1.0, 1.0, 1.0),  # RGB, or a (*B, H, W, 3) image
     cull_backfaces: bool = False,
-    return_normals: bool = False,               # also fill `normals` when unlit
-    supersample: int = 1,                       # k: render k×k samples per pixel and box-filter rgb/alpha (anti-aliasing)
-    vertex_tint: Tensor | None = None,          # (*B, V, 3) per-vertex RGB factor on the albedo (e.g. expression shading); 1 = none
+    return_normals: bool = False,  # also fill `normals` when unlit
+    # k: render k×k samples per pixel and box-filter rgb/alpha (anti-aliasing)
+    supersample: int = 1,
+    # (*B, V, 3) per-vertex RGB factor on the albedo (e.g. expression shading); 1 = none
+    vertex_tint: Tensor | None = None,
 ) -> MeshRender:
     "Render a vertex-coloured or textured (UV seams: `ft` indexes `vt`) triangle mesh, optionally Lambert-shaded."
-    if vertex_colors is not None and texture is not None: raise InputError("render_mesh: give vertex_colors or texture, not both")
-    if texture is not None and vt is None: raise InputError("render_mesh: a texture needs vt (and ft when vt has its own indexing)")
+    if vertex_colors is not None and texture is not None:
+        raise InputError("render_mesh: give vertex_colors or texture, not both")
+    if texture is not None and vt is None:
+        raise InputError("render_mesh: a texture needs vt (and ft when vt has its own indexing)")
     k = int(supersample)
-    if k < 1: raise InputError(f"supersample: must be a positive integer, got {supersample}")
+    if k < 1:
+        raise InputError(f"supersample: must be a positive integer, got {supersample}")
     if k > 1:
-        bg = background if not isinstance(background, Tensor) or background.ndim < 3 else \
-            rearrange(background, "... h w c -> ... h w 1 1 c").expand(*background.shape[:-1], k, k, 3)
-        if isinstance(bg, Tensor) and bg.ndim >= 5: bg = rearrange(bg, "... h w i j c -> ... (h i) (w j) c")
-        Kk = camera.K.clone(); Kk[..., :2, :] *= k
-        hi = render_mesh(verts, faces, replace(camera, K=Kk, width=camera.width * k, height=camera.height * k),
-                         vertex_colors, texture, vt, ft, lambert, ambient, bg, cull_backfaces, return_normals, vertex_tint=vertex_tint)
+        bg = (
+            background
+            if not isinstance(background, Tensor) or background.ndim < 3
+            else rearrange(background, "... h w c -> ... h w 1 1 c").expand(*background.shape[:-1], k, k, 3)
+        )
+        if isinstance(bg, Tensor) and bg.ndim >= 5:
+            bg = rearrange(bg, "... h w i j c -> ... (h i) (w j) c")
+        Kk = camera.K.clone()
+        Kk[..., :2, :] *= k
+        hi = render_mesh(
+            verts,
+            faces,
+            replace(camera, K=Kk, width=camera.width * k, height=camera.height * k),
+            vertex_colors,
+            texture,
+            vt,
+            ft,
+            lambert,
+            ambient,
+            bg,
+            cull_backfaces,
+            return_normals,
+            vertex_tint=vertex_tint,
+        )
         box = lambda x: torch.mean(rearrange(x, "... (h i) (w j) c -> ... h w (i j) c", i=k, j=k), -2)
         mid = lambda x, tail: x[(..., slice(k // 2, None, k), slice(k // 2, None, k)) + (slice(None),) * tail]
         f0 = hi.fragments
         fr = Fragments(mid(f0.face_id, 0), mid(f0.bary, 1), mid(f0.depth, 0), mid(f0.mask, 0), f0.faces)
-        return MeshRender(box(hi.rgb), box(hi.alpha[..., None])[..., 0], fr.depth, fr.face_id,
-                          None if hi.normals is None else mid(hi.normals, 1), fr)
+        return MeshRender(
+            box(hi.rgb),
+            box(hi.alpha[..., None])[..., 0],
+            fr.depth,
+            fr.face_id,
+            None if hi.normals is None else mid(hi.normals, 1),
+            fr,
+        )
     fr = rasterize(verts, faces, camera, cull_backfaces=cull_backfaces)
     dt, dev, S = verts.dtype, verts.device, fr.batch_shape
     if vertex_colors is not None:
@@ -386,40 +471,48 @@ def _edges(faces: Tensor) -> Tensor:
     "Unique undirected edges (E, 2) of a triangle list."
     return torch.unique(torch.cat([faces[:, [0, 1]], faces[:, [1, 2]], faces[:, [2, 0]]]).sort(-1).values, dim=0)
 
+
 def overlay_wireframe(
-    image: Float[Tensor, "*B H W 3"],          # image(s) to draw on (left unchanged)
-    verts: Float[Tensor, "*B V 3"],            # world-space vertices
+    image: Float[Tensor, "*B H W 3"],  # image(s) to draw on (left unchanged)
+    verts: Float[Tensor, "*B V 3"],  # world-space vertices
     faces: Int[Tensor, "F 3"],
     camera: Camera,
     color: Sequence[float] = (0.0, 1.0, 0.0),
-    opacity: float = 1.0,                      # 1 paints the edge colour, less blends it
-    occlusion: bool = True,                    # hide edges behind the surface
-    depth_tol: float = 1e-2,                   # relative depth slack of the occlusion test
+    opacity: float = 1.0,  # 1 paints the edge colour, less blends it
+    occlusion: bool = True,  # hide edges behind the surface
+    depth_tol: float = 1e-2,  # relative depth slack of the occlusion test
 ) -> Float[Tensor, "*B H W 3"]:
     "Draw a mesh's edges (projected, optionally occlusion-tested) onto images."
     H, W = int(camera.height), int(camera.width)
     check_tensor("image", image, (..., H, W, 3))
-    try: S = torch.broadcast_shapes(verts.shape[:-2], camera.batch_shape, image.shape[:-3])
+    try:
+        S = torch.broadcast_shapes(verts.shape[:-2], camera.batch_shape, image.shape[:-3])
     except RuntimeError:
-        raise InputError(f"image batch {tuple(image.shape[:-3])}, verts batch {tuple(verts.shape[:-2])} and camera batch "
-                         f"{tuple(camera.batch_shape)} do not broadcast") from None
+        raise InputError(
+            f"image batch {tuple(image.shape[:-3])}, verts batch {tuple(verts.shape[:-2])} and camera batch "
+            f"{tuple(camera.batch_shape)} do not broadcast"
+        ) from None
     verts = verts.detach().expand(*S, *verts.shape[-2:])
     vc, K, _ = _flatten_scene(verts, camera)
     faces = _check_faces(faces.to(vc.device), vc.shape[1])
     n, dev = vc.shape[0], vc.device
     out = image.expand(*S, H, W, 3).reshape(n * H * W, 3).clone()
     e = _edges(faces)
-    p0, p1 = vc[:, e[:, 0]].reshape(-1, 3), vc[:, e[:, 1]].reshape(-1, 3)       # (n·E, 3)
+    p0, p1 = vc[:, e[:, 0]].reshape(-1, 3), vc[:, e[:, 1]].reshape(-1, 3)  # (n·E, 3)
     b_e = torch.arange(n, device=dev).repeat_interleave(e.shape[0])
+
     def proj(p, b):
-        return torch.stack([K[b, 0, 0] * p[:, 0] / p[:, 2] + K[b, 0, 2], K[b, 1, 1] * p[:, 1] / p[:, 2] + K[b, 1, 2]], -1)
+        return torch.stack(
+            [K[b, 0, 0] * p[:, 0] / p[:, 2] + K[b, 0, 2], K[b, 1, 1] * p[:, 1] / p[:, 2] + K[b, 1, 2]], -1
+        )
+
     ok = (p0[:, 2] >= camera.near) & (p1[:, 2] >= camera.near)
     L = (proj(p0, b_e) - proj(p1, b_e)).norm(dim=-1).nan_to_num(0).clamp_max(4 * max(H, W))
-    m = torch.where(ok, (2 * L).ceil().long() + 2, 0)                              # samples per edge
+    m = torch.where(ok, (2 * L).ceil().long() + 2, 0)  # samples per edge
     loc = torch.repeat_interleave(torch.arange(m.shape[0], device=dev), m)
     k = torch.arange(loc.shape[0], device=dev) - (m.cumsum(0) - m)[loc]
     t = (k.to(vc.dtype) / (m[loc] - 1).to(vc.dtype))[:, None]
-    q = p0[loc] * (1 - t) + p1[loc] * t                                            # camera-space samples
+    q = p0[loc] * (1 - t) + p1[loc] * t  # camera-space samples
     b = b_e[loc]
     uv = proj(q, b)
     col, row = uv[:, 0].floor(), uv[:, 1].floor()
@@ -432,18 +525,23 @@ def overlay_wireframe(
     out[pix] = out[pix] * (1 - opacity) + _rgb(color, "color", out.dtype, dev) * opacity
     return out.reshape(*S, H, W, 3)
 
+
 def draw_points(
-    image: Float[Tensor, "*B H W 3"],          # image(s) to draw on (left unchanged)
-    points: Float[Tensor, "*B N 2"],           # pixel coordinates (x right, y down; pixel centres at +0.5)
+    image: Float[Tensor, "*B H W 3"],  # image(s) to draw on (left unchanged)
+    points: Float[Tensor, "*B N 2"],  # pixel coordinates (x right, y down; pixel centres at +0.5)
     color: Sequence[float] | Tensor = (1.0, 0.0, 0.0),  # RGB, or (N, 3) one per point
-    radius: float = 2.0,                       # disc radius in pixels
+    radius: float = 2.0,  # disc radius in pixels
 ) -> Float[Tensor, "*B H W 3"]:
     "Draw filled discs at pixel positions (landmarks, projected vertices)."
-    check_tensor("image", image, (..., None, None, 3)); check_tensor("points", points, (..., None, 2), finite=False)
+    check_tensor("image", image, (..., None, None, 3))
+    check_tensor("points", points, (..., None, 2), finite=False)
     H, W = image.shape[-3:-1]
-    try: S = torch.broadcast_shapes(image.shape[:-3], points.shape[:-2])
+    try:
+        S = torch.broadcast_shapes(image.shape[:-3], points.shape[:-2])
     except RuntimeError:
-        raise InputError(f"points batch {tuple(points.shape[:-2])} does not broadcast with image batch {tuple(image.shape[:-3])}") from None
+        raise InputError(
+            f"points batch {tuple(points.shape[:-2])} does not broadcast with image batch {tuple(image.shape[:-3])}"
+        ) from None
     N, n, dev = points.shape[-2], math.prod(S), image.device
     out = image.expand(*S, H, W, 3).reshape(n * H * W, 3).clone()
     p = points.detach().to(out.dtype).expand(*S, N, 2).reshape(n, N, 2)
@@ -453,8 +551,8 @@ def draw_points(
     dy, dx = (t.reshape(-1) for t in torch.meshgrid(d, d, indexing="ij"))
     fin = torch.isfinite(p).all(-1, keepdim=True)
     p = torch.where(fin, p, 0.0)
-    col, row = p[..., :1].floor().long() + dx, p[..., 1:].floor().long() + dy          # (n, N, K)
-    inside = (col + 0.5 - p[..., :1]) ** 2 + (row + 0.5 - p[..., 1:]) ** 2 <= radius ** 2
+    col, row = p[..., :1].floor().long() + dx, p[..., 1:].floor().long() + dy  # (n, N, K)
+    inside = (col + 0.5 - p[..., :1]) ** 2 + (row + 0.5 - p[..., 1:]) ** 2 <= radius**2
     inside &= (col >= 0) & (col < W) & (row >= 0) & (row < H) & fin
     bb = torch.arange(n, device=dev)[:, None, None].expand_as(col)
     out[((bb * H + row) * W + col)[inside]] = c[torch.arange(N, device=dev)[None, :, None].expand_as(col)[inside]]
@@ -462,10 +560,10 @@ def draw_points(
 
 # %% ../../nbs/11_render.mesh.ipynb #d67daeca
 def visible_points(
-    points: Float[Tensor, "*B N 3"],           # world-space points
+    points: Float[Tensor, "*B N 3"],  # world-space points
     camera: Camera,
-    depth: Float[Tensor, "*B H W"],            # rendered depth (`MeshRender.depth`), +inf where empty
-    tol: float = 5e-3,                         # a point within `tol` (world units) behind the surface still counts
+    depth: Float[Tensor, "*B H W"],  # rendered depth (`MeshRender.depth`), +inf where empty
+    tol: float = 5e-3,  # a point within `tol` (world units) behind the surface still counts
 ) -> tuple[Float[Tensor, "*B N 2"], Tensor]:
     "Pixel coordinates of points and a bool (*B, N): inside the image, in front of `near` and not occluded."
     uv, z = camera.project(points)
@@ -479,50 +577,82 @@ def visible_points(
 
 # %% ../../nbs/11_render.mesh.ipynb #0534d78a
 def bench_mesh_raster(
-    sizes: Sequence[int] = (256, 512),        # square image sizes
-    frames: int = 8,                          # frames (orbit cameras) rendered in one batched call
-    reps: int = 5,                            # timed repetitions; best and median are reported
-    meshes: dict | None = None,               # name -> (verts, faces); default a 10k-face sphere and the sample head
-    bruteforce_max: int = 256,                # time the brute-force reference (one frame) up to this size
-    threads: int | None = None,               # torch.set_num_threads for the run
-    quick: bool = False,                      # a short run: 256² only, 4 frames, no brute force
+    sizes: Sequence[int] = (256, 512),  # square image sizes
+    frames: int = 8,  # frames (orbit cameras) rendered in one batched call
+    reps: int = 5,  # timed repetitions; best and median are reported
+    meshes: dict | None = None,  # name -> (verts, faces); default a 10k-face sphere and the sample head
+    bruteforce_max: int = 256,  # time the brute-force reference (one frame) up to this size
+    threads: int | None = None,  # torch.set_num_threads for the run
+    quick: bool = False,  # a short run: 256² only, 4 frames, no brute force
 ) -> list[dict]:
     "Print and return ms/frame of `rasterize` (batched, no grad) beside `rasterize_bruteforce` (one frame)."
-    if threads: torch.set_num_threads(threads)
-    if quick: sizes, frames, reps, bruteforce_max = (256,), 4, 2, 0
+    if threads:
+        torch.set_num_threads(threads)
+    if quick:
+        sizes, frames, reps, bruteforce_max = (256,), 4, 2, 0
     if meshes is None:
         from ggtalker_nb.sample_head import load_sample_head
+
         h = load_sample_head()
-        meshes = {"sphere": uv_sphere(51, 100, 0.1)[:2],
-                  "sample head": (torch.as_tensor(h.v_template), torch.as_tensor(h.faces))}
+        meshes = {
+            "sphere": uv_sphere(51, 100, 0.1)[:2],
+            "sample head": (torch.as_tensor(h.v_template), torch.as_tensor(h.faces)),
+        }
     rows = []
     for name, (v, f) in meshes.items():
         v = v.float()
         lo, hi = v.amin(0), v.amax(0)
         ext = float((hi - lo).norm())
         for size in sizes:
-            cams = orbit_camera(torch.linspace(-30, 30, frames), 10., 1.6 * ext, target=((lo + hi) / 2).tolist(),
-                                fov_deg=30, width=size, height=size)
+            cams = orbit_camera(
+                torch.linspace(-30, 30, frames),
+                10.0,
+                1.6 * ext,
+                target=((lo + hi) / 2).tolist(),
+                fov_deg=30,
+                width=size,
+                height=size,
+            )
             with torch.no_grad():
-                rasterize(v, f, cams)                                   # warm-up (allocator)
+                rasterize(v, f, cams)  # warm-up (allocator)
                 ts, cpu = [], []
                 for _ in range(reps):
                     t0, c0 = time.perf_counter(), time.process_time()
                     fr = rasterize(v, f, cams)
-                    ts.append(time.perf_counter() - t0); cpu.append(time.process_time() - c0)
+                    ts.append(time.perf_counter() - t0)
+                    cpu.append(time.process_time() - c0)
                 bf = None
                 if size <= bruteforce_max:
-                    t0 = time.perf_counter(); ref = rasterize_bruteforce(v, f, cams[0]); bf = time.perf_counter() - t0
+                    t0 = time.perf_counter()
+                    ref = rasterize_bruteforce(v, f, cams[0])
+                    bf = time.perf_counter() - t0
                     if (ref.face_id == fr.face_id[0]).float().mean() < 0.999:
-                        raise AssertionError(f"bench_mesh_raster: {name} at {size}²: fast and brute-force face ids disagree")
+                        raise AssertionError(
+                            f"bench_mesh_raster: {name} at {size}²: fast and brute-force face ids disagree"
+                        )
             ts = sorted(ts)
-            rows.append(dict(mesh=name, faces=f.shape[0], size=size, frames=frames, ms_per_frame=1000 * ts[0] / frames,
-                             median_ms_per_frame=1000 * ts[len(ts) // 2] / frames, cpu_ms_per_frame=1000 * min(cpu) / frames,
-                             bruteforce_ms=None if bf is None else 1000 * bf, coverage=float(fr.mask.float().mean())))
-    print(f"{'mesh':<12}{'faces':>7}{'size':>6}{'frames':>7}{'ms/frame':>10}{'median':>8}{'cpu ms':>8}{'brute ms/frame':>16}{'speed-up':>10}{'coverage':>10}")
+            rows.append(
+                dict(
+                    mesh=name,
+                    faces=f.shape[0],
+                    size=size,
+                    frames=frames,
+                    ms_per_frame=1000 * ts[0] / frames,
+                    median_ms_per_frame=1000 * ts[len(ts) // 2] / frames,
+                    cpu_ms_per_frame=1000 * min(cpu) / frames,
+                    bruteforce_ms=None if bf is None else 1000 * bf,
+                    coverage=float(fr.mask.float().mean()),
+                )
+            )
+    print(
+        f"{'mesh':<12}{'faces':>7}{'size':>6}{'frames':>7}{'ms/frame':>10}{'median':>8}{'cpu ms':>8}"
+        f"{'brute ms/frame':>16}{'speed-up':>10}{'coverage':>10}"
+    )
     for r in rows:
         bf = "—" if r["bruteforce_ms"] is None else f"{r['bruteforce_ms']:.0f}"
         su = "—" if r["bruteforce_ms"] is None else f"{r['bruteforce_ms'] / r['ms_per_frame']:.0f}×"
-        print(f"{r['mesh']:<12}{r['faces']:>7}{r['size']:>6}{r['frames']:>7}{r['ms_per_frame']:>10.1f}"
-              f"{r['median_ms_per_frame']:>8.1f}{r['cpu_ms_per_frame']:>8.1f}{bf:>16}{su:>10}{r['coverage']:>10.2f}")
+        print(
+            f"{r['mesh']:<12}{r['faces']:>7}{r['size']:>6}{r['frames']:>7}{r['ms_per_frame']:>10.1f}"
+            f"{r['median_ms_per_frame']:>8.1f}{r['cpu_ms_per_frame']:>8.1f}{bf:>16}{su:>10}{r['coverage']:>10.2f}"
+        )
     return rows
