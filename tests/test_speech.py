@@ -389,3 +389,16 @@ def test_espeak_available_without_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120).stdout
     assert out.strip() == "None", out
     assert S.espeak_available().startswith("1.")
+
+
+def test_tts_survives_another_copy_registering_its_callback():
+    "A second copy of the speech code in this process (a notebook run in-process) re-points espeak's C callback."
+    from ggtalker_nb.data import speech
+
+    assert len(speech.tts("Hello there.").samples) > 0
+    foreign = speech._SynthCallback(lambda wav, n, events: 0)  # collects nothing, like another copy's buffers
+    speech.espeak().espeak_SetSynthCallback(foreign)
+    try:
+        assert len(speech.tts("Hello there.").samples) > 0
+    finally:
+        speech.espeak().espeak_SetSynthCallback(speech._Espeak.callback)

@@ -540,6 +540,9 @@ def _synth_here(text: str, voice: str, rate: int, pitch: int) -> dict:
     "Synthesise in this process (the caller holds the lock); return a result dict."
     lib = espeak()
     _Espeak.chunks, _Espeak.events = [], []
+    # re-register our callback: another copy of this code in the same process (a notebook run in-process, a reload)
+    # shares the C library and may have pointed its callback at its own buffers
+    lib.espeak_SetSynthCallback(_Espeak.callback)
     rc = lib.espeak_SetVoiceByName(voice.encode())
     if rc != 0:
         return {"error": "voice", "code": rc}

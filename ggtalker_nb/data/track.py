@@ -28,6 +28,7 @@ from einops import rearrange, einsum
 from torch import Tensor, nn
 
 from ..core import InputError, MissingDependencyError, ffmpeg_exe, as_image
+from ..media import rawvideo_input
 from ..geometry import Camera, axis_angle_to_matrix, matrix_to_axis_angle
 from ..flame import FLAME
 from .video import AUDIO_SR, Clip, FlameTrack, write_clip
@@ -773,21 +774,7 @@ class _Mp4Writer:
 
     def __init__(self, path, W, H, fps, crf=18):
         self.path = Path(path)
-        cmd = [
-            ffmpeg_exe(),
-            "-y",
-            "-loglevel",
-            "error",
-            "-f",
-            "rawvideo",
-            "-pix_fmt",
-            "rgb24",
-            "-s",
-            f"{W}x{H}",
-            "-r",
-            str(fps),
-            "-i",
-            "-",
+        cmd = rawvideo_input(W, H, fps) + [
             "-c:v",
             "libx264",
             "-pix_fmt",
