@@ -1,8 +1,8 @@
 """Retrain the E2V prior with anisotropic texel footprints and full-orbit novel views (#16), warm-started from the
 previous (isotropic) prior; CPU, one thread, resumable (rerun the same command to continue from the last checkpoint).
 
-    ggtalker synthtalk --out data/synthtalk_e2v --identities 20 --clips-per-identity 12 --size 256 --seed 0
-    --max-seconds 3
+    ggtalker synthtalk --out data/synthtalk_e2v --identities 20 --clips-per-identity 12 --resolution 256 --seed 0 \
+        --max-seconds 3
     python scripts/train_e2v_orbit.py STEPS BUDGET_S [DATA] [OUT]
 
 The warm start (OUT/init.safetensors, made once from data_samples/priors/e2v_cpu.safetensors as it was before this
