@@ -648,6 +648,7 @@ def _prior_only_views(setup: BenchSetup, priors: dict, name: str, clips) -> list
         n_frames=setup.nv_frames,
         res=setup.size,
         methods=("generator",),
+        target="frame",  # the ground truth of this table's other rows (`eval_novel_view`: the scene, head mask)
     )
     return [
         dict(

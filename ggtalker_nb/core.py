@@ -15,6 +15,7 @@ import json
 import math
 import os
 import random
+import stat
 import tempfile
 import time
 import warnings
@@ -164,6 +165,15 @@ def renamed_argument(
     return old_value
 
 # %% ../nbs/00_core.ipynb #b46d90d7
+def _new_file_mode(path: Path) -> int:
+    "The mode a plain `open` would give `path`: an existing file's own, else 0666 less the umask."
+    with contextlib.suppress(OSError):
+        return stat.S_IMODE(path.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 @contextlib.contextmanager
 def atomic_write(
     path: str | os.PathLike,  # the final file
@@ -174,6 +184,7 @@ def atomic_write(
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600 files: give the usual permissions
         with os.fdopen(fd, mode) as f:
             yield f
             f.flush()

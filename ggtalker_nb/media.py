@@ -170,6 +170,8 @@ class VideoWriter:
                 "yuv420p",
                 "-crf",
                 str(self.crf),
+                "-movflags",
+                "+faststart",
                 str(self._video),
             ]
             self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -223,15 +225,18 @@ class VideoWriter:
             os.replace(out, self.path)
             return self.path
         finally:
-            if self._proc is not None and self._proc.poll() is None:
-                self._proc.kill()
-            self._dir.cleanup()
+            self.abort()
+
+    def abort(self):
+        "Stop the encoder and drop the partial file; nothing is written to `path` (safe to call twice)."
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._dir.cleanup()
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         if exc[0] is not None:  # an error: drop the partial file, keep nothing half-written
-            if self._proc is not None and self._proc.poll() is None:
-                self._proc.kill()
-            self._dir.cleanup()
+            self.abort()

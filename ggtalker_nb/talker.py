@@ -687,9 +687,8 @@ def speak(
     guidance: tuple = DEFAULT_GUIDANCE,  # A2E classifier-free guidance (audio, identity)
     steps: int = 10,  # A2E DDIM steps
     seed: int = 0,
-    resolution: int
-    | tuple
-    | None = None,  # output height of each view (width by aspect), or (H, W); None: the identity's
+    # output height of each view (width by aspect), or (H, W); None: the identity's
+    resolution: int | tuple | None = None,
     orbit_yaw: float = 40.0,
     orbit_pitch: float = 8.0,
     orbit_period_s: float = 4.0,  # the orbit view's sweep
@@ -773,8 +772,8 @@ def say(
 @patch
 def view_renderer(
     self: Talker,
-    video: Video
-    | None = None,  # take the FLAME parameters of one of its frames (default: the identity's first body frame)
+    # take the FLAME parameters of one of its frames (default: the identity's first body frame)
+    video: Video | None = None,
     frame: int = 0,
     resolution: int | tuple | None = None,  # image height (width by aspect) or (H, W); None: the identity's
     background: tuple = ORBIT_BACKGROUND,

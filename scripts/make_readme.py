@@ -62,7 +62,9 @@ def load_results(folder: Path = RESULTS) -> dict[str, dict]:
 
 def fmt(v) -> str:
     "A table cell: floats to 3 significant digits (as the bench's markdown), the rest as is."
-    if isinstance(v, bool) or v is None:
+    if v is None:
+        return "—"  # not measured / not applicable
+    if isinstance(v, bool):
         return str(v)
     if isinstance(v, float):
         return f"{v:.3g}"
@@ -106,8 +108,9 @@ def tables(d: dict) -> str:
     out = []
     for t in d.get("tables", []):
         part = [f"**{t['title']}**", "", md_table(t["columns"], t["rows"])]
-        if t.get("notes"):
-            part += [""] + [f"- {n}" for n in t["notes"]]
+        notes = t.get("notes") or []
+        if notes:
+            part += [""] + [f"- {n}" for n in ([notes] if isinstance(notes, str) else notes)]  # one note or a list
         out.append("\n".join(part))
     return "\n\n".join(out + [provenance(d)])
 

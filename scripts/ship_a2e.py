@@ -1,25 +1,109 @@
-"""Copy the trained A2E prior (runs/a2e_prior/final.safetensors) to data_samples/priors/a2e_cpu.safetensors with its
-training record."""
+"""Copy a trained A2E prior to data_samples/priors/a2e_cpu.safetensors with its training record — only when the gate
+says it beats the prior shipped now on the issue's targets (held-out-sentence lip error, mouth-opening correlation on
+the three splits, style distance).
 
+    python scripts/ship_a2e.py runs/a2e_long_prior_s0/final.safetensors \\
+        --eval runs/a2e_work/eval_long_prior_s0.json --against runs/a2e_work/eval_shipped.json \\
+        --command "python scripts/train_a2e.py prior ... (the exact training command)"
+    python scripts/ship_a2e.py ... --dry-run          # print the gate only
+    python scripts/ship_a2e.py --no-gate              # the original record: runs/a2e_prior/final.safetensors
+
+`--eval` / `--against`: files written by `evaluate_a2e` + `evaluate_style` in the layout
+`{"seed0:splits": {split: summary}, "seedS:sentences": summary, "seedS:style": style_report}` (one per model; the
+shipped prior's is `--against`). The gate passes when the candidate is no worse on every target and better on one.
+"""
+
+import argparse
 import json
 import sys
-from ggtalker_nb.core import load_safetensors, save_safetensors
+from pathlib import Path
 
-src = sys.argv[1] if len(sys.argv) > 1 else "runs/a2e_prior/final.safetensors"
-t, meta = load_safetensors(src)
-h = json.load(open("runs/a2e_prior/history.json"))
-meta.update(
-    command="python scripts/train_a2e.py prior   # rerun to resume; then python scripts/ship_a2e.py",
-    data="data/synthtalk train split (16 identities, 12 clips each), built by `ggtalker synthtalk --out data/synthtalk "
-    "--identities 20 --clips-per-identity 12 --size 256 --seed 0`",
-    train_config=dict(
-        steps=2000, batch_size=32, lr=3e-4, warmup=200, ckpt_every=250, lip_loss=1.0, encoder="mel", threads=1
-    ),
-    time_note="~1.05 s/step on one thread of this 2-core CPU when alone (≈35 min for 2000 steps); the real run shared "
-    "the CPU "
-    "with other jobs and was resumed once across sessions, so its wall time was longer",
-    val=h.get("val", []),
-    nan_skipped=h.get("nan_skipped", 0),
-)
-save_safetensors(t, "data_samples/priors/a2e_cpu.safetensors", {k: v for k, v in meta.items() if k != "format_version"})
-print({k: v for k, v in meta.items() if k not in ("val", "a2e_config")})
+SPLITS = ("test_sentence", "test_voice", "test_language")
+
+
+def seed_values(ev: dict, key: str) -> list[float]:
+    "A held-out-sentence metric over the sampling seeds of an evaluation file."
+    out = [ev["seed0:splits"]["test_sentence"][key]] if "seed0:splits" in ev else []
+    return out + [v[key] for k, v in sorted(ev.items()) if k.endswith(":sentences") and not k.startswith("seed0")]
+
+
+def gate_rows(new: dict, old: dict) -> list[dict]:
+    "One row per target: name, candidate, shipped, lower_is_better, ok (no worse), better."
+    mean = lambda xs: sum(xs) / len(xs)
+    rows = [("LVE mm, held-out sentences", mean(seed_values(new, "lve")), mean(seed_values(old, "lve")), True)]
+    for s in SPLITS:
+        rows.append(
+            (f"mouth-open corr, {s}", new["seed0:splits"][s]["mo_corr"], old["seed0:splits"][s]["mo_corr"], False)
+        )
+    style = lambda ev: mean([v["style_dist"] for k, v in ev.items() if k.endswith(":style")])
+    rows.append(("style distance", style(new), style(old), True))
+    out = []
+    for name, a, b, low in rows:
+        better = a < b if low else a > b
+        out.append(dict(target=name, candidate=a, shipped=b, lower_is_better=low, ok=better or a == b, better=better))
+    return out
+
+
+def passes(rows: list[dict]) -> bool:
+    "No worse on every target and better on at least one."
+    return all(r["ok"] for r in rows) and any(r["better"] for r in rows)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("src", nargs="?", default="runs/a2e_prior/final.safetensors")
+    p.add_argument("--eval", help="evaluation file of the candidate")
+    p.add_argument("--against", help="evaluation file of the prior shipped now")
+    p.add_argument("--command", help="the exact training command (stored in the shipped file)")
+    p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--no-gate", action="store_true", help="ship without comparing (the original 2000-step record)")
+    a = p.parse_args(argv)
+    if not a.no_gate:
+        if not (a.eval and a.against):
+            raise SystemExit("ship_a2e: give --eval and --against (or --no-gate)")
+        rows = gate_rows(json.load(open(a.eval)), json.load(open(a.against)))
+        for r in rows:
+            verdict = "ok" if r["ok"] else "WORSE"
+            print(f"{r['target']:38s} candidate {r['candidate']:.4f}  shipped {r['shipped']:.4f}  {verdict}")
+        if not passes(rows):
+            print("gate: the candidate does not beat the shipped prior; nothing shipped")
+            return 1
+        print("gate: passed")
+    if a.dry_run:
+        return 0
+    from ggtalker_nb.core import load_safetensors, save_safetensors
+
+    t, meta = load_safetensors(a.src)
+    run = Path(a.src).parent
+    h = json.load(open(run / "history.json")) if (run / "history.json").is_file() else {}
+    if a.no_gate and a.command is None:  # the original record
+        meta.update(
+            command="python scripts/train_a2e.py prior   # rerun to resume; then python scripts/ship_a2e.py --no-gate",
+            data="data/synthtalk train split (16 identities, 12 clips each), built by `ggtalker synthtalk --out "
+            "data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0`",
+            train_config=dict(
+                steps=2000, batch_size=32, lr=3e-4, warmup=200, ckpt_every=250, lip_loss=1.0, encoder="mel", threads=1
+            ),
+            time_note="~1.05 s/step on one thread of this 2-core CPU when alone (≈35 min for 2000 steps); the real "
+            "run shared the CPU with other jobs and was resumed once across sessions, so its wall time was longer",
+        )
+    else:
+        if not a.command:
+            raise SystemExit("ship_a2e: give --command (the exact training command of this prior)")
+        ck = run / "latest.safetensors"
+        train_config = load_safetensors(ck)[1].get("train_config") if ck.is_file() else None
+        meta.update(
+            command=a.command,
+            train_config=train_config,
+            gate=gate_rows(json.load(open(a.eval)), json.load(open(a.against))) if a.eval else None,
+        )
+    meta.update(val=h.get("val", []), nan_skipped=h.get("nan_skipped", 0))
+    save_safetensors(
+        t, "data_samples/priors/a2e_cpu.safetensors", {k: v for k, v in meta.items() if k != "format_version"}
+    )
+    print({k: v for k, v in meta.items() if k not in ("val", "a2e_config", "gate")})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,6 +1,6 @@
 """Stripe ratio, head PSNR and silhouette IoU of the shipped adapted identity (data_samples/identity_sample, SynthTalk
-id0004) at yaw 0–180° against SynthTalk's render of the same frame; adds the table 'e2v_adapted' to
-results/e2v_views.json.
+id0004) at yaw 0–180° against SynthTalk's render of the same frame (the head mesh alone: `e2v.eval.ground_truth`);
+adds the table 'e2v_adapted' to results/e2v_views.json.
 
     python scripts/stripes_adapted.py [DATA]     # default data/synthtalk_e2v (needs id0004's heldout_test clip)
 """
@@ -65,8 +65,9 @@ rec = json.loads(P.read_text())
 rec["tables"] = [t for t in rec["tables"] if t["name"] != "e2v_adapted"] + [
     dict(
         name="e2v_adapted",
-        title="The shipped adapted head (identity_sample = SynthTalk id0004, adapted from the previous prior "
-        "with its round texels), frame 10 of its held-out clip at 256², without the colour MLP",
+        title="The shipped adapted head (identity_sample = SynthTalk id0004, adapted from the shipped E2V prior with "
+        "the prior anchor), frame 10 of its held-out clip at 256², without the colour MLP, against the head mesh "
+        "alone",
         columns=["yaw", "psnr_head", "iou", "stripe", "patches"],
         rows=rows,
         notes=[

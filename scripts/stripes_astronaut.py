@@ -1,8 +1,13 @@
 """Stripe ratio of the astronaut one-photo head at the photo's own view (the only view with ground truth: the photo),
-previous vs shipped prior; adds it to results/e2v_views.json."""
+BEFORE (default runs/e2v_orbit/previous_prior.safetensors) vs the shipped prior; adds it to results/e2v_views.json.
+
+    python scripts/stripes_astronaut.py [BEFORE]
+"""
+
+import json
+import sys
 
 import torch
-import json
 
 torch.set_num_threads(1)
 from ggtalker_nb.data.synthtalk import sample_head_flame
@@ -13,7 +18,7 @@ from ggtalker_nb.geometry import Camera
 flame = sample_head_flame()
 out = {}
 for name, p in (
-    ("before", "runs/e2v_orbit/previous_prior.safetensors"),
+    ("before", sys.argv[1] if len(sys.argv) > 1 else "runs/e2v_orbit/previous_prior.safetensors"),
     ("after", "data_samples/priors/e2v_cpu.safetensors"),
 ):
     gen = IdentityGaussianGenerator.load(p, flame).eval()
@@ -33,8 +38,9 @@ rec = json.loads(P.read_text())
 rec["figures"].update(
     astronaut_stripe_own=round(out["after"]["stripe"], 3), astronaut_stripe_own_before=round(out["before"]["stripe"], 3)
 )
-rec["notes"].append(
-    "astronaut_stripe_own(_before): python scripts/stripes_astronaut.py — the photo head at the photo's own camera, "
+rec["notes"] = [n for n in rec["notes"] if not n.startswith("astronaut_stripe_own")] + [
+    f"astronaut_stripe_own(_before): python scripts/stripes_astronaut.py {' '.join(sys.argv[1:])} — the photo head at "
+    "the photo's own camera, "
     "256², against the photo (alpha > 0.5 patches); at other views a photo has no ground truth"
-)
+]
 P.write_text(json.dumps(rec, indent=1, ensure_ascii=False) + "\n")

@@ -20,6 +20,14 @@ table and motion statistics, its decoder fresh):
         --no-val --warmup 30 --ckpt-every 50 --init data_samples/priors/a2e_cpu.safetensors \
         --out runs/a2e_ft_prior_s0 --seed 0
 
+The longer, gentler warm start of session 6 (one training seed; the #17 ablation in 43_a2e.eval; ~0.6-1.2 s/step on
+one thread at machine load 4-8, 46 min for the prior), and the regression baseline with the same budget:
+
+    python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 2400 --batch 16 --augment 0.2 --lr 1e-4 \
+        --warmup 100 --no-val --ckpt-every 100 --seed 0 --init data_samples/priors/a2e_cpu.safetensors \
+        --out runs/a2e_long_prior_s0
+    python scripts/train_a2e.py regression ... (the same arguments) --out runs/a2e_long_regression_s0
+
 Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` (or
 `scripts/a2e_data.py`, which skips rendering) first.
 """
@@ -49,6 +57,8 @@ p.add_argument(
 p.add_argument("--out", default=None, help="run folder (default runs/a2e_<which>)")
 p.add_argument("--ckpt-every", type=int, default=250)
 p.add_argument("--warmup", type=int, default=200)
+p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (warm-up, then cosine to 5 %% of it)")
+p.add_argument("--lip-loss", type=float, default=1.0, help="weight of the FLAME lip-vertex loss")
 p.add_argument(
     "--init",
     default=None,
@@ -63,12 +73,12 @@ mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_na
 cfg = TrainConfig(
     steps=a.steps,
     batch_size=a.batch,
-    lr=3e-4,
+    lr=a.lr,
     warmup=a.warmup,
     ckpt_every=a.ckpt_every,
     log_every=25,
     out_dir=a.out or f"runs/a2e_{a.which}",
-    lip_loss=1.0,
+    lip_loss=a.lip_loss,
     run_steps=a.run_steps,
     seed=a.seed,
     progress=False,

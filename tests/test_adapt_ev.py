@@ -105,6 +105,118 @@ def test_resume_same_result(tmp_path, noisy_clip):
     np.testing.assert_allclose(resumed.tracks[0].expr, full.tracks[0].expr, atol=1e-6)
 
 
+def test_prior_anchor_holds_the_map_and_resumes(tmp_path, noisy_clip):
+    "lambda_prior pulls the map back to its start (the prior's map); the start is checkpointed, so a resume matches."
+    from dataclasses import replace
+
+    clip, _ = noisy_clip
+    cfg = EVAdaptConfig(
+        uv_res=32,
+        image_size=32,
+        phase1_steps=6,
+        phase2_steps=2,
+        batch_frames=1,
+        eval_every=0,
+        lr_map=3e-2,
+        progress=False,
+        color_mlp=False,
+    )
+    start = adapt_ev([clip], None, replace(cfg, phase1_steps=0, phase2_steps=0)).uvmap
+    free = adapt_ev([clip], None, replace(cfg, lambda_prior=0.0)).uvmap
+    held = adapt_ev([clip], None, replace(cfg, lambda_prior=1e4)).uvmap
+    drift_free, drift_held = (free - start).abs().mean().item(), (held - start).abs().mean().item()
+    assert drift_held < 0.5 * drift_free, (drift_free, drift_held)
+    # stop in phase 2, resume to the end: the anchor is the run's start, not the checkpoint's map
+    c = replace(cfg, lambda_prior=1e2)
+    full = adapt_ev([clip], None, c, out_dir=tmp_path / "a").uvmap
+    adapt_ev([clip], None, replace(c, phase2_steps=1), out_dir=tmp_path / "b")
+    resumed = adapt_ev([clip], None, c, out_dir=tmp_path / "b").uvmap
+    torch.testing.assert_close(resumed, full, atol=1e-5, rtol=1e-5)
+    from safetensors.torch import load_file
+
+    from ggtalker_nb.adapt.ev import CKPT
+
+    ck = load_file(tmp_path / "b" / CKPT)
+    torch.testing.assert_close(ck["uvmap_start"], start)  # the checkpoint keeps the start, not only the current map
+    assert not torch.equal(ck["uvmap"], start)
+    with pytest.raises(InputError, match="lambda_prior"):  # a run's settings cannot change on resume
+        adapt_ev([clip], None, replace(c, lambda_prior=3.0), out_dir=tmp_path / "a")
+    with pytest.raises(InputError, match="lambda_prior"):
+        EVAdaptConfig(lambda_prior=-1.0).validate()
+
+
+def test_texel_coverage_sees_the_front_not_the_back(noisy_clip):
+    from ggtalker_nb.adapt.ev import texel_coverage
+    from ggtalker_nb.e2v.generator import texel_points
+    from ggtalker_nb.gaussians.uvmap import uv_texel_table
+
+    clip, _ = noisy_clip
+    f = sample_head_flame()
+    idf = load_identity_frames([clip], f.n_expr, 64)
+    table = uv_texel_table(f.vt, f.ft, 32)
+    shape = torch.as_tensor(idf.shape).float()[: f.n_shape]
+    cover = texel_coverage(f, shape, idf, table, n_frames=4)
+    assert cover.shape == (32, 32) and 0 <= cover.min() and cover.max() <= 1
+    # independent check on the first frame's posed mesh: texels turned away from the camera are never covered
+    p = _split(idf.params[:1], f.n_expr)
+    with torch.no_grad():
+        v = f(shape, p["expr"], p["pose"], p["transl"]).vertices
+    pts, nrm = texel_points(v, f.faces, table)
+    R, t = idf.viewmat[0, :3, :3], idf.viewmat[0, :3, 3]
+    facing = (nrm[0] * torch.nn.functional.normalize(-R.T @ t - pts[0], dim=-1)).sum(-1)
+    c = table.gather(cover[None])[:, 0]  # per texel with a Gaussian
+    assert len(c) == len(facing)
+    away = facing < -0.2
+    assert away.sum() > 50 and (c[away] == 0).all()
+    assert (c[facing > 0.8] > 0.5).float().mean() > 0.5  # most squarely seen texels count as well covered
+
+
+def test_hidden_neck_ignore_keeps_the_neck(noisy_clip):
+    "The head mask leaves out the lower neck: 'transparent' fades those Gaussians, 'ignore' leaves them alone."
+    from dataclasses import replace
+
+    from ggtalker_nb.adapt.ev import _hidden_neck
+    from ggtalker_nb.gaussians.uvmap import UVMapSpec, uv_texel_table
+    from ggtalker_nb.geometry import Camera
+
+    clip, _ = noisy_clip
+    f = sample_head_flame()
+    idf = load_identity_frames([clip], f.n_expr, 48)
+    neck = torch.zeros(f.n_verts, dtype=torch.bool)
+    neck[torch.as_tensor(f.masks["neck"]).long()] = True
+    neck_faces = neck[f.faces].all(1)
+    i = torch.arange(2)
+    cams = Camera(idf.viewmat[i], idf.K[i], idf.width, idf.height)
+    shape = torch.as_tensor(idf.shape).float()[: f.n_shape]
+    hidden = _hidden_neck(f, shape, idf.params[i], cams, neck_faces, idf.masks[i])
+    assert hidden.any() and not (hidden & idf.masks[i]).any()  # some neck pixels, none inside the mask
+    cfg = EVAdaptConfig(
+        uv_res=32,
+        image_size=48,
+        phase1_steps=60,
+        phase2_steps=0,
+        batch_frames=2,
+        eval_every=0,
+        lr_map=3e-2,
+        progress=False,
+        color_mlp=False,
+    )
+    table = uv_texel_table(f.vt, f.ft, 32)
+    texel_neck = neck_faces[table.face_id]  # texels on neck triangles
+    op = UVMapSpec.opacity
+
+    def neck_opacity(mode):
+        M = adapt_ev([clip], None, replace(cfg, hidden_neck=mode)).uvmap
+        return torch.sigmoid(table.gather(M[op])[texel_neck, 0]).mean().item()
+
+    start = torch.sigmoid(table.gather(adapt_ev([clip], None, replace(cfg, phase1_steps=0)).uvmap[op])[texel_neck, 0])
+    start = start.mean().item()
+    kept, faded = neck_opacity("ignore"), neck_opacity("transparent")
+    assert faded < kept - 0.03 and kept < start, (start, kept, faded)  # both fit, 'transparent' fades the neck more
+    with pytest.raises(InputError, match="hidden_neck"):
+        EVAdaptConfig(hidden_neck="drop").validate()
+
+
 def test_bad_inputs(noisy_clip, tmp_path):
     clip, _ = noisy_clip
     with pytest.raises(InputError, match="one identity"):

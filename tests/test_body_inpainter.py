@@ -12,6 +12,7 @@ from ggtalker_nb.adapt.inpainter import (
     inpainter_inputs,
     pushpull_fill,
     refit_body,
+    seam_flicker_parts,
 )
 from ggtalker_nb.avatar.body import BodyModel
 from ggtalker_nb.core import AssetError, InputError, save_safetensors
@@ -129,3 +130,23 @@ def test_fit_improves_on_prefill_and_refit(tmp_path):
     nb = refit_body(b, steps=3, widths=(8, 16), crop=32)
     assert nb.inpainter.config["version"] == INPAINTER_VERSION and len(nb.history) == 3
     assert torch.equal(nb.frames, b.frames) and torch.equal(nb.masks, b.masks) and nb.radius_px == 3
+
+
+def test_fixed_body_frame_changes_only_where_the_head_moves():
+    "Over one fixed body frame the version-2 composite is still wherever the head's alpha is still (no plate flicker)."
+    g = torch.Generator().manual_seed(3)
+    net = Inpainter.light((8, 8, 8), out_init_std=0.1).eval()
+    body = torch.rand(2, 48, 48, 3, generator=g)
+    bmask = torch.zeros(2, 48, 48, dtype=torch.bool)
+    bmask[:, 14:34, 16:32] = True
+    heads = torch.zeros(5, 48, 48, 4)
+    hmask = torch.zeros(5, 48, 48, dtype=torch.bool)
+    for t in range(5):
+        hmask[t, 12:32, 14 + t : 30 + t] = True
+    heads[..., :3] = torch.rand(5, 48, 48, 3, generator=g) * hmask[..., None]
+    heads[..., 3] = hmask.float()
+    out = compose(net, heads, body, bmask, "fixed", radius_px=3)
+    still = ~(hmask[1:] | hmask[:-1])
+    assert torch.equal(out[1:][still], out[:-1][still])
+    sp = seam_flicker_parts(out, hmask, 3)
+    assert sp["static"] == 0.0 and sp["edge"] > 0

@@ -228,6 +228,34 @@ def test_stale_partial_folder_is_removed_on_rerun(setup, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"]
 
 
+def test_failure_while_writing_frames_leaves_nothing_and_keeps_the_old_clip(setup, tmp_path, monkeypatch):
+    # an error in the second pass (frames + masks being written) removes the partial folder and the half-encoded
+    # video, and a clip already at `out` survives untouched
+    import ggtalker_nb.data.track as trk
+
+    s = setup
+    kw = dict(
+        size=64, embedding=s["emb"], landmarker=oracle_landmarker(s["pts"]), segment=False, progress=False, cfg=FAST
+    )
+    out = track_video(s["dir"] / "silent.mp4", tmp_path / "clip", **kw)
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    calls = []
+
+    def failing_masks(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # the first chunk is already in the encoder
+            raise RuntimeError("disk full")
+        return real(*a, **k)
+
+    real = trk.head_masks
+    monkeypatch.setattr(trk, "head_masks", failing_masks)
+    with pytest.raises(RuntimeError, match="disk full"):
+        track_video(s["dir"] / "silent.mp4", tmp_path / "clip", chunk=8, overwrite=True, **kw)
+    assert len(calls) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip"]  # no partial folder, no stray video
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 @pytest.mark.parametrize("kind", ["rgba", "uint16", "float", "huge"])
 def test_fit_photo_accepts_odd_photos(setup, kind):
     s = setup

@@ -6,7 +6,8 @@
 __all__ = ['SPLIT_NAMES', 'METRIC_COLS', 'STYLE_SIGNALS', 'STYLE_BANDS_HZ', 'samples_per_frame', 'encode_audio', 'load_any',
            'predict_motion', 'nanmean', 'motion_metrics', 'evaluate_a2e', 'zlib_crc', 'summarize', 'markdown_table',
            'style_signals', 'style_features', 'IdentityProbe', 'style_report', 'evaluate_style', 'guidance_grid',
-           'gt_diversity', 'bench_a2e', 'render_motion', 'a2e_player']
+           'resynthesize_truth', 'gt_diversity', 'sample_mean_ablation', 'variety_floor', 'bench_a2e', 'render_motion',
+           'a2e_player']
 
 # %% ../../nbs/43_a2e.eval.ipynb #8b4b04cf
 import json
@@ -151,19 +152,20 @@ def predict_motion(
     seed: int = 0,
     n_frames: int | None = None,  # output frames (default from the audio length)
     chunked: bool = True,  # encode audio window by window (`encode_audio`)
+    mean_of: int = 1,  # > 1: each output is the mean of this many samples (not a sample; see the ablation below)
 ) -> Float[Tensor, "K T D"]:
     "K motion samples (FLAME units: expr, jaw[, rotation]) for one audio clip."
-    if n_samples < 1:
-        raise InputError(f"n_samples: must be ≥ 1, got {n_samples}")
+    if n_samples < 1 or mean_of < 1:
+        raise InputError(f"n_samples and mean_of: must be ≥ 1, got {n_samples}, {mean_of}")
     c = model.config
     feats = encode_audio(encoder, samples, n_frames, *((c.window, c.context) if chunked else (None, 0)))
     ident = -1 if identity is None else int(identity)
     if isinstance(model, A2ERegressor):
         return predict_regression(model, feats, ident).expand(n_samples, -1, -1).clone()
     g = torch.Generator().manual_seed(int(seed))
-    return sample(
-        model, feats.expand(n_samples, -1, -1), ident, steps=steps, sampler=sampler, guidance=guidance, generator=g
-    )
+    n = n_samples * mean_of
+    m = sample(model, feats.expand(n, -1, -1), ident, steps=steps, sampler=sampler, guidance=guidance, generator=g)
+    return m if mean_of == 1 else m.reshape(n_samples, mean_of, *m.shape[1:]).mean(1)
 
 # %% ../../nbs/43_a2e.eval.ipynb #0fb23998
 def _pred_track(gt: FlameTrack, motion: np.ndarray, n_expr: int, with_pose: bool = False) -> FlameTrack:
@@ -257,6 +259,7 @@ def evaluate_a2e(
     progress: bool = False,
     # a `TEST_DEGRADATIONS` name: the model hears degraded audio (metrics use the clean one)
     degrade: str | None = None,
+    mean_of: int = 1,  # > 1: score means of this many samples (`predict_motion`), an ablation, not the headline
 ) -> dict:
     "Score an A2E model on clips; returns {'rows': per-clip dicts, 'summary': per-split means, 'seconds'}."
     if degrade is not None and degrade not in TEST_DEGRADATIONS:
@@ -302,6 +305,7 @@ def evaluate_a2e(
             seed,
             n_frames=len(gt),
             chunked=chunked,
+            mean_of=mean_of if kind == "diffusion" else 1,
         )
         row = dict(
             clip=r.path.name,
@@ -327,6 +331,7 @@ def evaluate_a2e(
             seed=seed,
             chunked=chunked,
             degrade=degrade,
+            mean_of=mean_of,
         ),
     )
 
@@ -547,6 +552,7 @@ def evaluate_style(
     seed: int = 0,
     probe: IdentityProbe | None = None,  # a fitted probe (else fitted here on `train_clips`)
     max_clips: int | None = None,  # per speaker
+    mean_of: int = 1,  # > 1: each prediction is the mean of this many samples (an ablation)
 ) -> dict:
     "`style_report` of a model's predictions on held-out clips against their true motion (the model's identity rows)."
     model, enc, kind, names = load_any(model_or_path, encoder)
@@ -587,6 +593,7 @@ def evaluate_style(
             guidance,
             seed,
             n_frames=len(gt),
+            mean_of=mean_of if kind == "diffusion" else 1,
         )
         true.setdefault(r.identity, []).append(style_signals(flame, mot(gt), c.n_expr))
         by_text.setdefault(r.identity, {})[r.meta.get("text")] = true[r.identity][-1]
@@ -612,7 +619,7 @@ def evaluate_style(
         **refs,
         kind=kind,
         probe=probe,
-        settings=dict(n_samples=n_samples, steps=steps, guidance=list(guidance), seed=seed),
+        settings=dict(n_samples=n_samples, steps=steps, guidance=list(guidance), seed=seed, mean_of=mean_of),
     )
 
 # %% ../../nbs/43_a2e.eval.ipynb #4dd52fb0
@@ -660,6 +667,56 @@ def guidance_grid(
     return rows
 
 
+def _sample_flame():
+    from ggtalker_nb.flame import FLAME
+    from ggtalker_nb.sample_head import load_sample_head
+
+    return FLAME(load_sample_head())
+
+
+def resynthesize_truth(
+    clip: ClipReader,  # a SynthTalk clip (its meta holds phonemes, identity, seeds and motion version)
+    seeds: Sequence[int | None],  # None: the clip's own draws (its ground truth again); k: utterance variety `1000 + k`
+    flame,  # FLAME of the data (expression names, sizes)
+    motion_version: int | None = None,  # None: the clip's own; 1 or 2 to force one
+) -> list[FlameTrack]:
+    """The clip's motion re-synthesised from the same phonemes and speaking style, once per seed: what the same
+    speaker's face could have done with this audio, had the utterance's variety been drawn again."""
+    from ggtalker_nb.data.synthtalk import MotionVariety, SynthIdentity, synthesize_motion
+
+    s = clip.meta.get("synthtalk")
+    if not s:
+        raise InputError(f"resynthesize_truth: {clip.path} is not a SynthTalk clip")
+    ident = SynthIdentity.from_json(s["identity"])
+    gt = clip.flame_clean if clip.flame_clean is not None else clip.flame
+    ver = motion_version or s.get("motion_version", 1)
+    out = []
+    for k in seeds:
+        if k is None:  # the draws of `SynthTalk.motion`
+            rng = np.random.default_rng([int(s["seed"]), int(s["identity_index"]), int(s["clip_index"]), 3])
+            own = s.get("variety")
+            if ver >= 2 and not own:
+                raise InputError(f"resynthesize_truth: {clip.path} records no utterance variety to reproduce")
+            var = MotionVariety(**own) if ver >= 2 else None
+        else:
+            rng = np.random.default_rng([1000 + int(k), 3])
+            var = MotionVariety.draw(np.random.default_rng([1000 + int(k), 6])) if ver >= 2 else None
+        tr, _ = synthesize_motion(
+            [tuple(x) for x in clip.meta["phonemes"]],
+            len(gt),
+            ident.style,
+            rng,
+            flame.expr_names,
+            gt.expr.shape[1],
+            flame.n_shape,
+            ident.shape,
+            clip.fps,
+            variety=var,
+        )
+        out.append(replace(gt, expr=tr.expr, jaw=tr.jaw))
+    return out
+
+
 def gt_diversity(
     clips,  # SynthTalk clips (their meta holds phonemes, style and motion version)
     n_seeds: int = 4,  # utterance varieties per clip
@@ -669,42 +726,93 @@ def gt_diversity(
 ) -> dict:
     """Ground-truth diversity: each clip's phonemes re-synthesised with `n_seeds` seeds; lip-vertex distance between
     them as `div` (mm)."""
-    from ggtalker_nb.data.synthtalk import MotionVariety, SynthIdentity, synthesize_motion
-
-    if flame is None:
-        from ggtalker_nb.flame import FLAME
-        from ggtalker_nb.sample_head import load_sample_head
-
-        flame = FLAME(load_sample_head())
+    flame = flame if flame is not None else _sample_flame()
     lips = torch.as_tensor(flame.masks["lips"]).long()
     divs = []
     for p in clip_paths(clips)[:max_clips]:
         r = ClipReader(p)
-        s = r.meta.get("synthtalk")
-        if not s:
-            raise InputError(f"gt_diversity: {p} is not a SynthTalk clip")
-        ident = SynthIdentity.from_json(s["identity"])
-        gt = r.flame_clean if r.flame_clean is not None else r.flame
-        ver = motion_version or s.get("motion_version", 1)
-        lv = []
-        for k in range(n_seeds):
-            var = MotionVariety.draw(np.random.default_rng([1000 + k, 6])) if ver >= 2 else None
-            tr, _ = synthesize_motion(
-                [tuple(x) for x in r.meta["phonemes"]],
-                len(gt),
-                ident.style,
-                np.random.default_rng([1000 + k, 3]),
-                flame.expr_names,
-                gt.expr.shape[1],
-                flame.n_shape,
-                ident.shape,
-                r.fps,
-                variety=var,
-            )
-            v, _ = track_landmarks(flame, replace(gt, expr=tr.expr, jaw=tr.jaw))
-            lv.append(v[:, lips])
+        lv = [
+            track_landmarks(flame, tr)[0][:, lips]
+            for tr in resynthesize_truth(r, range(n_seeds), flame, motion_version)
+        ]
         divs.append(1000 * float(motion_diversity(torch.stack(lv).flatten(1, 2))))
     return dict(div_mm=float(np.mean(divs)), div_spread_mm=float(np.std(divs)), clips=len(divs), n_seeds=n_seeds)
+
+# %% ../../nbs/43_a2e.eval.ipynb #a2eab002
+def _k_means(draws: Tensor, ks: Sequence[int]) -> dict[int, Tensor]:
+    "k → the means of consecutive groups of `k` draws `(N // k, T, D)` (every `k` must divide N)."
+    N = len(draws)
+    bad = [k for k in ks if k < 1 or N % k]
+    if bad:
+        raise InputError(f"ks: each K must divide the number of draws {N}, got {bad}")
+    return {int(k): draws.reshape(N // k, k, *draws.shape[1:]).mean(1) for k in ks}
+
+
+def _k_mean_table(rows: list[dict]) -> list[dict]:
+    "Per (k, split) means of the metric columns of `rows` (each row has 'k' and 'split')."
+    out = []
+    for k in dict.fromkeys(r["k"] for r in rows):
+        for s, v in summarize([r for r in rows if r["k"] == k]).items():
+            out.append(dict(k=k, split=s, **v))
+    return out
+
+
+def sample_mean_ablation(
+    model_or_path,  # A2E file / run folder / model (then `encoder`)
+    clips,  # clips root or folders
+    ks: Sequence[int] = (1, 4, 8, 16),  # score single samples (1) and means of K samples
+    splits: Sequence[str] | None = ("test_sentence",),
+    encoder: nn.Module | None = None,
+    flame=None,
+    steps: int = 10,
+    guidance: tuple[float, float] = DEFAULT_GUIDANCE,
+    seed: int = 0,
+) -> dict:
+    """`max(ks)` samples per clip, drawn once; each clip is scored (`motion_metrics`) on the single samples (K = 1)
+    and on the means of K of them (the other `ks`), which approach the model's conditional mean. Returns
+    {'rows': per clip and K, 'table': per K and split}."""
+    model, enc, kind, names = load_any(model_or_path, encoder)
+    flame = flame if flame is not None else _sample_flame()
+    readers = [r for r in map(ClipReader, clip_paths(clips)) if splits is None or r.meta.get("split") in set(splits)]
+    if not readers:
+        raise InputError(f"sample_mean_ablation: no clips in {clips} for splits={splits}")
+    c, rows = model.config, []
+    for r in readers:
+        gt = r.flame_clean if r.flame_clean is not None else r.flame
+        ident = names.index(r.identity) if r.identity in names and c.n_identities else None
+        n = max(ks) if kind == "diffusion" else 1
+        draws = predict_motion(model, enc, r.audio, ident, n, steps, "ddim", guidance, seed, n_frames=len(gt))
+        draws = draws.expand(max(ks), -1, -1)  # the baseline: one prediction, every K alike
+        for k, m in _k_means(draws, ks).items():
+            row = motion_metrics(flame, gt, m, r.audio, c.n_expr, c.with_pose, r.fps)
+            rows.append(dict(clip=r.path.name, split=r.meta.get("split"), k=k, **row))
+    return dict(rows=rows, table=_k_mean_table(rows), kind=kind)
+
+
+def variety_floor(
+    clips,  # SynthTalk clips
+    ks: Sequence[int] = (1, 4, 8, 16),
+    splits: Sequence[str] | None = ("test_sentence", "test_voice", "test_language"),
+    flame=None,
+    n_expr: int = 50,  # expression coefficients compared (those a motion vector holds)
+    max_clips: int | None = None,
+) -> dict:
+    """The scores of an oracle that knows the phonemes and the speaking style but not the utterance's variety: each
+    clip's motion re-synthesised `max(ks)` times (`resynthesize_truth`), scored against the clip's ground truth as
+    single samples (K = 1) and as means of K. Returns {'rows', 'table'} like `sample_mean_ablation`."""
+    flame = flame if flame is not None else _sample_flame()
+    readers = [r for r in map(ClipReader, clip_paths(clips)) if splits is None or r.meta.get("split") in set(splits)]
+    rows = []
+    for r in readers[:max_clips]:
+        gt = r.flame_clean if r.flame_clean is not None else r.flame
+        mot = lambda tr: torch.cat([torch.as_tensor(tr.expr[:, :n_expr]), torch.as_tensor(tr.jaw)], -1).float()
+        draws = torch.stack([mot(tr) for tr in resynthesize_truth(r, range(max(ks)), flame)])
+        for k, m in _k_means(draws, ks).items():
+            row = motion_metrics(flame, gt, m, r.audio, n_expr, False, r.fps)
+            rows.append(dict(clip=r.path.name, split=r.meta.get("split"), k=k, **row))
+    if not rows:
+        raise InputError(f"variety_floor: no clips in {clips} for splits={splits}")
+    return dict(rows=rows, table=_k_mean_table(rows))
 
 # %% ../../nbs/43_a2e.eval.ipynb #0da35c13
 def bench_a2e(

@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['CKPT', 'CKPT_PREV', 'EVAdaptConfig', 'IdentityFrames', 'load_identity_frames', 'mean_head_uvmap', 'prior_uvmap',
-           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'adapt_ev', 'fit_body', 'time_to_psnr',
+           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'texel_coverage', 'adapt_ev', 'fit_body', 'time_to_psnr',
            'split_identity_clips', 'load_prior', 'bench_adapt', 'format_bench', 'bench_seam']
 
 # %% ../../nbs/62_adapt.ev.ipynb #4032d228
@@ -45,8 +45,9 @@ from ggtalker_nb.gaussians.uvmap import (
     uvmap_to_gaussians,
 )
 from ..render.gaussians import render
+from ..render.mesh import rasterize
 from ..data.video import Clip, ClipReader, FlameTrack
-from ..e2v.generator import IdentityGaussianGenerator, neutral_vertices
+from ..e2v.generator import IdentityGaussianGenerator, neutral_vertices, unwrap_image
 from ..metrics import psnr, ssim
 from ..avatar.color import ColorMLP
 from ..avatar.body import BodyModel
@@ -83,6 +84,7 @@ class EVAdaptConfig(LoopConfig):
     phase2_steps: int = 600  # map + per-frame FLAME corrections
     lr_map: float = 1e-2  # Adam on the raw UV map
     lr_color: float = 1e-3  # Adam on the colour MLP
+    color_fourier: int = 4  # UV Fourier octaves of the colour MLP (`ColorMLP.fourier`)
     lr_flame: float = 3e-2  # (Sparse)Adam on the normalised FLAME corrections z (delta = z · flame_scale)
     # units of z: expr, rotation, neck, jaw, eyes (rad), translation (m)
     flame_scale: tuple = (0.05, 0.01, 0.01, 0.01, 0.01, 0.002)
@@ -90,6 +92,15 @@ class EVAdaptConfig(LoopConfig):
     lambda_ssim: float = 0.2
     lambda_alpha: float = 1.0
     lambda_reg: float = 1e-3  # ‖z‖² prior on the FLAME corrections
+    # w·‖M − M₀‖² (mean over texels and channels) to the starting map (the prior's prediction), w from how squarely the
+    # video shows each texel (`texel_coverage`): texels it barely sees (the side and back of the head) stay near the
+    # prior instead of drifting under Adam's normalised steps; texels seen squarely are free
+    lambda_prior: float = 1.0
+    prior_free_facing: float = 0.5  # coverage (max n·v) at and above which a texel is not anchored
+    # the FLAME neck where the head mask leaves it out (a torso or collar hides it): 'transparent' (the loss asks for
+    # no head there: the front view's composite needs this, the torso stays in front) or 'ignore' (those pixels drop
+    # out of the loss: a whole neck for head-only views, but the front composite then draws it over the torso)
+    hidden_neck: str = "transparent"
     batch_frames: int = 2  # frames per step
     color_mlp: bool = True  # train the colour MLP jointly (False: the ablation, base colours only)
     refine_flame: bool = True  # run phase 2's FLAME corrections (False: phase 2 = more phase 1)
@@ -108,8 +119,16 @@ class EVAdaptConfig(LoopConfig):
             raise InputError("EVAdaptConfig: phase1_steps and phase2_steps must be ≥ 0")
         if self.batch_frames < 1:
             raise InputError(f"EVAdaptConfig.batch_frames: must be ≥ 1, got {self.batch_frames}")
+        if self.color_fourier < 0:
+            raise InputError(f"EVAdaptConfig.color_fourier: must be ≥ 0, got {self.color_fourier}")
         if min(self.lr_map, self.lr_color, self.lr_flame) <= 0:
             raise InputError("EVAdaptConfig: learning rates must be > 0")
+        if self.lambda_prior < 0:
+            raise InputError(f"EVAdaptConfig.lambda_prior: must be ≥ 0, got {self.lambda_prior}")
+        if self.hidden_neck not in ("ignore", "transparent"):
+            raise InputError(f"EVAdaptConfig.hidden_neck: 'ignore' or 'transparent', got {self.hidden_neck!r}")
+        if not 0 < self.prior_free_facing <= 1:
+            raise InputError(f"EVAdaptConfig.prior_free_facing: must lie in (0, 1], got {self.prior_free_facing}")
         if len(self.flame_scale) != 6 or min(self.flame_scale) <= 0:
             raise InputError("EVAdaptConfig.flame_scale: 6 positive values")
         if self.time_budget_s is not None and self.time_budget_s <= 0:
@@ -121,6 +140,9 @@ class EVAdaptConfig(LoopConfig):
     def to_json(self) -> dict:
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
+
+# settings a resumed run keeps from its checkpoint when the caller leaves the defaults
+_KEPT_ON_RESUME = ("lambda_prior", "prior_free_facing", "hidden_neck")
 
 # keys that must match when resuming (steps, budget, eval and progress settings may change)
 _RESUME_KEYS = (
@@ -135,8 +157,12 @@ _RESUME_KEYS = (
     "lambda_ssim",
     "lambda_alpha",
     "lambda_reg",
+    "lambda_prior",
+    "prior_free_facing",
+    "hidden_neck",
     "batch_frames",
     "color_mlp",
+    "color_fourier",
     "refine_flame",
     "seed",
 )
@@ -487,6 +513,36 @@ class _EVAdaptLoop(TrainLoop):
         self.checkpoint()
 
 
+def _hidden_neck(flame: FLAME, shape: Tensor, params: Tensor, camera: Camera, neck_faces: Tensor, mask: Tensor):
+    "(B, H, W) pixels where the posed mesh shows its neck but the head mask does not: hidden by a torso or collar."
+    parts = split_params(params.detach(), flame.n_expr)
+    with torch.no_grad():
+        verts = flame(shape.detach(), parts["expr"], parts["pose"], parts["transl"]).vertices
+        fr = rasterize(verts, flame.faces, camera)
+    fid = fr.face_id.reshape(mask.shape)
+    return (fid >= 0) & neck_faces[fid.clamp_min(0)] & ~mask
+
+
+def texel_coverage(
+    flame: FLAME,
+    shape: Tensor,  # (S,) identity shape
+    idf: IdentityFrames,  # the identity's frames (their tracks, cameras and head masks)
+    table: UVTable,  # texel table of the UV map
+    n_frames: int = 16,  # evenly spaced frames that are looked at
+    masked: bool = True,  # count only texels inside the head masks (False: every texel the frames show)
+) -> Tensor:  # (U, Vv) in [0, 1]
+    "How squarely the video shows each texel: the most, over frames, of visible × facing (n·v); 0 = never seen."
+    idx = torch.linspace(0, idf.n - 1, min(n_frames, idf.n)).round().long()
+    dev = shape.device
+    parts = split_params(idf.params[idx].to(dev), flame.n_expr)
+    with torch.no_grad():
+        verts = flame(shape, parts["expr"], parts["pose"], parts["transl"]).vertices
+        ones = torch.ones(len(idx), 1, idf.height, idf.width, dtype=verts.dtype, device=dev)
+        vm, K = idf.viewmat[idx].to(verts), idf.K[idx].to(verts)
+        un = unwrap_image(ones, verts, flame.faces, vm, K, table, mask=idf.masks[idx].to(dev) if masked else None)
+    return (un[:, 1] * un[:, 2].clamp(0, 1)).amax(0)
+
+
 def adapt_ev(
     clips,  # clip folders / ClipReaders / Clips of ONE identity
     generator: IdentityGaussianGenerator | None = None,  # the E-V prior; None = from scratch (mean head)
@@ -529,7 +585,17 @@ def adapt_ev(
     found = find_checkpoint(out, "ev_adapt_checkpoint", "E-V adaptation checkpoint", (CKPT, CKPT_PREV)) if out else None
     if found is not None:
         t_ck, m_ck, _ = found
-        old = m_ck.get("config", {})
+        old = dict(m_ck.get("config", {}))
+        # a run keeps its own anchor and neck settings where the caller left the defaults (runs from before these
+        # fields: no anchor, the hidden neck faded); other values that differ from the run's are refused below
+        old = dict(lambda_prior=0.0, prior_free_facing=0.5, hidden_neck="transparent") | old
+        d = EVAdaptConfig()
+        cfg = replace(cfg, **{k: old[k] for k in _KEPT_ON_RESUME if getattr(cfg, k) == getattr(d, k)})
+        if "color_fourier" not in old:  # a run from before the colour defaults changed: 4 octaves, its lr_color
+            old["color_fourier"] = 4
+            d = EVAdaptConfig()
+            if (cfg.color_fourier, cfg.lr_color) == (d.color_fourier, d.lr_color):  # not chosen: continue it as it was
+                cfg = replace(cfg, color_fourier=4, lr_color=old.get("lr_color", cfg.lr_color))
         diff = [k for k in _RESUME_KEYS if k in old and old[k] != cfg.to_json()[k]]
         if diff:
             settings = ", ".join(f"{k}={old[k]!r}" for k in diff)
@@ -539,13 +605,29 @@ def adapt_ev(
                 f"{out}: the checkpoint was made from other clips ({m_ck.get('clips')}); use another out_dir"
             )
         M0 = t_ck["uvmap"]
+        M_start = t_ck.get("uvmap_start", M0 if cfg.lambda_prior == 0 else None)
+        if M_start is None:
+            raise AssetError(f"{out}: the checkpoint has no starting map (uvmap_start) for lambda_prior; start afresh")
     else:
         M0 = prior_uvmap(generator, idf, table) if generator is not None else mean_head_uvmap(flame.cpu(), table, spec)
+        M_start = M0
         flame = flame.to(dev)
     M = nn.Parameter(M0.to(dev).clone())
+    M_start = M_start.to(dev).clone()
+    neck = torch.zeros(flame.n_verts, dtype=torch.bool)
+    neck[torch.as_tensor(flame.masks.get("neck", []), dtype=torch.long)] = True
+    neck_faces = neck[flame.faces.cpu()].all(1).to(dev)  # (F,) triangles of the FLAME neck
+    if cfg.lambda_prior > 0:  # anchor weight per texel: 1 where the video never shows it, 0 where it shows it squarely
+        # with 'transparent', pixels outside the mask are evidence too (no head there): every texel in view counts
+        cover = texel_coverage(flame, shape0, idf, table, masked=cfg.hidden_neck == "ignore")
+        anchor_w = (1 - cover / cfg.prior_free_facing).clamp(0, 1).square()
+        if cfg.hidden_neck == "transparent":  # the neck is fitted to fade where the mask ends: no anchor holds it up
+            on_neck = table.scatter(neck_faces.cpu()[table.face_id][:, None].float())[0] > 0
+            anchor_w = anchor_w.masked_fill(on_neck, 0.0)
+        anchor_w = anchor_w[None].to(dev)
     with torch.random.fork_rng(devices=[]):  # the MLP's initial weights depend on the seed only
         torch.manual_seed(cfg.seed)
-        mlp = ColorMLP(E, 6).set_uv(uv).to(dev) if cfg.color_mlp else None
+        mlp = ColorMLP(E, 6, fourier=cfg.color_fourier).set_uv(uv).to(dev) if cfg.color_mlp else None
     z = nn.Embedding(G, D, sparse=True).to(dev)
     nn.init.zeros_(z.weight)
     zs = nn.Parameter(torch.zeros(flame.n_shape, device=dev))
@@ -601,10 +683,17 @@ def adapt_ev(
         img = idf.frames[idx].to(dev).float() / 255
         m = idf.masks[idx].to(dev).float()[..., None]
         tgt = img * m
+        if cfg.hidden_neck == "ignore":  # pixels of the neck outside the mask: the target becomes the render itself
+            cams = Camera(idf.viewmat[idx].to(dev), idf.K[idx].to(dev), idf.width, idf.height)
+            hidden = _hidden_neck(flame, shape, p, cams, neck_faces, m[..., 0] > 0.5)[..., None]
+            tgt = torch.where(hidden, rgba[..., :3].detach(), tgt)
+            m = torch.where(hidden, rgba[..., 3:].detach(), m)
         loss = (rgba[..., :3] - tgt).abs().mean() + cfg.lambda_alpha * (rgba[..., 3:] - m).abs().mean()
         if cfg.lambda_ssim > 0:  # SSIM on the heads' bounding box (the rest is black on black)
             ys, xs = _bbox(idf.masks[idx], 8)
             loss = loss + cfg.lambda_ssim * (1 - ssim(rgba[:, ys, xs, :3], tgt[:, ys, xs]).mean())
+        if cfg.lambda_prior > 0:
+            loss = loss + cfg.lambda_prior * (anchor_w * (M - M_start).square()).mean()
         if ph2 and refine:
             shape_prior = zs.square().sum() if cfg.refine_shape else 0
             loss = loss + cfg.lambda_reg * (z(idx.to(dev)).square().sum(-1).mean() + shape_prior)
@@ -614,6 +703,8 @@ def adapt_ev(
         if out is None:
             return
         tensors = dict(uvmap=M.detach(), z=z.weight.detach(), zs=zs.detach())
+        if cfg.lambda_prior > 0:
+            tensors["uvmap_start"] = M_start
         if mlp is not None:
             tensors.update({f"mlp.{k}": v for k, v in mlp.state_dict().items()})
         meta = dict(

@@ -497,8 +497,8 @@ class FaceLandmarker:
         min_detection_score: float = 0.5,
         min_presence: float = 0.5,  # face-mesh presence threshold
         min_face_px: int = 64,  # faces whose point box is smaller (long side, px) raise InputError
-        on_missing: str
-        | None = None,  # 'flag' (detected=False) or 'error'; None: 'error' for one image, 'flag' for videos
+        # 'flag' (detected=False) or 'error'; None: 'error' for one image, 'flag' for videos
+        on_missing: str | None = None,
         # after a detection, up to this many mesh passes on the ROI of its own points
         refine: int = 3,
         progress: bool = True,  # tqdm bar over frames

@@ -28,7 +28,7 @@ from einops import rearrange, einsum
 from torch import Tensor, nn
 
 from ..core import InputError, MissingDependencyError, ffmpeg_exe, as_image
-from ..media import rawvideo_input
+from ..media import VideoWriter
 from ..geometry import Camera, axis_angle_to_matrix, matrix_to_axis_angle
 from ..flame import FLAME
 from .video import AUDIO_SR, Clip, FlameTrack, write_clip
@@ -769,44 +769,6 @@ def crop_frames(frames: np.ndarray, box: tuple[float, float, float], size: int) 
     return (x.permute(0, 2, 3, 1) + 0.5).clamp(0, 255).to(torch.uint8).numpy()
 
 
-class _Mp4Writer:
-    "Stream uint8 frames into an H.264 mp4 through an ffmpeg pipe."
-
-    def __init__(self, path, W, H, fps, crf=18):
-        self.path = Path(path)
-        cmd = rawvideo_input(W, H, fps) + [
-            "-c:v",
-            "libx264",
-            "-pix_fmt",
-            "yuv420p",
-            "-crf",
-            str(crf),
-            "-movflags",
-            "+faststart",
-            str(self.path),
-        ]
-        self.p = subprocess.Popen(cmd, stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-        self.n = 0
-
-    def write(self, frames: np.ndarray):
-        from ggtalker_nb.media import to_uint8_frames
-
-        self.p.stdin.write(to_uint8_frames(frames).tobytes())
-        self.n += len(frames)
-
-    def close(self):
-        self.p.stdin.close()
-        err = self.p.stderr.read().decode(errors="replace")
-        rc = self.p.wait()
-        if rc != 0:
-            raise RuntimeError(f"ffmpeg failed writing {self.path}: {err[-1000:]}")
-
-    def kill(self):
-        if self.p.poll() is None:
-            self.p.kill()
-            self.p.wait()
-
-
 TRACKER_VERSION = 1
 
 
@@ -928,8 +890,7 @@ def track_video(
     tmp.mkdir()
     writer = None
     try:
-        frames_tmp = tmp.parent / f"{tmp.name}.frames.mp4"
-        writer = _Mp4Writer(frames_tmp, size, size, fps)
+        writer = VideoWriter(tmp / "frames.mp4", fps)  # encodes into a temporary file, moved into place on close
         packed, n = [], 0
         t = time.perf_counter()
         buf = []
@@ -957,7 +918,6 @@ def track_video(
             bar.update(len(buf))
         bar.close()
         writer.close()
-        writer = None
         timing["frames_masks_s"] = time.perf_counter() - t
         if n != T:
             raise InputError(f"{video}: the second decode gave {n} frames, the first {T} (unstable decode)")
@@ -1017,7 +977,6 @@ def track_video(
         for f in inner.iterdir():
             os.replace(f, tmp / f.name)
         inner.rmdir()
-        os.replace(frames_tmp, tmp / "frames.mp4")
         masks = np.concatenate(packed)
         np.savez_compressed(tmp / "masks.npz", masks=masks, shape=np.array([T, size, size]))
         np.savez_compressed(
@@ -1036,10 +995,8 @@ def track_video(
         os.rename(tmp, out)
     except BaseException:
         if writer is not None:
-            writer.kill()
+            writer.abort()
         shutil.rmtree(tmp, ignore_errors=True)
-        for p in tmp.parent.glob(f"{tmp.name}.frames.mp4"):
-            p.unlink(missing_ok=True)
         raise
     return out
 

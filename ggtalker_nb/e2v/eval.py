@@ -129,14 +129,38 @@ def view_camera(yaw: float, pitch: float, res: int = 128) -> Camera:
 
 
 def ground_truth(
-    reader, frames: Sequence[int], camera: Camera | None, res: int = 128, background: float = 1.0
+    reader,
+    frames: Sequence[int],
+    camera: Camera | None,  # None: the clip's own cameras at `frames`
+    res: int = 128,
+    background: float = 1.0,
+    # 'head': SynthTalk's re-render of the head mesh alone (`head_render`, 2× supersampled): the surface the Gaussians
+    # are bound to, lower neck included; 'frame': the recorded frames / scene renders masked to the visible head
+    target: str = "head",
 ) -> tuple[Tensor, Tensor]:
-    """Ground-truth heads (T, res, res, 3) over `background` and masks (T, res, res): the recorded frames (camera None)
-    or SynthTalk renders."""
-    from ggtalker_nb.e2v.train import area_resize, synthtalk_scene
+    """Ground-truth heads (T, res, res, 3) over `background` and head coverage (T, res, res) of a clip's frames, seen by
+    `camera`."""
+    from ggtalker_nb.e2v.train import TARGETS, area_resize, head_render, synthtalk_scene
 
+    if target not in TARGETS:
+        raise InputError(f"target: one of {TARGETS}, got {target!r}")
     idx = np.asarray(frames)
-    if camera is None:
+    if target == "head":
+        if "synthtalk" not in reader.meta:
+            raise InputError(f"{reader.path}: target='head' re-renders a SynthTalk clip; use target='frame'")
+        if camera is None:
+            W, H = reader.size
+            cams = [reader.camera_at(int(f)) for f in idx]
+            K = torch.stack([c.K for c in cams]).clone()
+            K[:, 0] *= res / W
+            K[:, 1] *= res / H
+            camera = Camera(torch.stack([c.viewmat for c in cams]), K, res, res)
+        fl = reader.flame_clean if reader.flame_clean is not None else reader.flame
+        track = replace(
+            fl, **{k: getattr(fl, k)[idx] for k in ("expr", "rotation", "neck", "jaw", "eyes", "translation")}
+        )
+        img, m = head_render(reader.meta, track, camera, res)
+    elif camera is None:
         full = torch.from_numpy(reader.masks[idx].astype(np.float32))[..., None]
         m = area_resize(full, res)[..., 0]  # head colour alone: the background must not leak into the rim
         img = area_resize(torch.from_numpy(reader.frames()[idx]).float() / 255 * full, res) / m[..., None].clamp_min(
@@ -239,6 +263,8 @@ def eval_e2v(
     progress: bool = False,
     # also the stripe ratio of the first target frame rendered at this size (e.g. 256)
     stripe_res: int | None = None,
+    target: str = "head",  # the ground truth: see `ground_truth`
+    gt_cache: dict | None = None,  # a dict kept across calls: ground truths rendered once (e.g. to compare two priors)
 ) -> list[dict]:
     """PSNR / head PSNR / SSIM / silhouette IoU / stripe ratio per (identity, method, view) of maps predicted from one
     frontal frame."""
@@ -247,6 +273,15 @@ def eval_e2v(
     bad = [m for m in methods if m not in METHODS]
     if bad:
         raise InputError(f"methods: unknown {bad}; choose from {METHODS}")
+    cache = {} if gt_cache is None else gt_cache
+
+    def _gt(reader, fr, cam, r):
+        key = (str(reader.path), tuple(int(f) for f in fr), r, target)
+        key += () if cam is None else (cam.viewmat.numpy().tobytes(), cam.K.numpy().tobytes())
+        if key not in cache:
+            cache[key] = ground_truth(reader, fr, cam, r, target=target)
+        return cache[key]
+
     rows = []
     by = _clips_by_identity(clips, identities)
     items = sorted(by.items())
@@ -282,11 +317,11 @@ def eval_e2v(
             )[0]
         for vname, yp in views.items():
             cam = cameras(yp, res)
-            gt, gm = ground_truth(tgt, frames, None if yp is None else cam, res)
+            gt, gm = _gt(tgt, frames, None if yp is None else cam, res)
             if stripe_res:
                 cs = cameras(yp, stripe_res)
                 c0 = cs if yp is not None else Camera(cs.viewmat[0], cs.K[0], stripe_res, stripe_res)
-                gts, gms = ground_truth(tgt, frames[:1], None if yp is None else c0, stripe_res)
+                gts, gms = _gt(tgt, frames[:1], None if yp is None else c0, stripe_res)
                 lattice = texel_lattice(generator.table, v0, generator.flame.faces, c0)
             for m in methods:
                 pred, a = render_map(generator, maps[m], ref["flame"]["shape"], params, cam)

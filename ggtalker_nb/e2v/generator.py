@@ -25,6 +25,7 @@ from ..gaussians.binding import LocalGaussians
 from ggtalker_nb.gaussians.uvmap import (
     UVMapSpec,
     UVTable,
+    seam_texels,
     texel_ellipses,
     texel_footprint,
     uv_texel_table,
@@ -52,6 +53,15 @@ class E2VConfig:
         "anisotropic"  # base scales/rotations: the texel's stretched patch, or 'isotropic' (a disc of its area)
     )
     opacity_init: float = 0.9  # initial opacity
+    # base σ along the normal = normal_scale × scale_factor × sqrt(texel area) (anisotropic footprint; 1: as thick
+    # as wide)
+    normal_scale: float = 1.0
+    # metres: base centres sit this far below the surface (along the normal), so that the alpha-0.5 contour of the
+    # splat surface meets the mesh silhouette instead of bulging ~1–2 px past it (0: centres on the surface)
+    inset: float = 0.0
+    # base tangent σ × this for texels within 1 texel of an atlas seam (`seam_texels`): the two charts' texels both stop
+    # short of the seam, and the gap shows as a line (1: none)
+    seam_scale: float = 1.0
     # std of the non-offset output-head weights (the offset head is exactly 0)
     head_init_std: float = 1e-3
 
@@ -105,6 +115,11 @@ class E2VConfig:
             raise InputError(f"E2VConfig.footprint: 'anisotropic' or 'isotropic', got {self.footprint!r}")
         if not 0 < self.opacity_init < 1:
             raise InputError(f"E2VConfig.opacity_init: must lie in (0, 1), got {self.opacity_init}")
+        if self.normal_scale <= 0 or self.seam_scale <= 0 or not 0 <= self.inset < UVMapSpec.offset_max:
+            raise InputError(
+                f"E2VConfig: normal_scale and seam_scale must be > 0 and inset in [0, {UVMapSpec.offset_max}), got "
+                f"{self.normal_scale}, {self.seam_scale}, {self.inset}"
+            )
         return self
 
 # %% ../../nbs/50_e2v.generator.ipynb #23b3fd04
@@ -301,14 +316,21 @@ class IdentityGaussianGenerator(nn.Module):
         vt, ft = flame.vt.cpu().float(), flame.ft.cpu()
         base = torch.zeros(self.table.n, 14)
         if cfg.footprint == "anisotropic":
-            log_s, q = texel_ellipses(self.table, canon, flame.faces.cpu(), vt, ft, cfg.scale_factor)
+            log_s, q = texel_ellipses(self.table, canon, flame.faces.cpu(), vt, ft, cfg.scale_factor, cfg.normal_scale)
             base[:, spec.rotation] = spec.rotation_inv(q)
         else:
             log_s = torch.log(cfg.scale_factor * texel_footprint(self.table, canon, flame.faces.cpu(), vt, ft))[
                 :, None
             ].expand(-1, 3)
+        if cfg.seam_scale != 1:
+            seam = seam_texels(self.table, flame.faces.cpu(), vt, ft)
+            log_s = log_s.clone()
+            log_s[seam, 0] += math.log(cfg.seam_scale)  # the tangent axes (axis 1 is the normal)
+            log_s[seam, 2] += math.log(cfg.seam_scale)
         base[:, spec.scale] = spec.log_scale_inv(log_s.clamp(max=math.log(spec.scale_max) - 1e-3))
         base[:, spec.opacity] = spec.logit(torch.tensor(cfg.opacity_init))
+        if cfg.inset:
+            base[:, spec.offset.start + 1] = spec.offset_inv(torch.tensor(-cfg.inset))  # local axis 1 = outward normal
         self.register_buffer("base", self.table.scatter(base)[None], persistent=False)
         n_un = 3 + cfg.feat_ch + 2
         self.features = (

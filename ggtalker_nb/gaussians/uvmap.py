@@ -4,7 +4,7 @@
 
 # %% auto #0
 __all__ = ['sample_texture', 'UVTable', 'atlas_hash', 'uv_texel_table', 'UVMapSpec', 'uvmap_to_gaussians', 'gaussians_to_uvmap',
-           'texel_footprint', 'texel_ellipses', 'init_uvmap_from_mesh', 'GaussianInspector']
+           'texel_footprint', 'seam_texels', 'texel_ellipses', 'init_uvmap_from_mesh', 'GaussianInspector']
 
 # %% ../../nbs/21_gaussians.uvmap.ipynb #dee5191e
 import hashlib
@@ -379,6 +379,40 @@ def texel_footprint(
     e1, e2 = P[:, 1] - P[:, 0], P[:, 2] - P[:, 0]
     auv = 0.5 * (e1[:, 0] * e2[:, 1] - e1[:, 1] * e2[:, 0]).abs()
     return (a3 / auv.clamp_min(1e-12)).sqrt().to(verts.dtype)
+
+
+def seam_texels(
+    table: UVTable,
+    faces: Int[Tensor, "F 3"],
+    vt: Float[Tensor, "VT 2"],
+    ft: Int[Tensor, "F 3"],
+    reach: float = 1.0,  # texels: how far from a seam (in UV) a texel centre may lie
+) -> torch.BoolTensor:  # (N,) texels next to an atlas seam
+    """Texels whose centre lies within `reach` texels of an atlas seam: a mesh edge shared by two faces that map it to
+    different UV segments (the surface continues in another chart, whose texels end there too)."""
+    if reach <= 0:
+        raise InputError(f"reach: must be > 0, got {reach}")
+    Fc, T = faces.long().cpu(), ft.long().cpu()
+    e3 = torch.cat([Fc[:, [0, 1]], Fc[:, [1, 2]], Fc[:, [2, 0]]])
+    et = torch.cat([T[:, [0, 1]], T[:, [1, 2]], T[:, [2, 0]]])
+    flip = e3[:, 0] > e3[:, 1]  # the same 3D edge, the same orientation: its UV ends follow the vertices
+    e3, et = torch.where(flip[:, None], e3.flip(1), e3), torch.where(flip[:, None], et.flip(1), et)
+    order = torch.argsort(e3[:, 0] * (int(Fc.max()) + 1) + e3[:, 1])
+    same = (e3[order[1:]] == e3[order[:-1]]).all(1)
+    i0, i1 = order[:-1][same], order[1:][same]
+    cut = (et[i0] != et[i1]).any(1)
+    segs = torch.cat([et[i0[cut]], et[i1[cut]]])  # both sides of every seam edge
+    out = torch.zeros(table.n, dtype=torch.bool)
+    if len(segs) == 0:
+        return out
+    U, W = table.resolution
+    P = uv_to_pixel(vt.detach().cpu().double(), U, W)
+    a, b = P[segs[:, 0]], P[segs[:, 1]]
+    c = uv_to_pixel(table.uv.double(), U, W)
+    d = torch.full((table.n,), math.inf, dtype=torch.float64)
+    for s in range(0, len(a), 256):
+        d = torch.minimum(d, _point_segment(c[:, None], a[None, s : s + 256], b[None, s : s + 256])[1].min(1).values)
+    return d < reach
 
 
 def texel_ellipses(

@@ -1,0 +1,40 @@
+r"""Adapt SynthTalk id0004 (the shipped identity's clips) with one E-V adaptation setting, for the ablation of
+`EVAdaptConfig.lambda_prior` / `hidden_neck` (#16: what the adaptation video does not show).
+
+    python scripts/issue16/anchor_adapt.py 0 transparent    # the old defaults
+    python scripts/issue16/anchor_adapt.py 1 ignore         # the new defaults
+    python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_ignore
+
+Trains on id0004_c000-c009 (split heldout_adapt), logs head PSNR on c010, 1200 steps (no time budget), 1 thread;
+writes runs/adapt_anchor/lam{λ}_{mode}/ (map + shape as safetensors, history as JSON). Needs data/synthtalk_e2v
+(`ggtalker synthtalk`, see scripts/train_e2v_orbit.py).
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+
+from ggtalker_nb.adapt.ev import EVAdaptConfig, adapt_ev
+from ggtalker_nb.data.video import clip_paths
+from ggtalker_nb.talker import Talker
+
+torch.set_num_threads(1)
+lam, mode = float(sys.argv[1]), sys.argv[2]
+data = sys.argv[3] if len(sys.argv) > 3 else "data/synthtalk_e2v"
+out = Path(f"runs/adapt_anchor/lam{lam:g}_{mode}")
+t = Talker.from_pretrained()
+paths = sorted(p for p in clip_paths(data) if p.name.startswith("id0004_c0") and p.name != "id0004_c011")
+train, held = [p for p in paths if p.name != "id0004_c010"], [p for p in paths if p.name == "id0004_c010"]
+cfg = EVAdaptConfig(lambda_prior=lam, hidden_neck=mode, eval_every=200, progress=False)
+t0 = time.time()
+r = adapt_ev(train, t.generator, cfg, out_dir=out / "ckpt", eval_clips=held, flame=t.flame)
+out.mkdir(parents=True, exist_ok=True)
+save_file(dict(uvmap=r.uvmap.contiguous(), shape=r.shape.contiguous()), out / "result.safetensors")
+rec = dict(seconds=time.time() - t0, load=os.getloadavg()[0], config=r.config, history=r.history)
+(out / "result.json").write_text(json.dumps(rec, indent=1))
+print(json.dumps(r.history[-1]))
