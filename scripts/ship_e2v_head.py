@@ -209,6 +209,8 @@ rec = dict(
             "torso-masked frames, as published before)",
             columns=[
                 "view",
+                "yaw",
+                "pitch",
                 "psnr_head",
                 "psnr_head_without_prior",
                 "iou",

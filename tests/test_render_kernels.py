@@ -289,3 +289,28 @@ def test_gradients_bit_identical_across_thread_counts():
         )
     for x, y in zip(a, b):
         assert torch.equal(x, y)
+
+
+def test_numba_pool_start_keeps_torchs_thread_count():
+    # starting numba's OpenMP pool must not change torch's thread count: a resumed training would otherwise compute
+    # its first step with other float sums than an uninterrupted run (tests/test_e2v_train.py's kill-and-resume test)
+    import subprocess
+    import sys
+    import textwrap
+
+    from helpers import subprocess_env
+
+    code = textwrap.dedent("""
+        import torch
+        torch.set_num_threads(1)
+        from ggtalker_nb.render.gaussians import gaussian_head_scene, render
+        from ggtalker_nb.geometry import orbit_camera
+        g = gaussian_head_scene(200, seed=0)
+        render(g, orbit_camera(0.0, 0.0, 0.6, 32, 32), backend="numba")
+        print("threads", torch.get_num_threads())
+    """)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=subprocess_env(), capture_output=True, text=True, timeout=300
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "threads 1" in out.stdout, out.stdout

@@ -28,10 +28,13 @@ _L_SKIP = math.log(ALPHA_MIN) - 1e-3  # log α below this: skipped before the ex
 
 def set_threads(n: int | None = None) -> int:
     "Use `n` (default: `torch.get_num_threads()`) numba threads, capped at numba's pool size; returns the count used."
-    n = torch.get_num_threads() if n is None else int(n)
+    torch_threads = torch.get_num_threads()
+    n = torch_threads if n is None else int(n)
     n = max(1, min(n, nb.config.NUMBA_NUM_THREADS))
-    if nb.get_num_threads() != n:
-        nb.set_num_threads(n)
+    if nb.get_num_threads() != n:  # the first call starts numba's pool: with the OpenMP layer that also resets
+        nb.set_num_threads(n)  # the process-wide OpenMP thread count, which is torch's
+    if torch.get_num_threads() != torch_threads:
+        torch.set_num_threads(torch_threads)  # keep torch's count (its float results depend on it)
     return n
 
 

@@ -2,8 +2,10 @@ r"""Adapt SynthTalk id0004 (the shipped identity's clips) with one E-V adaptatio
 `EVAdaptConfig.lambda_prior` / `hidden_neck` (#16: what the adaptation video does not show).
 
     python scripts/issue16/anchor_adapt.py 0 transparent    # the old defaults
-    python scripts/issue16/anchor_adapt.py 1 ignore         # the new defaults
-    python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_ignore
+    python scripts/issue16/anchor_adapt.py 1 transparent    # the new defaults
+    python scripts/issue16/anchor_adapt.py 1 ignore         # the whole neck (head-only views)
+    python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_transparent \
+        runs/adapt_anchor/lam1_ignore
 
 Trains on id0004_c000-c009 (split heldout_adapt), logs head PSNR on c010, 1200 steps (no time budget), 1 thread;
 writes runs/adapt_anchor/lam{λ}_{mode}/ (map + shape as safetensors, history as JSON). Needs data/synthtalk_e2v

@@ -75,16 +75,17 @@ commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=
 p = Path("results/e2v_views.json")
 res = json.loads(p.read_text())
 cmd = (
-    "python scripts/issue16/anchor_adapt.py 0 transparent && python scripts/issue16/anchor_adapt.py 1 ignore && "
-    "python scripts/issue16/anchor_views.py " + " ".join(sys.argv[1:])
+    "python scripts/issue16/anchor_adapt.py λ MODE (each setting) && python scripts/issue16/anchor_views.py "
+    + " ".join(sys.argv[1:])
 )
 table = dict(
     name="adapt_anchor",
-    title="E-V adaptation of SynthTalk id0004 (1200 steps, same prior and clips): the old settings (no anchor, the "
-    "hidden neck faded) vs the new defaults (lambda_prior 1 weighted by texel coverage, hidden neck ignored); "
-    "held-out front PSNR from the adaptation log, then frame 10 of the held-out clip c011 at yaw 0–180° against the "
-    "head mesh alone, without the colour MLP",
-    columns=["setting", "front_psnr_heldout"] + [f"{m}_{y}" for m in ("psnr", "iou", "stripe") for y in YAWS],
+    title="E-V adaptation of SynthTalk id0004 (1200 steps, same prior and clips), three settings: no anchor with "
+    "the hidden neck faded (before), lambda_prior 1 weighted by texel coverage with the hidden neck faded (the "
+    "defaults), and lambda_prior 1 with the hidden neck ignored; held-out front PSNR from the adaptation log, then "
+    "frame 10 of the held-out clip c011 at yaw 0–180° against the head mesh alone, without the colour MLP",
+    columns=["setting", "lambda_prior", "hidden_neck", "front_psnr_heldout"]
+    + [f"{m}_{y}" for m in ("psnr", "iou", "stripe") for y in YAWS],
     rows=rows,
     notes=[
         f"{cmd}; commit {commit} + working tree; the project's 2-core CPU, 1 thread, load "
