@@ -277,7 +277,9 @@ def as_image(
     "Validate and convert a user image to float32 RGB in [0, 1] (documented conversions, clear errors)."
     if isinstance(x, np.ndarray) and x.dtype.kind == "u" and x.dtype.itemsize > 1:
         x = x.astype(np.int64)  # uint16 PNGs
-    t = torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+    if isinstance(x, np.ndarray):  # a read-only array (a decoded video frame, np.broadcast_to) is copied
+        x = np.ascontiguousarray(x) if x.flags.writeable else np.array(x)
+    t = torch.from_numpy(x) if isinstance(x, np.ndarray) else x
     if isinstance(t, torch.Tensor) and t.dtype in (torch.uint16, torch.uint32, torch.uint64):
         t = t.to(torch.int64)
     if not isinstance(t, torch.Tensor):
