@@ -51,7 +51,7 @@ from ..e2v.generator import IdentityGaussianGenerator, neutral_vertices, unwrap_
 from ..metrics import psnr, ssim
 from ..avatar.color import ColorMLP
 from ..avatar.body import BodyModel
-from ..avatar.runtime import color_pose, pack_track, render_batch, render_frames, split_params
+from ..avatar.runtime import color_pose, pack_track, posed_vertices, render_batch, render_frames, split_params
 from ggtalker_nb.adapt.inpainter import (
     Inpainter,
     compose,
@@ -515,10 +515,8 @@ class _EVAdaptLoop(TrainLoop):
 
 def _hidden_neck(flame: FLAME, shape: Tensor, params: Tensor, camera: Camera, neck_faces: Tensor, mask: Tensor):
     "(B, H, W) pixels where the posed mesh shows its neck but the head mask does not: hidden by a torso or collar."
-    parts = split_params(params.detach(), flame.n_expr)
     with torch.no_grad():
-        verts = flame(shape.detach(), parts["expr"], parts["pose"], parts["transl"]).vertices
-        fr = rasterize(verts, flame.faces, camera)
+        fr = rasterize(posed_vertices(flame, shape.detach(), params.detach()), flame.faces, camera)
     fid = fr.face_id.reshape(mask.shape)
     return (fid >= 0) & neck_faces[fid.clamp_min(0)] & ~mask
 
@@ -534,9 +532,8 @@ def texel_coverage(
     "How squarely the video shows each texel: the most, over frames, of visible × facing (n·v); 0 = never seen."
     idx = torch.linspace(0, idf.n - 1, min(n_frames, idf.n)).round().long()
     dev = shape.device
-    parts = split_params(idf.params[idx].to(dev), flame.n_expr)
     with torch.no_grad():
-        verts = flame(shape, parts["expr"], parts["pose"], parts["transl"]).vertices
+        verts = posed_vertices(flame, shape, idf.params[idx].to(dev))
         ones = torch.ones(len(idx), 1, idf.height, idf.width, dtype=verts.dtype, device=dev)
         vm, K = idf.viewmat[idx].to(verts), idf.K[idx].to(verts)
         un = unwrap_image(ones, verts, flame.faces, vm, K, table, mask=idf.masks[idx].to(dev) if masked else None)
@@ -593,7 +590,6 @@ def adapt_ev(
         cfg = replace(cfg, **{k: old[k] for k in _KEPT_ON_RESUME if getattr(cfg, k) == getattr(d, k)})
         if "color_fourier" not in old:  # a run from before the colour defaults changed: 4 octaves, its lr_color
             old["color_fourier"] = 4
-            d = EVAdaptConfig()
             if (cfg.color_fourier, cfg.lr_color) == (d.color_fourier, d.lr_color):  # not chosen: continue it as it was
                 cfg = replace(cfg, color_fourier=4, lr_color=old.get("lr_color", cfg.lr_color))
         diff = [k for k in _RESUME_KEYS if k in old and old[k] != cfg.to_json()[k]]
