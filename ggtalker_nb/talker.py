@@ -546,6 +546,8 @@ def from_photo(
     resolution: int = 256,
     # body inpainter steps on the photo (≈0.5 s each at 256² on 2 threads)
     body_steps: int = 40,
+    # band re-drawn around the head mask (default 1 px at 256²: the photo's head keeps its pose, see below)
+    radius_px: int | None = None,
     device=None,
     progress: bool = False,
     size: int | None = None,  # deprecated name of `resolution`
@@ -574,7 +576,15 @@ def from_photo(
     res = EVAdaptResult(
         g, None, shape.to(dev), [clip.flame], ref["camera"], [], t.flame, M[0], dict(image_size=crop_side)
     )
-    body = fit_body(res, [clip], steps=body_steps, max_frames=1, batch_size=2, lambda_temp=0.0, progress=progress)
+    # a video's head moves away from where its frames show it, so its body frames lose a band around the head
+    # (6 px at 256²); the photo's head speaks in the photo's own pose, so the photo's pixels around it are right and
+    # a wide band only replaces its hair and collar with the inpainter's guess (a grey ring)
+    rp = max(1, round(crop_side / 256)) if radius_px is None else radius_px
+    if rp < 1:
+        raise InputError(f"radius_px: must be ≥ 1, got {rp}")
+    body = fit_body(
+        res, [clip], steps=body_steps, max_frames=1, radius_px=rp, batch_size=2, lambda_temp=0.0, progress=progress
+    )
     tr = ref["track"]
     pose = {k: torch.from_numpy(np.ascontiguousarray(getattr(tr, k)[:1])).float() for k in MOTION_KEYS}
     a2e, enc = t.a2e_prior
