@@ -1282,6 +1282,13 @@ def bench_track(
                 gp = cam.project(model.landmarks(v, emb.faces_idx, emb.bary))[0].numpy()
             e = np.linalg.norm(emb.select(pts)[det] - gp[det], axis=-1) * 256 / W
             row["detector_px"] = float(np.nanmean(e))
+            if r.masks is not None:  # the tracked head masks against the true ones (with / without the neck cover)
+                true, mesh = r.masks.astype(bool), head_masks(model, res.track, res.camera)
+                if segment:
+                    mesh &= _segment(frames) > 0.5
+                cov = mesh & ~covered_neck(frames, model, res.track, res.camera)
+                row["mask_iou_mesh"] = float((mesh & true).sum() / max(1, (mesh | true).sum()))
+                row["mask_iou"] = float((cov & true).sum() / max(1, (cov | true).sum()))
             tracked[p.name] = (res, r)
         rows.append(row)
     keys = [k for k in rows[0] if k != "clip"]
