@@ -3,12 +3,13 @@ the torso (`E2VTrainConfig.targets='head'`), and the base map's Gaussians are fl
 surface (`E2VConfig(normal_scale=0.3, inset=0.0045)`), so that the splat surface's alpha-0.5 contour meets the mesh
 silhouette. Warm start: the shipped prior (every weight). CPU, one thread, resumable (rerun the same command).
 
-    python scripts/train_e2v_head.py STEPS BUDGET_S [DATA] [OUT] [SEAM_SCALE]
+    python scripts/train_e2v_head.py STEPS BUDGET_S [DATA] [OUT] [SEAM_SCALE] [MIN_TANGENT]
 
 As run: `300 2400 data/synthtalk_e2v runs/e2v_head` (warm start: the prior shipped before #16's fix), then
 `300 2400 data/synthtalk_e2v runs/e2v_seam 1.6` (warm start: the first run's prior, as shipped; its frame bank copied
 into runs/e2v_seam, which only skips rebuilding the same bank): `E2VConfig.seam_scale`. (The shipped runs used OUT
-folders under /tmp/look/run instead of runs/.)
+folders under /tmp/look/run instead of runs/.) Then `300 2400 data/synthtalk_e2v runs/e2v_cover 1.6 0.8` (warm start:
+the seam prior, as shipped; same bank): `E2VConfig.min_tangent`, the decoder's floor on the tangent σ.
 
 Then `python scripts/ship_e2v_head.py` evaluates it against the shipped prior and ships it only if it is better.
 """
@@ -30,8 +31,9 @@ STEPS, BUDGET = int(sys.argv[1]), float(sys.argv[2])
 DATA = sys.argv[3] if len(sys.argv) > 3 else "data/synthtalk_e2v"
 OUT = Path(sys.argv[4] if len(sys.argv) > 4 else "runs/e2v_head")
 SEAM = float(sys.argv[5]) if len(sys.argv) > 5 else 1.0
+MIN_TANGENT = float(sys.argv[6]) if len(sys.argv) > 6 else 0.0
 OUT.mkdir(parents=True, exist_ok=True)
-CONFIG = E2VConfig(normal_scale=0.3, inset=0.0045, seam_scale=SEAM)
+CONFIG = E2VConfig(normal_scale=0.3, inset=0.0045, seam_scale=SEAM, min_tangent=MIN_TANGENT)
 INIT = OUT / "init.safetensors"
 if not INIT.exists():
     flame = sample_head_flame()

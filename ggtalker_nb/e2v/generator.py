@@ -9,7 +9,7 @@ __all__ = ['E2VConfig', 'flame_vertices', 'neutral_vertices', 'texel_points', 'u
 # %% ../../nbs/50_e2v.generator.ipynb #b94678d7
 import math
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 import torch
@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from ..core import AssetError, InputError, check_tensor, load_safetensors, require_visible, save_safetensors
 from ..flame import FLAME
 from ..geometry import Camera, vertex_normals
-from ..gaussians.binding import LocalGaussians
+from ..gaussians.binding import LocalGaussians, surface_to_local
 from ggtalker_nb.gaussians.uvmap import (
     UVMapSpec,
     UVTable,
@@ -62,6 +62,9 @@ class E2VConfig:
     # base tangent σ × this for texels within 1 texel of an atlas seam (`seam_texels`): the two charts' texels both stop
     # short of the seam, and the gap shows as a line (1: none)
     seam_scale: float = 1.0
+    # decoded tangent σ ≥ this × the texel's minor step on the mean head (a smooth floor, `to_local`), so that the
+    # splats cover the surface without gaps at any resolution (0: none; older priors)
+    min_tangent: float = 0.0
     # std of the non-offset output-head weights (the offset head is exactly 0)
     head_init_std: float = 1e-3
 
@@ -115,6 +118,8 @@ class E2VConfig:
             raise InputError(f"E2VConfig.footprint: 'anisotropic' or 'isotropic', got {self.footprint!r}")
         if not 0 < self.opacity_init < 1:
             raise InputError(f"E2VConfig.opacity_init: must lie in (0, 1), got {self.opacity_init}")
+        if self.min_tangent < 0:
+            raise InputError(f"E2VConfig.min_tangent: must be ≥ 0, got {self.min_tangent}")
         if self.normal_scale <= 0 or self.seam_scale <= 0 or not 0 <= self.inset < UVMapSpec.offset_max:
             raise InputError(
                 f"E2VConfig: normal_scale and seam_scale must be > 0 and inset in [0, {UVMapSpec.offset_max}), got "
@@ -332,6 +337,9 @@ class IdentityGaussianGenerator(nn.Module):
         if cfg.inset:
             base[:, spec.offset.start + 1] = spec.offset_inv(torch.tensor(-cfg.inset))  # local axis 1 = outward normal
         self.register_buffer("base", self.table.scatter(base)[None], persistent=False)
+        # log of the metric floor of the tangent σ (`min_tangent` × the texel's minor step on the mean head)
+        minor = texel_ellipses(self.table, canon, flame.faces.cpu(), vt, ft, 1.0, 1.0)[0][:, 2]
+        self.register_buffer("tangent_floor", minor + math.log(max(cfg.min_tangent, 1e-12)), persistent=False)
         n_un = 3 + cfg.feat_ch + 2
         self.features = (
             nn.Sequential(nn.Conv2d(3, 16, 3, 1, 1), nn.SiLU(), nn.Conv2d(16, cfg.feat_ch, 3, 1, 1))
@@ -437,7 +445,16 @@ class IdentityGaussianGenerator(nn.Module):
         shape: Tensor | None = None,  # (B, S) identity shape: bind to its neutral mesh (default the mean head)
     ) -> LocalGaussians:
         "Decode a map into triangle-local Gaussians (`.to_world(verts, faces)` drives them)."
-        return uvmap_to_gaussians(M, self.table, neutral_vertices(self.flame, shape), self.flame.faces, self.spec)
+        canon = neutral_vertices(self.flame, shape)
+        lg = uvmap_to_gaussians(M, self.table, canon, self.flame.faces, self.spec)
+        if self.config.min_tangent <= 0:
+            return lg
+        # σ ← sqrt(σ² + σ_min²) on the tangent axes (0 and 2; axis 1 is the normal), σ_min in the triangle's units
+        k0 = surface_to_local(canon.to(M.dtype), self.flame.faces, self.table.face_id, self.table.bary.to(M.dtype))[1]
+        floor = self.tangent_floor.to(M.dtype) - torch.log(k0)
+        ls = lg.log_scales
+        t = 0.5 * torch.logaddexp(2 * ls[..., [0, 2]], 2 * floor[..., None].expand_as(ls[..., [0, 2]]))
+        return replace(lg, log_scales=torch.stack([t[..., 0], ls[..., 1], t[..., 1]], -1))
 
     def n_params(self) -> dict[str, int]:
         "Parameter counts per part."
