@@ -639,9 +639,9 @@ def _u8(x: Tensor) -> np.ndarray:
     return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
 
 
-def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, int]:
-    "Body frames (float [0,1]) and masks at W×H, and the dilation radius scaled with them."
-    f, m = body.frames.float() / 255, body.masks
+def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, Tensor | None, int]:
+    "Body frames (float [0,1]), head masks and occluders (None: the file has none) at W×H, and the dilation radius."
+    f, m, o = body.frames.float() / 255, body.masks, body.occluders
     K, H0, W0 = m.shape
     if (W, H) != (W0, H0):
         f = rearrange(
@@ -651,7 +651,13 @@ def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, int]:
             "k c h w -> k h w c",
         )
         m = F.interpolate(m[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
-    return f.clamp(0, 1), m, max(1, round(body.radius_px * H / H0))
+        if o is not None:
+            o = F.interpolate(o[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
+    return f.clamp(0, 1), m, o, max(1, round(body.radius_px * H / H0))
+
+
+def _at(x: Tensor | None, i, dev) -> Tensor | None:
+    return None if x is None else x[i].to(dev)
 
 
 @patch
@@ -727,7 +733,7 @@ def speak(
     cam = scale_camera(base, W, H).to(dev)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
     if with_body:
-        bf, bm, radius = _resize_body(ident.body, W, H)
+        bf, bm, bo, radius = _resize_body(ident.body, W, H)
     shape = ident.shape.to(dev)
     if "orbit" in views:
         with torch.no_grad():
@@ -750,7 +756,17 @@ def speak(
             if with_body:
                 i = track["body_index"][a:b]
                 with timer("inpainter"):
-                    rgb = compose(ident.body.inpainter, heads, bf[i].to(dev), bm[i].to(dev), "loop", 0, radius, chunk)
+                    rgb = compose(
+                        ident.body.inpainter,
+                        heads,
+                        bf[i].to(dev),
+                        bm[i].to(dev),
+                        "loop",
+                        0,
+                        radius,
+                        chunk,
+                        body_occluders=_at(bo, i, dev),
+                    )
             else:
                 rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
             out["front"][a:b] = _u8(rgb)
@@ -979,7 +995,7 @@ def stream(
     H, W = image_resolution(resolution, base.width, base.height, res_name)
     cam = scale_camera(base, W, H).to(dev)
     if with_body:
-        bf, bm, radius = _resize_body(ident.body, W, H)
+        bf, bm, bo, radius = _resize_body(ident.body, W, H)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
     p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
     shape, c = ident.shape.to(dev), model.config
@@ -1000,7 +1016,15 @@ def stream(
         heads = render_frames(ident.gaussians, ident.color_mlp, flame, shape, sub, cam, chunk=max(1, e - a))
         if with_body:
             rgb = compose(
-                ident.body.inpainter, heads, bf[idx].to(dev), bm[idx].to(dev), "loop", 0, radius, max(1, e - a)
+                ident.body.inpainter,
+                heads,
+                bf[idx].to(dev),
+                bm[idx].to(dev),
+                "loop",
+                0,
+                radius,
+                max(1, e - a),
+                body_occluders=_at(bo, idx, dev),
             )
         else:
             rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
@@ -1142,7 +1166,7 @@ def bench_talker(
     for s in sizes:
         W = max(2, round(ident.camera.width * s / ident.camera.height))
         cam = scale_camera(ident.camera, W, s).to(t.device)
-        bf, bm, r = _resize_body(ident.body, W, s)
+        bf, bm, bo, r = _resize_body(ident.body, W, s)
         bi = pingpong(T, ident.n_body)
 
         def head(mlp):
@@ -1150,7 +1174,11 @@ def bench_talker(
 
         heads = head(ident.color_mlp)  # warm-up
         h0, h1 = best(lambda: head(None)), best(lambda: head(ident.color_mlp))
-        inp = best(lambda: compose(ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, r))
+        inp = best(
+            lambda: compose(
+                ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, r, body_occluders=_at(bo, bi, bf.device)
+            )
+        )
         ms = lambda sec: 1000 * sec / T
         rows.append(
             dict(

@@ -4,7 +4,8 @@ results/e2v_eval.json), and ship the new prior to data_samples/priors/e2v_cpu.sa
 
     python scripts/ship_e2v_head.py [DATA] [RUN] [BEFORE]
 
-As run: `data/synthtalk_e2v runs/e2v_seam runs/e2v_head/previous_prior.safetensors` (RUN: the run to ship; BEFORE:
+As run: `data/synthtalk_e2v runs/e2v_seam runs/e2v_head/previous_prior.safetensors`, then with `runs/e2v_cover`
+(the min_tangent fine-tune; `scripts/issue16/e2v_coverage.py` measures its surface gaps) (RUN: the run to ship; BEFORE:
 the prior shipped before #16's fix, for the *_before columns; default RUN/previous_prior.safetensors).
 
 Ground truth ('head', `e2v.eval.ground_truth`): SynthTalk's re-render of the FLAME head mesh alone (no torso), 2×
@@ -123,10 +124,8 @@ for v in views:
 P = Path("results/e2v_views.json")
 old_rec = json.loads(P.read_text()) if P.exists() else {}
 keep_tables = [t for t in old_rec.get("tables", []) if t["name"] != "e2v_views"]
-keep_figs = {
-    k: v for k, v in old_rec.get("figures", {}).items() if k.startswith("adapted_") or k.startswith("astronaut_")
-}
-keep_head = [h for h in old_rec.get("headline", []) if h.get("order") == 24]
+keep_figs = {k: v for k, v in old_rec.get("figures", {}).items() if k.startswith(("adapted_", "astronaut_", "gaps_"))}
+keep_head = [h for h in old_rec.get("headline", []) if h.get("order") in (24, 25)]
 rec = dict(
     title="E2V one-image heads from every side (4 held-out SynthTalk identities × 4 frames, 128²; stripes at 256²)",
     record=dict(
@@ -152,7 +151,8 @@ rec = dict(
         "frequencies and harmonics, 32² patches inside both silhouettes, first target frame at 256²), median over "
         "identities",
         f"the shipped prior: E2VConfig(normal_scale={new_cfg.normal_scale}, inset={new_cfg.inset}, seam_scale="
-        f"{new_cfg.seam_scale}) (flat splats whose centres sit below the surface; seam texels widened) trained against "
+        f"{new_cfg.seam_scale}, min_tangent={new_cfg.min_tangent}) (flat splats whose centres sit below the surface; "
+        "seam texels widened; tangent σ floored at min_tangent × the texel's minor step) trained against "
         "the head mesh alone (E2VTrainConfig.targets='head', scripts/train_e2v_head.py); *_before: the prior shipped "
         "before #16's fix (centred, thick splats; trained against the visible-head mask)",
         f"data: ggtalker synthtalk --out {DATA} --identities 20 --clips-per-identity 12 --size 256 --seed 0 "
@@ -280,7 +280,9 @@ if better:
     hist = json.loads((RUN / "history.json").read_text())["history"]
     keys = ("step", "t", "lr", "loss", "l1", "ssim", "perc", "alpha", "offset", "scale", "psnr")
     meta = dict(
-        command=f"python scripts/train_e2v_head.py 300 2400 {DATA} {RUN} {new_cfg.seam_scale}   # rerun to resume; "
+        command=f"python scripts/train_e2v_head.py 300 2400 {DATA} {RUN} {new_cfg.seam_scale}"
+        + (f" {new_cfg.min_tangent}" if new_cfg.min_tangent else "")
+        + "   # rerun to resume; "
         f"then python scripts/ship_e2v_head.py {DATA} {RUN} {old_path}",
         data=f"ggtalker synthtalk --out {DATA} --identities 20 --clips-per-identity 12 --size 256 --seed 0 "
         "--max-seconds 3 (train split)",

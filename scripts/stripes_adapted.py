@@ -3,6 +3,7 @@ id0004) at yaw 0–180° against SynthTalk's render of the same frame (the head 
 adds the table 'e2v_adapted' to results/e2v_views.json.
 
     python scripts/stripes_adapted.py [DATA]     # default data/synthtalk_e2v (needs id0004's heldout_test clip)
+    IDENTITY=runs/x/identity DRY=1 python scripts/stripes_adapted.py   # another identity folder, print only
 """
 
 import json
@@ -26,7 +27,7 @@ from ggtalker_nb.render.gaussians import render
 
 DATA = sys.argv[1] if len(sys.argv) > 1 else "data/synthtalk_e2v"
 flame = sample_head_flame()
-ident, fl = load_identity(data_samples_path("identity_sample"), flame)
+ident, fl = load_identity(os.environ.get("IDENTITY") or data_samples_path("identity_sample"), flame)
 lg = ident.gaussians.local() if hasattr(ident.gaussians, "local") else ident.gaussians
 table = uv_texel_table(
     fl.vt, fl.ft, int(ident.info["adaptation"]["ev"]["uv_res"]) if "adaptation" in ident.info else 128
@@ -60,6 +61,8 @@ for yaw in (0, 60, 90, 135, 180):
         )
     )
 print(json.dumps(rows, indent=0))
+if os.environ.get("DRY"):
+    sys.exit(0)
 P = Path("results/e2v_views.json")
 rec = json.loads(P.read_text())
 rec["tables"] = [t for t in rec["tables"] if t["name"] != "e2v_adapted"] + [

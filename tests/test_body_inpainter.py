@@ -110,7 +110,7 @@ def test_band_box():
 
 
 def test_fit_improves_on_prefill_and_refit(tmp_path):
-    "Training on crops lowers the band error below the push-pull fill's; refit_body keeps frames/masks/radius."
+    "Training on crops lowers the band error below the push-pull fill's; refit_body keeps frames/masks/radius/occluders."
     from ggtalker_nb.adapt.inpainter import band_l1
 
     torch.manual_seed(0)
@@ -126,10 +126,13 @@ def test_fit_improves_on_prefill_and_refit(tmp_path):
     fit_inpainter(net, fr, hd, ms, steps=60, lr=5e-3, radius_px=3, batch_size=4, crop=32)
     after = band_l1(net, fr, hd, ms, 3)
     assert after < 0.7 * before, (before, after)
-    b = BodyModel(Inpainter((8, 16)), (fr * 255).to(torch.uint8), ms, 3)
+    occ = torch.zeros_like(ms)
+    occ[:, 26:28, 14:26] = True  # the shirt over the lowest rows of the head
+    b = BodyModel(Inpainter((8, 16)), (fr * 255).to(torch.uint8), ms, 3, occluders=occ)
     nb = refit_body(b, steps=3, widths=(8, 16), crop=32)
     assert nb.inpainter.config["version"] == INPAINTER_VERSION and len(nb.history) == 3
     assert torch.equal(nb.frames, b.frames) and torch.equal(nb.masks, b.masks) and nb.radius_px == 3
+    assert torch.equal(nb.occluders, occ)
 
 
 def test_fixed_body_frame_changes_only_where_the_head_moves():

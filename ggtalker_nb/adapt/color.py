@@ -258,6 +258,7 @@ def refit_color(
     steps: int = 600,
     lr: float = 1e-2,  # Adam on the colour MLP
     fourier: int = 10,  # UV Fourier octaves of the new MLP
+    deform: bool = True,  # give it the deformation input (`ColorMLP.deform_dims` 4; as `EVAdaptConfig.color_deform`)
     batch_frames: int = 2,
     lambda_ssim: float = 0.2,
     image_size: int | None = None,  # train on frames resized to this side (None: the video's size)
@@ -278,7 +279,7 @@ def refit_color(
     idf = load_identity_frames(clips, flame.n_expr, image_size)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        mlp = ColorMLP(flame.n_expr, 6, fourier=fourier).set_uv(uv.float()).to(dev)
+        mlp = ColorMLP(flame.n_expr, 6, fourier=fourier, deform_dims=4 * deform).set_uv(uv.float()).to(dev)
     with torch.no_grad():
         lg = gaussians.local()
     opt = torch.optim.Adam(mlp.parameters(), lr=lr)

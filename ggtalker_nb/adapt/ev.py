@@ -4,8 +4,9 @@
 
 # %% auto #0
 __all__ = ['CKPT', 'CKPT_PREV', 'EVAdaptConfig', 'IdentityFrames', 'load_identity_frames', 'mean_head_uvmap', 'prior_uvmap',
-           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'texel_coverage', 'adapt_ev', 'fit_body', 'time_to_psnr',
-           'split_identity_clips', 'load_prior', 'bench_adapt', 'format_bench', 'bench_seam']
+           'EVAdaptResult', 'head_metrics', 'evaluate_heads', 'neck_faces_of', 'band_px_at', 'texel_coverage',
+           'adapt_ev', 'body_occluders', 'fit_body', 'time_to_psnr', 'split_identity_clips', 'load_prior',
+           'bench_adapt', 'format_bench', 'bench_seam']
 
 # %% ../../nbs/62_adapt.ev.ipynb #4032d228
 import json
@@ -85,6 +86,9 @@ class EVAdaptConfig(LoopConfig):
     lr_map: float = 1e-2  # Adam on the raw UV map
     lr_color: float = 1e-3  # Adam on the colour MLP
     color_fourier: int = 4  # UV Fourier octaves of the colour MLP (`ColorMLP.fourier`)
+    # the colour MLP also sees each Gaussian's triangle stretch against the neutral mesh (`ColorMLP.deform_dims` 4;
+    # +0.53 ± 0.12 dB mouth PSNR over no MLP against +0.18 without it, 3 seeds: 60_adapt.color)
+    color_deform: bool = True
     lr_flame: float = 3e-2  # (Sparse)Adam on the normalised FLAME corrections z (delta = z · flame_scale)
     # units of z: expr, rotation, neck, jaw, eyes (rad), translation (m)
     flame_scale: tuple = (0.05, 0.01, 0.01, 0.01, 0.01, 0.002)
@@ -96,11 +100,18 @@ class EVAdaptConfig(LoopConfig):
     # video shows each texel (`texel_coverage`): texels it barely sees (the side and back of the head) stay near the
     # prior instead of drifting under Adam's normalised steps; texels seen squarely are free
     lambda_prior: float = 1.0
-    prior_free_facing: float = 0.5  # coverage (max n·v) at and above which a texel is not anchored
-    # the FLAME neck where the head mask leaves it out (a torso or collar hides it): 'transparent' (the loss asks for
-    # no head there: the front view's composite needs this, the torso stays in front) or 'ignore' (those pixels drop
-    # out of the loss: a whole neck for head-only views, but the front composite then draws it over the torso)
-    hidden_neck: str = "transparent"
+    # coverage (max n·v) at and above which a texel is not anchored (0.5 until the whole neck: 0.7 holds the grazing
+    # texels under the jaw, stripes at yaw 90° 2.1× → 1.85×, held-out front −0.1 dB; results/e2v_views.json adapt_anchor)
+    prior_free_facing: float = 0.7
+    # the FLAME neck where the head mask leaves it out (a torso or collar hides it): 'prior' (those pixels are asked to
+    # look as the starting map draws them: a whole neck, and no streaks from Gaussians whose hidden half nothing else
+    # constrains; the front view keeps the torso in front with the body's occluders, `body_occluders`), 'ignore'
+    # (those pixels drop out of the loss) or 'transparent' (the loss asks for no head there: a faded neck; the
+    # default before the occluders)
+    hidden_neck: str = "prior"
+    # with 'ignore'/'prior': also treat the head-mesh pixels within this many pixels (at 256², scaled with the image)
+    # of the hidden neck as hidden; the occlusion edge mixes neck and torso (measured: fewer stripes, −1.8 dB front)
+    hidden_band_px: int = 0
     batch_frames: int = 2  # frames per step
     color_mlp: bool = True  # train the colour MLP jointly (False: the ablation, base colours only)
     refine_flame: bool = True  # run phase 2's FLAME corrections (False: phase 2 = more phase 1)
@@ -125,8 +136,10 @@ class EVAdaptConfig(LoopConfig):
             raise InputError("EVAdaptConfig: learning rates must be > 0")
         if self.lambda_prior < 0:
             raise InputError(f"EVAdaptConfig.lambda_prior: must be ≥ 0, got {self.lambda_prior}")
-        if self.hidden_neck not in ("ignore", "transparent"):
-            raise InputError(f"EVAdaptConfig.hidden_neck: 'ignore' or 'transparent', got {self.hidden_neck!r}")
+        if self.hidden_neck not in ("ignore", "prior", "transparent"):
+            raise InputError(f"EVAdaptConfig.hidden_neck: 'ignore', 'prior' or 'transparent', got {self.hidden_neck!r}")
+        if self.hidden_band_px < 0:
+            raise InputError(f"EVAdaptConfig.hidden_band_px: must be ≥ 0, got {self.hidden_band_px}")
         if not 0 < self.prior_free_facing <= 1:
             raise InputError(f"EVAdaptConfig.prior_free_facing: must lie in (0, 1], got {self.prior_free_facing}")
         if len(self.flame_scale) != 6 or min(self.flame_scale) <= 0:
@@ -142,7 +155,7 @@ class EVAdaptConfig(LoopConfig):
 
 
 # settings a resumed run keeps from its checkpoint when the caller leaves the defaults
-_KEPT_ON_RESUME = ("lambda_prior", "prior_free_facing", "hidden_neck")
+_KEPT_ON_RESUME = ("lambda_prior", "prior_free_facing", "hidden_neck", "hidden_band_px")
 
 # keys that must match when resuming (steps, budget, eval and progress settings may change)
 _RESUME_KEYS = (
@@ -160,9 +173,11 @@ _RESUME_KEYS = (
     "lambda_prior",
     "prior_free_facing",
     "hidden_neck",
+    "hidden_band_px",
     "batch_frames",
     "color_mlp",
     "color_fourier",
+    "color_deform",
     "refine_flame",
     "seed",
 )
@@ -513,12 +528,33 @@ class _EVAdaptLoop(TrainLoop):
         self.checkpoint()
 
 
-def _hidden_neck(flame: FLAME, shape: Tensor, params: Tensor, camera: Camera, neck_faces: Tensor, mask: Tensor):
+def _hidden_neck(
+    flame: FLAME,
+    shape: Tensor,  # (S,) identity shape
+    params: Tensor,  # (B, D) packed FLAME parameters
+    camera: Camera,  # B cameras
+    neck_faces: Tensor,  # (F,) bool: triangles of the FLAME neck
+    mask: Tensor,  # (B, H, W) bool head masks
+    band_px: int = 0,  # also the mesh's pixels within this distance of the hidden neck (the mixed occlusion edge)
+) -> Tensor:  # (B, H, W) bool
     "(B, H, W) pixels where the posed mesh shows its neck but the head mask does not: hidden by a torso or collar."
     with torch.no_grad():
         fr = rasterize(posed_vertices(flame, shape.detach(), params.detach()), flame.faces, camera)
     fid = fr.face_id.reshape(mask.shape)
-    return (fid >= 0) & neck_faces[fid.clamp_min(0)] & ~mask
+    hidden = (fid >= 0) & neck_faces[fid.clamp_min(0)] & ~mask
+    return dilate(hidden, band_px) & (fid >= 0) if band_px > 0 else hidden
+
+
+def neck_faces_of(flame: FLAME) -> Tensor:
+    "(F,) bool: the triangles whose three vertices are all in the FLAME neck region (`flame.masks['neck']`)."
+    neck = torch.zeros(flame.n_verts, dtype=torch.bool)
+    neck[torch.as_tensor(flame.masks.get("neck", []), dtype=torch.long)] = True
+    return neck[flame.faces.cpu()].all(1).to(flame.faces.device)
+
+
+def band_px_at(band_px: int, height: int) -> int:
+    "A band width given at 256² for frames `height` pixels high (0 stays 0, otherwise at least 1)."
+    return 0 if band_px <= 0 else max(1, round(band_px * height / 256))
 
 
 def texel_coverage(
@@ -528,6 +564,7 @@ def texel_coverage(
     table: UVTable,  # texel table of the UV map
     n_frames: int = 16,  # evenly spaced frames that are looked at
     masked: bool = True,  # count only texels inside the head masks (False: every texel the frames show)
+    band_px: int = 0,  # with `masked`: leave out the mesh pixels within this distance of the hidden neck too
 ) -> Tensor:  # (U, Vv) in [0, 1]
     "How squarely the video shows each texel: the most, over frames, of visible × facing (n·v); 0 = never seen."
     idx = torch.linspace(0, idf.n - 1, min(n_frames, idf.n)).round().long()
@@ -536,7 +573,13 @@ def texel_coverage(
         verts = posed_vertices(flame, shape, idf.params[idx].to(dev))
         ones = torch.ones(len(idx), 1, idf.height, idf.width, dtype=verts.dtype, device=dev)
         vm, K = idf.viewmat[idx].to(verts), idf.K[idx].to(verts)
-        un = unwrap_image(ones, verts, flame.faces, vm, K, table, mask=idf.masks[idx].to(dev) if masked else None)
+        mask = idf.masks[idx].to(dev) if masked else None
+        if masked and band_px > 0:  # the pixels the loss drops are no evidence either
+            cams = Camera(vm, K, idf.width, idf.height)
+            mask = mask & ~_hidden_neck(
+                flame, shape, idf.params[idx].to(dev), cams, neck_faces_of(flame), mask, band_px
+            )
+        un = unwrap_image(ones, verts, flame.faces, vm, K, table, mask=mask)
     return (un[:, 1] * un[:, 2].clamp(0, 1)).amax(0)
 
 
@@ -572,6 +615,21 @@ def adapt_ev(
     t_start = time.perf_counter()  # the training clock starts after reading the video
     table = uv_texel_table(flame.vt.cpu(), flame.ft.cpu(), cfg.uv_res)
     spec = generator.spec if generator is not None else UVMapSpec()
+    # the prior's decoder floors the tangent σ (`E2VConfig.min_tangent`): decode the same way, so that the texels the
+    # video leaves at the prior (the anchor) keep the prior's gap-free surface
+    floor_gen = (
+        generator
+        if generator is not None
+        and generator.config.min_tangent > 0
+        and tuple(generator.table.resolution) == tuple(table.resolution)
+        else None
+    )
+
+    def decode(M: Tensor, shape: Tensor) -> LocalGaussians:
+        if floor_gen is not None:
+            return floor_gen.to_local(M, shape)
+        return uvmap_to_gaussians(M, table, neutral_vertices(flame, shape), flame.faces, spec)
+
     uv = table.uv.float()
     G, D = idf.n, E + 18
     shape0 = pad_last(idf.shape, flame.n_shape).to(dev)
@@ -585,13 +643,18 @@ def adapt_ev(
         old = dict(m_ck.get("config", {}))
         # a run keeps its own anchor and neck settings where the caller left the defaults (runs from before these
         # fields: no anchor, the hidden neck faded); other values that differ from the run's are refused below
-        old = dict(lambda_prior=0.0, prior_free_facing=0.5, hidden_neck="transparent") | old
+        old = dict(lambda_prior=0.0, prior_free_facing=0.5, hidden_neck="transparent", hidden_band_px=0) | old
         d = EVAdaptConfig()
         cfg = replace(cfg, **{k: old[k] for k in _KEPT_ON_RESUME if getattr(cfg, k) == getattr(d, k)})
         if "color_fourier" not in old:  # a run from before the colour defaults changed: 4 octaves, its lr_color
             old["color_fourier"] = 4
             if (cfg.color_fourier, cfg.lr_color) == (d.color_fourier, d.lr_color):  # not chosen: continue it as it was
                 cfg = replace(cfg, color_fourier=4, lr_color=old.get("lr_color", cfg.lr_color))
+        # the colour MLP's deformation input: a run keeps its own where the caller left the default (runs from before
+        # the field: without it)
+        old.setdefault("color_deform", False)
+        if cfg.color_deform == d.color_deform:
+            cfg = replace(cfg, color_deform=old["color_deform"])
         diff = [k for k in _RESUME_KEYS if k in old and old[k] != cfg.to_json()[k]]
         if diff:
             settings = ", ".join(f"{k}={old[k]!r}" for k in diff)
@@ -601,21 +664,24 @@ def adapt_ev(
                 f"{out}: the checkpoint was made from other clips ({m_ck.get('clips')}); use another out_dir"
             )
         M0 = t_ck["uvmap"]
-        M_start = t_ck.get("uvmap_start", M0 if cfg.lambda_prior == 0 else None)
+        needs_start = cfg.lambda_prior > 0 or cfg.hidden_neck == "prior"  # the anchor or the hidden neck's target
+        M_start = t_ck.get("uvmap_start", None if needs_start else M0)
         if M_start is None:
-            raise AssetError(f"{out}: the checkpoint has no starting map (uvmap_start) for lambda_prior; start afresh")
+            raise AssetError(
+                f"{out}: the checkpoint has no starting map (uvmap_start) for lambda_prior / hidden_neck='prior'; "
+                "start afresh"
+            )
     else:
         M0 = prior_uvmap(generator, idf, table) if generator is not None else mean_head_uvmap(flame.cpu(), table, spec)
         M_start = M0
         flame = flame.to(dev)
     M = nn.Parameter(M0.to(dev).clone())
     M_start = M_start.to(dev).clone()
-    neck = torch.zeros(flame.n_verts, dtype=torch.bool)
-    neck[torch.as_tensor(flame.masks.get("neck", []), dtype=torch.long)] = True
-    neck_faces = neck[flame.faces.cpu()].all(1).to(dev)  # (F,) triangles of the FLAME neck
+    neck_faces = neck_faces_of(flame).to(dev)  # (F,) triangles of the FLAME neck
+    band = band_px_at(cfg.hidden_band_px, idf.height) if cfg.hidden_neck != "transparent" else 0
     if cfg.lambda_prior > 0:  # anchor weight per texel: 1 where the video never shows it, 0 where it shows it squarely
         # with 'transparent', pixels outside the mask are evidence too (no head there): every texel in view counts
-        cover = texel_coverage(flame, shape0, idf, table, masked=cfg.hidden_neck == "ignore")
+        cover = texel_coverage(flame, shape0, idf, table, masked=cfg.hidden_neck != "transparent", band_px=band)
         anchor_w = (1 - cover / cfg.prior_free_facing).clamp(0, 1).square()
         if cfg.hidden_neck == "transparent":  # the neck is fitted to fade where the mask ends: no anchor holds it up
             on_neck = table.scatter(neck_faces.cpu()[table.face_id][:, None].float())[0] > 0
@@ -623,7 +689,9 @@ def adapt_ev(
         anchor_w = anchor_w[None].to(dev)
     with torch.random.fork_rng(devices=[]):  # the MLP's initial weights depend on the seed only
         torch.manual_seed(cfg.seed)
-        mlp = ColorMLP(E, 6, fourier=cfg.color_fourier).set_uv(uv).to(dev) if cfg.color_mlp else None
+        mlp = None
+        if cfg.color_mlp:  # deformation input: 4 features (`avatar.runtime.deform_features`)
+            mlp = ColorMLP(E, 6, fourier=cfg.color_fourier, deform_dims=4 * cfg.color_deform).set_uv(uv).to(dev)
     z = nn.Embedding(G, D, sparse=True).to(dev)
     nn.init.zeros_(z.weight)
     zs = nn.Parameter(torch.zeros(flame.n_shape, device=dev))
@@ -651,7 +719,7 @@ def adapt_ev(
     def current(idx=None, phase2=True):
         "Shape, canonical Gaussians and per-frame parameters (with corrections in phase 2)."
         shape = shape0 + (0.05 * zs if (phase2 and refine and cfg.refine_shape) else 0)
-        lg = uvmap_to_gaussians(M, table, neutral_vertices(flame, shape), flame.faces, spec)
+        lg = decode(M, shape)
         if idx is None:
             return shape, lg
         p = idf.params[idx].to(dev)
@@ -679,11 +747,17 @@ def adapt_ev(
         img = idf.frames[idx].to(dev).float() / 255
         m = idf.masks[idx].to(dev).float()[..., None]
         tgt = img * m
-        if cfg.hidden_neck == "ignore":  # pixels of the neck outside the mask: the target becomes the render itself
+        if cfg.hidden_neck != "transparent":  # pixels of the neck outside the mask: no evidence of the video there
             cams = Camera(idf.viewmat[idx].to(dev), idf.K[idx].to(dev), idf.width, idf.height)
-            hidden = _hidden_neck(flame, shape, p, cams, neck_faces, m[..., 0] > 0.5)[..., None]
-            tgt = torch.where(hidden, rgba[..., :3].detach(), tgt)
-            m = torch.where(hidden, rgba[..., 3:].detach(), m)
+            hidden = _hidden_neck(flame, shape, p, cams, neck_faces, m[..., 0] > 0.5, band)[..., None]
+            if cfg.hidden_neck == "prior":  # ... so the starting map's render of them is the target
+                with torch.no_grad():
+                    lg0 = decode(M_start, shape)
+                    ref = render_batch(lg0, None, flame, shape, p, idf.camera(idx).to(dev))
+            else:  # 'ignore': the render itself (no gradient)
+                ref = rgba.detach()
+            tgt = torch.where(hidden, ref[..., :3], tgt)
+            m = torch.where(hidden, ref[..., 3:], m)
         loss = (rgba[..., :3] - tgt).abs().mean() + cfg.lambda_alpha * (rgba[..., 3:] - m).abs().mean()
         if cfg.lambda_ssim > 0:  # SSIM on the heads' bounding box (the rest is black on black)
             ys, xs = _bbox(idf.masks[idx], 8)
@@ -699,7 +773,7 @@ def adapt_ev(
         if out is None:
             return
         tensors = dict(uvmap=M.detach(), z=z.weight.detach(), zs=zs.detach())
-        if cfg.lambda_prior > 0:
+        if cfg.lambda_prior > 0 or cfg.hidden_neck == "prior":
             tensors["uvmap_start"] = M_start
         if mlp is not None:
             tensors.update({f"mlp.{k}": v for k, v in mlp.state_dict().items()})
@@ -774,6 +848,35 @@ def _temporal_loss(net, h0, h1, body, bmask, radius_px):
     return temporal_loss(net, h0, h1, body, bmask, radius_px)
 
 
+def body_occluders(
+    flame: FLAME,
+    shape: Tensor,  # (S,) identity shape
+    params: Tensor,  # (K, D) packed FLAME parameters of the body frames (their own track)
+    camera: Camera,  # K cameras (batch (K,)) or one unbatched camera for all
+    masks: Tensor,  # (K, H, W) bool head masks of the body frames
+    faces: Tensor | None = None,  # (F,) bool: the triangles that count (None: the whole head; `neck_faces_of`: neck)
+    open_px: int = 1,  # morphological opening: drop occluder parts thinner than 2·open_px + 1 (silhouette slivers)
+    chunk: int = 16,
+) -> Tensor:  # (K, H, W) bool
+    """Where a body frame hides its own head: the frame's tracked FLAME head is rasterised there but the head mask is 0
+    (the torso or a collar is in front). `compose` keeps those pixels of the body frame in front of a rendered head."""
+    K = check_tensor("masks", masks, (None, None, None)).shape[0]
+    check_tensor("params", params, (K, None))
+    if open_px < 0:
+        raise InputError(f"body_occluders: open_px must be ≥ 0, got {open_px}")
+    faces = torch.ones(flame.faces.shape[0], dtype=torch.bool) if faces is None else faces
+    faces = faces.to(flame.faces.device)
+    out = []
+    for a in range(0, K, chunk):
+        i = slice(a, min(a + chunk, K))
+        cam = camera[i] if len(camera.batch_shape) else camera.expand(i.stop - i.start)
+        occ = _hidden_neck(flame, shape, params[i], cam, faces, masks[i].bool()).cpu()
+        if open_px:  # a 1-px rim where the tracked mesh overhangs the mask is not something in front of the head
+            occ = dilate(~dilate(~occ, open_px), open_px) & occ
+        out.append(occ)
+    return torch.cat(out)
+
+
 def fit_body(
     result: EVAdaptResult,  # the adapted identity (its tracks render the heads)
     clips,  # the identity's clips (the ones given to `adapt_ev`, or others)
@@ -844,7 +947,10 @@ def fit_body(
         progress=progress,
         history=hist,
     )
-    return BodyModel(net, idf.frames[body_idx].clone(), idf.masks[body_idx].clone(), rp, hist)
+    # the torso in front of the rendered head: from the body frames' own (refined) track
+    cams = Camera(idf.viewmat[body_idx], idf.K[body_idx], idf.width, idf.height).to(dev)
+    occ = body_occluders(flame, result.shape, params[body_idx].to(dev), cams, idf.masks[body_idx].to(dev))
+    return BodyModel(net, idf.frames[body_idx].clone(), idf.masks[body_idx].clone(), rp, hist, occluders=occ)
 
 # %% ../../nbs/62_adapt.ev.ipynb #7123b4df
 def time_to_psnr(history: list, target: float) -> float | None:

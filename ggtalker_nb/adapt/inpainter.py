@@ -434,4 +434,5 @@ def refit_body(
         progress=progress,
         history=hist,
     )
-    return BodyModel(net, body.frames.clone(), body.masks.clone(), body.radius_px, hist)
+    occ = None if body.occluders is None else body.occluders.clone()
+    return BodyModel(net, body.frames.clone(), body.masks.clone(), body.radius_px, hist, occluders=occ)

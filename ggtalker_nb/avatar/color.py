@@ -28,6 +28,8 @@ def uv_fourier(
 class ColorMLP(nn.Module):
     "Per-Gaussian colour = base colour + a bounded residual from UV position and the frame's expression/pose."
 
+    DEFORM_SCALE, DEFORM_CLIP = 5.0, 3.0  # deformation inputs: clip(5 · log-ratio, ±3)
+
     def __init__(
         self,
         n_expr: int,  # E, expression coefficients per frame
@@ -37,11 +39,17 @@ class ColorMLP(nn.Module):
         fourier: int = 4,  # UV Fourier octaves
         code_dim: int = 16,  # size of the per-frame code
         max_delta: float = 0.5,  # bound of the colour residual
+        deform_dims: int = 0,  # per-Gaussian deformation features (0: off, 4: `avatar.runtime.deform_features`)
     ):
         super().__init__()
         if layers < 1:
             raise InputError(f"ColorMLP: layers must be ≥ 1, got {layers}")
+        if deform_dims not in (0, 4):
+            raise InputError(
+                f"ColorMLP: deform_dims must be 0 (off) or 4 (edge and area log-ratios), got {deform_dims}"
+            )
         self.n_expr, self.pose_dim, self.fourier, self.max_delta = n_expr, pose_dim, fourier, max_delta
+        self.deform_dims = deform_dims
         self.enabled = True
         self.frame_code = nn.Sequential(nn.Linear(n_expr + pose_dim, code_dim), nn.SiLU())
         self.first_g = nn.Linear(3 + 2 + 4 * fourier, hidden)  # per-Gaussian half of layer 1
@@ -59,7 +67,11 @@ class ColorMLP(nn.Module):
             code_dim=code_dim,
             max_delta=max_delta,
         )
+        if deform_dims:  # written only when on: files from before the field keep their config (and load as before)
+            self.config["deform_dims"] = deform_dims
         self.uv = None  # optional (N, 2) buffer: `set_uv`
+        # per-Gaussian deformation half of layer 1 (built last: the other layers' start does not depend on it)
+        self.first_d = nn.Linear(deform_dims, hidden, bias=False) if deform_dims else None
 
     def set_uv(self, uv: Tensor) -> "ColorMLP":
         "Store the Gaussians' UV positions (N, 2) in the module, so `forward(..., uv=None, ...)` and `save` use them."
@@ -102,6 +114,7 @@ class ColorMLP(nn.Module):
         uv: Tensor | None,  # (N, 2) UV position of each Gaussian (None: the stored `set_uv` buffer)
         expr: Tensor,  # (*B, E) expression coefficients of each frame
         pose: Tensor,  # (*B, P) pose features of each frame
+        deform: Tensor | None = None,  # (*B, N, deform_dims) raw log-ratios (`deform_features`); needed iff deform_dims
     ) -> Tensor:  # (*B, N, 3) colours
         "Colours of every Gaussian in every frame."
         check_tensor("base_colors", base_colors, (..., None, 3))
@@ -115,6 +128,12 @@ class ColorMLP(nn.Module):
         check_tensor("pose", pose, (..., self.pose_dim))
         if expr.shape[:-1] != pose.shape[:-1]:
             raise InputError(f"expr and pose batch shapes differ: {tuple(expr.shape[:-1])} vs {tuple(pose.shape[:-1])}")
+        if self.deform_dims and deform is None:
+            raise InputError(f"ColorMLP: built with deform_dims={self.deform_dims}, but no deform features were given")
+        if deform is not None:
+            if not self.deform_dims:
+                raise InputError("ColorMLP: deform features given, but the module was built with deform_dims=0")
+            check_tensor("deform", deform, (..., N, self.deform_dims))
         bshape = torch.broadcast_shapes(base_colors.shape[:-2], expr.shape[:-1])
         if not self.enabled:
             return base_colors.expand(*bshape, N, 3)
@@ -126,7 +145,14 @@ class ColorMLP(nn.Module):
         f = self.first_f(self.frame_code(torch.cat([expr, pose], -1).to(base_colors)))
         # inference: activations in place (same values, no copies)
         fast = not torch.is_grad_enabled()
-        h = torch.nn.functional.silu(g + f[..., None, :], inplace=fast)  # (*B, N, hidden)
+        h = g + f[..., None, :]  # (*B, N, hidden), a new buffer
+        if deform is not None:  # + W_d · clip(5 · log-ratio, ±3), accumulated into that buffer (no other pass over it)
+            x = (deform.to(base_colors) * self.DEFORM_SCALE).clamp(-self.DEFORM_CLIP, self.DEFORM_CLIP)
+            bshape, width = torch.broadcast_shapes(h.shape[:-1], x.shape[:-1]), h.shape[-1]
+            h2 = h.expand(*bshape, width).reshape(-1, width)  # a view of the new buffer unless broadcast (then a copy)
+            x2, w = x.expand(*bshape, self.deform_dims).reshape(-1, self.deform_dims), self.first_d.weight.t()
+            h = (h2.addmm_(x2, w) if fast else torch.addmm(h2, x2, w)).view(*bshape, width)
+        h = torch.nn.functional.silu(h, inplace=fast)
         for lin in self.hidden:
             h = torch.nn.functional.silu(lin(h), inplace=fast)
         return base_colors + self.max_delta * torch.tanh(self.out(h))

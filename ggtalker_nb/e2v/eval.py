@@ -6,7 +6,7 @@
 __all__ = ['EVAL_VIEWS', 'HELDOUT_IDS', 'METHODS', 'STRIPE_VIEWS', 'ASTRONAUT_CROP', 'ASTRONAUT_POINTS', 'frontal_frame',
            'reference_from_clip', 'unwrap_baseline', 'predict_map', 'render_map', 'view_camera', 'ground_truth',
            'texel_lattice', 'stripe_ratio', 'eval_e2v', 'summarize_e2v', 'e2v_table', 'texture_uvmap', 'stripe_views',
-           'E2VCompare', 'astronaut_reference']
+           'surface_gaps', 'E2VCompare', 'astronaut_reference']
 
 # %% ../../nbs/52_e2v.eval.ipynb #fc8fcad3
 import math
@@ -23,7 +23,7 @@ from einops import rearrange
 from torch import Tensor
 
 from ..core import InputError, MissingDependencyError, data_samples_path
-from ..geometry import Camera, orbit_camera
+from ..geometry import Camera, face_normals, orbit_camera
 from ..metrics import psnr, ssim, stripe_energy
 from ..render.gaussians import render
 from .generator import IdentityGaussianGenerator, flame_vertices
@@ -448,6 +448,30 @@ def stripe_views(
             gt=gt[0],
         )
     return out
+
+# %% ../../nbs/52_e2v.eval.ipynb #surface-gaps
+@torch.no_grad()
+def surface_gaps(
+    gen: IdentityGaussianGenerator,
+    M: Tensor,  # (1, 14, U, Vv) map
+    shape: Tensor,  # (1, S) identity shape
+    params: dict,  # FLAME parameters of one frame
+    camera: Camera,  # one unbatched camera (render it larger than the training size: gaps are sub-pixel there)
+    min_alpha: float = 0.9,
+) -> float:
+    """Fraction of the head's opaque pixels (alpha > 0.99) where the splats on triangles facing the camera alone reach
+    alpha < `min_alpha`: where the far side of the head shows through gaps in the front surface."""
+    lg = gen.to_local(M, shape)
+    v = flame_vertices(gen.flame, params)
+    g = lg.to_world(v, gen.flame.faces)
+    R, t = camera.viewmat[:3, :3], camera.viewmat[:3, 3]
+    centre = -(R.T @ t)  # camera centre in world space
+    n = face_normals(v[0], gen.flame.faces)
+    mid = v[0][gen.flame.faces].mean(1)
+    facing = ((n * (centre - mid)).sum(-1) > 0)[lg.face_id]
+    full = render(g, camera).alpha[0, ..., 0] > 0.99
+    front = render(replace(g, opacities=g.opacities * facing), camera).alpha[0, ..., 0]
+    return float((front[full] < min_alpha).float().mean()) if full.any() else 0.0
 
 # %% ../../nbs/52_e2v.eval.ipynb #c7a0eda6
 class E2VCompare:

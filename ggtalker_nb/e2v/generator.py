@@ -450,8 +450,11 @@ class IdentityGaussianGenerator(nn.Module):
         if self.config.min_tangent <= 0:
             return lg
         # σ ← sqrt(σ² + σ_min²) on the tangent axes (0 and 2; axis 1 is the normal), σ_min in the triangle's units
-        k0 = surface_to_local(canon.to(M.dtype), self.flame.faces, self.table.face_id, self.table.bary.to(M.dtype))[1]
-        floor = self.tangent_floor.to(M.dtype) - torch.log(k0)
+        dev = M.device
+        k0 = surface_to_local(canon.to(M), self.flame.faces.to(dev), self.table.face_id.to(dev), self.table.bary.to(M))[
+            1
+        ]
+        floor = self.tangent_floor.to(M) - torch.log(k0)
         ls = lg.log_scales
         t = 0.5 * torch.logaddexp(2 * ls[..., [0, 2]], 2 * floor[..., None].expand_as(ls[..., [0, 2]]))
         return replace(lg, log_scales=torch.stack([t[..., 0], ls[..., 1], t[..., 1]], -1))

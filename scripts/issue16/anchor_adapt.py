@@ -3,13 +3,18 @@ r"""Adapt SynthTalk id0004 (the shipped identity's clips) with one E-V adaptatio
 
     python scripts/issue16/anchor_adapt.py 0 transparent    # the old defaults
     python scripts/issue16/anchor_adapt.py 1 transparent    # the new defaults
-    python scripts/issue16/anchor_adapt.py 1 ignore         # the whole neck (head-only views)
+    python scripts/issue16/anchor_adapt.py 1 ignore 0       # the whole neck (head-only views), as first measured
+    python scripts/issue16/anchor_adapt.py 1 ignore 2       # ... also dropping a 2-px band at the occlusion edge
+    python scripts/issue16/anchor_adapt.py 1 prior 0        # the hidden neck asked to look as the prior draws it
+    FREE=0.7 python scripts/issue16/anchor_adapt.py 1 prior 0   # ... and texels seen at n·v < 0.7 partly anchored
     python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_transparent \
         runs/adapt_anchor/lam1_ignore
 
 Trains on id0004_c000-c009 (split heldout_adapt), logs head PSNR on c010, 1200 steps (no time budget), 1 thread;
-writes runs/adapt_anchor/lam{λ}_{mode}/ (map + shape as safetensors, history as JSON). Needs data/synthtalk_e2v
-(`ggtalker synthtalk`, see scripts/train_e2v_orbit.py).
+writes runs/adapt_anchor/lam{λ}_{mode}[_band{b}]/ (map + shape as safetensors, history as JSON). The third argument is
+`EVAdaptConfig.hidden_band_px` (default: the config's; named in the folder when not 'transparent' and not 0); $FREE
+sets `prior_free_facing` (named when not 0.5); the colour MLP has no deformation input unless DEFORM=1. Needs
+$DATA (default data/synthtalk_e2v; `ggtalker synthtalk`, see scripts/train_e2v_orbit.py).
 """
 
 import json
@@ -27,12 +32,26 @@ from ggtalker_nb.talker import Talker
 
 torch.set_num_threads(1)
 lam, mode = float(sys.argv[1]), sys.argv[2]
-data = sys.argv[3] if len(sys.argv) > 3 else "data/synthtalk_e2v"
-out = Path(f"runs/adapt_anchor/lam{lam:g}_{mode}")
+band = int(sys.argv[3]) if len(sys.argv) > 3 else EVAdaptConfig().hidden_band_px
+data = os.environ.get("DATA", "data/synthtalk_e2v")
+free = float(os.environ.get("FREE", EVAdaptConfig().prior_free_facing))  # `prior_free_facing`
+out = Path(
+    f"runs/adapt_anchor/lam{lam:g}_{mode}"
+    + (f"_band{band}" if mode != "transparent" and band else "")
+    + (f"_free{free:g}" if free != 0.5 else "")
+)
 t = Talker.from_pretrained()
 paths = sorted(p for p in clip_paths(data) if p.name.startswith("id0004_c0") and p.name != "id0004_c011")
 train, held = [p for p in paths if p.name != "id0004_c010"], [p for p in paths if p.name == "id0004_c010"]
-cfg = EVAdaptConfig(lambda_prior=lam, hidden_neck=mode, eval_every=200, progress=False)
+cfg = EVAdaptConfig(
+    lambda_prior=lam,
+    hidden_neck=mode,
+    hidden_band_px=band,
+    prior_free_facing=free,
+    color_deform=os.environ.get("DEFORM", "0") == "1",  # the runs of the table were made without it
+    eval_every=200,
+    progress=False,
+)
 t0 = time.time()
 r = adapt_ev(train, t.generator, cfg, out_dir=out / "ckpt", eval_clips=held, flame=t.flame)
 out.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,10 @@
 r"""Novel views (yaw 0-180°) of adapted maps (scripts/issue16/anchor_adapt.py) against SynthTalk's render of the
 head mesh alone (`e2v.eval.ground_truth`) for id0004's held-out clip c011, frame 10: head PSNR, silhouette IoU and
-stripe ratio (as scripts/stripes_adapted.py), plus the held-out front PSNR of the adaptation log. Writes the table
-'adapt_anchor' into results/e2v_views.json and a picture to nbs/images/adapt_anchor.png.
+stripe ratio (as scripts/stripes_adapted.py), plus the held-out front PSNR of the adaptation log, plus the front view:
+each head composited on the shipped identity's body frames 0/10/20, PSNR on the lower neck against the body frame,
+with the head in front of everything and with the body frames' occluders in front (scripts/issue16/neck_front.py).
+Writes the table 'adapt_anchor' into results/e2v_views.json and a picture to nbs/images/adapt_anchor.png (per run:
+front frame 0 with the head in front, the same with the occluders, then yaw 0, 60, 90, 135, 180).
 
     python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_ignore
 """
@@ -25,6 +28,9 @@ from ggtalker_nb.gaussians.uvmap import uv_texel_table, uvmap_to_gaussians
 from ggtalker_nb.metrics import psnr
 from ggtalker_nb.render.gaussians import render
 from ggtalker_nb.talker import Talker
+
+sys.path.insert(0, str(Path(__file__).parent))
+from neck_front import front_rows  # noqa: E402
 
 torch.set_num_threads(1)
 DATA = os.environ.get("DATA", "data/synthtalk_e2v")
@@ -51,6 +57,7 @@ for run in map(Path, sys.argv[1:]):
         setting=run.name,
         lambda_prior=rec["config"]["lambda_prior"],
         hidden_neck=rec["config"]["hidden_neck"],
+        hidden_band_px=rec["config"].get("hidden_band_px", 0),
         front_psnr_heldout=round(rec["history"][-1]["psnr_eval"], 2),
     )
     ims = []
@@ -67,25 +74,34 @@ for run in map(Path, sys.argv[1:]):
         row[f"iou_{yaw}"] = round(float(((a > 0.5) & (gm[0] > 0.5)).sum() / ((a > 0.5) | (gm[0] > 0.5)).sum()), 3)
         row[f"stripe_{yaw}"] = None if r is None else round(r, 2)
         ims.append((pred.numpy() * 255).astype(np.uint8))
+    fr, fp = front_rows([str(run)])
+    row["front_lower_neck_head_in_front"] = fr[0]["psnr_lower_neck_head_in_front"]
+    row["front_lower_neck_occluders"] = fr[0]["psnr_lower_neck_occluders"]
+    front = [(np.asarray(x) * 255 + 0.5).clip(0, 255).astype(np.uint8) for x in fp[0][0]]
     rows.append(row)
-    pics.append(np.concatenate(ims, 1))
+    pics.append(np.concatenate(front + ims, 1))
     print(json.dumps(row), flush=True)
 Image.fromarray(np.concatenate(pics, 0)).save("nbs/images/adapt_anchor.png")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 p = Path("results/e2v_views.json")
 res = json.loads(p.read_text())
 cmd = (
-    "python scripts/issue16/anchor_adapt.py λ MODE (each setting) && python scripts/issue16/anchor_views.py "
-    + " ".join(sys.argv[1:])
+    "python scripts/issue16/anchor_adapt.py λ MODE [BAND] (each setting; FREE=0.7 for prior_free_facing) && "
+    "python scripts/issue16/anchor_views.py " + " ".join(sys.argv[1:])
 )
 table = dict(
     name="adapt_anchor",
-    title="E-V adaptation of SynthTalk id0004 (1200 steps, same prior and clips), three settings: no anchor with "
-    "the hidden neck faded (before), lambda_prior 1 weighted by texel coverage with the hidden neck faded (the "
-    "defaults), and lambda_prior 1 with the hidden neck ignored; held-out front PSNR from the adaptation log, then "
-    "frame 10 of the held-out clip c011 at yaw 0–180° against the head mesh alone, without the colour MLP",
-    columns=["setting", "lambda_prior", "hidden_neck", "front_psnr_heldout"]
-    + [f"{m}_{y}" for m in ("psnr", "iou", "stripe") for y in YAWS],
+    title="E-V adaptation of SynthTalk id0004 (1200 steps, the same prior — the shipped E2V prior before its "
+    "min_tangent fine-tune — and clips, the colour MLP without the deformation input): no anchor with the hidden neck "
+    "faded; lambda_prior 1 weighted by texel coverage with the hidden neck faded ('transparent'), ignored ('ignore', "
+    "also with a 2-px edge band) or asked to look as the prior draws it ('prior', also with prior_free_facing 0.7 "
+    "and lambda_prior 10); held-out front PSNR from the adaptation log, then frame 10 of the held-out clip c011 at yaw "
+    "0–180° against the head mesh alone, without the colour MLP; last: PSNR of the lower neck (the body frames' "
+    "occluders grown by 4 px) of the front composite on the shipped identity's body frames 0/10/20 against those "
+    "frames, head in front vs occluders in front",
+    columns=["setting", "lambda_prior", "hidden_neck", "hidden_band_px", "front_psnr_heldout"]
+    + [f"{m}_{y}" for m in ("psnr", "iou", "stripe") for y in YAWS]
+    + ["front_lower_neck_head_in_front", "front_lower_neck_occluders"],
     rows=rows,
     notes=[
         f"{cmd}; commit {commit} + working tree; the project's 2-core CPU, 1 thread, load "

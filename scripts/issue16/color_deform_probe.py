@@ -1,4 +1,5 @@
 # colour ablation, probe: does a per-Gaussian deformation input help the colour MLP? (issue #16.4, experiment only)
+# superseded: the input is shipped (EVAdaptConfig.color_deform, default on; scripts/issue16/color_run_deform.py)
 # The MLP's per-Gaussian half of layer 1 also sees 4 features of its parent triangle in the frame: log edge-length
 # ratios (3) and log area ratio against the neutral mesh (same shape, zero expression and pose) — the local stretch
 # the SynthTalk shading follows. Swapped in by patching adapt.ev / avatar.runtime (nothing in the package changes).
@@ -72,6 +73,7 @@ for seed in tuple(int(s) for s in os.environ.get("SEEDS", "0,1,2").split(",")):
         phase1_steps=300,
         phase2_steps=300,
         threads=1,
+        color_deform=False,  # as measured: before the deformation input existed
         variants=(True,),
         seeds=(seed,),
         train_eval=True,

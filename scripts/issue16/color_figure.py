@@ -1,6 +1,6 @@
 # figure for issue #16.4: what the colour MLP changes on the mouth of held-out frames (SynthTalk with shading)
 # run from the repository root after color_run_seeds.py with FRAMES=runs/color/frames:
-#   PYTHONPATH=. python scripts/issue16/color_figure.py [runs/color/frames/shaded_on_s0.safetensors]
+#   PYTHONPATH=. python scripts/issue16/color_figure.py [runs/color/frames/shaded_on_s0.safetensors [OUT.png]]
 # writes nbs/images/color_mouth.png: per frame (widest-open mouths), truth | with the MLP | MLP off (same Gaussians) |
 # |with − off| ×4 | |truth − off| ×4 (what a perfect colour model would add)
 import sys
@@ -36,6 +36,6 @@ for i, tiles in enumerate(cols):
         im = Image.fromarray((x.numpy() * 255).astype(np.uint8))
         im = im.resize((x.shape[1] * S, x.shape[0] * S), Image.NEAREST)
         canvas.paste(im, (40 + j * (w + 4), 16 + i * (h + 4)))
-canvas.save("nbs/images/color_mouth.png")
+canvas.save(sys.argv[2] if len(sys.argv) > 2 else "nbs/images/color_mouth.png")
 mse = lambda a, b: float(((a - b) ** 2)[t["mouth"]].mean())
 print("mouth MSE off / on:", mse(f["mlp_off"], f["truth"]), mse(f["with_mlp"], f["truth"]), canvas.size)

@@ -15,6 +15,7 @@ for lr, variants in ((1e-2, (True,)), (1e-3, (True, False))):
         phase1_steps=300,
         phase2_steps=300,
         threads=1,
+        color_deform=False,  # as measured: before the deformation input existed
         variants=variants,
         lr_color=lr,
     )

@@ -23,6 +23,7 @@ for seed in SEEDS:
             phase1_steps=300,
             phase2_steps=300,
             threads=1,
+            color_deform=False,  # as measured: before the deformation input existed
             variants=(use_mlp,),
             seeds=(seed,),
             train_eval=True,
