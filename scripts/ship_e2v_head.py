@@ -125,7 +125,7 @@ P = Path("results/e2v_views.json")
 old_rec = json.loads(P.read_text()) if P.exists() else {}
 keep_tables = [t for t in old_rec.get("tables", []) if t["name"] != "e2v_views"]
 keep_figs = {k: v for k, v in old_rec.get("figures", {}).items() if k.startswith(("adapted_", "astronaut_", "gaps_"))}
-keep_head = [h for h in old_rec.get("headline", []) if h.get("order") in (24, 25)]
+keep_head = [h for h in old_rec.get("headline", []) if h.get("order") in (24, 25, 26)]
 rec = dict(
     title="E2V one-image heads from every side (4 held-out SynthTalk identities × 4 frames, 128²; stripes at 256²)",
     record=dict(

@@ -1,4 +1,4 @@
-"The colour stage's settings: EVAdaptConfig.color_fourier reaches the colour MLP; old runs and files keep theirs."
+"Colour settings: EVAdaptConfig.color_fourier and color_deform reach the colour MLP; old runs and files keep theirs."
 
 import shutil
 from dataclasses import replace
@@ -116,22 +116,37 @@ def sample():
     return load_identity(data_samples_path("identity_sample"))
 
 
-def test_an_identity_from_before_the_field_renders_as_before(sample):
-    "render_batch with an MLP without the input = the colour MLP applied exactly as before the field, then rendered."
+def _old_format_mlp(mlp, path):
+    "Write `mlp` without the deformation input as files from before the field were written (no deform_dims key)."
+    from ggtalker_nb.core import save_safetensors
+
+    config = {k: v for k, v in mlp.config.items() if k != "deform_dims"}
+    state = {k: v for k, v in mlp.state_dict().items() if k != "first_d.weight"}
+    save_safetensors(state, path, {"kind": "ColorMLP", "config": config, "enabled": True})
+    return path
+
+
+def test_an_identity_from_before_the_field_renders_as_before(sample, tmp_path):
+    """A colour-MLP file from before the field loads without the input and re-saves to the same metadata; render_batch
+    with it = the colour MLP applied exactly as before the field, then rendered."""
     from ggtalker_nb.avatar.runtime import color_pose, pack_track, posed_vertices, render_batch, split_params
     from ggtalker_nb.render.gaussians import render
 
     ident, flame = sample
-    assert "deform_dims" not in ident.color_mlp.config and ident.color_mlp.first_d is None
+    f = _old_format_mlp(ident.color_mlp, tmp_path / "old.safetensors")
+    mlp = ColorMLP.load(f).eval()
+    assert "deform_dims" not in mlp.config and mlp.first_d is None and mlp.deform_dims == 0
+    mlp.save(tmp_path / "again.safetensors")
+    assert load_safetensors(tmp_path / "again.safetensors")[1] == load_safetensors(f)[1]
     cam = ident.camera
     cam = type(cam)(cam.viewmat, cam.K * torch.tensor([[0.25], [0.25], [1.0]]), 64, 64)
     params = pack_track({k: v[:2] for k, v in ident.pose.items()}, flame.n_expr)
     with torch.no_grad():
         lg = ident.gaussians.local()
-        new = render_batch(lg, ident.color_mlp, flame, ident.shape, params, cam)
+        new = render_batch(lg, mlp, flame, ident.shape, params, cam)
         parts = split_params(params, flame.n_expr)
         world = lg.to_world(posed_vertices(flame, ident.shape, params), flame.faces)
-        colors = ident.color_mlp(lg.colors, None, parts["expr"], color_pose(parts))  # the call before the field
+        colors = mlp(lg.colors, None, parts["expr"], color_pose(parts))  # the call before the field
         world = replace(world, colors=colors)
         old = render(world, cam).rgba
     assert torch.equal(new, old[:, 0] if old.ndim == 5 else old)
@@ -146,7 +161,7 @@ def test_an_identity_with_the_deformation_input_saves_and_loads(sample, tmp_path
 
     ident, flame = sample
     torch.manual_seed(0)
-    mlp = ColorMLP(flame.n_expr, 6, deform_dims=4).set_uv(ident.color_mlp.uv)
+    mlp = ColorMLP(flame.n_expr, 6, deform_dims=4).set_uv(ident.color_mlp.uv)  # whatever the sample has
     with torch.no_grad():
         mlp.out.weight.normal_(0, 0.1)
     save_identity(tmp_path / "id", dc_replace(ident, color_mlp=mlp.eval()))

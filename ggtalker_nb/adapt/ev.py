@@ -101,7 +101,7 @@ class EVAdaptConfig(LoopConfig):
     # prior instead of drifting under Adam's normalised steps; texels seen squarely are free
     lambda_prior: float = 1.0
     # coverage (max n·v) at and above which a texel is not anchored (0.5 until the whole neck: 0.7 holds the grazing
-    # texels under the jaw, stripes at yaw 90° 2.1× → 1.85×, held-out front −0.1 dB; results/e2v_views.json adapt_anchor)
+    # texels under the jaw, stripes at yaw 90° 2.1× → 1.85×, held-out front −0.1 dB; e2v_views.json adapt_anchor)
     prior_free_facing: float = 0.7
     # the FLAME neck where the head mask leaves it out (a torso or collar hides it): 'prior' (those pixels are asked to
     # look as the starting map draws them: a whole neck, and no streaks from Gaussians whose hidden half nothing else

@@ -394,6 +394,9 @@ def compose(
     # body frame, in front of the rendered head. None: the head is in front everywhere
     body_occluders: Tensor | None = None,
     feather_px: int = 1,  # soft edge of the occluders (`occluder_alpha`)
+    # grow the occluders by this many pixels where the body frame shows no head: the rendered head's splats reach
+    # 1–3 px past the mesh it hides behind the torso, and would draw a thin neck-coloured line around it
+    grow_px: int = 2,
 ) -> Tensor:  # (T, H, W, 3) in [0, 1]
     "Put rendered heads on the identity's body and background (inpainter, or a naive paste when `model` is None)."
     T = check_tensor("head_rgba", head_rgba, (None, None, None, 4)).shape[0]
@@ -416,8 +419,11 @@ def compose(
             with torch.no_grad():
                 out = model(h, masked, keep)
         if body_occluders is not None:  # the torso in front: the body frame itself, over the composite
-            a = occluder_alpha(body_occluders[j].to(out.device), feather_px)[..., None].to(out)
-            out = a * body_frames[j].to(out) + (1 - a) * out
+            occ = body_occluders[j].to(out.device).bool()
+            if grow_px > 0:
+                occ = occ | (dilate(occ, grow_px) & ~body_masks[j].to(out.device).bool())
+            a = occluder_alpha(occ, feather_px)[..., None].to(out)
+            out = torch.lerp(out, body_frames[j].to(out), a)  # exact where the two agree
         outs.append(out)
     return torch.cat(outs).clamp(0, 1)
 

@@ -1,7 +1,7 @@
 # cost of the colour MLP's deformation input per frame on the CPU: render_batch at 256² with the shipped identity
-# (data_samples/identity_sample), its colour MLP as shipped (no deformation input) against the same MLP with the input
-# (deform_dims=4, the shipped weights plus a random first_d), one frame per call, 1 torch thread; the calls interleave
-# and each figure is the median of REPS; the feature alone (neutral_vertices + deform_features) is timed the same way
+# (data_samples/identity_sample), its colour MLP without the input against the same MLP with it (deform_dims=4: the
+# shipped weights plus a random first_d, or the reverse for an identity made with the input), 1 torch thread; the calls
+# interleave and each figure is the median of REPS; the features alone (neutral_vertices + deform_features) likewise
 # run from the repository root: OUT=runs/color/deform_cost.json PYTHONPATH=. python scripts/issue16/color_deform_cost.py
 # (prints one JSON line; batch sizes BATCH=1,8: one frame per call, and render_frames' chunk)
 import json
@@ -19,11 +19,13 @@ from ggtalker_nb.geometry import Camera
 torch.set_num_threads(1)
 REPS, SIZE = int(os.environ.get("REPS", 40)), int(os.environ.get("SIZE", 256))
 ident, flame = load_identity("data_samples/identity_sample")
-plain = ident.color_mlp
+shipped = ident.color_mlp  # with or without the input: the other one is built from its weights
+config = {k: v for k, v in shipped.config.items() if k != "deform_dims"}
 torch.manual_seed(0)
-deform = ColorMLP(**{**plain.config, "deform_dims": 4}).set_uv(plain.uv)
-deform.load_state_dict(plain.state_dict(), strict=False)
-deform.eval()
+plain, deform = ColorMLP(**config).set_uv(shipped.uv), ColorMLP(**config, deform_dims=4).set_uv(shipped.uv)
+plain.load_state_dict({k: v for k, v in shipped.state_dict().items() if k != "first_d.weight"})
+deform.load_state_dict(shipped.state_dict(), strict=False)  # first_d: the shipped one, or a random start
+plain.eval(), deform.eval()
 cam = ident.camera
 s = SIZE / cam.width
 cam = Camera(cam.viewmat, cam.K * torch.tensor([[s], [s], [1.0]]), SIZE, SIZE)
