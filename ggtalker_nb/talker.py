@@ -639,8 +639,26 @@ def _u8(x: Tensor) -> np.ndarray:
     return (x.clamp(0, 1) * 255 + 0.5).to(torch.uint8).cpu().numpy()
 
 
-def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, Tensor | None, int]:
-    "Body frames (float [0,1]), head masks and occluders (None: the file has none) at W×H, and the dilation radius."
+@dataclass
+class _SizedBody:
+    "The body model at one output size: frames (float [0, 1]), head masks, occluders (None: the file has none), radius."
+
+    inpainter: Inpainter
+    frames: Tensor
+    masks: Tensor
+    occluders: Tensor | None
+    radius: int
+
+    def compose(self, heads: Tensor, idx: Tensor, chunk: int = 16) -> Tensor:
+        "Rendered heads (T, H, W, 4) on the body frames `idx` (T,): `avatar.body.compose`."
+        at = lambda x: None if x is None else x[idx].to(heads.device)
+        return compose(
+            self.inpainter, heads, at(self.frames), at(self.masks), "loop", 0, self.radius, chunk, at(self.occluders)
+        )
+
+
+def _resize_body(body: BodyModel, W: int, H: int) -> _SizedBody:
+    "The body model's frames, head masks and occluders at W×H, and its dilation radius scaled with them."
     f, m, o = body.frames.float() / 255, body.masks, body.occluders
     K, H0, W0 = m.shape
     if (W, H) != (W0, H0):
@@ -653,11 +671,7 @@ def _resize_body(body: BodyModel, W: int, H: int) -> tuple[Tensor, Tensor, Tenso
         m = F.interpolate(m[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
         if o is not None:
             o = F.interpolate(o[:, None].float(), size=(H, W), mode="bilinear", align_corners=False)[:, 0] > 0.5
-    return f.clamp(0, 1), m, o, max(1, round(body.radius_px * H / H0))
-
-
-def _at(x: Tensor | None, i, dev) -> Tensor | None:
-    return None if x is None else x[i].to(dev)
+    return _SizedBody(body.inpainter, f.clamp(0, 1), m, o, max(1, round(body.radius_px * H / H0)))
 
 
 @patch
@@ -733,7 +747,7 @@ def speak(
     cam = scale_camera(base, W, H).to(dev)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
     if with_body:
-        bf, bm, bo, radius = _resize_body(ident.body, W, H)
+        sized = _resize_body(ident.body, W, H)
     shape = ident.shape.to(dev)
     if "orbit" in views:
         with torch.no_grad():
@@ -756,17 +770,7 @@ def speak(
             if with_body:
                 i = track["body_index"][a:b]
                 with timer("inpainter"):
-                    rgb = compose(
-                        ident.body.inpainter,
-                        heads,
-                        bf[i].to(dev),
-                        bm[i].to(dev),
-                        "loop",
-                        0,
-                        radius,
-                        chunk,
-                        body_occluders=_at(bo, i, dev),
-                    )
+                    rgb = sized.compose(heads, i, chunk)
             else:
                 rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
             out["front"][a:b] = _u8(rgb)
@@ -995,7 +999,7 @@ def stream(
     H, W = image_resolution(resolution, base.width, base.height, res_name)
     cam = scale_camera(base, W, H).to(dev)
     if with_body:
-        bf, bm, bo, radius = _resize_body(ident.body, W, H)
+        sized = _resize_body(ident.body, W, H)
     bg = torch.tensor(background, dtype=torch.float32, device=dev)
     p = {k: torch.as_tensor(v).float().cpu() for k, v in ident.pose.items()}
     shape, c = ident.shape.to(dev), model.config
@@ -1015,17 +1019,7 @@ def stream(
         )
         heads = render_frames(ident.gaussians, ident.color_mlp, flame, shape, sub, cam, chunk=max(1, e - a))
         if with_body:
-            rgb = compose(
-                ident.body.inpainter,
-                heads,
-                bf[idx].to(dev),
-                bm[idx].to(dev),
-                "loop",
-                0,
-                radius,
-                max(1, e - a),
-                body_occluders=_at(bo, idx, dev),
-            )
+            rgb = sized.compose(heads, idx, max(1, e - a))
         else:
             rgb = heads[..., :3] + (1 - heads[..., 3:]) * bg
         fl = dict(expr=np.asarray(expr), pose=pose.numpy(), translation=p["translation"][idx].numpy())
@@ -1166,7 +1160,7 @@ def bench_talker(
     for s in sizes:
         W = max(2, round(ident.camera.width * s / ident.camera.height))
         cam = scale_camera(ident.camera, W, s).to(t.device)
-        bf, bm, bo, r = _resize_body(ident.body, W, s)
+        sized = _resize_body(ident.body, W, s)
         bi = pingpong(T, ident.n_body)
 
         def head(mlp):
@@ -1174,11 +1168,7 @@ def bench_talker(
 
         heads = head(ident.color_mlp)  # warm-up
         h0, h1 = best(lambda: head(None)), best(lambda: head(ident.color_mlp))
-        inp = best(
-            lambda: compose(
-                ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, r, body_occluders=_at(bo, bi, bf.device)
-            )
-        )
+        inp = best(lambda: sized.compose(heads, bi))
         ms = lambda sec: 1000 * sec / T
         rows.append(
             dict(

@@ -20,13 +20,12 @@ import torch
 
 def stage_rows(sizes=(256, 512), threads=(2, 1), frames=24, repeats=5, chunk=8):
     from dataclasses import replace
-    from ggtalker_nb.adapt.inpainter import compose
     from ggtalker_nb.avatar.runtime import color_pose, split_params, pack_track
     from ggtalker_nb.core import data_samples_path, pad_last
     from ggtalker_nb.geometry import Camera
     from ggtalker_nb.render import kernels as RK
     from ggtalker_nb.render.gaussians import render
-    from ggtalker_nb.talker import Talker, _at, _resize_body, pingpong, scale_camera, speech_16k, _u8
+    from ggtalker_nb.talker import Talker, _resize_body, pingpong, scale_camera, speech_16k, _u8
 
     t = Talker()
     ident = t.load_identity(data_samples_path("identity_sample", must_exist=True))
@@ -51,7 +50,7 @@ def stage_rows(sizes=(256, 512), threads=(2, 1), frames=24, repeats=5, chunk=8):
         for s in sizes:
             W = max(2, round(ident.camera.width * s / ident.camera.height))
             cam0 = scale_camera(ident.camera, W, s)
-            bf, bm, bo, rad = _resize_body(ident.body, W, s)
+            sized = _resize_body(ident.body, W, s)
             bi = pingpong(frames, ident.n_body)
             with torch.no_grad():
                 P = [split_params(params[c], flame.n_expr) for c in chunks]
@@ -71,9 +70,7 @@ def stage_rows(sizes=(256, 512), threads=(2, 1), frames=24, repeats=5, chunk=8):
                 Cc = [mlp(lg.colors, None, p["expr"], color_pose(p)) for p in P]
                 G = [replace(g, colors=c) for g, c in zip(G, Cc)]
                 heads = torch.cat([render(g, cm).rgba[:, 0].clamp(0, 1) for g, cm in zip(G, cams)])
-                rgb = compose(
-                    ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, rad, body_occluders=_at(bo, bi, bf.device)
-                )
+                rgb = sized.compose(heads, bi)
 
             def proj(g, cm):
                 B = g.means.shape[0]
@@ -102,9 +99,7 @@ def stage_rows(sizes=(256, 512), threads=(2, 1), frames=24, repeats=5, chunk=8):
                 "projection": lambda: [proj(g, cm) for g, cm in zip(G, cams)],
                 "rasterizer": lambda: [rast(pr, g) for pr, g in zip(PR, G)],
                 "render_call": lambda: [render(g, cm) for g, cm in zip(G, cams)],
-                "inpainter": lambda: compose(
-                    ident.body.inpainter, heads, bf[bi], bm[bi], "loop", 0, rad, body_occluders=_at(bo, bi, bf.device)
-                ),
+                "inpainter": lambda: sized.compose(heads, bi),
                 "to_uint8": lambda: _u8(rgb),
             }
             times = {k: [] for k in stages}
