@@ -25,6 +25,7 @@ from ..a2e.audio import AUDIO_FPS
 from ..a2e.model import expect_state, expect_tensor, load_a2e, save_a2e
 from .color import ColorMLP
 from .body import BodyModel
+from .runtime import render_frames
 from ..sample_head import sample_head_flame
 
 # %% ../../nbs/59_avatar.identity.ipynb #9e836984
@@ -93,6 +94,12 @@ class Identity:
     @property
     def n_body(self) -> int:
         return int(self.body.frames.shape[0])
+
+    def body_heads(self, flame: FLAME, frames: slice | None = None) -> Tensor:
+        """The head rendered at the body frames' own tracked pose and expression, jaw closed: (K, H, W, 4)
+        premultiplied, what the body inpainter is fitted against (`adapt.inpainter.refit_body`)."""
+        pose = {k: torch.as_tensor(v if frames is None else v[frames]).float() for k, v in self.pose.items()}
+        return render_frames(self.gaussians, self.color_mlp, flame, self.shape, pose, self.camera).clamp(0, 1)
 
 
 def pingpong(T: int, K: int) -> Tensor:

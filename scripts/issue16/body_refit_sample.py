@@ -7,22 +7,12 @@ import time
 import torch
 from ggtalker_nb.adapt.inpainter import refit_body
 from ggtalker_nb.avatar.identity import load_identity
-from ggtalker_nb.avatar.runtime import render_frames
 from ggtalker_nb.core import data_samples_path
 
 torch.set_num_threads(1)
 t0 = time.perf_counter()
 ident, flame = load_identity(data_samples_path("identity_sample"))
-p = ident.pose
-track = dict(
-    expr=p["expr"],
-    rotation=p["rotation"],
-    neck=p["neck"],
-    jaw=torch.zeros(len(p["expr"]), 3),
-    eyes=p["eyes"],
-    translation=p["translation"],
-)
-heads = render_frames(ident.gaussians, ident.color_mlp, flame, ident.shape, track, ident.camera).clamp(0, 1)
+heads = ident.body_heads(flame)
 steps = int(os.environ.get("STEPS", 1500))
 b = refit_body(ident.body, heads=heads, steps=steps)
 b.save(

@@ -21,7 +21,6 @@ import torch
 
 from ggtalker_nb.adapt.inpainter import refit_body
 from ggtalker_nb.avatar.identity import file_sha256, load_identity
-from ggtalker_nb.avatar.runtime import render_frames
 
 torch.set_num_threads(1)
 what, src = sys.argv[1], Path(sys.argv[2])
@@ -29,16 +28,7 @@ steps = int(os.environ.get("STEPS", 1500))
 if what == "refit":
     t0 = time.perf_counter()
     ident, flame = load_identity(src)
-    p = ident.pose
-    track = dict(
-        expr=p["expr"],
-        rotation=p["rotation"],
-        neck=p["neck"],
-        jaw=torch.zeros(len(p["expr"]), 3),
-        eyes=p["eyes"],
-        translation=p["translation"],
-    )
-    heads = render_frames(ident.gaussians, ident.color_mlp, flame, ident.shape, track, ident.camera).clamp(0, 1)
+    heads = ident.body_heads(flame)
     b = refit_body(ident.body, heads=heads, steps=steps)
     if b.occluders is None:  # refit_body of an older tree: keep the body frames' occluders
         b.occluders = ident.body.occluders
