@@ -11,14 +11,19 @@ the three splits, style distance).
 `--eval` / `--against`: files written by `evaluate_a2e` + `evaluate_style` in the layout
 `{"seed0:splits": {split: summary}, "seedS:sentences": summary, "seedS:style": style_report}` (one per model; the
 shipped prior's is `--against`). The gate passes when the candidate is no worse on every target and better on one.
+Since session 7 the targets include diversity (held-out sentences, seed 0): the distance |log2(div / GT div)| of the
+samples' spread from the ground truth's (`--gt-div`, default 1.26 mm: the same speech with 4 motion seeds, 20
+held-out-sentence clips, `div_gt` of results/a2e_eval.json); the issue asks for diversity within 2x of the ground truth.
 """
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 
 SPLITS = ("test_sentence", "test_voice", "test_language")
+GT_DIV = 1.26  # mm, held-out sentences: the ground truth's diversity (`div_gt`, results/a2e_eval.json)
 
 
 def seed_values(ev: dict, key: str) -> list[float]:
@@ -27,7 +32,13 @@ def seed_values(ev: dict, key: str) -> list[float]:
     return out + [v[key] for k, v in sorted(ev.items()) if k.endswith(":sentences") and not k.startswith("seed0")]
 
 
-def gate_rows(new: dict, old: dict) -> list[dict]:
+def div_gap(ev: dict, gt_div: float) -> float:
+    "|log2(diversity / ground-truth diversity)| on held-out sentences (seed 0); inf for a deterministic model."
+    d = ev["seed0:splits"]["test_sentence"]["div"]
+    return abs(math.log2(d / gt_div)) if d > 0 else math.inf
+
+
+def gate_rows(new: dict, old: dict, gt_div: float | None = GT_DIV) -> list[dict]:
     "One row per target: name, candidate, shipped, lower_is_better, ok (no worse), better."
     mean = lambda xs: sum(xs) / len(xs)
     rows = [("LVE mm, held-out sentences", mean(seed_values(new, "lve")), mean(seed_values(old, "lve")), True)]
@@ -37,6 +48,8 @@ def gate_rows(new: dict, old: dict) -> list[dict]:
         )
     style = lambda ev: mean([v["style_dist"] for k, v in ev.items() if k.endswith(":style")])
     rows.append(("style distance", style(new), style(old), True))
+    if gt_div is not None:
+        rows.append(("diversity |log2(div / GT div)|", div_gap(new, gt_div), div_gap(old, gt_div), True))
     out = []
     for name, a, b, low in rows:
         better = a < b if low else a > b
@@ -56,12 +69,13 @@ def main(argv=None):
     p.add_argument("--against", help="evaluation file of the prior shipped now")
     p.add_argument("--command", help="the exact training command (stored in the shipped file)")
     p.add_argument("--dry-run", action="store_true")
+    p.add_argument("--gt-div", type=float, default=GT_DIV, help="ground-truth diversity (mm) of the diversity target")
     p.add_argument("--no-gate", action="store_true", help="ship without comparing (the original 2000-step record)")
     a = p.parse_args(argv)
     if not a.no_gate:
         if not (a.eval and a.against):
             raise SystemExit("ship_a2e: give --eval and --against (or --no-gate)")
-        rows = gate_rows(json.load(open(a.eval)), json.load(open(a.against)))
+        rows = gate_rows(json.load(open(a.eval)), json.load(open(a.against)), a.gt_div)
         for r in rows:
             verdict = "ok" if r["ok"] else "WORSE"
             print(f"{r['target']:38s} candidate {r['candidate']:.4f}  shipped {r['shipped']:.4f}  {verdict}")
@@ -95,7 +109,7 @@ def main(argv=None):
         meta.update(
             command=a.command,
             train_config=train_config,
-            gate=gate_rows(json.load(open(a.eval)), json.load(open(a.against))) if a.eval else None,
+            gate=gate_rows(json.load(open(a.eval)), json.load(open(a.against)), a.gt_div) if a.eval else None,
         )
     meta.update(val=h.get("val", []), nan_skipped=h.get("nan_skipped", 0))
     save_safetensors(

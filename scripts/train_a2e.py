@@ -28,6 +28,14 @@ one thread at machine load 4-8, 46 min for the prior), and the regression baseli
         --out runs/a2e_long_prior_s0
     python scripts/train_a2e.py regression ... (the same arguments) --out runs/a2e_long_regression_s0
 
+Issue #17, residual parameterisation (session 7): the mean head and the shared audio/condition/identity encoders
+are the 2400-step regression baseline's, kept fixed; the diffusion blocks start from the shipped prior and learn the
+residual x - mean (its per-channel scale fitted first on the training windows):
+
+    python scripts/train_a2e.py residual --data data/synthtalk_a2e --steps 1800 --batch 16 --augment 0.2 \
+        --warmup 100 --no-val --ckpt-every 100 --seed 0 --init data_samples/priors/a2e_cpu.safetensors \
+        --init-mean runs/a2e_long_regression_s0/final.safetensors --out runs/a2e_residual_s0
+
 Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` (or
 `scripts/a2e_data.py`, which skips rendering) first.
 """
@@ -41,7 +49,7 @@ from ggtalker_nb.a2e.model import A2EConfig
 from ggtalker_nb.data.video import AudioMotionDataset
 
 p = argparse.ArgumentParser()
-p.add_argument("which", choices=("prior", "regression", "noid"))
+p.add_argument("which", choices=("prior", "regression", "noid", "residual"))
 p.add_argument("--data", default="data/synthtalk")
 p.add_argument("--steps", type=int, default=2000)
 p.add_argument("--run-steps", type=int, default=None)
@@ -64,12 +72,22 @@ p.add_argument(
     default=None,
     help="warm start from an A2E file: its audio encoder and every model tensor of the same name and shape",
 )
+p.add_argument(
+    "--init-mean",
+    default=None,
+    help="residual: the regression baseline (file) whose encoders and decoder form the mean head",
+)
+p.add_argument("--res-windows", type=int, default=512, help="residual: training windows that fit the residual scale")
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 n = A2EConfig.cpu().n
 tr = AudioMotionDataset(a.data, window=n, stride=10, split="train")
 va = None if a.no_val else AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
 mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names), p_augment=a.augment)
+if a.which == "residual":
+    mcfg = A2EConfig.cpu(
+        n_identities=len(tr.identity_names), p_augment=a.augment, parameterization="residual", freeze_shared=True
+    )
 cfg = TrainConfig(
     steps=a.steps,
     batch_size=a.batch,
@@ -83,9 +101,26 @@ cfg = TrainConfig(
     seed=a.seed,
     progress=False,
 )
-encoder, init = "mel", None
+encoder, init, freeze = "mel", None, False
 # the regression baseline takes the prior's audio encoder, condition encoder and identity table (its decoder: fresh)
-if a.init:
+if a.which == "residual":
+    from ggtalker_nb.a2e.model import A2EModel, load_a2e, residual_state
+    from ggtalker_nb.a2e.train import fit_residual_scale, load_regressor
+
+    if not (a.init and a.init_mean):
+        raise SystemExit("residual: give --init (the prior) and --init-mean (the regression baseline)")
+    src, _ = load_a2e(a.init)
+    reg, encoder = load_regressor(a.init_mean)
+    for m in (src, reg):
+        if list(m.identity_names) != list(tr.identity_names):
+            raise SystemExit(f"identity rows {m.identity_names} differ from the data's {tr.identity_names}")
+    torch.manual_seed(a.seed)
+    model = A2EModel(mcfg)
+    model.load_state_dict(residual_state(model, src.state_dict(), reg.state_dict()))
+    fit_residual_scale(model, encoder, tr, a.res_windows, a.seed)
+    print("residual scale (normalised units):", [round(float(v), 3) for v in model.res_std[:8]], "...")
+    init, freeze = model.state_dict(), True
+elif a.init:
     from ggtalker_nb.a2e.model import A2EModel, load_a2e
     from ggtalker_nb.a2e.train import A2ERegressor
 
@@ -113,6 +148,7 @@ r = train_a2e(
     resume=True,
     kind="regression" if a.which == "regression" else "diffusion",
     model_init=init,
+    freeze_encoder=freeze,
 )
 print(
     json.dumps(

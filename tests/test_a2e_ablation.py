@@ -103,8 +103,8 @@ def _ship():
     return mod
 
 
-def _ev(lve, corr, style):
-    s = {sp: dict(lve=lve, mo_corr=corr) for sp in ("test_sentence", "test_voice", "test_language")}
+def _ev(lve, corr, style, div=0.5):
+    s = {sp: dict(lve=lve, mo_corr=corr, div=div) for sp in ("test_sentence", "test_voice", "test_language")}
     return {"seed0:splits": s, "seed1:sentences": dict(lve=lve, mo_corr=corr), "seed0:style": dict(style_dist=style)}
 
 
@@ -115,6 +115,11 @@ def test_ship_gate_needs_no_worse_everywhere_and_better_somewhere(tmp_path):
     assert not ship.passes(ship.gate_rows(_ev(4.0, 0.8, 1.0), old))  # a tie is not an improvement
     assert not ship.passes(ship.gate_rows(_ev(3.0, 0.79, 0.5), old))  # worse on one target
     assert not ship.passes(ship.gate_rows(_ev(3.9, 0.9, 1.01), old))
+    # diversity: closer to the ground truth's (on a log scale) is better, a deterministic model is worst
+    assert ship.passes(ship.gate_rows(_ev(4.0, 0.8, 1.0, div=1.0), old, gt_div=1.4))
+    assert not ship.passes(ship.gate_rows(_ev(3.9, 0.8, 1.0, div=0.2), old, gt_div=1.4))
+    assert not ship.passes(ship.gate_rows(_ev(3.9, 0.8, 1.0, div=0.0), old, gt_div=1.4))
+    assert ship.passes(ship.gate_rows(_ev(3.9, 0.8, 1.0, div=0.2), old, gt_div=None))  # the pre-session-7 gate
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     a.write_text(json.dumps(_ev(4.1, 0.8, 1.0)))
     b.write_text(json.dumps(old))

@@ -110,7 +110,7 @@ def test_band_box():
 
 
 def test_fit_improves_on_prefill_and_refit(tmp_path):
-    "Training on crops lowers the band error below the push-pull fill's; refit_body keeps frames/masks/radius/occluders."
+    "Training on crops lowers the band error below the push-pull fill's; refit_body keeps the body's frames and masks."
     from ggtalker_nb.adapt.inpainter import band_l1
 
     torch.manual_seed(0)

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['DEFAULT_GUIDANCE', 'A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer', 'FiLM', 'A2EBlock',
            'timestep_embedding', 'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'training_audio',
-           'a2e_loss', 'sample', 'save_a2e', 'expect_tensor', 'expect_state', 'load_a2e', 'sample_span']
+           'a2e_loss', 'sample', 'save_a2e', 'expect_tensor', 'expect_state', 'load_a2e', 'residual_state',
+           'sample_span']
 
 # %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math
@@ -52,6 +53,11 @@ class A2EConfig:
     huber_delta: float = 0.1
     # chance per training window that its audio is degraded (`augment_speech`: noise, reverb, level, band)
     p_augment: float = 0.0
+    # 'x0': diffusion over the motion itself; 'residual': a deterministic mean head + diffusion over x − mean
+    parameterization: str = "x0"
+    mean_layers: int = 0  # residual: blocks of the mean head's decoder (0 = `layers`)
+    freeze_shared: bool = False  # residual: audio/condition/identity encoders and mean head stay fixed in training
+    temperature: float = 1.0  # residual: default scale of the sampled residual (0 = the mean head's output)
 
     def __post_init__(self):
         if self.motion_dim != self.n_expr + 3 + 3 * self.with_pose:
@@ -61,6 +67,10 @@ class A2EConfig:
             )
         if self.d % self.heads:
             raise InputError(f"A2EConfig: d={self.d} not divisible by heads={self.heads}")
+        if self.parameterization not in ("x0", "residual"):
+            raise InputError(f"A2EConfig: parameterization 'x0' or 'residual', got {self.parameterization!r}")
+        if self.temperature < 0:
+            raise InputError(f"A2EConfig: temperature must be ≥ 0, got {self.temperature}")
         if self.window < 1 or self.context < 0:
             raise InputError(f"A2EConfig: window ≥ 1 and context ≥ 0 needed, got {self.window}, {self.context}")
 
@@ -189,6 +199,42 @@ class A2EModel(nn.Module):
         self.out_norm = nn.LayerNorm(c.d)
         self.out = nn.Linear(c.d, c.motion_dim)
         self.register_buffer("alpha_bar", cosine_alpha_bar(c.steps))
+        if c.parameterization == "residual":
+            layer = nn.TransformerEncoderLayer(
+                c.d, c.heads, c.ffn, c.dropout, batch_first=True, norm_first=True, activation="gelu"
+            )
+            self.mean_dec = nn.TransformerEncoder(layer, c.mean_layers or c.layers, enable_nested_tensor=False)
+            self.mean_norm = nn.LayerNorm(c.d)
+            self.mean_out = nn.Linear(c.d, c.motion_dim)
+            # per-channel scale of the residual x − mean (normalised units), fitted on training data
+            self.register_buffer("res_std", torch.ones(c.motion_dim))
+            if c.freeze_shared:
+                for m in self.shared_modules():
+                    m.requires_grad_(False)
+
+    @property
+    def residual(self) -> bool:
+        return self.config.parameterization == "residual"
+
+    def shared_modules(self) -> list[nn.Module]:
+        "Residual model: the encoders shared by both heads and the mean head (fixed when `freeze_shared`)."
+        return [self.audio_in, self.cond_enc, self.id_emb, self.id_proj, self.mean_dec, self.mean_norm, self.mean_out]
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.residual and self.config.freeze_shared:  # fixed modules: no dropout either
+            for m in self.shared_modules():
+                m.eval()
+        return self
+
+    def mean_motion(
+        self, audio: Float[Tensor, "B T Da"], identity: Tensor
+    ) -> Float[Tensor, "B T D"]:  # normalised mean motion
+        "Residual model: the mean head's (deterministic, regression) prediction over the whole span."
+        if not self.residual:
+            raise InputError("mean_motion: this model has no mean head (parameterization 'x0')")
+        a, _, idt = self.encode_condition(audio, identity)
+        return self.mean_out(self.mean_norm(self.mean_dec(a + idt[:, None])))
 
     @property
     def null_identity(self) -> int:
@@ -296,8 +342,8 @@ def a2e_loss(
     "Diffusion training loss (x0-prediction) with CFG dropout and random context; returns {'loss', terms…}."
     c = model.config
     dev = model.alpha_bar.device
-    x0 = model.normalizer.normalize(motion_from_batch(batch, c.with_pose).to(dev))
-    B, N, _ = x0.shape
+    xn = model.normalizer.normalize(motion_from_batch(batch, c.with_pose).to(dev))  # normalised motion
+    B, N, _ = xn.shape
     g = generator
     if "audio_feats" in batch:
         audio = batch["audio_feats"].to(dev)
@@ -308,6 +354,11 @@ def a2e_loss(
     if audio.shape[1] != N:
         raise InputError(f"a2e_loss: {audio.shape[1]} audio frames for {N} motion frames")
     ident = torch.as_tensor(batch.get("identity", torch.full((B,), -1)), device=dev).long()
+    x0, mean = xn, None
+    if model.residual:  # the diffusion variable is the scaled residual; the mean head learns the regression loss
+        with torch.set_grad_enabled(torch.is_grad_enabled() and not c.freeze_shared):
+            mean = model.mean_motion(audio, ident)
+        x0 = (xn - mean.detach()) / model.res_std
     k = torch.randint(0, c.steps, (B,), generator=g).to(dev)
     noise = torch.randn(x0.shape, generator=g).to(dev)
     cm = sample_context_mask(B, N, c.context, g, dev)
@@ -322,8 +373,13 @@ def a2e_loss(
     temp = (hub * wd).sum() / (wd.sum() * c.motion_dim).clamp_min(1)
     out = dict(exp=exp, temp=temp)
     loss = c.lambda_exp * exp + c.lambda_temp * temp
+    if mean is not None and mean.requires_grad:  # a trained mean head: the regression baseline's terms
+        out["mean_exp"] = F.mse_loss(mean, xn)
+        out["mean_temp"] = F.huber_loss(mean.diff(dim=1), xn.diff(dim=1), delta=c.huber_delta)
+        loss = loss + c.lambda_exp * out["mean_exp"] + c.lambda_temp * out["mean_temp"]
     if extra:
-        pd, td = model.normalizer.denormalize(pred), model.normalizer.denormalize(x0)
+        xp = pred if mean is None else mean + model.res_std * pred  # x̂₀ in normalised motion units
+        pd, td = model.normalizer.denormalize(xp), model.normalizer.denormalize(xn)
         for name, (wt, fn) in extra.items():
             out[name] = fn(pd, td, batch)
             loss = loss + wt * out[name]
@@ -405,6 +461,7 @@ def sample(
     eta: float = 0.0,  # DDIM stochasticity (0 = deterministic)
     generator: torch.Generator | None = None,
     normalized: bool = False,  # return normalised motion instead of FLAME units
+    temperature: float | None = None,  # residual models: scale of the sampled residual (None = config.temperature)
 ) -> Float[Tensor, "B T D"]:
     "Generate motion `(B, T, D_m)` for audio features of any length, window by window with context."
     c = model.config
@@ -422,9 +479,10 @@ def sample(
         if torch.as_tensor(identity).ndim == 0
         else torch.as_tensor(identity, device=dev).long()
     )
+    tau = _temperature(model, temperature)
     was = model.training
     model.eval()
-    out = torch.zeros(B, T, c.motion_dim, device=dev)
+    out = torch.zeros(B, T, c.motion_dim, device=dev)  # x0 models: motion; residual models: the unscaled residual
     a = 0
     try:
         while a < T:
@@ -445,9 +503,19 @@ def sample(
             )
             out[:, a:b] = x[:, a - s :]
             a = b
+        if model.residual:  # one sample = the mean over the whole clip + the tempered sampled residual
+            with torch.no_grad():
+                out = model.mean_motion(audio_feats, ident) + tau * model.res_std * out
     finally:
         model.train(was)
     return out if normalized else model.normalizer.denormalize(out)
+
+
+def _temperature(model, temperature: float | None) -> float:
+    tau = float(model.config.temperature if temperature is None else temperature)
+    if tau < 0:
+        raise InputError(f"temperature: must be ≥ 0, got {tau}")
+    return tau
 
 # %% ../../nbs/41_a2e.model.ipynb #7cad4c3d
 def save_a2e(
@@ -516,6 +584,36 @@ def load_a2e(path, device="cpu", kind: str = "a2e", cls: type | None = None) -> 
     model.identity_names = [str(n) for n in meta.get("identity_names", [])]
     return model.eval(), enc
 
+# %% ../../nbs/41_a2e.model.ipynb #7fb27b941602401d91542211134fc71a
+_SHARED = ("audio_in.", "cond_enc.", "id_emb.", "id_proj.", "normalizer.")
+_MEAN_FROM = {"mean_dec.": "decoder.", "mean_norm.": "out_norm.", "mean_out.": "out."}
+
+
+def residual_state(
+    model: A2EModel,  # a residual model (its state gives the names, shapes and `res_std`)
+    diffusion: dict[str, Tensor],  # an x0 prior's state dict: time MLP, motion input, blocks, output, null audio
+    regression: dict[str, Tensor],  # an `A2ERegressor`'s state dict: encoders, identity table, decoder, statistics
+) -> dict[str, Tensor]:
+    "A residual model's initial state: the mean head and shared encoders from a regressor, the rest from an x0 prior."
+    if not model.residual:
+        raise InputError("residual_state: the model's parameterization is not 'residual'")
+    out = {}
+    for k, v in model.state_dict().items():
+        if k == "res_std":
+            src, name = None, k
+        elif k.startswith(_SHARED):
+            src, name = regression, k
+        elif k.startswith(tuple(_MEAN_FROM)):
+            p = next(p for p in _MEAN_FROM if k.startswith(p))
+            src, name = regression, _MEAN_FROM[p] + k[len(p) :]
+        else:
+            src, name = diffusion, k
+        t = v if src is None else src.get(name)
+        if t is None or t.shape != v.shape:
+            raise InputError(f"residual_state: {name!r} missing or of another shape (for {k!r})")
+        out[k] = t.clone()
+    return out
+
 # %% ../../nbs/41_a2e.model.ipynb #b5a11002
 def sample_span(
     model: A2EModel,
@@ -529,6 +627,7 @@ def sample_span(
     guidance: tuple[float, float] = (1.0, 1.0),  # (s_audio, s_identity)
     eta: float = 0.0,
     generator: torch.Generator | None = None,
+    temperature: float | None = None,  # residual models: scale of the sampled residual (None = config.temperature)
     # normalised motion of the span (context frames re-predicted)
 ) -> Float[Tensor, "B N D"]:
     "Denoise one span of motion given its first `n_context` known frames: the step of `sample`, public for streaming."
@@ -553,11 +652,18 @@ def sample_span(
         else check_tensor("context", context, (B, N, c.motion_dim))
     )
     cm = (torch.arange(N, device=dev) < n_context)[None].expand(B, -1) if n_context > 0 else None
+    tau = _temperature(model, temperature)
     was = model.training
     model.eval()
     try:
-        return _denoise(
+        mean = None
+        if model.residual:  # the span's mean; the known frames' residual is their motion minus it, untempered
+            with torch.no_grad():
+                mean = model.mean_motion(audio_feats, ident)
+            ctx = (ctx - mean) / (tau * model.res_std) if tau > 0 else torch.zeros_like(ctx)
+        x = _denoise(
             model, audio_feats, ident, ctx, cm, steps, sampler, eta, tuple(float(g) for g in guidance), generator
         )
+        return x if mean is None else mean + tau * model.res_std * x
     finally:
         model.train(was)

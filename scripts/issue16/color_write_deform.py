@@ -119,7 +119,8 @@ res["tables"] = [t for t in res["tables"] if t["name"] != "color_deform"] + [
             f"machine: the project's shared 2-core CPU, 1 torch thread, nice 5, load average "
             f"{min(loads):.1f}–{max(loads):.1f} during the job; {time.strftime('%Y-%m-%d', time.gmtime())}, commit "
             f"{commit} + the uncommitted working tree",
-            "cost (scripts/issue16/color_deform_cost.py, identity_sample, 14441 Gaussians, 256², 1 thread, medians of "
+            "cost (scripts/issue16/color_deform_cost.py with REPS=80, identity_sample as re-adapted with the input at "
+            "08:42, 14441 Gaussians, 256², 1 thread, medians of "
             f"{cost['what'].split('median of ')[1].split(' ')[0]} interleaved calls, load "
             f"{F['deform_cost_load'][0]:.1f}–{F['deform_cost_load'][1]:.1f}): the features "
             f"{F['deform_cost_feature_ms_B1']:.1f} ms/frame one frame per call "
@@ -197,7 +198,7 @@ res["headline"] = [h for h in res["headline"] if h.get("order") != 33] + [
 ]
 rec = res["record"]
 PREFIX = (
-    "python scripts/issue16/color_run_deform.py; OUT=runs/color/deform_cost.json python "
+    "python scripts/issue16/color_run_deform.py; REPS=80 OUT=runs/color/deform_cost.json python "
     "scripts/issue16/color_deform_cost.py; ORDER=deform SEEDS=0 FRAMES=runs/color/frames_deform "
     "OUT=runs/color/deform_frames.json python scripts/issue16/color_run_deform.py; python "
     "scripts/issue16/color_figure.py runs/color/frames_deform/shaded_on_s0.safetensors "

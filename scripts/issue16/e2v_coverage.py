@@ -6,8 +6,8 @@ astronaut photo.
 
     python scripts/issue16/e2v_coverage.py [DATA] [PRIOR[:MIN_TANGENT] ...] [--write]
 
-As run: `data/synthtalk_e2v runs/e2v_cover/previous_prior.safetensors data_samples/priors/e2v_cpu.safetensors --write` (the
-first: a copy of the prior shipped before the floor; the first row is the table's "before").
+As run: `data/synthtalk_e2v runs/e2v_cover/previous_prior.safetensors data_samples/priors/e2v_cpu.safetensors
+--write` (the first: a copy of the prior shipped before the floor; the first row is the table's "before").
 """
 
 import dataclasses
