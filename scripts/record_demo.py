@@ -52,6 +52,6 @@ rec["record"] = dict(
     status="measured",
 )
 rec["notes"][0] = f"{info}; stage seconds as printed by the command, median of {N} runs"
-rec["figures"] = fig | {"demo_s_previous": prev}
+rec["figures"] = rec["figures"] | fig | {"demo_s_previous": prev}  # other recorded figures are kept
 P.write_text(json.dumps(rec, indent=1, ensure_ascii=False) + "\n")
 print(json.dumps(fig), "loads", [round(x, 1) for x in loads])

@@ -70,6 +70,7 @@ class ColorMLP(nn.Module):
         if deform_dims:  # written only when on: files from before the field keep their config (and load as before)
             self.config["deform_dims"] = deform_dims
         self.uv = None  # optional (N, 2) buffer: `set_uv`
+        self.gain = None  # optional (N,) buffer: `set_gain`
         # per-Gaussian deformation half of layer 1 (built last: the other layers' start does not depend on it)
         self.first_d = nn.Linear(deform_dims, hidden, bias=False) if deform_dims else None
 
@@ -81,6 +82,16 @@ class ColorMLP(nn.Module):
         else:
             del self.uv
             self.register_buffer("uv", uv.detach().clone())
+        return self
+
+    def set_gain(self, gain: Tensor) -> "ColorMLP":
+        "Store a per-Gaussian gain (N,) in [0, 1] on the residual (0: the base colour only, e.g. a texel never seen)."
+        check_tensor("gain", gain, (None,), dtype_float=True)
+        if not bool(((gain >= 0) & (gain <= 1)).all()):
+            raise InputError("ColorMLP.set_gain: gains must lie in [0, 1]")
+        if hasattr(self, "gain"):
+            del self.gain
+        self.register_buffer("gain", gain.detach().clone().float())
         return self
 
     def save(self, path, metadata: dict | None = None):
@@ -100,6 +111,8 @@ class ColorMLP(nn.Module):
         mlp = cls(**m["config"])
         if "uv" in t:
             mlp.set_uv(t["uv"])
+        if "gain" in t:
+            mlp.set_gain(t["gain"])
         missing, unexpected = mlp.load_state_dict(t, strict=False)
         if missing or unexpected:
             raise AssetError(
@@ -155,4 +168,8 @@ class ColorMLP(nn.Module):
         h = torch.nn.functional.silu(h, inplace=fast)
         for lin in self.hidden:
             h = torch.nn.functional.silu(lin(h), inplace=fast)
-        return base_colors + self.max_delta * torch.tanh(self.out(h))
+        res = self.max_delta * torch.tanh(self.out(h))
+        if self.gain is not None:
+            check_tensor("gain", self.gain, (N,))
+            res = res * self.gain.to(res)[:, None]
+        return base_colors + res

@@ -242,8 +242,14 @@ def check_identity_tensors(
         except (TypeError, ValueError, InputError) as e:
             raise AssetError(f"{file}: bad ColorMLP config ({e})") from None
         expect_tensor(file, "uv", tensors.get("uv"), f32, (n_gaussians, 2), why)
+        if "gain" in tensors:  # optional: the per-Gaussian gain on the residual (`ColorMLP.set_gain`)
+            expect_tensor(file, "gain", tensors["gain"], f32, (n_gaussians,), why)
         expect_state(
-            file, {k: v for k, v in tensors.items() if k != "uv"}, mlp, "", " (for the config in its metadata)"
+            file,
+            {k: v for k, v in tensors.items() if k not in ("uv", "gain")},
+            mlp,
+            "",
+            " (for the config in its metadata)",
         )
     why = f" (identity.json: {n_body} body frames of {width}×{height}, head model with {n_expr} expressions)"
     file, tensors, _ = read("motion")

@@ -13,7 +13,8 @@ r"""Adapt SynthTalk id0004 (the shipped identity's clips) with one E-V adaptatio
 Trains on id0004_c000-c009 (split heldout_adapt), logs head PSNR on c010, 1200 steps (no time budget), 1 thread;
 writes runs/adapt_anchor/lam{λ}_{mode}[_band{b}]/ (map + shape as safetensors, history as JSON). The third argument is
 `EVAdaptConfig.hidden_band_px` (default: the config's; named in the folder when not 'transparent' and not 0); $FREE
-sets `prior_free_facing` (named when not 0.5); the colour MLP has no deformation input unless DEFORM=1. Needs
+sets `prior_free_facing` (named when not 0.5), $EDGE `edge_px` (default 0, named when set), $TAG a folder suffix;
+the colour MLP has no deformation input unless DEFORM=1. Needs
 $DATA (default data/synthtalk_e2v; `ggtalker synthtalk`, see scripts/train_e2v_orbit.py).
 """
 
@@ -35,10 +36,13 @@ lam, mode = float(sys.argv[1]), sys.argv[2]
 band = int(sys.argv[3]) if len(sys.argv) > 3 else EVAdaptConfig().hidden_band_px
 data = os.environ.get("DATA", "data/synthtalk_e2v")
 free = float(os.environ.get("FREE", EVAdaptConfig().prior_free_facing))  # `prior_free_facing`
+edge = int(os.environ.get("EDGE", 0))  # `edge_px` (the runs of the table before it existed: 0)
 out = Path(
     f"runs/adapt_anchor/lam{lam:g}_{mode}"
     + (f"_band{band}" if mode != "transparent" and band else "")
     + (f"_free{free:g}" if free != 0.5 else "")
+    + (f"_edge{edge}" if edge else "")
+    + os.environ.get("TAG", "")
 )
 t = Talker.from_pretrained()
 paths = sorted(p for p in clip_paths(data) if p.name.startswith("id0004_c0") and p.name != "id0004_c011")
@@ -48,6 +52,7 @@ cfg = EVAdaptConfig(
     hidden_neck=mode,
     hidden_band_px=band,
     prior_free_facing=free,
+    edge_px=edge,
     color_deform=os.environ.get("DEFORM", "0") == "1",  # the runs of the table were made without it
     eval_every=200,
     progress=False,

@@ -7,6 +7,12 @@ Writes the table 'adapt_anchor' into results/e2v_views.json and a picture to nbs
 front frame 0 with the head in front, the same with the occluders, then yaw 0, 60, 90, 135, 180).
 
     python scripts/issue16/anchor_views.py runs/adapt_anchor/lam0_transparent runs/adapt_anchor/lam1_ignore
+
+TABLE=adapt_edge (runs adapted from the shipped, floored E2V prior: decoded with its tangent-σ floor, as adaptation
+does; the table 'adapt_edge' and nbs/images/adapt_edge.png instead, with the column edge_px):
+
+    TABLE=adapt_edge python scripts/issue16/anchor_views.py runs/adapt_anchor/lam1_prior_free0.7_newprior \
+        runs/adapt_anchor/lam1_prior_free0.7_edge2_newprior
 """
 
 import json
@@ -34,6 +40,8 @@ from neck_front import front_rows  # noqa: E402
 
 torch.set_num_threads(1)
 DATA = os.environ.get("DATA", "data/synthtalk_e2v")
+TABLE = os.environ.get("TABLE", "adapt_anchor")
+EDGE_TABLE = TABLE == "adapt_edge"
 YAWS = (0, 60, 90, 135, 180)
 t = Talker.from_pretrained()
 fl, spec = t.flame, t.generator.spec
@@ -47,7 +55,10 @@ for run in map(Path, sys.argv[1:]):
     rec = json.loads((run / "result.json").read_text())
     shape = w["shape"].float()
     with torch.no_grad():
-        lg = uvmap_to_gaussians(w["uvmap"], table, neutral_vertices(fl, shape), fl.faces, spec)
+        if EDGE_TABLE:  # the prior's floor on the tangent σ, as adaptation decoded the map
+            lg = t.generator.to_local(w["uvmap"][None], shape[None])
+        else:
+            lg = uvmap_to_gaussians(w["uvmap"], table, neutral_vertices(fl, shape), fl.faces, spec)
     params = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in tr.to_dict().items() if k != "static_offset"}
     params = {k: (shape[None] if k == "shape" else v[f : f + 1]) for k, v in params.items()}
     with torch.no_grad():
@@ -58,6 +69,7 @@ for run in map(Path, sys.argv[1:]):
         lambda_prior=rec["config"]["lambda_prior"],
         hidden_neck=rec["config"]["hidden_neck"],
         hidden_band_px=rec["config"].get("hidden_band_px", 0),
+        **({"edge_px": rec["config"].get("edge_px", 0)} if EDGE_TABLE else {}),
         front_psnr_heldout=round(rec["history"][-1]["psnr_eval"], 2),
     )
     ims = []
@@ -81,7 +93,7 @@ for run in map(Path, sys.argv[1:]):
     rows.append(row)
     pics.append(np.concatenate(front + ims, 1))
     print(json.dumps(row), flush=True)
-Image.fromarray(np.concatenate(pics, 0)).save("nbs/images/adapt_anchor.png")
+Image.fromarray(np.concatenate(pics, 0)).save(f"nbs/images/{TABLE}.png")
 commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
 p = Path("results/e2v_views.json")
 res = json.loads(p.read_text())
@@ -90,7 +102,7 @@ cmd = (
     "python scripts/issue16/anchor_views.py " + " ".join(sys.argv[1:])
 )
 table = dict(
-    name="adapt_anchor",
+    name=TABLE,
     title="E-V adaptation of SynthTalk id0004 (1200 steps, the same prior — the shipped E2V prior before its "
     "min_tangent fine-tune — and clips, the colour MLP without the deformation input): no anchor with the hidden neck "
     "faded; lambda_prior 1 weighted by texel coverage with the hidden neck faded ('transparent'), ignored ('ignore', "
@@ -99,7 +111,9 @@ table = dict(
     "0–180° against the head mesh alone, without the colour MLP; last: PSNR of the lower neck (the body frames' "
     "occluders grown by 4 px) of the front composite on the shipped identity's body frames 0/10/20 against those "
     "frames, head in front vs occluders in front",
-    columns=["setting", "lambda_prior", "hidden_neck", "hidden_band_px", "front_psnr_heldout"]
+    columns=["setting", "lambda_prior", "hidden_neck", "hidden_band_px"]
+    + (["edge_px"] if EDGE_TABLE else [])
+    + ["front_psnr_heldout"]
     + [f"{m}_{y}" for m in ("psnr", "iou", "stripe") for y in YAWS]
     + ["front_lower_neck_head_in_front", "front_lower_neck_occluders"],
     rows=rows,
@@ -108,5 +122,12 @@ table = dict(
         f"{os.getloadavg()[0]:.1f}, {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
     ],
 )
-res["tables"] = [t for t in res["tables"] if t.get("name") != "adapt_anchor"] + [table]
+if EDGE_TABLE:
+    table["title"] = (
+        "E-V adaptation of SynthTalk id0004 from the shipped E2V prior (with its tangent-σ floor), the defaults "
+        "(lambda_prior 1, hidden_neck 'prior', prior_free_facing 0.7), without the colour MLP's deformation input: the "
+        "outline taken as head colour (edge_px 0) or as the head over its background (edge_px 2); columns as in "
+        "adapt_anchor"
+    )
+res["tables"] = [t for t in res["tables"] if t.get("name") != TABLE] + [table]
 p.write_text(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
