@@ -1368,6 +1368,15 @@ class FLAME(nn.Module):
         "Vertex index sets by name (face, lips, eyes, ...)."
         return {k: getattr(self, f"mask_{k}") for k in self._mask_names}
 
+    def region_faces(self, names, exclude=()) -> Tensor:
+        "(F,) bool: the triangles whose three vertices are all in the named regions of `masks` and none in `exclude`."
+        v = torch.zeros(self.n_verts, dtype=torch.bool, device=self.faces.device)
+        for n in names:
+            v[self.masks[n]] = True
+        for n in exclude:
+            v[self.masks[n]] = False
+        return v[self.faces].all(1)
+
     @property
     def n_verts(self) -> int:
         return self.v_template.shape[0]

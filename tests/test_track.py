@@ -247,8 +247,8 @@ def test_failure_while_writing_frames_leaves_nothing_and_keeps_the_old_clip(setu
             raise RuntimeError("disk full")
         return real(*a, **k)
 
-    real = trk.head_masks
-    monkeypatch.setattr(trk, "head_masks", failing_masks)
+    real = trk.tracked_masks  # the masks of each chunk, written with its frames
+    monkeypatch.setattr(trk, "tracked_masks", failing_masks)
     with pytest.raises(RuntimeError, match="disk full"):
         track_video(s["dir"] / "silent.mp4", tmp_path / "clip", chunk=8, overwrite=True, **kw)
     assert len(calls) == 2

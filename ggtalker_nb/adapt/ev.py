@@ -561,9 +561,9 @@ def _hidden_neck(
 
 def neck_faces_of(flame: FLAME) -> Tensor:
     "(F,) bool: the triangles whose three vertices are all in the FLAME neck region (`flame.masks['neck']`)."
-    neck = torch.zeros(flame.n_verts, dtype=torch.bool)
-    neck[torch.as_tensor(flame.masks.get("neck", []), dtype=torch.long)] = True
-    return neck[flame.faces.cpu()].all(1).to(flame.faces.device)
+    if "neck" not in flame.masks:
+        return torch.zeros(flame.faces.shape[0], dtype=torch.bool, device=flame.faces.device)
+    return flame.region_faces(["neck"])
 
 
 def edge_composite(

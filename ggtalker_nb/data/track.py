@@ -705,13 +705,8 @@ def read_audio(path, sr: int = AUDIO_SR) -> np.ndarray | None:
     return np.frombuffer(p.stdout, "<i2").astype(np.float32) / 32767
 
 # %% ../../nbs/34_data.track.ipynb #459e3c6d
-def head_masks(
-    model: FLAME,
-    track: FlameTrack,
-    camera: Camera,  # fitted head, its track and the (unbatched) camera
-    chunk: int = 16,
-) -> np.ndarray:  # (T, H, W) bool
-    "Pixels covered by the fitted head mesh, per frame (z-buffer rasterizer)."
+def _face_ids(model: FLAME, track: FlameTrack, camera: Camera, chunk: int = 16) -> Tensor:
+    "(T, H, W) the fitted head's triangle at each pixel, per frame (z-buffer rasterizer; −1: no head)."
     from ggtalker_nb.render.mesh import rasterize
     from ggtalker_nb.e2v.generator import flame_vertices
 
@@ -720,18 +715,18 @@ def head_masks(
         for a in range(0, len(track), chunk):
             p = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in track.slice(a, a + chunk).to_dict().items()}
             p["shape"] = torch.from_numpy(track.shape)
-            out.append(rasterize(flame_vertices(model, p), model.faces, camera).mask.numpy())
-    return np.concatenate(out)
+            out.append(rasterize(flame_vertices(model, p), model.faces, camera).face_id)
+    return torch.cat(out)
 
 
-def _face_tris(model: FLAME, names: Sequence[str], exclude: Sequence[str] = ()) -> Tensor:
-    "Triangles whose three corners are all in the named vertex regions of `model` (and none in `exclude`)."
-    v = torch.zeros(model.n_verts, dtype=torch.bool)
-    for n in names:
-        v[model.masks[n]] = True
-    for n in exclude:
-        v[model.masks[n]] = False
-    return v[model.faces].all(1)
+def head_masks(
+    model: FLAME,
+    track: FlameTrack,
+    camera: Camera,  # fitted head, its track and the (unbatched) camera
+    chunk: int = 16,
+) -> np.ndarray:  # (T, H, W) bool
+    "Pixels covered by the fitted head mesh, per frame (z-buffer rasterizer)."
+    return (_face_ids(model, track, camera, chunk) >= 0).numpy()
 
 
 def covered_neck(
@@ -741,41 +736,36 @@ def covered_neck(
     camera: Camera,
     z: float = 4.0,  # a pixel is not skin beyond z robust deviations of the face's skin colour
     chunk: int = 16,
+    face_id: Tensor | None = None,  # (T, H, W) the head's triangle per pixel, if already rasterised (`_face_ids`)
 ) -> np.ndarray:  # (T, H, W) bool
     """Pixels of the fitted head's *neck* that something in front covers (a collar, a scarf): not the colour of the
     face's own skin, and joined to the bottom of the frame through such pixels."""
-    from ggtalker_nb.render.mesh import rasterize
-    from ggtalker_nb.e2v.generator import flame_vertices
-
     if not {"neck", "face"} <= set(model.masks):
         return np.zeros(frames.shape[:3], bool)  # a head model without the regions: nothing known to cover
-    neck_t = _face_tris(model, ["neck"])
-    ref_t = _face_tris(model, ["face"], [r for r in SKIN_EXCLUDE if r in model.masks])
+    fids = _face_ids(model, track, camera, chunk) if face_id is None else face_id
+    neck_t = model.region_faces(["neck"]).cpu()
+    ref_t = model.region_faces(["face"], [r for r in SKIN_EXCLUDE if r in model.masks]).cpu()
     floor = torch.tensor([0.01, 0.01, 0.15])  # chroma r, g; log luminance
     out = []
     with torch.no_grad():
-        for a in range(0, len(track), chunk):
-            p = {k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in track.slice(a, a + chunk).to_dict().items()}
-            p["shape"] = torch.from_numpy(track.shape)
-            fid = rasterize(flame_vertices(model, p), model.faces, camera).face_id
-            f = torch.from_numpy(np.ascontiguousarray(frames[a : a + chunk])).float() / 255 + 1 / 255
+        for t in range(len(fids)):
+            f = torch.from_numpy(np.ascontiguousarray(frames[t])).float() / 255 + 1 / 255
             s = f.sum(-1, keepdim=True)
             feat = torch.cat([f[..., :2] / s, torch.log(s / 3)], -1)
-            for t in range(fid.shape[0]):
-                idx, on = fid[t].clamp_min(0), fid[t] >= 0
-                neck, ref = on & neck_t[idx], on & ref_t[idx]
-                if ref.sum() < 20 or not neck.any():  # no face skin in view to compare with
-                    out.append(np.zeros(neck.shape, bool))
-                    continue
-                x = feat[t][ref]
-                med = x.median(0).values
-                d = (feat[t] - med) / torch.maximum((x - med).abs().median(0).values * 1.4826, floor)
-                d[..., 2] = torch.where(d[..., 2] < 0, d[..., 2] / 2, d[..., 2])  # shade under the jaw: darker is fine
-                nk = neck.numpy()
-                cover = ndimage.binary_opening(((d.abs() > z).any(-1) & neck).numpy())
-                # what covers a neck comes up from below: keep columns' runs that reach the frame's bottom edge
-                run = np.flip(np.cumprod(np.flip(cover | ~nk, 0), 0), 0).astype(bool)
-                out.append(run & cover)
+            idx, on = fids[t].clamp_min(0), fids[t] >= 0
+            neck, ref = on & neck_t[idx], on & ref_t[idx]
+            if ref.sum() < 20 or not neck.any():  # no face skin in view to compare with
+                out.append(np.zeros(neck.shape, bool))
+                continue
+            x = feat[ref]
+            med = x.median(0).values
+            d = (feat - med) / torch.maximum((x - med).abs().median(0).values * 1.4826, floor)
+            d[..., 2] = torch.where(d[..., 2] < 0, d[..., 2] / 2, d[..., 2])  # shade under the jaw: darker is fine
+            nk = neck.numpy()
+            cover = ndimage.binary_opening(((d.abs() > z).any(-1) & neck).numpy())
+            # what covers a neck comes up from below: keep columns' runs that reach the frame's bottom edge
+            run = np.flip(np.cumprod(np.flip(cover | ~nk, 0), 0), 0).astype(bool)
+            out.append(run & cover)
     return np.stack(out) if out else np.zeros(frames.shape[:3], bool)
 
 
@@ -791,11 +781,12 @@ def tracked_masks(
     neck_cover: bool = True,  # minus what covers the neck (`covered_neck`)
 ) -> np.ndarray:  # (T, H, W) bool
     "Head masks of tracked frames: the fitted head mesh, where the person is, less what covers its neck."
-    m = head_masks(model, track, camera)
+    fid = _face_ids(model, track, camera)  # rasterised once for both
+    m = (fid >= 0).numpy()
     if segment:
         m &= _segment(frames) > 0.5
     if neck_cover:
-        m &= ~covered_neck(frames, model, track, camera)
+        m &= ~covered_neck(frames, model, track, camera, face_id=fid)
     return m
 
 
@@ -1283,10 +1274,11 @@ def bench_track(
             e = np.linalg.norm(emb.select(pts)[det] - gp[det], axis=-1) * 256 / W
             row["detector_px"] = float(np.nanmean(e))
             if r.masks is not None:  # the tracked head masks against the true ones (with / without the neck cover)
-                true, mesh = r.masks.astype(bool), head_masks(model, res.track, res.camera)
+                fid = _face_ids(model, res.track, res.camera)
+                true, mesh = r.masks.astype(bool), (fid >= 0).numpy()
                 if segment:
                     mesh &= _segment(frames) > 0.5
-                cov = mesh & ~covered_neck(frames, model, res.track, res.camera)
+                cov = mesh & ~covered_neck(frames, model, res.track, res.camera, face_id=fid)
                 row["mask_iou_mesh"] = float((mesh & true).sum() / max(1, (mesh | true).sum()))
                 row["mask_iou"] = float((cov & true).sum() / max(1, (cov | true).sum()))
             tracked[p.name] = (res, r)
