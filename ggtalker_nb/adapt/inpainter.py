@@ -226,7 +226,7 @@ def seam_flicker_parts(
     masks: Tensor,  # (T, H, W) head masks of the output frames
     band_px: int = 6,  # width of the seam band
     reference: Tensor | None = None,  # (T, H, W, 3) the real video with these heads (optional)
-) -> dict:  # total, edge, static (edge + static = total), edge_share [, edge_reference]
+) -> dict:  # total, edge, static (edge + static = total), edge_share [, edge_reference, edge_error, static_error]
     "`seam_flicker` split into the band pixels the head's edge crossed (`edge`) and the rest (`static`)."
     T = check_tensor("frames", frames, (None, None, None, 3)).shape[0]
     check_tensor("masks", masks, (T, *frames.shape[1:3]))
@@ -246,7 +246,11 @@ def seam_flicker_parts(
     )
     if reference is not None:
         check_tensor("reference", reference, tuple(frames.shape))
-        out["edge_reference"] = part((reference[1:] - reference[:-1]).abs().mean(-1), band & moved)
+        rdiff = reference[1:] - reference[:-1]
+        out["edge_reference"] = part(rdiff.abs().mean(-1), band & moved)
+        # temporal error: how far each frame-to-frame change is from the real video's (0 for the video itself)
+        terr = ((frames[1:] - frames[:-1]) - rdiff).abs().mean(-1)
+        out["edge_error"], out["static_error"] = part(terr, band & moved), part(terr, band & ~moved)
     return out
 
 # %% ../../nbs/61_adapt.inpainter.ipynb #b0dyb3nc
