@@ -1,6 +1,7 @@
 """Build motion-only SynthTalk sets for A2E training and evaluation (no frames: TTS + motion only, ~0.2 s per clip).
 
-    python scripts/a2e_data.py data/synthtalk_a2e                 # 20 identities x 12 clips, seed 0, the current motion
+    python scripts/a2e_data.py data/synthtalk_a2e --motion 2      # 20 identities x 12 clips, seed 0: the #17 data
+    python scripts/a2e_data.py data/synthtalk_a2e_v3              # the same with the current motion (version 3)
     python scripts/a2e_data.py data/synthtalk_a2e_v1 --motion 1   # the same clips with the old (version-1) motion
     python scripts/a2e_data.py data/style_a2e --style-set         # every held-out sentence for every training identity
 
@@ -9,7 +10,7 @@ splits and identities as `build_synthtalk(out, 20, 12, seed=0)`; only rendering 
 `--style-set` writes, for each training identity, one clip per held-out sentence in the identity's own voice
 (split `test_sentence`; clip index 1000 + sentence number, so their motion draws are not those of any dataset clip):
 enough frames per identity for the per-identity style statistics of `ggtalker_nb.a2e.eval.style_metrics`.
-Rerunning skips complete clips.
+Rerunning skips complete clips and keeps the folder's motion version.
 """
 
 import argparse
@@ -28,6 +29,12 @@ p.add_argument("--seed", type=int, default=0)
 p.add_argument("--style-set", action="store_true")
 p.add_argument("--motion", type=int, default=None, help="SynthTalk motion version (default: the current one)")
 a = p.parse_args()
+prev = Path(a.out) / "synthtalk.json"
+if prev.is_file():  # a rerun completes a set: its clips keep one motion version
+    have = json.loads(prev.read_text()).get("motion_version", 1)
+    if a.motion is not None and a.motion != have:
+        raise SystemExit(f"{a.out} holds motion-version-{have} clips; --motion {a.motion} would mix versions")
+    a.motion = have
 kw = {} if a.motion is None else dict(motion_version=a.motion)
 if a.motion is not None and "motion_version" not in inspect.signature(st.SynthTalk).parameters:
     raise SystemExit("this SynthTalk has no motion_version setting")

@@ -10,7 +10,7 @@ ablation (`sample_mean_ablation`, K = 1, 4, 16). DDIM 10, guidance `DEFAULT_GUID
 `--temperature`: residual models' sampling temperature (the file's own default otherwise). One thread.
 `--speed-against FILE`: also time DDIM 10 + guidance on 10 s of audio (audio encoder included, one thread, medians of
 5, interleaved with FILE's model so that load changes hit both alike).
-Data: `python scripts/a2e_data.py data/synthtalk_a2e` and `... data/style_a2e --style-set`.
+Data: `python scripts/a2e_data.py data/synthtalk_a2e --motion 2` and `... data/style_a2e --style-set --motion 2`.
 """
 
 import argparse

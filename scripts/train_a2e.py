@@ -8,7 +8,7 @@ r"""Train the shipped A2E prior (or a comparison baseline) on SynthTalk's traini
 From scratch on motion-version-2 data (audio augmentation, no validation split, 1 thread; an ablation: at this
 budget the prior stays unusable, see 43_a2e.eval):
 
-    python scripts/a2e_data.py data/synthtalk_a2e     # motion-only SynthTalk, 20 identities x 12 clips, seed 0
+    python scripts/a2e_data.py data/synthtalk_a2e --motion 2  # motion-only SynthTalk, 20 identities x 12 clips, seed 0
     python scripts/train_a2e.py prior --data data/synthtalk_a2e --steps 400 --batch 16 \
         --augment 0.5 --no-val --warmup 60 --ckpt-every 50 --out runs/a2e_v2_prior_s0 --seed 0
 

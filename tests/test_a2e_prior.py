@@ -11,6 +11,7 @@ from ggtalker_nb.a2e.audio import MelEncoder, augment_speech
 from ggtalker_nb.a2e.eval import style_report
 from ggtalker_nb.a2e.model import A2EConfig, A2EModel, a2e_loss, sample, training_audio
 from ggtalker_nb.data.synthtalk import (
+    MOTION_VERSION,
     MotionVariety,
     SpeakingStyle,
     SynthTalk,
@@ -99,12 +100,12 @@ def test_motion_version_2_varies_with_the_seed_and_version_1_does_not():
 def test_synthtalk_records_and_rebuilds_its_motion_version(tmp_path):
     g1, g2 = SynthTalk(0, 3, 2, size=32, motion_version=1), SynthTalk(0, 3, 2, size=32)
     c1, c2 = g1.make_clip(0, 0, render=False), g2.make_clip(0, 0, render=False)
-    assert c1.meta["synthtalk"]["motion_version"] == 1 and c2.meta["synthtalk"]["motion_version"] == 2
+    assert c1.meta["synthtalk"]["motion_version"] == 1 and c2.meta["synthtalk"]["motion_version"] == MOTION_VERSION
     assert c2.meta["synthtalk"]["variety"]["seed"] == g2.variety(0, 0).seed
     assert not np.array_equal(c1.flame.jaw, c2.flame.jaw)
     assert np.array_equal(g2.make_clip(0, 0, render=False).flame.jaw, c2.flame.jaw)  # deterministic
     with pytest.raises(Exception, match="motion_version"):
-        SynthTalk(0, 3, 2, motion_version=3)
+        SynthTalk(0, 3, 2, motion_version=4)
 
 
 def test_style_distance_ranks_the_own_speaker_first():

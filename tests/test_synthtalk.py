@@ -125,16 +125,54 @@ def test_coarticulation_is_a_bounded_smooth_blend(items, fps):
     assert y.shape == (T, len(ARTIC_CHANNELS)) and np.isfinite(y).all()
     # a convex combination of targets: never outside the targets' range
     assert (y >= VISEME_TARGETS.min(0) - 1e-9).all() and (y <= VISEME_TARGETS.max(0) + 1e-9).all()
-    # bilabials long enough to be seen close the lips at their centre — unless another lip closure (an /f v ʋ/ or a
-    # second bilabial) starts within 0.15 s: closures are applied in order, so a following one pulls the first off its
-    # target (a known limit of the model; changing it would change every shipped SynthTalk clip)
+    # bilabials long enough to be seen close the lips at their centre, whatever follows them
     P, J = ARTIC_CHANNELS.index("press"), ARTIC_CHANNELS.index("jaw")
-    closures = [(a, b) for name, a, b in phs if set(phoneme_visemes(name)) & {"PP", "FF"}]
     for name, a, b in phs:
-        near = any(0 < a2 - b < 0.15 or 0 < a - b2 < 0.15 for a2, b2 in closures if (a2, b2) != (a, b))
-        if phoneme_visemes(name) == ["PP"] and b - a >= 0.06 and not near:
+        if phoneme_visemes(name) == ["PP"] and b - a >= 0.06:
             f = int(round((a + b) / 2 * fps - 0.5))
             assert y[f, P] > 0.8 and y[f, J] < 0.06, (name, a, b, y[f])
+    # 'ordered' (motion versions 1 and 2) is the blend as it was: the closures applied one after another
+    np.testing.assert_array_equal(
+        coarticulate(visemes_from_phonemes(phs), T, fps, closures="ordered"),
+        _ordered(visemes_from_phonemes(phs), T, fps),
+    )
+
+
+def _ordered(vis, T, fps):
+    "Reference: `coarticulate` as motion versions 1 and 2 computed it (default arguments), closures applied in order."
+    from ggtalker_nb.data.synthtalk import _CLOSURES, _SPREAD, VISEME_DOMINANCE, VISEMES
+
+    t = (np.arange(T) + 0.5) / fps
+    num = np.zeros((T, len(ARTIC_CHANNELS))) + 0.02 * VISEME_TARGETS[0]
+    den = np.full((T, len(ARTIC_CHANNELS)), 0.02)
+    for v, a, b in vis:
+        k = VISEMES.index(v)
+        c, d = (a + b) / 2, max(b - a, 1e-3)
+        sig_after = np.clip(0.4 * d, 0.035, 0.07) * _SPREAD[k]
+        sig = np.where((t < c)[:, None], 1.4 * sig_after[None], sig_after[None])
+        D = VISEME_DOMINANCE[k] * np.exp(-0.5 * (np.maximum(np.abs(t - c) - 0.25 * d, 0)[:, None] / sig) ** 2)
+        num += D * VISEME_TARGETS[k]
+        den += D
+    y = num / den
+    for v, a, b in vis:
+        if v in _CLOSURES:
+            k, ch, c, d = VISEMES.index(v), _CLOSURES[v], (a + b) / 2, max(b - a, 1e-3)
+            w = np.exp(-0.5 * (np.maximum(np.abs(t - c) - 0.25 * d, 0) / 0.04) ** 2)[:, None]
+            y[:, ch] = (1 - w) * y[:, ch] + w * VISEME_TARGETS[k, ch]
+    return y
+
+
+def test_a_bilabial_before_another_closure_reaches_its_target():
+    "/b/ then /ʋ/ or /f/: version 2 ('ordered') let the labiodental's ramp pull the /b/ open; 'strongest' does not."
+    P = ARTIC_CHANNELS.index("press")
+    for nxt in ("ʋ", "f"):
+        vis = visemes_from_phonemes([("a", 0, 0.2), ("b", 0.2, 0.262), (nxt, 0.262, 0.33), ("a", 0.33, 0.5)])
+        f = int(round(0.231 * 25 - 0.5))  # the frame at the /b/'s centre
+        old, new = coarticulate(vis, 18, 25, closures="ordered"), coarticulate(vis, 18, 25)
+        assert old[f, P] < 0.8 < new[f, P], (old[f, P], new[f, P])
+        np.testing.assert_allclose(new[:3], old[:3], atol=0.01)  # far from the closures hardly anything changes
+    with pytest.raises(Exception, match="closures"):
+        coarticulate(vis, 18, 25, closures="last")
 
 
 def test_anticipation_precedes_and_carry_over_follows():
@@ -242,3 +280,26 @@ def test_interrupted_build_resumes_to_the_same_dataset(tmp_path, monkeypatch):
         np.testing.assert_array_equal(ClipReader(ca).frames(), ClipReader(cb).frames())
     with pytest.raises(InputError, match="size=32"):
         build_synthtalk(tmp_path / "a", **{**kw, "size": 48})
+
+
+def test_version_3_differs_from_2_only_at_the_closures_and_resynthesises_exactly(tmp_path):
+    "Same seeds, version 2 vs 3: the same utterance, lips closed at every bilabial; `resynthesize_truth` reproduces 3."
+    from ggtalker_nb.a2e.eval import resynthesize_truth
+    from ggtalker_nb.data.synthtalk import SynthTalk
+    from ggtalker_nb.data.video import ClipReader, write_clip
+    from ggtalker_nb.flame import FLAME
+    from ggtalker_nb.sample_head import load_sample_head
+
+    # "Peter bought a pair of purple mittens": bilabials next to bilabials and labiodentals
+    c2, c3 = (SynthTalk(0, 3, 4, size=32, motion_version=v).make_clip(2, 3, render=False) for v in (2, 3))
+    assert c3.meta["synthtalk"]["motion_version"] == 3 and c2.meta["phonemes"] == c3.meta["phonemes"]
+    assert c2.meta["synthtalk"]["variety"] == c3.meta["synthtalk"]["variety"]
+    d = np.abs(c3.flame.jaw[:, 0] - c2.flame.jaw[:, 0])
+    assert d.max() < 0.05 and np.median(d) < 1e-6, (d.max(), np.median(d))  # a few frames near closures differ
+    assert np.abs(c3.flame.expr - c2.flame.expr).max() > 0.05  # the lips: pressed where version 2 let them part
+    write_clip(tmp_path / "id0002_c003", c3)
+    r = ClipReader(tmp_path / "id0002_c003")
+    (own,) = resynthesize_truth(r, [None], FLAME(load_sample_head()))
+    gt = r.flame_clean if r.flame_clean is not None else r.flame
+    np.testing.assert_allclose(own.jaw, gt.jaw, atol=1e-6)
+    np.testing.assert_allclose(own.expr, gt.expr, atol=1e-6)

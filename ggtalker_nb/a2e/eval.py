@@ -678,11 +678,11 @@ def resynthesize_truth(
     clip: ClipReader,  # a SynthTalk clip (its meta holds phonemes, identity, seeds and motion version)
     seeds: Sequence[int | None],  # None: the clip's own draws (its ground truth again); k: utterance variety `1000 + k`
     flame,  # FLAME of the data (expression names, sizes)
-    motion_version: int | None = None,  # None: the clip's own; 1 or 2 to force one
+    motion_version: int | None = None,  # None: the clip's own; 1, 2 or 3 to force one
 ) -> list[FlameTrack]:
     """The clip's motion re-synthesised from the same phonemes and speaking style, once per seed: what the same
     speaker's face could have done with this audio, had the utterance's variety been drawn again."""
-    from ggtalker_nb.data.synthtalk import MotionVariety, SynthIdentity, synthesize_motion
+    from ggtalker_nb.data.synthtalk import MotionVariety, SynthIdentity, closure_mode, synthesize_motion
 
     s = clip.meta.get("synthtalk")
     if not s:
@@ -712,6 +712,7 @@ def resynthesize_truth(
             ident.shape,
             clip.fps,
             variety=var,
+            closures=closure_mode(ver),
         )
         out.append(replace(gt, expr=tr.expr, jaw=tr.jaw))
     return out

@@ -7,11 +7,11 @@ __all__ = ['VISEMES', 'SYMBOL_TO_VISEME', 'ARTIC_CHANNELS', 'VISEME_TARGETS', 'V
            'N_HELDOUT_SENTENCES', 'LANGUAGES', 'LANGUAGE_VOICE', 'TRAIN_VOICES', 'TRAIN_VARIANTS', 'UNSEEN_VOICES',
            'UNSEEN_VARIANTS', 'ARTIC_TO_EXPR', 'MOTION_VERSION', 'LIGHT_DIR', 'AMBIENT', 'SYNTHTALK_VERSION', 'FPS',
            'phoneme_visemes', 'visemes_from_phonemes', 'coarticulate', 'sentence_ids', 'SpeakingStyle', 'SynthVoice',
-           'SynthIdentity', 'sample_identity', 'head_motion', 'blink_track', 'gaze_track', 'MotionVariety',
-           'emphasis_curve', 'vary_articulation', 'loudness_envelope', 'synthesize_motion', 'add_tracking_noise',
-           'Torso', 'make_torso', 'pose_torso', 'make_background', 'SynthScene', 'identity_texture',
-           'ExpressionShading', 'is_heldout_identity', 'clip_split', 'clip_plan', 'SynthTalk', 'build_synthtalk',
-           'rebuild_clip', 'render_clip']
+           'SynthIdentity', 'sample_identity', 'head_motion', 'blink_track', 'gaze_track', 'closure_mode',
+           'MotionVariety', 'emphasis_curve', 'vary_articulation', 'loudness_envelope', 'synthesize_motion',
+           'add_tracking_noise', 'Torso', 'make_torso', 'pose_torso', 'make_background', 'SynthScene',
+           'identity_texture', 'ExpressionShading', 'is_heldout_identity', 'clip_split', 'clip_plan', 'SynthTalk',
+           'build_synthtalk', 'rebuild_clip', 'render_clip']
 
 # %% ../../nbs/32_data.synthtalk.ipynb #33bf5b4e
 import json
@@ -155,10 +155,15 @@ def coarticulate(
     max_sigma: float = 0.07,  # cap on σ: long segments do not reach further
     rest: float = 0.02,  # ε, the rest dominance
     closure_sigma: float = 0.04,  # ramp width (s) of the bilabial / labiodental closure constraint
+    # 'strongest': each channel follows the closure whose ramp is strongest at that frame; 'ordered': the closures are
+    # applied one after another, so a later one can pull an earlier one off its target (motion versions 1 and 2)
+    closures: str = "strongest",
 ) -> np.ndarray:  # (T, 7) articulation channels, order `ARTIC_CHANNELS`
     "Blend viseme targets into smooth articulation tracks with dominance functions (frame centres (f+½)/fps)."
     if n_frames < 0:
         raise InputError(f"n_frames: must be ≥ 0, got {n_frames}")
+    if closures not in ("strongest", "ordered"):
+        raise InputError(f"closures: 'strongest' or 'ordered', got {closures!r}")
     t = (np.arange(n_frames) + 0.5) / fps
     num = np.zeros((n_frames, len(ARTIC_CHANNELS))) + rest * VISEME_TARGETS[0]
     den = np.full((n_frames, len(ARTIC_CHANNELS)), rest)
@@ -174,14 +179,21 @@ def coarticulate(
         num += D * VISEME_TARGETS[k]
         den += D
     y = num / den
-    for v, a, b in visemes:  # closures are constraints: the lips *must* meet
+    # closures are constraints: the lips *must* meet. Per channel: the ramp weight w of each closure and its target
+    wmax, tgt = np.zeros_like(y), np.zeros_like(y)
+    for v, a, b in visemes:
         if v not in _CLOSURES:
             continue
         k, ch = VISEMES.index(v), _CLOSURES[v]
         c, d = (a + b) / 2, max(b - a, 1e-3)
         w = np.exp(-0.5 * (np.maximum(np.abs(t - c) - 0.25 * d, 0) / closure_sigma) ** 2)[:, None]
-        y[:, ch] = (1 - w) * y[:, ch] + w * VISEME_TARGETS[k, ch]
-    return y
+        if closures == "ordered":
+            y[:, ch] = (1 - w) * y[:, ch] + w * VISEME_TARGETS[k, ch]
+            continue
+        stronger = w > wmax[:, ch]
+        wmax[:, ch] = np.where(stronger, w, wmax[:, ch])
+        tgt[:, ch] = np.where(stronger, VISEME_TARGETS[k, ch], tgt[:, ch])
+    return (1 - wmax) * y + wmax * tgt
 
 # %% ../../nbs/32_data.synthtalk.ipynb #974dfd61
 SENTENCES = {
@@ -545,7 +557,16 @@ ARTIC_TO_EXPR = {
     "lower_depress": "lower_lip_depress",
 }
 
-MOTION_VERSION = 2  # the motion recipe of new SynthTalk data; 1 = the original recipe (no per-utterance variety)
+# the motion recipe of new SynthTalk data: 1 = the original recipe (no per-utterance variety), 2 = with variety,
+# 3 = version 2 with each lip closure reaching its target when another follows it (`coarticulate(closures=)`)
+MOTION_VERSION = 3
+
+
+def closure_mode(motion_version: int) -> str:
+    "`coarticulate`'s `closures` for a motion version (versions 1 and 2 applied them in order)."
+    return "ordered" if int(motion_version) < 3 else "strongest"
+
+
 _VOWELS = ("AA", "EE", "II", "OO", "WU")
 
 
@@ -617,12 +638,16 @@ def _smooth_noise(rng, t: np.ndarray, lo: float = 0.15, hi: float = 0.8, n: int 
 
 
 def vary_articulation(
-    visemes: Sequence[tuple[str, float, float]], n_frames: int, fps: float, v: MotionVariety
+    visemes: Sequence[tuple[str, float, float]],
+    n_frames: int,
+    fps: float,
+    v: MotionVariety,
+    closures: str = "strongest",  # `coarticulate`'s closure blending ('ordered' for motion version 2)
 ) -> np.ndarray:
     "Articulation channels (T, 7) of one utterance with its variety: coarticulation timing, emphasis, idle motion."
     T = int(n_frames)
     t = (np.arange(T) + 0.5) / fps
-    y = coarticulate(visemes, T, fps, anticipation=v.anticipation, width=v.width)
+    y = coarticulate(visemes, T, fps, anticipation=v.anticipation, width=v.width, closures=closures)
     g = emphasis_curve(visemes, T, fps, v)
     y[:, 0] *= g
     y[:, 2:] *= np.sqrt(g)[:, None]
@@ -671,14 +696,15 @@ def synthesize_motion(
     n_shape: int,  # S of the head
     shape: np.ndarray | None = None,  # identity shape (≤ S values; padded with zeros)
     fps: float = 25.0,
-    variety: "MotionVariety | None" = None,  # per-utterance variation (motion version 2); None: version 1, no variety
+    variety: "MotionVariety | None" = None,  # per-utterance variation (motion versions ≥ 2); None: no variety
+    closures: str = "strongest",  # `coarticulate`'s closure blending: `closure_mode(v)` reproduces motion version v
 ) -> tuple["FlameTrack", np.ndarray]:  # the track and the (T, 7) articulation channels
     "FLAME parameters (expression, jaw, neck, eyes) of a talking head saying `phonemes`."
     T = int(n_frames)
     if variety is None:
-        art = coarticulate(visemes_from_phonemes(phonemes), T, fps)
+        art = coarticulate(visemes_from_phonemes(phonemes), T, fps, closures=closures)
     else:
-        art = vary_articulation(visemes_from_phonemes(phonemes), T, fps, variety)
+        art = vary_articulation(visemes_from_phonemes(phonemes), T, fps, variety, closures)
     a = art.copy()
     a[:, 0] *= style.jaw_gain
     a[:, 2:] *= style.lip_gain
@@ -1092,7 +1118,7 @@ class SynthTalk:
         tracking_noise: float = 0.0,
         head: "FlameAssets | None" = None,
         max_seconds: float | None = None,
-        motion_version: int = MOTION_VERSION,  # 1: the original motion recipe (reproduces old data)
+        motion_version: int = MOTION_VERSION,  # 1 or 2: an older motion recipe (reproduces old data)
         # False: the albedo without expression shading (reproduces old frames)
         expression_shading: bool = True,
     ):
@@ -1102,8 +1128,8 @@ class SynthTalk:
             int(clips_per_identity),
             int(size),
         )
-        if motion_version not in (1, 2):
-            raise InputError(f"motion_version: 1 or 2, got {motion_version!r}")
+        if motion_version not in (1, 2, 3):
+            raise InputError(f"motion_version: 1, 2 or 3, got {motion_version!r}")
         self.motion_version = int(motion_version)
         self.expression_shading = bool(expression_shading)
         self.tracking_noise, self.max_seconds = float(tracking_noise), max_seconds
@@ -1152,6 +1178,7 @@ class SynthTalk:
             ident.shape,
             FPS,
             variety=self.variety(i, k),
+            closures=closure_mode(self.motion_version),
         )
         noisy = (
             add_tracking_noise(clean, _rng(self.seed, i, k, 5), self.tracking_noise, FPS)
@@ -1246,7 +1273,7 @@ def build_synthtalk(
     frames_format: str = "mp4",
     crf: int = 18,
     identities: Sequence[int] | None = None,  # build only these identity indices (default all)
-    motion_version: int = MOTION_VERSION,  # 1: the original motion recipe (to reproduce old data)
+    motion_version: int = MOTION_VERSION,  # 1 or 2: an older motion recipe (to reproduce old data)
     # expression-dependent albedo (`ExpressionShading`); False: frames as before it
     expression_shading: bool = True,
 ) -> dict:
