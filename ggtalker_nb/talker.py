@@ -548,6 +548,12 @@ def from_photo(
     body_steps: int = 40,
     # band re-drawn around the head mask (default 1 px at 256²: the photo's head keeps its pose, see below)
     radius_px: int | None = None,
+    # px of the photo's own head edge kept under the rendered head (default 3 at 256²; 0: the whole head is re-drawn)
+    edge_px: int | None = None,
+    # steps fitting the E-V map's rim colours to the photo (`e2v.eval.refine_colors`; 0: the prior's colours)
+    refine_steps: int = 30,
+    # a dark mouth cavity where the photo does not show it (`e2v.eval.fill_cavity`)
+    fill_mouth: bool = True,
     device=None,
     progress: bool = False,
     size: int | None = None,  # deprecated name of `resolution`
@@ -557,10 +563,14 @@ def from_photo(
     """One photo → a Talker that speaks as that person: landmark fit, E-V prior map, a body inpainter fitted to the
     photo."""
     from ggtalker_nb.data.track import fit_photo
-    from ggtalker_nb.e2v.eval import predict_map
+    from ggtalker_nb.e2v.eval import fill_cavity, predict_map, refine_colors
     from ggtalker_nb.adapt.ev import EVAdaptResult
 
     crop_side = renamed_argument(resolution, size, "size", "resolution", "Talker.from_photo", default=256)
+    rp = max(1, round(crop_side / 256)) if radius_px is None else radius_px
+    ek = round(3 * crop_side / 256) if edge_px is None else edge_px
+    if rp < 1 or ek < 0 or refine_steps < 0:
+        raise InputError(f"radius_px must be ≥ 1, edge_px and refine_steps ≥ 0, got {rp}, {ek}, {refine_steps}")
     t = cls.from_pretrained(priors_dir, device=device)
     t0 = time.perf_counter()
     ref = fit_photo(image, model=t.flame.cpu(), size=crop_side, **fit_kw)
@@ -570,6 +580,11 @@ def from_photo(
     ref_dev["flame"] = {k: v.to(dev) for k, v in ref["flame"].items()}
     with torch.no_grad():
         M = predict_map(gen, ref_dev)
+    if fill_mouth:  # the prior fills the unseen cavity with a mid-dark brown, patchy where the jaw opens
+        M = fill_cavity(gen, M, ref_dev)
+    if refine_steps:  # the prior darkens the rim (right for SynthTalk's lighting, not for the photo's): fit it
+        M = refine_colors(gen, M, ref_dev, steps=refine_steps)
+    with torch.no_grad():
         g = BoundGaussians.from_local(gen.to_local(M, ref_dev["flame"]["shape"])[0])
     shape = ref["flame"]["shape"][0].float()
     clip = _photo_clip(ref, name, np.linspace(0.0, 0.25, 6))
@@ -579,12 +594,15 @@ def from_photo(
     # a video's head moves away from where its frames show it, so its body frames lose a band around the head
     # (6 px at 256²); the photo's head speaks in the photo's own pose, so the photo's pixels around it are right and
     # a wide band only replaces its hair and collar with the inpainter's guess (a grey ring)
-    rp = max(1, round(crop_side / 256)) if radius_px is None else radius_px
-    if rp < 1:
-        raise InputError(f"radius_px: must be ≥ 1, got {rp}")
     body = fit_body(
         res, [clip], steps=body_steps, max_frames=1, radius_px=rp, batch_size=2, lambda_temp=0.0, progress=progress
     )
+    # the speaking head's outline differs from the photo's by a pixel or two (its expression is the speech's, not the
+    # photo's), and inside the photo's head mask the inpainter's guess is grey: it drew a thin grey outline. The outer
+    # `edge_px` of the mask keep the photo's own pixels (its face's edge) under the rendered head instead.
+    if ek:
+        m = body.masks[:, None].float()
+        body = replace(body, masks=(-F.max_pool2d(-m, 2 * ek + 1, 1, ek))[:, 0] > 0.5)
     tr = ref["track"]
     pose = {k: torch.from_numpy(np.ascontiguousarray(getattr(tr, k)[:1])).float() for k in MOTION_KEYS}
     a2e, enc = t.a2e_prior
@@ -600,6 +618,9 @@ def from_photo(
         adaptation=dict(
             kind="one photo (E-V prior, no adaptation)",
             body_steps=len(body.history),
+            refine_steps=refine_steps,
+            fill_mouth=fill_mouth,
+            edge_px=ek,
             seconds=round(time.perf_counter() - t0, 1),
         ),
     )

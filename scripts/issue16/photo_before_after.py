@@ -1,6 +1,8 @@
 """One photo in (scikit-image's astronaut): the front and orbit views before and after the photo-path fixes of this
-issue — the body's re-drawn band (6 px → 1 px) and the tracker's neck cover (the collar stays in front of the neck, and
-the E-V prior no longer reads the collar as neck skin). Writes nbs/images/photo_before_after.jpg.
+issue — the body's re-drawn band (6 px → 1 px), the tracker's neck cover (the collar stays in front of the neck, and
+the E-V prior no longer reads the collar as neck skin), and the rim and mouth fixes of `Talker.from_photo` (rim colours
+fitted to the photo, the photo's own head edge kept under the head, a dark mouth cavity; `photo_rim.py`). Writes
+nbs/images/photo_before_after.jpg.
 
     python scripts/issue16/photo_before_after.py
 """
@@ -17,8 +19,11 @@ torch.set_num_threads(1)
 speech = tts("Hello, I speak from one photo.")
 rows = []
 for label, kw in (
-    ("before: 6-px band, collar read as neck", dict(radius_px=6, neck_cover=False)),
-    ("after: 1-px band, collar in front", {}),
+    (
+        "before: 6-px band, collar read as neck",
+        dict(radius_px=6, neck_cover=False, edge_px=0, refine_steps=0, fill_mouth=False),
+    ),
+    ("after: 1-px band, collar in front, rim and mouth fixes", {}),
 ):
     t = Talker.from_photo(skdata.astronaut(), **kw)
     v = t.speak(speech, views=("front", "orbit"), seed=0)
