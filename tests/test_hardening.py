@@ -738,9 +738,14 @@ def test_writer_killed_mid_write_keeps_old_file(tmp_path):
 
 TINY = dict(d=32, layers=1, heads=2, ffn=64, window=12, context=4, steps=50, audio_dim=32)
 TRAIN = f"""
-import sys, torch
+import sys, time, torch
 torch.set_num_threads(1)
+import ggtalker_nb.a2e.train as T
 from ggtalker_nb.a2e.train import TrainConfig, train_a2e
+# a pause after each checkpoint (as slow storage would make): the parent sees the step and kills within it, even on a
+# loaded machine; the weights do not depend on it
+_write = T.write_checkpoint
+T.write_checkpoint = lambda *a, **k: (_write(*a, **k), time.sleep(0.25))[0]
 from ggtalker_nb.a2e.model import A2EConfig
 from ggtalker_nb.a2e.audio import build_audio_encoder
 torch.manual_seed(123); enc = build_audio_encoder("mel", out_dim=32, channels=16, layers=0)
