@@ -7,7 +7,10 @@ layout `scripts/ship_a2e.py` reads: `seed0:splits` (held-out sentences, unseen v
 per clip), `seed0:style`, `degraded:<name>` (held-out sentences on `TEST_DEGRADATIONS` audio, 2 samples per clip),
 `seedS:sentences` and `seedS:style` for the other sampling seeds, and with `--kmeans` the one-sample vs mean-of-K
 ablation (`sample_mean_ablation`, K = 1, 4, 16). DDIM 10, guidance `DEFAULT_GUIDANCE` (or A2E_GUIDANCE="a,i").
-`--temperature`: residual models' sampling temperature (the file's own default otherwise). One thread.
+`--per-clip-seed`: the style samples draw each clip's noise from its own seed (`clip_seed(seed, clip)`; without it
+every clip starts from the same noise, which moves all of a speaker's clips together and made the style distance
+swing by ±0.1 between sampling seeds). `--temperature`: residual models' sampling temperature (the file's own
+default otherwise). One thread.
 `--speed-against FILE`: also time DDIM 10 + guidance on 10 s of audio (audio encoder included, one thread, medians of
 5, interleaved with FILE's model so that load changes hit both alike).
 Data: `python scripts/a2e_data.py data/synthtalk_a2e --motion 2` and `... data/style_a2e --style-set --motion 2`.
@@ -37,6 +40,11 @@ p.add_argument("name")
 p.add_argument("--seeds", default="0,1,2")
 p.add_argument("--temperature", type=float, default=None)
 p.add_argument("--kmeans", action="store_true")
+p.add_argument(
+    "--per-clip-seed",
+    action="store_true",
+    help="style: each clip its own noise seed (independent draws across a speaker's clips; `clip_seed`)",
+)
 p.add_argument("--speed-against", default=None)
 p.add_argument("--data", default="data/synthtalk_a2e")
 p.add_argument("--style", default="data/style_a2e")
@@ -62,6 +70,7 @@ out.update(
     guidance=list(G),
     parameterization=getattr(model.config, "parameterization", None),
     temperature=getattr(model.config, "temperature", None),
+    per_clip_seed=a.per_clip_seed,
     command="python scripts/eval_a2e.py " + " ".join(os.sys.argv[1:]),
 )
 
@@ -85,7 +94,7 @@ def run(key, fn):
 
 def style(s):
     global probe
-    st = evaluate_style(model, a.style, a.data, enc, FL, 1, 10, G, s, probe, max_clips=6)
+    st = evaluate_style(model, a.style, a.data, enc, FL, 1, 10, G, s, probe, max_clips=6, per_clip_seed=a.per_clip_seed)
     probe = st.pop("probe")
     return st
 

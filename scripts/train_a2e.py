@@ -36,6 +36,44 @@ residual x - mean (its per-channel scale fitted first on the training windows):
         --warmup 100 --no-val --ckpt-every 100 --seed 0 --init data_samples/priors/a2e_cpu.safetensors \
         --init-mean runs/a2e_long_regression_s0/final.safetensors --out runs/a2e_residual_s0
 
+Session 8, 6x more training clips (912 instead of 144; `python scripts/a2e_data.py data/synthtalk_a2e_big
+--clips-per-identity 60 --motion 2`, 23 s; evaluated on data/synthtalk_a2e's test splits, table a2e_big): the same
+regression recipe for seeds 0-2, the residual prior on seed 0's regression, the x0 prior (~17-24 min each, 1 thread):
+
+    python scripts/train_a2e.py regression --data data/synthtalk_a2e_big --steps 2400 --batch 16 --augment 0.2 \
+        --lr 1e-4 --warmup 100 --no-val --ckpt-every 100 --seed S --init data_samples/priors/a2e_cpu.safetensors \
+        --out runs/a2e_big_regression_sS
+    python scripts/train_a2e.py residual --data data/synthtalk_a2e_big --steps 1800 --batch 16 --augment 0.2 \
+        --warmup 100 --no-val --ckpt-every 100 --seed 0 --init data_samples/priors/a2e_cpu.safetensors \
+        --init-mean runs/a2e_big_regression_s0/final.safetensors --out runs/a2e_big_residual_s0
+    python scripts/train_a2e.py prior --data data/synthtalk_a2e_big --steps 2400 --batch 16 --augment 0.2 \
+        --lr 1e-4 --warmup 100 --no-val --ckpt-every 100 --seed 0 --init data_samples/priors/a2e_cpu.safetensors \
+        --out runs/a2e_big_prior_s0
+
+and, on the speed-perturbed big mean head (below), the residual prior's blocks warm from runs/a2e_big_residual_s0:
+
+    python scripts/train_a2e.py residual --data data/synthtalk_a2e_big --steps 600 --batch 16 --augment 0.2 \
+        --lr 1e-4 --warmup 50 --no-val --ckpt-every 100 --seed 0 --init runs/a2e_big_residual_s0/final.safetensors \
+        --init-mean runs/a2e_s8_big_regspeed_s0/final.safetensors --out runs/a2e_s8_big_resspeed_s0
+
+Session 8 (table a2e_style_parts): the residual branch again, on other-voice windows (`--speed-perturb 1`: every
+training window's speech 1 ± 4-12 % faster or slower, motion time-warped; the residual scale is fitted on those
+windows, where the mean head's residual has its held-out size), warm-started from the session-7 residual prior (an
+ablation: the spread reaches the ground truth's, the style does not improve):
+
+    python scripts/train_a2e.py residual --data data/synthtalk_a2e --steps 800 --batch 16 --augment 0.2 \
+        --speed-perturb 1 --lr 1e-4 --warmup 50 --no-val --ckpt-every 100 --seed 0 \
+        --init runs/a2e_residual_s0/final.safetensors \
+        --init-mean runs/a2e_long_regression_s0/final.safetensors --out runs/a2e_s8_speed_s0
+
+The mean head (the 2400-step regression baseline) fine-tuned on other-voice windows, all of it warm (an
+`a2e_regression` file as `--init`; table a2e_voice_aug; seeds 0-2, control with `--speed-perturb 0` ->
+runs/a2e_s8_regft_s0; on the big data: `--data data/synthtalk_a2e_big --init runs/a2e_big_regression_s0/...`):
+
+    python scripts/train_a2e.py regression --data data/synthtalk_a2e --steps 400 --batch 16 --augment 0.2 \
+        --speed-perturb 0.5 --lr 5e-5 --warmup 30 --no-val --ckpt-every 100 --seed 0 \
+        --init runs/a2e_long_regression_s0/final.safetensors --out runs/a2e_s8_regspeed_s0
+
 Needs `ggtalker synthtalk --out data/synthtalk --identities 20 --clips-per-identity 12 --size 256 --seed 0` (or
 `scripts/a2e_data.py`, which skips rendering) first.
 """
@@ -78,10 +116,23 @@ p.add_argument(
     help="residual: the regression baseline (file) whose encoders and decoder form the mean head",
 )
 p.add_argument("--res-windows", type=int, default=512, help="residual: training windows that fit the residual scale")
+p.add_argument(
+    "--speed-seed", type=int, default=None, help="seed of the speed factors (default --seed); each window keeps its own"
+)
+p.add_argument(
+    "--speed-perturb",
+    type=float,
+    default=0.0,
+    help="chance per training window of other-voice speed perturbation (a2e.train.SpeedPerturbed; 1 ± 4-12 %%)",
+)
 a = p.parse_args()
 torch.set_num_threads(a.threads)
 n = A2EConfig.cpu().n
 tr = AudioMotionDataset(a.data, window=n, stride=10, split="train")
+if a.speed_perturb > 0:
+    from ggtalker_nb.a2e.train import SpeedPerturbed
+
+    tr = SpeedPerturbed(tr, p=a.speed_perturb, seed=a.seed if a.speed_seed is None else a.speed_seed)
 va = None if a.no_val else AudioMotionDataset(a.data, window=n, stride=n, split="test_sentence")
 mcfg = A2EConfig.cpu(n_identities=0 if a.which == "noid" else len(tr.identity_names), p_augment=a.augment)
 if a.which == "residual":
@@ -122,9 +173,12 @@ if a.which == "residual":
     init, freeze = model.state_dict(), True
 elif a.init:
     from ggtalker_nb.a2e.model import A2EModel, load_a2e
-    from ggtalker_nb.a2e.train import A2ERegressor
+    from ggtalker_nb.a2e.train import A2ERegressor, load_regressor
+    from ggtalker_nb.core import load_safetensors
 
-    src, encoder = load_a2e(a.init)
+    # a regression baseline's file (kind a2e_regression) warm-starts all of a regression run
+    regression_file = load_safetensors(a.init)[1].get("kind") == "a2e_regression"
+    src, encoder = load_regressor(a.init) if regression_file else load_a2e(a.init)
     encoder.train()
     if list(src.identity_names) != list(tr.identity_names):
         raise SystemExit(f"--init: identity rows {src.identity_names} differ from the data's {tr.identity_names}")

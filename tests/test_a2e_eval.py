@@ -148,3 +148,28 @@ def test_predict_regression_repeats_and_bench(tmp_path):
         "audio 2 + id 1.5",
     ]  # no guidance, the default, the old setting
     assert all(x["audio_s"] == 2.0 for x in rows) and rows[-1]["windows_per_s"] > 0
+
+
+def test_evaluate_style_per_clip_seeds(monkeypatch):
+    "With per_clip_seed every clip samples from its own seed (`clip_seed`); without, every clip from the same one."
+    import ggtalker_nb.a2e.eval as ev
+
+    model = A2EModel(A2EConfig.cpu(**TINY, n_identities=2)).eval()
+    model.identity_names = ["id0000", "id0001"]
+    seen, orig = [], ev.predict_motion
+
+    def spy(*a, **kw):
+        seen.append(a[8])  # the seed argument
+        return orig(*a, **kw)
+
+    monkeypatch.setattr(ev, "predict_motion", spy)
+    out = {}
+    for pc in (False, True):
+        seen.clear()
+        r = ev.evaluate_style(model, MINI, MINI, _enc(), steps=2, seed=5, per_clip_seed=pc)
+        out[pc] = (list(seen), r)
+    names = [p.name for p in ev.clip_paths(MINI) if ClipReader(p).identity in model.identity_names]
+    assert out[False][0] == [5] * len(names)
+    assert out[True][0] == [ev.clip_seed(5, n) for n in names] and len(set(out[True][0])) == len(names)
+    assert out[True][1]["settings"]["per_clip_seed"] and not out[False][1]["settings"]["per_clip_seed"]
+    assert out[True][1]["style_dist"] != out[False][1]["style_dist"]

@@ -5,7 +5,7 @@
 # %% auto #0
 __all__ = ['AUDIO_FPS', 'TEST_DEGRADATIONS', 'AudioEncoder', 'frame_mask', 'hz_to_mel_slaney', 'mel_to_hz_slaney',
            'mel_filterbank', 'LogMel', 'sinusoidal_positions', 'MelEncoder', 'HFEncoder', 'resample_frames',
-           'build_audio_encoder', 'add_noise', 'add_reverb', 'band_limit', 'augment_speech']
+           'build_audio_encoder', 'add_noise', 'add_reverb', 'band_limit', 'augment_speech', 'speed_perturb']
 
 # %% ../../nbs/40_a2e.audio.ipynb #0448ccea
 import json
@@ -412,3 +412,23 @@ TEST_DEGRADATIONS = {  # name → deterministic transform of a (S,) 16 kHz clip,
     "quiet −20 dB": lambda x, g: x * 0.1,
     "8 kHz phone": lambda x, g: band_limit(x, 3400.0),
 }
+
+# %% ../../nbs/40_a2e.audio.ipynb #s8speed02
+def speed_perturb(
+    samples: Float[Tensor, "S"],  # 16 kHz mono speech
+    factor: float,  # > 1: faster (higher pitch and formants, shorter); < 1: slower
+    n_out: int | None = None,  # output length (cut or zero-padded); default round(S / factor)
+) -> Float[Tensor, "S2"]:
+    "Speech played `factor` times faster: pitch, formants and rate scale together (polyphase resampling)."
+    from fractions import Fraction
+
+    from scipy.signal import resample_poly
+
+    x = check_tensor("samples", samples, (None,), dtype_float=True)
+    if not (math.isfinite(factor) and 0.5 <= factor <= 2.0):
+        raise InputError(f"speed_perturb: factor must be in [0.5, 2], got {factor}")
+    fr = Fraction(1 / factor).limit_denominator(100)
+    y = x if fr == 1 else torch.from_numpy(resample_poly(x.double().numpy(), fr.numerator, fr.denominator).copy())
+    y = y.to(x.dtype)
+    n = int(round(len(x) / factor)) if n_out is None else int(n_out)
+    return F.pad(y, (0, max(0, n - len(y))))[:n]

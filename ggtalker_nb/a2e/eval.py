@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['SPLIT_NAMES', 'METRIC_COLS', 'STYLE_SIGNALS', 'STYLE_BANDS_HZ', 'samples_per_frame', 'encode_audio', 'load_any',
            'predict_motion', 'nanmean', 'motion_metrics', 'evaluate_a2e', 'zlib_crc', 'summarize', 'markdown_table',
-           'style_signals', 'style_features', 'IdentityProbe', 'style_report', 'evaluate_style', 'guidance_grid',
-           'resynthesize_truth', 'gt_diversity', 'sample_mean_ablation', 'variety_floor', 'bench_a2e', 'render_motion',
-           'a2e_player']
+           'style_signals', 'style_features', 'IdentityProbe', 'style_report', 'clip_seed', 'evaluate_style',
+           'guidance_grid', 'resynthesize_truth', 'gt_diversity', 'sample_mean_ablation', 'variety_floor', 'bench_a2e',
+           'render_motion', 'a2e_player']
 
 # %% ../../nbs/43_a2e.eval.ipynb #8b4b04cf
 import json
@@ -499,8 +499,9 @@ def style_report(
     names: Sequence[str] | None = None,  # the probe's label names
     fps: float = 25.0,
 ) -> dict:
-    """Style distance (mean |z| of the feature differences, 0 = the speaker's own statistics), per-signal W1 distances
-    (mm), probe accuracy."""
+    """Style distance (mean |z| of the feature differences, 0 = the speaker's own statistics), its parts per signal
+    (`style_<signal>_quantiles` / `_spectra`; `style_z_signed`: mean signed z per feature over speakers), per-signal
+    W1 distances (mm), probe accuracy."""
     from scipy.stats import wasserstein_distance
 
     ids = [k for k in true if k in pred]
@@ -526,6 +527,13 @@ def style_report(
         style_dist_quantiles=float(np.abs(zq[..., :nq]).mean()),
         style_dist_spectra=float(np.abs(zq[..., nq:]).mean()),
         **{f"w1_{s}_mm": v for s, v in w1.items()},
+        # the same |z| per signal and part (what keeps a model from its speakers' statistics), and signed
+        **{
+            f"style_{s}_{part}": float(np.abs(zq[:, j, sl]).mean())
+            for j, s in enumerate(STYLE_SIGNALS)
+            for part, sl in (("quantiles", slice(0, nq)), ("spectra", slice(nq, None)))
+        },
+        style_z_signed={s: np.round(zq[:, j].mean(0), 3).tolist() for j, s in enumerate(STYLE_SIGNALS)},
         speakers=len(ids),
         per_speaker=dict(zip(ids, per.round(4).tolist())),
     )
@@ -538,6 +546,11 @@ def style_report(
         )
         out["probe_chance"] = 1 / len(probe.classes)
     return out
+
+
+def clip_seed(seed: int, clip_name: str) -> int:
+    "A noise seed for one clip of a sampling seed: independent draws across clips, reproducible per (seed, clip)."
+    return (int(seed) * 1000003 + zlib_crc(str(clip_name))) % 2**31
 
 
 def evaluate_style(
@@ -553,6 +566,9 @@ def evaluate_style(
     probe: IdentityProbe | None = None,  # a fitted probe (else fitted here on `train_clips`)
     max_clips: int | None = None,  # per speaker
     mean_of: int = 1,  # > 1: each prediction is the mean of this many samples (an ablation)
+    # True: each clip its own noise seed (`clip_seed`), so the samples of a speaker's clips are independent draws;
+    # False: every clip starts from the same noise (how the earlier #17 tables were recorded)
+    per_clip_seed: bool = False,
 ) -> dict:
     "`style_report` of a model's predictions on held-out clips against their true motion (the model's identity rows)."
     model, enc, kind, names = load_any(model_or_path, encoder)
@@ -591,7 +607,7 @@ def evaluate_style(
             steps,
             "ddim",
             guidance,
-            seed,
+            clip_seed(seed, r.path.name) if per_clip_seed else seed,
             n_frames=len(gt),
             mean_of=mean_of if kind == "diffusion" else 1,
         )
@@ -619,7 +635,14 @@ def evaluate_style(
         **refs,
         kind=kind,
         probe=probe,
-        settings=dict(n_samples=n_samples, steps=steps, guidance=list(guidance), seed=seed, mean_of=mean_of),
+        settings=dict(
+            n_samples=n_samples,
+            steps=steps,
+            guidance=list(guidance),
+            seed=seed,
+            mean_of=mean_of,
+            per_clip_seed=per_clip_seed,
+        ),
     )
 
 # %% ../../nbs/43_a2e.eval.ipynb #4dd52fb0

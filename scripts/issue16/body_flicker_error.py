@@ -38,8 +38,10 @@ with torch.no_grad():
             # the stored split must be reproduced by this net before anything is added to it
             assert abs(p["total"] - row["flicker"]) < 1e-5 and abs(p["edge"] - row["edge"]) < 1e-5, (p, row)
             out[(mode, who)] = p
-            print(f"{mode:5s} {who:28s} flicker {p['total']:.5f} edge {p['edge']:.5f} (video {p['edge_reference']:.5f})"
-                  f"  temporal error: edge {p['edge_error']:.5f} static {p['static_error']:.5f}")
+            print(
+                f"{mode:5s} {who:28s} flicker {p['total']:.5f} edge {p['edge']:.5f} (video {p['edge_reference']:.5f})"
+                f"  temporal error: edge {p['edge_error']:.5f} static {p['static_error']:.5f}"
+            )
 if "--write" in sys.argv:
     F = res["figures"]
     for (mode, who), p in out.items():
