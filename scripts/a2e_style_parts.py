@@ -395,13 +395,17 @@ def table():
             "lve_sentences",
             "lve_sd",
             "corr_sentences",
+            "corr_sentences_sd",
             "corr_voices",
             "corr_voices_sd",
             "corr_languages",
+            "corr_languages_sd",
             "lve_voices",
             "div_mm",
             "style_shared_seed",
+            "style_shared_seed_sd",
             "style_per_clip_seed",
+            "style_per_clip_seed_sd",
             "noise10_lve",
         ],
         rows=[r for r in voice_rows if r],
@@ -431,6 +435,11 @@ def table():
         _ev_row(
             big + "residual prior, temperature 0.5", "3 sampling seeds", ["big_residual_s0_t05"], D, pc("bigres/T=0.5")
         ),
+        _ev_row(
+            big + "residual prior, temperature 0.5 — training seed 1 (its mean head: regression seed 1)",
+            "3 sampling seeds",
+            ["big_residual_s1_t05"],
+        ),
         _ev_row(big + "residual prior, temperature 1", "3 sampling seeds", ["big_residual_s0_t1"], D, pc("bigres/T=1")),
         _ev_row(
             big + "residual prior on the speed-perturbed mean head, temperature 0.5",
@@ -453,8 +462,12 @@ def table():
             "lve_sentences",
             "lve_sd",
             "corr_sentences",
+            "corr_sentences_sd",
+            "lve_voices",
             "corr_voices",
+            "corr_voices_sd",
             "corr_languages",
+            "corr_languages_sd",
             "div_mm",
             "style_shared_seed",
             "style_shared_seed_sd",
@@ -485,6 +498,11 @@ def table():
             "Style target: 20 % better than the regression trained on the same data; against the 912-clip regression "
             "(0.875 ± 0.042 over 3 training seeds) that is ≤ 0.70, about the oracle's own level (0.65): only a "
             "sampler as good as the data's own variety would meet it.",
+            "Training seed 1 of the residual prior: trained as seed 0 with --seed 1 --init-mean "
+            "runs/a2e_big_regression_s1/final.safetensors --out runs/a2e_big_residual_s1, scored by `python "
+            "scripts/eval_a2e.py runs/a2e_big_residual_s1/final.safetensors big_residual_s1_t05 --temperature 0.5`. "
+            "Over the two training seeds at temperature 0.5 the unseen-language corr is 0.751 and 0.736: the "
+            "languages target holds on one training seed of two.",
         ],
     )
     res = json.load(open("results/a2e_ablation.json"))
@@ -492,6 +510,9 @@ def table():
     res["tables"] = [t for t in res["tables"] if t["name"] not in names] + [parts, voice, bigt]
     R = {r["model"]: r for r in bigt["rows"]}
     g = lambda m, k: R.get(m, {}).get(k)
+    S1 = big + "residual prior, temperature 0.5 — training seed 1 (its mean head: regression seed 1)"
+    RP = big + "residual prior on the speed-perturbed mean head, temperature 0.5"
+    RS = big + "regression + 400 steps, speed-perturbed"
     F = res["figures"]
     F.update(
         big_reg_lve=g(big + "regression, 2400 steps", "lve_sentences"),
@@ -509,6 +530,16 @@ def table():
         big_res_t1_lve=g(big + "residual prior, temperature 1", "lve_sentences"),
         big_res_t1_div=g(big + "residual prior, temperature 1", "div_mm"),
         oracle_style_s8=orc[0],
+        big_res_t05_lve_s1=g(S1, "lve_sentences"),
+        big_regspeed_lve=next(r["lve_sentences"] for r in voice["rows"] if r["model"] == RS),
+        big_resspeed_lve=g(RP, "lve_sentences"),
+        big_resspeed_lve_sd=g(RP, "lve_sd"),
+        big_resspeed_div=g(RP, "div_mm"),
+        big_resspeed_corr_s=g(RP, "corr_sentences"),
+        big_resspeed_corr_v=g(RP, "corr_voices"),
+        big_resspeed_corr_l=g(RP, "corr_languages"),
+        big_resspeed_style=g(RP, "style_shared_seed"),
+        big_res_t05_corr_l_s1=g(S1, "corr_languages"),
     )
     h17 = dict(
         order=17,
@@ -517,10 +548,19 @@ def table():
         "{big_res_t05_div:.2f} mm, mouth-open corr {big_res_t05_corr_s:.2f} / {big_res_t05_corr_v:.2f} / "
         "{big_res_t05_corr_l:.2f} (sentences / voices / languages), style {big_res_t05_style:.2f}; temperature 1: "
         "{big_res_t1_lve:.2f} mm, diversity {big_res_t1_div:.2f} mm; regression on the same data "
-        "{big_reg_lve:.2f} ± {big_reg_lve_sd:.2f} mm, style {big_reg_style:.2f}; oracle style {oracle_style_s8:.2f}",
-        target="mouth-open corr ≥ 0.8 / 0.75 / 0.75: met at temperature 0.5 (chosen on a validation split); diversity "
-        "within 2× of GT: met against the gate's 1.26 mm, 0.04 mm short against 1.37 mm; lip error within regression's "
-        "seed spread: missed (with diversity ≥ GT / 2 it needs a mean head ≤ 3.11 mm); style 20 % better than "
+        "{big_reg_lve:.2f} ± {big_reg_lve_sd:.2f} mm, style {big_reg_style:.2f}; oracle style {oracle_style_s8:.2f}; a "
+        "second training seed at temperature 0.5: {big_res_t05_lve_s1:.2f} mm, languages {big_res_t05_corr_l_s1:.2f}; "
+        "on the speed-perturbed mean head (regression {big_regspeed_lve:.2f} mm): {big_resspeed_lve:.2f} ± "
+        "{big_resspeed_lve_sd:.2f} mm, diversity {big_resspeed_div:.2f} mm, corr {big_resspeed_corr_s:.2f} / "
+        "{big_resspeed_corr_v:.2f} / {big_resspeed_corr_l:.2f}, style {big_resspeed_style:.2f} (shared seeds)",
+        target="mouth-open corr ≥ 0.8 / 0.75 / 0.75: sentences and voices met at temperature 0.5 (chosen on a "
+        "validation split), languages on one training seed of two (0.751, 0.736) and on the speed-perturbed mean "
+        "head; "
+        "lip error: the residual prior on the speed-perturbed mean head is within the plain regression's seed spread, "
+        "0.06 mm above the same-recipe regression (one seed); diversity "
+        "within 2× of GT: met against the gate's 1.26 mm, 0.04 mm short against 1.37 mm; on the plain mean head the "
+        "lip error against regression's seed spread: missed (with diversity ≥ GT / 2 it needs a mean head ≤ "
+        "3.11 mm); style 20 % better than "
         "regression: met against the 144-clip regression (≤ 0.93), missed against the same-data regression (≤ 0.70, "
         "about the oracle's 0.65)",
         notebook="43_a2e.eval",
