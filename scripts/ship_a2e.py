@@ -8,6 +8,9 @@ the three splits, style distance).
     python scripts/ship_a2e.py ... --dry-run          # print the gate only
     python scripts/ship_a2e.py --no-gate              # the original record: runs/a2e_prior/final.safetensors
 
+A residual prior ships with `freeze_shared=False` (its training run kept the mean head and identity table fixed;
+adaptation trains them) and `--temperature T` as its default temperature (the one its figures were measured at).
+
 `--eval` / `--against`: files written by `evaluate_a2e` + `evaluate_style` in the layout
 `{"seed0:splits": {split: summary}, "seedS:sentences": summary, "seedS:style": style_report}` (one per model; the
 shipped prior's is `--against`). The gate passes when the candidate is no worse on every target and better on one.
@@ -71,6 +74,8 @@ def main(argv=None):
     p.add_argument("--dry-run", action="store_true")
     p.add_argument("--gt-div", type=float, default=GT_DIV, help="ground-truth diversity (mm) of the diversity target")
     p.add_argument("--no-gate", action="store_true", help="ship without comparing (the original 2000-step record)")
+    p.add_argument("--temperature", type=float, default=None, help="residual: the shipped default temperature")
+    p.add_argument("--data", default=None, help="how the training data was made (stored in the shipped file)")
     a = p.parse_args(argv)
     if not a.no_gate:
         if not (a.eval and a.against):
@@ -106,9 +111,17 @@ def main(argv=None):
             raise SystemExit("ship_a2e: give --command (the exact training command of this prior)")
         ck = run / "latest.safetensors"
         train_config = load_safetensors(ck)[1].get("train_config") if ck.is_file() else None
+        cfg = dict(meta["a2e_config"])
+        if cfg.get("parameterization") == "residual":
+            # a training-time flag: the residual run kept the mean head fixed; adapt_a2e trains it (and the row)
+            cfg["freeze_shared"] = False
+        if a.temperature is not None:
+            cfg["temperature"] = a.temperature
         meta.update(
+            a2e_config=cfg,
             command=a.command,
             train_config=train_config,
+            **({"data": a.data} if a.data else {}),
             gate=gate_rows(json.load(open(a.eval)), json.load(open(a.against)), a.gt_div) if a.eval else None,
         )
     meta.update(val=h.get("val", []), nan_skipped=h.get("nan_skipped", 0))

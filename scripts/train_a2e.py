@@ -106,6 +106,9 @@ p.add_argument("--warmup", type=int, default=200)
 p.add_argument("--lr", type=float, default=3e-4, help="peak learning rate (warm-up, then cosine to 5 %% of it)")
 p.add_argument("--lip-loss", type=float, default=1.0, help="weight of the FLAME lip-vertex loss")
 p.add_argument(
+    "--lip-acc", type=float, default=0.0, help="weight of the lip vertices' acceleration term (TrainConfig.lip_acc)"
+)
+p.add_argument(
     "--init",
     default=None,
     help="warm start from an A2E file: its audio encoder and every model tensor of the same name and shape",
@@ -148,6 +151,7 @@ cfg = TrainConfig(
     log_every=25,
     out_dir=a.out or f"runs/a2e_{a.which}",
     lip_loss=a.lip_loss,
+    lip_acc=a.lip_acc,
     run_steps=a.run_steps,
     seed=a.seed,
     progress=False,

@@ -67,6 +67,7 @@ class TrainConfig(BaseTrainConfig):
     batch_size: int = 16  # windows per step *per process*
     out_dir: str = "runs/a2e"
     lip_loss: float = 1.0  # weight of the FLAME lip-vertex loss (0 = off)
+    lip_acc: float = 0.0  # weight (within the lip loss) of the lip vertices' acceleration term: 6–12.5 Hz jitter
     flame: str | None = None  # FLAME assets for the lip loss: None = the shipped sample head, or a path
     window_stride: int | None = None  # frames between training windows (default half a window)
     num_workers: int = 0  # DataLoader workers
@@ -279,14 +280,16 @@ def region_flame(assets, region: str = "lips"):
 
 
 class LipVertexLoss(nn.Module):
-    "Mean squared lip-vertex distance (cm²) between predicted and target motion decoded with FLAME."
+    """Mean squared lip-vertex distance (cm²) between predicted and target motion decoded with FLAME (+ `acc` × the
+    mean squared error of the vertices' second differences over time)."""
 
     def __init__(
         self,
         flame=None,  # a FLAME module, assets or a path; None = the shipped sample head
         n_expr: int = 50,  # expression coefficients of the motion vector
-        region: str = "lips",
-    ):  # vertex mask name
+        region: str = "lips",  # vertex mask name
+        acc: float = 0.0,  # weight of the acceleration term: squared error of the vertices' second differences
+    ):
         super().__init__()
         from ggtalker_nb.flame import FLAME
 
@@ -299,7 +302,9 @@ class LipVertexLoss(nn.Module):
             raise InputError(f"LipVertexLoss: FLAME has {self.flame.n_expr} expression components, motion has {n_expr}")
         if region not in self.flame.masks:
             raise InputError(f"LipVertexLoss: FLAME has no {region!r} mask (has {sorted(self.flame.masks)})")
-        self.n_expr, self.region = n_expr, region
+        if acc < 0:
+            raise InputError(f"LipVertexLoss: acc must be ≥ 0, got {acc}")
+        self.n_expr, self.region, self.acc = n_expr, region, float(acc)
 
     def verts(self, motion: Tensor, shape: Tensor | None) -> Tensor:
         "Region vertices `(B, T, V_r, 3)` of motion `(B, T, D_m)` with identity `shape (B, S)`."
@@ -320,7 +325,10 @@ class LipVertexLoss(nn.Module):
         with torch.no_grad():
             tv = self.verts(target, shape)
         d = (self.verts(pred, shape) - tv) * 100.0  # m → cm
-        return d.square().sum(-1).mean()
+        loss = d.square().sum(-1).mean()
+        if self.acc > 0 and d.shape[1] >= 3:  # Δ²(pred − target) = Δ²pred − Δ²target: the acceleration error
+            loss = loss + self.acc * (d[:, 2:] - 2 * d[:, 1:-1] + d[:, :-2]).square().sum(-1).mean()
+        return loss
 
 # %% ../../nbs/42_a2e.train.ipynb #fdf6e73f
 def save_checkpoint(
@@ -462,7 +470,7 @@ def train_a2e(
     loss_fn = a2e_loss if kind == "diffusion" else regression_loss
     extra = None
     if cfg.lip_loss > 0:
-        extra = dict(lip=(cfg.lip_loss, LipVertexLoss(cfg.flame, n_expr=model_cfg.n_expr).to(device)))
+        extra = dict(lip=(cfg.lip_loss, LipVertexLoss(cfg.flame, n_expr=model_cfg.n_expr, acc=cfg.lip_acc).to(device)))
     # ---- state: resume or start
     state = dict(step=0, history=[], val=[], nan_skipped=0, best_val=None, bad_evals=0, stopped=None, seconds=0.0)
     found = find_resume(out) if resume else None
