@@ -710,6 +710,8 @@ def shipped_table(res, D, orc):
     SH = big + "residual prior on the speed-perturbed mean head, temperature 0.5 (shipped: training seed 0)"
     REG = big + "regression baseline, 2400 steps"
     MH = big + "its mean heads: regression + 400 speed-perturbed steps"
+    T25 = big + "the same residual priors at temperature 0.25 (an ablation: not shipped)"
+    picks = [D.get(f"tau:bigresspeed{k}", {}).get("chosen") for k in range(3)]
     rows = [
         _ts_row(REG, "3 training seeds", [f"big_regression_s{k}" for k in range(3)]),
         _ts_row(MH, "3 training seeds", [f"big_regspeed_s{k}" for k in range(3)]),
@@ -717,6 +719,7 @@ def shipped_table(res, D, orc):
         _ts_row(
             "previous shipped prior (x0 diffusion, 144 motion-v1 clips, 2026-11-24)", "3 sampling seeds", ["shipped_pc"]
         ),
+        _ts_row(T25, "3 training seeds × 3 sampling seeds", [f"big_resspeed_s{k}_t025_pc" for k in range(3)]),
     ]
     acc = D.get("lve:bigregacc2", {}).get("test_sentence")
     if acc and "bigregacc2" in D:
@@ -754,6 +757,11 @@ def shipped_table(res, D, orc):
             "commands: runs/big_chain4.sh (seed 2), the a2e_big notes (seeds 0, 1) and the shipped file's `command`. "
             "Scored by `python scripts/eval_a2e.py runs/a2e_s8_big_resspeed_sS/final.safetensors "
             "big_resspeed_sS_t05_pc --temperature 0.5 --per-clip-seed --out-dir runs/a2e_s8_work`.",
+            "Temperature: the validation rule (the largest temperature whose lip error on the heldout_adapt "
+            "identities stays within 0.05 mm of the mean head's; `python scripts/a2e_style_parts.py tau "
+            f"bigresspeed0 bigresspeed1 bigresspeed2`) picks {picks} on the three training seeds. The shipped default "
+            "stays 0.5, the lowest of the grid that keeps the diversity within 2× of the ground truth's: at 0.25 "
+            "the lip error target is met and the diversity target is lost (row 'temperature 0.25').",
             "Ablation (session 9): the lip acceleration term (`TrainConfig.lip_acc`, 42_a2e.train) on the mean head "
             "cuts its 6–12.5 Hz motion but also its closures and upper-lip peaks; its style is worse (parts: table "
             "a2e_style_parts). `python scripts/a2e_style_parts.py parts bigregacc2` and `lve bigregacc2`.",
@@ -762,6 +770,7 @@ def shipped_table(res, D, orc):
     res["tables"] = [t for t in res["tables"] if t["name"] != "a2e_shipped"] + [tab]
     R = {r["model"]: r for r in rows}
     sh, reg, mh, old = R.get(SH), R.get(REG), R.get(MH), R.get(rows[3]["model"] if len(rows) > 3 else "")
+    t25 = R.get(T25)
     if not (sh and reg and mh):
         return
     F = res["figures"]
@@ -797,6 +806,20 @@ def shipped_table(res, D, orc):
     F["ship_lve_seeds"] = " / ".join(f"{p['lve']:.3f}" for p in per)
     F["ship_style_seeds"] = " / ".join(f"{p['style']:.2f}" for p in per)
     gap = (sh["lve_sentences"] - reg["lve_sentences"]) / reg["lve_sentences_sd"]
+    F["ship_tau_picks"] = " / ".join("—" if p is None else f"{p:g}" for p in picks)
+    t25_text = ""
+    if t25:
+        F.update(ship_t25_lve=t25["lve_sentences"], ship_t25_lve_sd=t25["lve_sentences_sd"] or 0.0)
+        F.update(ship_t25_div=t25["div_mm"])
+        g25 = (t25["lve_sentences"] - reg["lve_sentences"]) / reg["lve_sentences_sd"]
+        t25_text = (
+            "; at temperature 0.25 (the validation rule's picks over the three seeds: {ship_tau_picks}) "
+            "{ship_t25_lve:.2f} ± {ship_t25_lve_sd:.2f} mm, "
+            + ("below the baseline" if g25 <= 0 else "within its spread" if g25 <= 1 else f"{g25:.1f} deviations above")
+            + ", but diversity {ship_t25_div:.2f} mm, "
+            + ("within" if 0.5 <= t25["div_mm"] / 1.26 <= 2 else "outside")
+            + " 2× of the ground truth's"
+        )
     lve_verdict = (
         "met (at or below the baseline)"
         if gap <= 0
@@ -818,8 +841,14 @@ def shipped_table(res, D, orc):
             measured="{ship_lve:.2f} ± {ship_lve_sd:.2f} mm over 3 training seeds (3 sampling seeds each; the seeds: "
             "{ship_lve_seeds}, the shipped file is the first) vs "
             "regression **{ship_reg_lve:.2f} ± {ship_reg_lve_sd:.2f} mm**; its own mean heads {ship_mh_lve:.2f} ± "
-            "{ship_mh_lve_sd:.2f}; previous shipped prior {ship_old_lve:.2f}",
-            target="diffusion ≤ baseline or within its seed spread — " + lve_verdict,
+            "{ship_mh_lve_sd:.2f}; previous shipped prior {ship_old_lve:.2f}" + t25_text,
+            target="diffusion ≤ baseline or within its seed spread — "
+            + lve_verdict
+            + (
+                " at the shipped temperature 0.5; met at 0.25, where the diversity target is missed"
+                if t25 and t25["lve_sentences"] <= reg["lve_sentences"] + reg["lve_sentences_sd"]
+                else ""
+            ),
             notebook="43_a2e.eval",
         ),
         dict(

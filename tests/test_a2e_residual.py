@@ -6,6 +6,7 @@ import hashlib
 import importlib.util
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -227,3 +228,23 @@ def test_training_leaves_the_fixed_parts_bit_identical_and_fits_the_residual_sca
         if k.startswith(fixed):
             assert torch.equal(after[k], v), k
     assert not torch.equal(after["blocks.0.ff.0.weight"], before["blocks.0.ff.0.weight"])
+
+
+def test_speak_motion_temperature_scales_the_residual_around_the_mean_head():
+    """The runtime's `speak_motion` passes `temperature` through: 0 is the mean head whatever the seed, and for one seed
+    the output moves linearly in the temperature (mean + τ · residual)."""
+    from ggtalker_nb.avatar.runtime import speak_motion
+
+    torch.manual_seed(0)
+    m = A2EModel(A2EConfig.cpu(**{**TINY, "parameterization": "residual"})).eval()
+    m.normalizer.fit(torch.randn(200, 53) * 2 + 1)
+    m.res_std.copy_(torch.rand(53) * 0.5 + 0.1)
+    enc = build_audio_encoder("mel", out_dim=16, channels=16, layers=0).eval()
+    audio = np.random.default_rng(0).standard_normal(16000).astype(np.float32) * 0.1
+    run = lambda t, seed=1: speak_motion(m, enc, audio, 0, steps=3, seed=seed, temperature=t)["jaw"]
+    np.testing.assert_array_equal(run(0.0, seed=1), run(0.0, seed=2))
+    j0, j5, j1 = run(0.0), run(0.5), run(1.0)
+    assert np.abs(j1 - j0).max() > 1e-4
+    np.testing.assert_allclose(j1 - j0, 2 * (j5 - j0), atol=1e-5)
+    m.config.temperature = 0.5  # None: the file's default
+    np.testing.assert_array_equal(run(None), j5)

@@ -153,6 +153,7 @@ def predict_motion(
     n_frames: int | None = None,  # output frames (default from the audio length)
     chunked: bool = True,  # encode audio window by window (`encode_audio`)
     mean_of: int = 1,  # > 1: each output is the mean of this many samples (not a sample; see the ablation below)
+    temperature: float | None = None,  # residual models: scale of the sampled residual (None: the file's default)
 ) -> Float[Tensor, "K T D"]:
     "K motion samples (FLAME units: expr, jaw[, rotation]) for one audio clip."
     if n_samples < 1 or mean_of < 1:
@@ -164,7 +165,16 @@ def predict_motion(
         return predict_regression(model, feats, ident).expand(n_samples, -1, -1).clone()
     g = torch.Generator().manual_seed(int(seed))
     n = n_samples * mean_of
-    m = sample(model, feats.expand(n, -1, -1), ident, steps=steps, sampler=sampler, guidance=guidance, generator=g)
+    m = sample(
+        model,
+        feats.expand(n, -1, -1),
+        ident,
+        steps=steps,
+        sampler=sampler,
+        guidance=guidance,
+        generator=g,
+        temperature=temperature,
+    )
     return m if mean_of == 1 else m.reshape(n_samples, mean_of, *m.shape[1:]).mean(1)
 
 # %% ../../nbs/43_a2e.eval.ipynb #0fb23998

@@ -182,6 +182,8 @@ def speak_motion(
     sampler: str = "ddim",  # 'ddim' or 'ddpm'
     guidance: tuple[float, float] = DEFAULT_GUIDANCE,  # (s_audio, s_identity)
     seed: int = 0,
+    # residual priors: scale of the sampled residual around the mean head (None: the file's default; 0: the mean)
+    temperature: float | None = None,
 ) -> dict[str, np.ndarray]:  # expr (T, E), jaw (T, 3) [, rotation (T, 3)], T = ceil(S·25/16000)
     "FLAME expression + jaw at 25 fps for any-length 16 kHz audio (windows with context, span-wise audio features)."
     a = np.asarray(audio_16k)
@@ -193,7 +195,9 @@ def speak_motion(
         raise InputError(
             f"identity: {identity} is not a row of this model (0…{model.config.n_identities - 1}, or None)"
         )
-    mot = predict_motion(model, encoder, a.astype(np.float32), identity, 1, steps, sampler, guidance, seed)[0]
+    mot = predict_motion(
+        model, encoder, a.astype(np.float32), identity, 1, steps, sampler, guidance, seed, temperature=temperature
+    )[0]
     c = model.config
     out = dict(
         expr=mot[:, : c.n_expr].numpy().astype(np.float32),
