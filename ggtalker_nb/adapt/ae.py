@@ -246,8 +246,10 @@ def readapt_identity_a2e(
         atomic_save_bytes(folder / "identity.json", json.dumps(info, indent=1).encode())
 
     info["a2e_identity"] = int(r["identity"])
-    if isinstance(prior, (str, os.PathLike)):
-        info.setdefault("priors", {})["a2e"] = dict(file=str(prior), sha256=file_sha256(prior))
+    if isinstance(prior, (str, os.PathLike)):  # a file is recorded with its SHA-256, a run folder by its path
+        info.setdefault("priors", {})["a2e"] = dict(
+            file=str(prior), sha256=file_sha256(prior) if Path(prior).is_file() else None
+        )
     info.setdefault("adaptation", {})["a2e"] = dict(
         steps=r["steps"],
         stopped=r["stopped"],
