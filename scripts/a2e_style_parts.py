@@ -631,10 +631,12 @@ def table():
     shipped_table(res, D, orc)
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     note = (
-        f"Session 8 tables (a2e_style_parts, a2e_voice_aug, a2e_big) and headline 17: 2026-12-06, commit {commit} "
-        "+ the session-8 working tree, the shared 2-core CPU, 1 thread; `python scripts/a2e_style_parts.py table`."
+        "Tables written by `python scripts/a2e_style_parts.py table` (a2e_style_parts, a2e_voice_aug, a2e_big, "
+        f"a2e_shipped; headlines 10–12 and 14): 2026-12-06, commit {commit} + working tree, the shared 2-core CPU, "
+        "1 thread; the evaluation files they read name their own commands."
     )
-    res["notes"] = [n for n in res["notes"] if not n.startswith("Session 8")] + [note]
+    keep = lambda n: not n.startswith(("Session 8 tables", "Tables written by"))
+    res["notes"] = [n for n in res["notes"] if keep(n)] + [note]
     open("results/a2e_ablation.json", "w").write(json.dumps(res, indent=1, ensure_ascii=False) + "\n")
     for t in (parts, voice, bigt):
         print(t["name"], len(t["rows"]), "rows")

@@ -4,9 +4,9 @@
 
 # %% auto #0
 __all__ = ['DEFAULT_GUIDANCE', 'A2EConfig', 'motion_from_batch', 'split_motion', 'MotionNormalizer', 'FiLM', 'A2EBlock',
-           'timestep_embedding', 'A2EModel', 'cosine_alpha_bar', 'q_sample', 'sample_context_mask', 'training_audio',
-           'a2e_loss', 'sample', 'save_a2e', 'expect_tensor', 'expect_state', 'load_a2e', 'residual_state',
-           'sample_span']
+           'timestep_embedding', 'A2EModel', 'cosine_alpha_bar', 'q_sample', 'over_windows', 'sample_context_mask',
+           'training_audio', 'a2e_loss', 'sample', 'save_a2e', 'expect_tensor', 'expect_state', 'load_a2e',
+           'residual_state', 'sample_span']
 
 # %% ../../nbs/41_a2e.model.ipynb #a550881a
 import math
@@ -230,11 +230,16 @@ class A2EModel(nn.Module):
     def mean_motion(
         self, audio: Float[Tensor, "B T Da"], identity: Tensor
     ) -> Float[Tensor, "B T D"]:  # normalised mean motion
-        "Residual model: the mean head's (deterministic, regression) prediction over the whole span."
+        """Residual model: the mean head's (deterministic, regression) prediction over the span; spans longer than
+        `2 · config.n` frames go through `over_windows` (positions the head was trained on, context on both sides)."""
         if not self.residual:
             raise InputError("mean_motion: this model has no mean head (parameterization 'x0')")
-        a, _, idt = self.encode_condition(audio, identity)
-        return self.mean_out(self.mean_norm(self.mean_dec(a + idt[:, None])))
+
+        def head(s: int, e: int) -> Tensor:
+            a, _, idt = self.encode_condition(audio[:, s:e], identity)
+            return self.mean_out(self.mean_norm(self.mean_dec(a + idt[:, None])))
+
+        return over_windows(head, audio.shape[1], 2 * self.config.n, 2 * self.config.context)
 
     @property
     def null_identity(self) -> int:
@@ -309,6 +314,27 @@ def q_sample(model: A2EModel, x0: Tensor, k: Tensor, noise: Tensor) -> Tensor:
     "Diffuse clean motion to step k."
     ab = model.alpha_bar[k][:, None, None]
     return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+
+# %% ../../nbs/41_a2e.model.ipynb #72eea5119410473aa328ad9291626812
+def over_windows(
+    fn,  # fn(s, e) → (B, e − s, D): the model on frames [s, e)
+    T: int,  # frames in all
+    span: int,  # at most this many frames per call
+    margin: int,  # context kept on each side of a window's emitted frames
+) -> Tensor:  # (B, T, D)
+    "Run `fn` over [0, T) in windows of ≤ `span` frames that overlap by 2·`margin`; each keeps its central frames."
+    if T <= span:
+        return fn(0, T)
+    if not 0 <= margin < span // 2:
+        raise InputError(f"over_windows: margin must be in [0, {span // 2}), got {margin}")
+    parts, start = [], 0  # frames [0, start) are emitted
+    while start < T:
+        s = max(0, min(start - margin, T - span))  # the window [s, s + span) sees ≥ margin frames before `start`
+        e = s + span
+        hi = T if e == T else e - margin
+        parts.append(fn(s, e)[:, start - s : hi - s])
+        start = hi
+    return torch.cat(parts, 1)
 
 # %% ../../nbs/41_a2e.model.ipynb #6bf23a38
 def sample_context_mask(B: int, N: int, context: int, generator=None, device=None) -> Tensor:

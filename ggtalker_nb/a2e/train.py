@@ -48,6 +48,7 @@ from ggtalker_nb.train import (
 )  # (old imports)
 from .audio import build_audio_encoder, sinusoidal_positions
 from ggtalker_nb.a2e.model import (
+    over_windows,
     A2EConfig,
     A2EModel,
     MotionNormalizer,
@@ -144,13 +145,16 @@ def regression_loss(
 def predict_regression(
     model: A2ERegressor, audio_feats: Float[Tensor, "B T Da"], identity: Tensor | int | None = None
 ) -> Float[Tensor, "B T D"]:
-    "Motion in FLAME units from audio features with the regression baseline."
-    B = audio_feats.shape[0]
+    """Motion in FLAME units from audio features with the regression baseline (spans longer than `2 · config.n` frames
+    in windows, as the residual prior's mean head: `over_windows`)."""
+    B, T = audio_feats.shape[:2]
     ident = torch.as_tensor(-1 if identity is None else identity, device=audio_feats.device).long().expand(B).clone()
     was = model.training
     model.eval()
+    c = model.config
     try:
-        return model.normalizer.denormalize(model(audio_feats, ident))
+        y = over_windows(lambda s, e: model(audio_feats[:, s:e], ident), T, 2 * c.n, 2 * c.context)
+        return model.normalizer.denormalize(y)
     finally:
         model.train(was)
 
