@@ -756,7 +756,8 @@ def shipped_table(res, D, orc):
             "Chain per training seed S: `scripts/train_a2e.py regression` 2400 steps (runs/a2e_big_regression_sS) → "
             "400 speed-perturbed steps (runs/a2e_s8_big_regspeed_sS) → `residual` 1800 steps on the plain mean head "
             "(runs/a2e_big_residual_sS) → 600 steps on the speed-perturbed one (runs/a2e_s8_big_resspeed_sS); "
-            "commands: runs/big_chain4.sh (seed 2), the a2e_big notes (seeds 0, 1) and the shipped file's `command`. "
+            "commands: `bash scripts/train_a2e_shipped.sh S` (the same runs, resumable) and the shipped file's "
+            "`command`. "
             "Scored by `python scripts/eval_a2e.py runs/a2e_s8_big_resspeed_sS/final.safetensors "
             "big_resspeed_sS_t05_pc --temperature 0.5 --per-clip-seed --out-dir runs/a2e_s8_work`.",
             "Temperature: the validation rule (the largest temperature whose lip error on the heldout_adapt "
