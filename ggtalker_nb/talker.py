@@ -65,7 +65,7 @@ from ggtalker_nb.avatar.identity import (
     save_identity,
 )
 from .adapt.ev import EVAdaptConfig, adapt_ev, fit_body  # training: `adapt`, `from_photo`
-from .adapt.ae import adapt_a2e
+from .adapt.ae import adapt_a2e, speech_clips
 from .a2e.eval import samples_per_frame
 from .media import AUDIO_SR, pcm_to_float, write_video
 from .sample_head import sample_head_flame
@@ -398,15 +398,7 @@ def adapt(
             body.save(body_file)
     with timer("A-E adaptation"):
         W = int(self.a2e_prior[0].config.n)  # A2E training window (frames)
-        speech = [p for p in paths if ClipReader(p).audio is not None]
-        long_enough = [p for p in speech if ClipReader(p).n_frames >= W]
-        why = (
-            "no clip has audio"
-            if not speech
-            else f"every clip with audio is shorter than the A2E window ({W} frames = "
-            f"{W / ClipReader(speech[0]).fps:.1f} s)"
-        )
-        speech = long_enough
+        speech, why = speech_clips(paths, W)
         if speech:
             left = None if B is None else max(0.1 * B, B - (time.perf_counter() - t0))
             r = adapt_a2e(
