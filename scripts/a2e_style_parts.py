@@ -38,6 +38,7 @@ from ggtalker_nb.a2e.eval import STYLE_SIGNALS, _fit_last, clip_seed, load_any, 
 from ggtalker_nb.data.video import ClipReader, clip_paths
 from ggtalker_nb.flame import FLAME
 from ggtalker_nb.sample_head import load_sample_head
+from ship_a2e import seed_values  # scripts/: the held-out-sentence figure over an evaluation file's sampling seeds
 
 torch.set_num_threads(1)
 OUT = os.environ.get("STYLE_PARTS_OUT", "runs/a2e_work/style_parts.json")
@@ -276,7 +277,7 @@ def _ev_row(model, seeds, names, D=None, pc_keys=()):
     if not E:
         return None
     sp = lambda s, k: [e["seed0:splits"][s][k] for e in E]
-    lve = sp("test_sentence", "lve") + [e[k]["lve"] for e in E for k in e if k.endswith(":sentences")]
+    lve = [v for e in E for v in seed_values(e, "lve")]
     shared = [e[k]["style_dist"] for e in E for k in e if k.endswith(":style")]
     pc = [D[k]["style_dist"] for k in pc_keys if D and k in D]
     row = dict(model=model, seeds=seeds)
@@ -651,7 +652,7 @@ def _per_training_seed(names):
         if e is None:
             continue
         sp = e["seed0:splits"]
-        lve = [sp["test_sentence"]["lve"]] + [e[k]["lve"] for k in e if k.endswith(":sentences")]
+        lve = seed_values(e, "lve")
         out.append(
             dict(
                 lve=float(np.mean(lve)),
